@@ -1,0 +1,41 @@
+import { defineInt, defineString } from "firebase-functions/params";
+import { z } from "zod";
+import { parseRetrySchedule } from "./domain/retry-policy";
+
+/** Region of every function; the task queue is addressed through it. */
+export const REGION = "us-central1";
+
+const deliveryTimeoutMs = defineInt("DELIVERY_TIMEOUT_MS", {
+  default: 10_000,
+  description: "Deadline for one delivery request, connect to last byte read (ms).",
+});
+const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
+  default: 180,
+  description: "A machine whose heartbeat is older than this is marked offline by the sweep.",
+});
+const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
+  default: "0,60,300,1800,7200",
+  description: "Delay before each delivery attempt, comma-separated seconds.",
+});
+
+const configSchema = z.object({
+  deliveryTimeoutMs: z.number().int().min(100).max(60_000),
+  staleAfterSeconds: z.number().int().min(1).max(86_400),
+  retrySchedule: z.array(z.number().int().nonnegative()).min(1),
+  /** Plain http to loopback receivers: the emulator's local demo and tests, never production. */
+  allowLocalHttp: z.boolean(),
+});
+export type PipelineConfig = z.infer<typeof configSchema>;
+
+let cached: PipelineConfig | undefined;
+
+/** Read and validated once per instance; a bad value fails loudly on the first invocation. */
+export function getConfig(): PipelineConfig {
+  cached ??= configSchema.parse({
+    deliveryTimeoutMs: deliveryTimeoutMs.value(),
+    staleAfterSeconds: staleAfterSeconds.value(),
+    retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),
+    allowLocalHttp: process.env.FUNCTIONS_EMULATOR === "true",
+  });
+  return cached;
+}

@@ -1,0 +1,21 @@
+/** Every Firestore path the pipeline touches, in one place. */
+export const paths = {
+  site: (siteId: string) => `sites/${siteId}`,
+  machine: (siteId: string, machineId: string) => `sites/${siteId}/machines/${machineId}`,
+  webhooks: (siteId: string) => `sites/${siteId}/webhooks`,
+  webhook: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}`,
+  /** Server-only: no security rule matches it, so no client can read or write it. */
+  webhookSecret: (siteId: string, webhookId: string) =>
+    `sites/${siteId}/webhooks/${webhookId}/private/signing`,
+  deliveries: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}/deliveries`,
+  delivery: (siteId: string, webhookId: string, deliveryId: string) =>
+    `sites/${siteId}/webhooks/${webhookId}/deliveries/${deliveryId}`,
+  event: (siteId: string, eventId: string) => `sites/${siteId}/events/${eventId}`,
+};
+
+/** Days an event, and each delivery record, are kept before the TTL policy removes them. */
+export const RETENTION_DAYS = 30;
+
+export function expiryFrom(at: Date, days = RETENTION_DAYS): Date {
+  return new Date(at.getTime() + days * 86_400_000);
+}

@@ -1,0 +1,275 @@
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type Firestore,
+} from "firebase-admin/firestore";
+import type { EventType } from "../domain/event-catalog";
+import type { SiteRef } from "../domain/payload";
+import { generateSecret } from "../domain/signing";
+import { STALE_REASON } from "../domain/detect-machine-events";
+import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
+import { expiryFrom, paths } from "./paths";
+import {
+  deliveryDocSchema,
+  eventDocSchema,
+  secretDocSchema,
+  webhookDocSchema,
+  type DeliveryDoc,
+  type DeliveryStatus,
+  type EventDoc,
+  type WebhookDoc,
+} from "./webhook-docs";
+
+/** All Firestore access of the pipeline. Triggers and handlers call these, never the SDK. */
+export class Store {
+  constructor(readonly db: Firestore) {}
+
+  async loadSite(siteId: string): Promise<SiteRef> {
+    const snap = await this.db.doc(paths.site(siteId)).get();
+    const name = snap.get("name");
+    return { id: siteId, name: typeof name === "string" && name ? name : siteId };
+  }
+
+  async loadMachineName(siteId: string, machineId: string): Promise<string | undefined> {
+    const snap = await this.db.doc(paths.machine(siteId, machineId)).get();
+    const name = snap.get("name");
+    return typeof name === "string" && name ? name : undefined;
+  }
+
+  /** Idempotent: a replayed trigger rewrites the same bytes under the same id. */
+  async saveEvent(siteId: string, event: { id: string; type: EventType; body: string; occurredAt: Date }) {
+    await this.db.doc(paths.event(siteId, event.id)).set({
+      id: event.id,
+      type: event.type,
+      body: event.body,
+      occurredAt: Timestamp.fromDate(event.occurredAt),
+      expireAt: Timestamp.fromDate(expiryFrom(event.occurredAt)),
+    });
+  }
+
+  /** Enabled webhooks of the site subscribed to `type` (served by the webhooks index). */
+  async subscribedWebhookIds(siteId: string, type: EventType): Promise<string[]> {
+    const snap = await this.db
+      .collection(paths.webhooks(siteId))
+      .where("enabled", "==", true)
+      .where("events", "array-contains", type)
+      .select()
+      .get();
+    return snap.docs.map((d) => d.id);
+  }
+
+  /** Everything one attempt needs, in a single round trip. */
+  async loadDeliveryContext(ids: { siteId: string; webhookId: string; eventId: string; deliveryId: string }) {
+    const refs = [
+      this.db.doc(paths.webhook(ids.siteId, ids.webhookId)),
+      this.db.doc(paths.webhookSecret(ids.siteId, ids.webhookId)),
+      this.db.doc(paths.event(ids.siteId, ids.eventId)),
+      this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)),
+    ] as const;
+    const [webhook, secret, event, delivery] = await this.db.getAll(...refs);
+    return {
+      webhook: parseOrNull(webhookDocSchema, webhook?.data()),
+      secret: parseOrNull(secretDocSchema, secret?.data()),
+      event: parseOrNull(eventDocSchema, event?.data()),
+      delivery: parseOrNull(deliveryDocSchema, delivery?.data()),
+      deliveryExists: delivery?.exists ?? false,
+    } satisfies {
+      webhook: WebhookDoc | null;
+      secret: unknown;
+      event: EventDoc | null;
+      delivery: DeliveryDoc | null;
+      deliveryExists: boolean;
+    };
+  }
+
+  /**
+   * Records one attempt on the delivery doc and applies its outcome to the webhook's health.
+   * Failures and state changes go through a transaction so concurrent attempts never lose an
+   * increment; a success that changes nothing on the webhook (the common case) writes only the
+   * delivery doc, keeping the webhook doc off the hot path.
+   */
+  async recordAttempt(input: {
+    siteId: string;
+    webhookId: string;
+    delivery: DeliveryRecordWrite;
+    outcome: { ok: boolean; lastStatus: number | string };
+    preloaded: WebhookDoc;
+    now: Date;
+  }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
+    const webhookRef = this.db.doc(paths.webhook(input.siteId, input.webhookId));
+    const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
+    const nowMs = input.now.getTime();
+    const fromDoc = (doc: WebhookDoc) =>
+      healthAfterAttempt(
+        {
+          enabled: doc.enabled,
+          failCount: doc.failCount,
+          lastStatus: doc.lastStatus ?? null,
+          lastDeliveryAtMs: doc.lastDeliveryAt?.toMillis() ?? null,
+        },
+        input.outcome,
+        nowMs,
+      );
+
+    if (input.outcome.ok && fromDoc(input.preloaded) === null) {
+      await deliveryRef.set(deliveryWrite(input.delivery, input.now), { merge: true });
+      return { health: null, status: input.delivery.status };
+    }
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(webhookRef);
+      const current = snap.exists ? parseOrNull(webhookDocSchema, snap.data()) : null;
+      const health = current ? fromDoc(current) : null;
+      if (health) tx.update(webhookRef, { ...health, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
+      // No further attempts once the webhook is gone or off, whoever switched it off.
+      const stopped = !current || !current.enabled || health?.enabled === false;
+      const write: DeliveryRecordWrite =
+        stopped && input.delivery.status === "pending"
+          ? { ...input.delivery, status: "failed", nextAttempt: null, nextAttemptAt: null }
+          : input.delivery;
+      tx.set(deliveryRef, deliveryWrite(write, input.now), { merge: true });
+      return { health, status: write.status };
+    });
+  }
+
+  /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
+  async recordSkipped(ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string; eventType: string | null }, reason: string, now: Date) {
+    await this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).set(
+      {
+        id: ids.deliveryId,
+        siteId: ids.siteId,
+        webhookId: ids.webhookId,
+        eventId: ids.eventId,
+        eventType: ids.eventType,
+        status: "skipped",
+        skippedReason: reason,
+        nextAttempt: null,
+        updatedAt: Timestamp.fromDate(now),
+        expireAt: Timestamp.fromDate(expiryFrom(now)),
+      },
+      { merge: true },
+    );
+  }
+
+  /**
+   * Creates a webhook and its signing secret in one batch. The secret lives in a server-only
+   * doc and is returned here exactly once.
+   */
+  async createWebhook(
+    siteId: string,
+    input: { name: string; url: string; events: EventType[]; createdBy: string },
+    now = new Date(),
+  ): Promise<{ id: string; secret: string }> {
+    const ref = this.db.collection(paths.webhooks(siteId)).doc();
+    const secret = generateSecret();
+    const batch = this.db.batch();
+    batch.create(ref, {
+      name: input.name,
+      url: input.url,
+      events: input.events,
+      enabled: true,
+      failCount: 0,
+      lastStatus: null,
+      lastDeliveryAt: null,
+      disabledReason: null,
+      createdAt: Timestamp.fromDate(now),
+      createdBy: input.createdBy,
+    });
+    batch.create(this.db.doc(paths.webhookSecret(siteId, ref.id)), {
+      current: secret,
+      createdAt: Timestamp.fromDate(now),
+    });
+    await batch.commit();
+    return { id: ref.id, secret };
+  }
+
+  /** Machines the agent last reported online whose heartbeat is older than `cutoff`. */
+  async findStaleMachines(cutoff: Date, limit: number): Promise<DocumentReference[]> {
+    const snap = await this.db
+      .collectionGroup("machines")
+      .where("online", "==", true)
+      .where("lastHeartbeat", "<", Timestamp.fromDate(cutoff))
+      .limit(limit)
+      .select()
+      .get();
+    return snap.docs.map((d) => d.ref);
+  }
+
+  /**
+   * Marks one machine stale, re-checking inside a transaction: a heartbeat that landed after
+   * the query wins, and the machine is left alone.
+   */
+  async markStale(ref: DocumentReference, cutoff: Date): Promise<boolean> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const heartbeat = snap.get("lastHeartbeat");
+      const stillStale =
+        snap.get("online") === true &&
+        heartbeat instanceof Timestamp &&
+        heartbeat.toMillis() < cutoff.getTime();
+      if (!stillStale) return false;
+      tx.update(ref, {
+        online: false,
+        offlineReason: STALE_REASON,
+        offlineSince: FieldValue.serverTimestamp(),
+      });
+      return true;
+    });
+  }
+
+  /** Clears the sweep's mark once the machine is back, unless it went offline again meanwhile. */
+  async clearStaleMark(siteId: string, machineId: string): Promise<void> {
+    const ref = this.db.doc(paths.machine(siteId, machineId));
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("online") !== true || snap.get("offlineReason") !== STALE_REASON) return;
+      tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete() });
+    });
+  }
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  at: Date;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+  responseSnippet: string | null;
+}
+
+export interface DeliveryRecordWrite {
+  id: string;
+  eventId: string;
+  eventType: string;
+  webhookId: string;
+  siteId: string;
+  status: DeliveryStatus;
+  attempt: AttemptRecord;
+  /** The attempt number scheduled next, or null when this one was the last. */
+  nextAttempt: number | null;
+  nextAttemptAt: Date | null;
+  firstAttempt: boolean;
+}
+
+function deliveryWrite(d: DeliveryRecordWrite, now: Date) {
+  return {
+    id: d.id,
+    siteId: d.siteId,
+    webhookId: d.webhookId,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: FieldValue.arrayUnion({ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }),
+    attemptCount: FieldValue.increment(1),
+    nextAttempt: d.nextAttempt,
+    nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null,
+    updatedAt: Timestamp.fromDate(now),
+    ...(d.firstAttempt ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
+  };
+}
+
+function parseOrNull<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: unknown): T | null {
+  if (data === undefined) return null;
+  const r = schema.safeParse(data);
+  return r.success ? r.data : null;
+}

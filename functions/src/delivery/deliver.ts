@@ -1,0 +1,133 @@
+import type { PipelineConfig } from "../config";
+import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
+import { checkDestinationUrl } from "../domain/destination-url";
+import { deliveryHeaders } from "../domain/request-headers";
+import { nextAttemptDelay } from "../domain/retry-policy";
+import type { Store } from "../data/store";
+import type { DeliveryStatus } from "../data/webhook-docs";
+import type { Log } from "../log";
+import type { Sender } from "./http-sender";
+import type { DeliveryTask, Enqueue } from "./task-queue";
+
+/** Response bytes kept on the delivery record for debugging. */
+export const RESPONSE_SNIPPET_BYTES = 1024;
+
+export interface DeliverDeps {
+  store: Store;
+  send: Sender;
+  enqueue: Enqueue;
+  now: () => Date;
+  config: PipelineConfig;
+  log: Log;
+}
+
+export type DeliverResult =
+  | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult }
+  | { outcome: "duplicate" }
+  | { outcome: "skipped"; reason: string };
+
+/**
+ * One attempt of one delivery. Receiver failures are recorded outcomes, followed by the next
+ * attempt on the retry schedule; infrastructure errors (Firestore, Cloud Tasks) throw so Cloud
+ * Tasks retries this same attempt, which is then recognised and not sent twice once recorded.
+ */
+export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<DeliverResult> {
+  const { store, log } = deps;
+  const ctx = await store.loadDeliveryContext(task);
+  const delivery = ctx.delivery;
+
+  if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
+  if (delivery?.attempts.some((a) => a.attempt === task.attempt)) {
+    // Recorded but perhaps cut off before the next attempt was queued: queue it (idempotent).
+    if (delivery.nextAttempt === task.attempt + 1) {
+      const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
+      const delay = Math.max(0, Math.ceil((dueMs - deps.now().getTime()) / 1000));
+      await deps.enqueue({ ...task, attempt: delivery.nextAttempt }, delay);
+    }
+    return { outcome: "duplicate" };
+  }
+
+  const skip = async (reason: string): Promise<DeliverResult> => {
+    await store.recordSkipped({ ...task, eventType: ctx.event?.type ?? null }, reason, deps.now());
+    log.info("delivery.skipped", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason });
+    return { outcome: "skipped", reason };
+  };
+  if (!ctx.event) {
+    log.error("delivery.event_missing", { deliveryId: task.deliveryId, eventId: task.eventId });
+    return skip("event_missing");
+  }
+  if (!ctx.webhook) return skip("webhook_deleted");
+  if (!ctx.webhook.enabled) return skip("webhook_disabled");
+  if (!ctx.secret) {
+    log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
+    return skip("secret_missing");
+  }
+
+  const checked = checkDestinationUrl(ctx.webhook.url, { allowLocalHttp: deps.config.allowLocalHttp });
+  const result: AttemptResult = checked.ok
+    ? await deps.send({
+        url: checked.url,
+        method: "POST",
+        headers: deliveryHeaders({
+          secret: ctx.secret.current,
+          body: ctx.event.body,
+          eventId: task.eventId,
+          eventType: ctx.event.type,
+          deliveryId: task.deliveryId,
+          attempt: task.attempt,
+        }),
+        body: ctx.event.body,
+        timeoutMs: deps.config.deliveryTimeoutMs,
+        snippetBytes: RESPONSE_SNIPPET_BYTES,
+      })
+    : { kind: "error", error: "blocked_url", durationMs: 0, detail: checked.reason };
+
+  const now = deps.now();
+  const ok = isSuccess(result);
+  const delay = ok ? null : nextAttemptDelay(deps.config.retrySchedule, task.attempt);
+  const status: DeliveryStatus = ok ? "succeeded" : delay === null ? "failed" : "pending";
+  const recorded = await store.recordAttempt({
+    siteId: task.siteId,
+    webhookId: task.webhookId,
+    preloaded: ctx.webhook,
+    outcome: { ok, lastStatus: lastStatusOf(result) },
+    now,
+    delivery: {
+      id: task.deliveryId,
+      siteId: task.siteId,
+      webhookId: task.webhookId,
+      eventId: task.eventId,
+      eventType: ctx.event.type,
+      status,
+      firstAttempt: !ctx.deliveryExists,
+      nextAttempt: status === "pending" ? task.attempt + 1 : null,
+      nextAttemptAt: status === "pending" && delay !== null ? new Date(now.getTime() + delay * 1000) : null,
+      attempt: {
+        attempt: task.attempt,
+        at: now,
+        status: result.kind === "response" ? result.status : null,
+        error: result.kind === "error" ? result.error : null,
+        durationMs: result.durationMs,
+        responseSnippet: result.kind === "response" ? result.bodySnippet : result.detail,
+      },
+    },
+  });
+
+  log.info("delivery.attempt", {
+    deliveryId: task.deliveryId,
+    webhookId: task.webhookId,
+    siteId: task.siteId,
+    eventType: ctx.event.type,
+    attempt: task.attempt,
+    lastStatus: lastStatusOf(result),
+    durationMs: result.durationMs,
+    deliveryStatus: recorded.status,
+  });
+  if (recorded.health?.enabled === false) {
+    log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, failCount: recorded.health.failCount });
+  }
+  if (recorded.status === "pending" && delay !== null) {
+    await deps.enqueue({ ...task, attempt: task.attempt + 1 }, delay);
+  }
+  return { outcome: "attempted", status: recorded.status, result };
+}

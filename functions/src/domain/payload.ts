@@ -1,0 +1,49 @@
+import type { EventType } from "./event-catalog";
+import type { DetectedEvent } from "./detected-event";
+
+export interface SiteRef {
+  id: string;
+  name: string;
+}
+
+/** The Owlette wire format, with `id` added so receivers can deduplicate. */
+export interface EventPayload {
+  id: string;
+  event: EventType;
+  timestamp: string;
+  site: SiteRef;
+  data: Record<string, unknown>;
+}
+
+/** Owlette timestamps are RFC 3339 in UTC, to the second: "2026-03-22T10:30:00Z". */
+export function formatTimestamp(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function buildPayload(input: {
+  id: string;
+  detected: DetectedEvent;
+  occurredAt: Date;
+  site: SiteRef;
+}): EventPayload {
+  const { detected } = input;
+  return {
+    id: input.id,
+    event: detected.type,
+    timestamp: formatTimestamp(input.occurredAt),
+    site: { id: input.site.id, name: input.site.name },
+    data: {
+      machineId: detected.machineId,
+      machineName: detected.machineName ?? detected.machineId,
+      ...detected.fields,
+    },
+  };
+}
+
+/**
+ * The body is serialised once, when the event is stored, and sent byte for byte on every
+ * attempt to every webhook: signatures stay reproducible and retries cost no re-encoding.
+ */
+export function serializePayload(payload: EventPayload): string {
+  return JSON.stringify(payload);
+}

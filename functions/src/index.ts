@@ -1,0 +1,11 @@
+import { initializeApp } from "firebase-admin/app";
+import { setGlobalOptions } from "firebase-functions/v2";
+import { REGION } from "./config";
+
+initializeApp();
+setGlobalOptions({ region: REGION, maxInstances: 20 });
+
+export { onMachineWritten } from "./triggers/on-machine-written";
+export { onProcessWritten } from "./triggers/on-process-written";
+export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
+export { deliverWebhook } from "./triggers/deliver-webhook";

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Runs the Firebase emulator suite (Firestore, Functions, Cloud Tasks) for the demo, the tests
+// and CI, on ports picked free at start, and stops it cleanly.
+//
+//   node scripts/emulators.mjs exec -- <command...>   run a command against a fresh suite
+//   node scripts/emulators.mjs start                  run the suite until Ctrl-C
+//
+// Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
+// gcloud SDK ships one (google-cloud-cli-firestore-emulator) this script builds a launcher jar
+// around it and points FIRESTORE_EMULATOR_BINARY_PATH at it. Elsewhere firebase-tools
+// downloads its own.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const cacheDir = join(root, ".cache", "emulators");
+const projectId = process.env.EMULATOR_PROJECT ?? "demo-owlette";
+const ONLY = "firestore,functions,tasks";
+const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
+
+function say(message) {
+  process.stderr.write(`[emulators] ${message}\n`);
+}
+
+function gcloudSdkRoot() {
+  try {
+    return execFileSync("gcloud", ["info", "--format=value(installation.sdk_root)"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function jarTool() {
+  const fromJavaHome = process.env.JAVA_HOME && join(process.env.JAVA_HOME, "bin", "jar");
+  return fromJavaHome && existsSync(fromJavaHome) ? fromJavaHome : "jar";
+}
+
+/** Manifest lines are limited to 72 bytes; longer values continue on lines starting with a space. */
+function manifestLine(name, value) {
+  const line = `${name}: ${value}`;
+  const parts = [line.slice(0, 72)];
+  for (let i = 72; i < line.length; i += 71) parts.push(` ${line.slice(i, i + 71)}`);
+  return parts.join("\n");
+}
+
+function firestoreLauncher() {
+  if (process.env.FIRESTORE_EMULATOR_BINARY_PATH) return process.env.FIRESTORE_EMULATOR_BINARY_PATH;
+  const sdkRoot = gcloudSdkRoot();
+  const jar = sdkRoot && join(sdkRoot, "platform", "cloud-firestore-emulator", "cloud-firestore-emulator.jar");
+  if (!jar || !existsSync(jar)) {
+    say("no gcloud Firestore emulator found; firebase-tools will download its own");
+    return undefined;
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  const launcher = join(cacheDir, "firestore-launcher.jar");
+  const stamp = join(cacheDir, "firestore-launcher.stamp");
+  const want = `${jar}\n${statSync(jar).mtimeMs}`;
+  if (existsSync(launcher) && existsSync(stamp) && readFileSync(stamp, "utf8") === want) return launcher;
+  const manifest = join(cacheDir, "MANIFEST.MF");
+  writeFileSync(
+    manifest,
+    [manifestLine("Manifest-Version", "1.0"), manifestLine("Main-Class", FIRESTORE_MAIN), manifestLine("Class-Path", pathToFileURL(jar).href), ""].join("\n"),
+  );
+  rmSync(launcher, { force: true });
+  execFileSync(jarTool(), ["cfm", launcher, manifest], { stdio: "inherit" });
+  writeFileSync(stamp, want);
+  say(`built Firestore launcher around ${jar}`);
+  return launcher;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A copy of firebase.json with every emulator port free right now, next to the original. */
+async function writeConfig() {
+  const config = JSON.parse(readFileSync(join(root, "firebase.json"), "utf8"));
+  const ports = [];
+  while (ports.length < 7) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [firestore, websocket, functions, tasks, hub, logging, eventarc] = ports;
+  config.emulators = {
+    ...config.emulators,
+    firestore: { host: "127.0.0.1", port: firestore, websocketPort: websocket },
+    functions: { host: "127.0.0.1", port: functions },
+    tasks: { host: "127.0.0.1", port: tasks },
+    hub: { host: "127.0.0.1", port: hub },
+    logging: { host: "127.0.0.1", port: logging },
+    // Started implicitly alongside v2 functions; pinned so it cannot collide with another suite.
+    eventarc: { host: "127.0.0.1", port: eventarc },
+    ui: { enabled: false },
+  };
+  const file = join(root, `.firebase-emulators.${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { file, ports: { firestore, functions, tasks } };
+}
+
+function shellQuote(arg) {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+async function main() {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode !== "exec" && mode !== "start") {
+    say("usage: emulators.mjs exec -- <command...> | emulators.mjs start");
+    process.exit(2);
+  }
+  const command = rest[0] === "--" ? rest.slice(1) : rest;
+  if (mode === "exec" && command.length === 0) {
+    say("exec needs a command after --");
+    process.exit(2);
+  }
+  if (!existsSync(join(root, "functions", "lib", "index.js"))) {
+    say("functions/lib is missing: run `npm run build` first");
+    process.exit(2);
+  }
+  const launcher = firestoreLauncher();
+  const { file, ports } = await writeConfig();
+  const cleanup = () => rmSync(file, { force: true });
+  say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}`);
+
+  const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
+  const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", ONLY];
+  if (mode === "exec") args.push(command.map(shellQuote).join(" "));
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      ...(launcher ? { FIRESTORE_EMULATOR_BINARY_PATH: launcher } : {}),
+      GCLOUD_PROJECT: projectId,
+      // No prompts and no network lookups from firebase-tools on a machine without internet.
+      FIREBASE_CLI_EXPERIMENTS: process.env.FIREBASE_CLI_EXPERIMENTS ?? "",
+      CI: process.env.CI ?? "",
+    },
+  });
+  const forward = (signal) => () => child.kill(signal);
+  process.on("SIGINT", forward("SIGINT"));
+  process.on("SIGTERM", forward("SIGTERM"));
+  child.on("exit", (code, signal) => {
+    cleanup();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+main().catch((err) => {
+  say(err.stack ?? String(err));
+  process.exit(1);
+});
