@@ -1,0 +1,20 @@
+/** @type {import('jest').Config} */
+const ts = {
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/functions/tsconfig.test.json" }],
+  },
+  testEnvironment: "node",
+  rootDir: __dirname,
+};
+
+module.exports = {
+  projects: [
+    { ...ts, displayName: "unit", testMatch: ["<rootDir>/functions/test/unit/**/*.test.ts"] },
+    {
+      ...ts,
+      displayName: "integration",
+      testMatch: ["<rootDir>/functions/test/integration/**/*.test.ts"],
+      slowTestThreshold: 30,
+    },
+  ],
+};
