@@ -1,8 +1,9 @@
 import { initializeApp } from "firebase-admin/app";
 import { setGlobalOptions } from "firebase-functions/v2";
+import { appOptions } from "./app-options";
 import { REGION } from "./config";
 
-initializeApp();
+initializeApp(appOptions());
 setGlobalOptions({ region: REGION, maxInstances: 20 });
 
 export { onMachineWritten } from "./triggers/on-machine-written";

@@ -1,0 +1,246 @@
+import { FieldValue, Timestamp } from "firebase-admin/firestore";
+import { REGION } from "../../src/config";
+import { paths } from "../../src/data/paths";
+import type { Store } from "../../src/data/store";
+import { taskQueueEnqueue } from "../../src/delivery/task-queue";
+import type { EventType } from "../../src/domain/event-catalog";
+import { handleProcessWrite } from "../../src/triggers/on-process-written";
+import { runSweep } from "../../src/triggers/sweep-stale-machines";
+import { Receiver } from "../../../scripts/lib/receiver";
+import { emulatorStore, hoursAgo, silentLog, sleep, uniqueId, waitFor } from "../support/emulator";
+
+jest.setTimeout(90_000);
+
+let store: Store;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  store = emulatorStore();
+  receiver = await new Receiver().start();
+});
+
+afterAll(async () => {
+  await receiver.stop();
+});
+
+/** A site with one webhook pointing at its own path on the local receiver. */
+async function siteWithWebhook(events: EventType[], responder?: Parameters<Receiver["register"]>[2]) {
+  const siteId = uniqueId("site");
+  const path = `/hooks/${siteId}`;
+  await store.db.doc(paths.site(siteId)).set({ name: `Site ${siteId}`, owner: "owner-uid" });
+  const { id: webhookId, secret } = await store.createWebhook(siteId, {
+    name: "Receiver",
+    url: receiver.url(path),
+    events,
+    createdBy: "test",
+  });
+  receiver.register(path, secret, responder);
+  const webhook = () => store.db.doc(paths.webhook(siteId, webhookId));
+  return { siteId, path, webhookId, secret, webhook, received: () => receiver.at(path) };
+}
+
+const machine = (siteId: string, machineId: string) => store.db.doc(paths.machine(siteId, machineId));
+const processDoc = (siteId: string, machineId: string, processId: string) =>
+  store.db.doc(`${paths.machine(siteId, machineId)}/processes/${processId}`);
+
+async function crash(siteId: string, processId: string, machineId = "DESKTOP-ABC123") {
+  await machine(siteId, machineId).set({ online: true, name: "Gallery PC 1", machineId, siteId, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+  await processDoc(siteId, machineId, processId).set({ name: "TouchDesigner", status: "running", pid: 1 });
+  await processDoc(siteId, machineId, processId).set({ name: "TouchDesigner", status: "crashed", exitCode: -1073741819, pid: 1 });
+}
+
+async function deliveries(siteId: string, webhookId: string) {
+  const snap = await store.db.collection(paths.deliveries(siteId, webhookId)).get();
+  return snap.docs.map((d) => d.data());
+}
+
+describe("process.crashed", () => {
+  it("delivers exactly one signed delivery in the Owlette format", async () => {
+    const hook = await siteWithWebhook(["process.crashed"]);
+    await crash(hook.siteId, "td");
+    const [first] = await waitFor("the crash delivery", () => hook.received().length >= 1 && hook.received());
+    await sleep(2000);
+    expect(hook.received()).toHaveLength(1);
+    expect(first?.verified).toBe(true);
+    expect(first?.method).toBe("POST");
+    expect(first?.headers["content-type"]).toBe("application/json");
+    expect(first?.headers["user-agent"]).toMatch(/^Owlette-Webhooks\//);
+    expect(first?.headers["webhook-id"]).toBe(first?.payload?.id);
+    expect(first?.payload).toEqual({
+      id: expect.stringMatching(/^evt_/),
+      event: "process.crashed",
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      site: { id: hook.siteId, name: `Site ${hook.siteId}` },
+      data: {
+        machineId: "DESKTOP-ABC123",
+        machineName: "Gallery PC 1",
+        processName: "TouchDesigner",
+        errorMessage: "Process exited with code -1073741819",
+        exitCode: -1073741819,
+        processId: "td",
+      },
+    });
+    const records = await waitFor("the delivery record", async () => {
+      const all = await deliveries(hook.siteId, hook.webhookId);
+      return all[0]?.status === "succeeded" && all;
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]?.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, status: 200, error: null, responseSnippet: "ok" }),
+    ]);
+    expect(records[0]?.expireAt).toBeInstanceOf(Timestamp);
+    const webhook = (await hook.webhook().get()).data();
+    expect(webhook).toMatchObject({ enabled: true, failCount: 0, lastStatus: 200 });
+  });
+
+  it("delivers once when the same trigger event is replayed", async () => {
+    const hook = await siteWithWebhook(["process.crashed"]);
+    await machine(hook.siteId, "m1").set({ online: true, name: "Lobby PC" });
+    const write = {
+      eventId: uniqueId("trigger"),
+      occurredAt: new Date(),
+      path: `${paths.machine(hook.siteId, "m1")}/processes/p1`,
+      params: { siteId: hook.siteId, machineId: "m1", processId: "p1" },
+      before: { name: "Resolume", status: "running" },
+      after: { name: "Resolume", status: "crashed", exitCode: 1 },
+    };
+    const deps = { store, enqueue: taskQueueEnqueue(REGION), log: silentLog };
+    const first = await handleProcessWrite(write, deps);
+    const second = await handleProcessWrite(write, deps);
+    expect(second).toEqual(first);
+    await waitFor("the delivery", () => hook.received().length >= 1);
+    await sleep(2500);
+    expect(hook.received()).toHaveLength(1);
+    expect(hook.received()[0]?.payload?.id).toBe(first[0]?.eventId);
+    expect(await deliveries(hook.siteId, hook.webhookId)).toHaveLength(1);
+  });
+
+  it("drops a malformed process doc without an event or an error loop", async () => {
+    const hook = await siteWithWebhook(["process.crashed"]);
+    await machine(hook.siteId, "m1").set({ online: true, name: "Lobby PC" });
+    await processDoc(hook.siteId, "m1", "bad-type").set({ name: "TD", status: 42 });
+    await processDoc(hook.siteId, "m1", "no-name").set({ status: "crashed" });
+    await processDoc(hook.siteId, "m1", "huge").set({ name: "TD", status: "crashed", errorMessage: "e".repeat(100_000) });
+    // A well-formed crash written afterwards proves the triggers ran, and gives them time to misbehave.
+    await processDoc(hook.siteId, "m1", "good").set({ name: "TD", status: "crashed" });
+    await waitFor("the good crash", () => hook.received().length >= 1);
+    await sleep(2500);
+    expect(hook.received().map((d) => d.payload?.data?.processId)).toEqual(["good"]);
+    const events = await store.db.collection(`sites/${hook.siteId}/events`).get();
+    expect(events.size).toBe(1);
+  });
+});
+
+describe("webhook health", () => {
+  it("disables a webhook after 10 consecutive failures and sends no 11th request", async () => {
+    const hook = await siteWithWebhook(["process.crashed"], () => 500);
+    // Each event makes 5 attempts on the default schedule (the emulator dispatches at once).
+    await crash(hook.siteId, "first");
+    await waitFor("5 failed attempts", async () => (await deliveries(hook.siteId, hook.webhookId))[0]?.status === "failed");
+    expect(hook.received()).toHaveLength(5);
+    expect((await hook.webhook().get()).data()).toMatchObject({ enabled: true, failCount: 5, lastStatus: 500 });
+
+    await crash(hook.siteId, "second");
+    const disabled = await waitFor("auto-disable", async () => {
+      const data = (await hook.webhook().get()).data();
+      return data?.enabled === false && data;
+    });
+    expect(disabled).toMatchObject({ enabled: false, failCount: 10, lastStatus: 500, disabledReason: "auto" });
+
+    await crash(hook.siteId, "third");
+    await sleep(4000);
+    expect(hook.received()).toHaveLength(10);
+    expect(hook.received().every((d) => d.verified)).toBe(true);
+    const records = await deliveries(hook.siteId, hook.webhookId);
+    expect(records.map((r) => r.status).sort()).toEqual(["failed", "failed"]);
+  });
+
+  it("resets failCount on a 2xx after failed attempts, in one delivery record", async () => {
+    const hook = await siteWithWebhook(["process.crashed"], (_d, n) => (n <= 2 ? 503 : 200));
+    await crash(hook.siteId, "flaky");
+    const [record] = await waitFor("the retried delivery", async () => {
+      const all = await deliveries(hook.siteId, hook.webhookId);
+      return all[0]?.status === "succeeded" && all;
+    });
+    expect(record?.attempts.map((a: { status: number }) => a.status)).toEqual([503, 503, 200]);
+    expect(new Set(hook.received().map((d) => d.payload?.id)).size).toBe(1);
+    expect(new Set(hook.received().map((d) => d.headers["x-owlette-delivery"])).size).toBe(1);
+    expect((await hook.webhook().get()).data()).toMatchObject({ enabled: true, failCount: 0, lastStatus: 200 });
+  });
+});
+
+describe("machine events", () => {
+  it("delivers machine.offline from the sweep and machine.online when the agent returns", async () => {
+    const hook = await siteWithWebhook(["machine.offline", "machine.online", "connection_failure"]);
+    const ref = machine(hook.siteId, "kiosk");
+    await ref.set({ online: true, machineId: "kiosk", siteId: hook.siteId, name: "Kiosk", lastHeartbeat: hoursAgo(2) });
+    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000 });
+    expect(swept.marked).toBeGreaterThanOrEqual(1);
+    expect((await ref.get()).data()).toMatchObject({ online: false, offlineReason: "heartbeat_stale" });
+    const [offline] = await waitFor("machine.offline", () => hook.received().length >= 1 && hook.received());
+    expect(offline?.payload).toMatchObject({ event: "machine.offline", data: { machineId: "kiosk", machineName: "Kiosk", reason: "heartbeat_stale" } });
+    expect(offline?.verified).toBe(true);
+
+    await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    await waitFor("machine.online", () => hook.received().length >= 2);
+    expect(hook.received()[1]?.payload).toMatchObject({ event: "machine.online", data: { machineId: "kiosk" } });
+    await waitFor("the stale mark to be cleared", async () => (await ref.get()).get("offlineReason") === undefined);
+
+    // A clean shutdown by the agent is not an outage.
+    await ref.set({ online: false }, { merge: true });
+    await sleep(3000);
+    expect(hook.received()).toHaveLength(2);
+  });
+
+  it("delivers connection_failure with the agent's error code and message", async () => {
+    const hook = await siteWithWebhook(["connection_failure"]);
+    const ref = machine(hook.siteId, "m2");
+    await ref.set({ online: true, name: "Stage PC", lastHeartbeat: FieldValue.serverTimestamp(), health: { status: "ok" } });
+    await ref.set(
+      { health: { status: "connection_failure", error_code: "UNAVAILABLE", error_message: "Firestore unreachable", last_error_at: FieldValue.serverTimestamp() } },
+      { merge: true },
+    );
+    const [delivery] = await waitFor("connection_failure", () => hook.received().length >= 1 && hook.received());
+    expect(delivery?.verified).toBe(true);
+    expect(delivery?.payload).toMatchObject({
+      event: "connection_failure",
+      data: { machineId: "m2", machineName: "Stage PC", errorCode: "UNAVAILABLE", errorMessage: "Firestore unreachable" },
+    });
+  });
+
+  it("never marks a machine offline when its heartbeat lands between the sweep's query and its write", async () => {
+    const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
+    const ref = machine(hook.siteId, "racer");
+    await ref.set({ online: true, name: "Racer", lastHeartbeat: hoursAgo(1) });
+    const cutoff = new Date(Date.now() - 10 * 60_000);
+    const candidates = await store.findStaleMachines(cutoff, 1000);
+    expect(candidates.map((r) => r.path)).toContain(ref.path);
+    await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    expect(await store.markStale(ref, cutoff)).toBe(false);
+    expect((await ref.get()).data()).toMatchObject({ online: true });
+    expect((await ref.get()).get("offlineReason")).toBeUndefined();
+  });
+
+  it("leaves every machine online when heartbeats and sweeps run concurrently", async () => {
+    const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
+    const refs = Array.from({ length: 12 }, (_, i) => machine(hook.siteId, `m${i}`));
+    await Promise.all(refs.map((ref) => ref.set({ online: true, lastHeartbeat: hoursAgo(1) })));
+    const cutoff = new Date(Date.now() - 10 * 60_000);
+    await Promise.all(
+      refs.flatMap((ref) => [
+        store.markStale(ref, cutoff),
+        ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true }),
+      ]),
+    );
+    // Whatever the interleaving, the last word is the fresh heartbeat: online, never a false outage.
+    for (const ref of refs) expect((await ref.get()).get("online")).toBe(true);
+    await waitFor("stale marks of machines that lost the race to be cleared", async () => {
+      const snaps = await Promise.all(refs.map((r) => r.get()));
+      return snaps.every((s) => s.get("offlineReason") === undefined);
+    });
+    // Every machine.offline that was delivered is paired with its machine.online.
+    await sleep(3000);
+    const byType = (t: string) => hook.received().filter((d) => d.payload?.event === t).map((d) => d.payload?.data?.machineId).sort();
+    expect(byType("machine.online")).toEqual(byType("machine.offline"));
+  });
+});

@@ -1,0 +1,107 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { verifyOwletteSignature } from "../../functions/src/domain/signing";
+
+export interface ReceivedDelivery {
+  path: string;
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The payload, when the body is JSON. */
+  payload: { id?: string; event?: string; timestamp?: string; site?: { id: string; name: string }; data?: Record<string, unknown> } | null;
+  /** True when `X-Owlette-Signature` matches the body under the secret registered for the path. */
+  verified: boolean;
+  status: number | "hang";
+  receivedAt: number;
+}
+
+/** What to answer the n-th request (1-based) to a path: a status code, or hang until the client gives up. */
+export type Responder = (delivery: Omit<ReceivedDelivery, "status">, n: number) => number | "hang";
+
+/**
+ * A local webhook receiver: verifies every signature against the secret registered for the
+ * request path and records what arrived. Used by the demo and the integration tests.
+ */
+export class Receiver {
+  readonly deliveries: ReceivedDelivery[] = [];
+  private readonly secrets = new Map<string, string>();
+  private readonly responders = new Map<string, Responder>();
+  private readonly listeners = new Set<(d: ReceivedDelivery) => void>();
+  private readonly server: http.Server;
+  private port = 0;
+
+  constructor() {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", resolve);
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** The URL a webhook should point at to reach `path` on this receiver. */
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  register(path: string, secret: string, responder?: Responder): void {
+    this.secrets.set(path, secret);
+    if (responder) this.responders.set(path, responder);
+  }
+
+  respondWith(path: string, responder: Responder): void {
+    this.responders.set(path, responder);
+  }
+
+  onDelivery(listener: (d: ReceivedDelivery) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  at(path: string): ReceivedDelivery[] {
+    return this.deliveries.filter((d) => d.path === path);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const secret = this.secrets.get(path);
+      const signature = req.headers["x-owlette-signature"];
+      let payload: ReceivedDelivery["payload"] = null;
+      try {
+        payload = JSON.parse(raw.toString("utf8"));
+      } catch {
+        payload = null;
+      }
+      const base = {
+        path,
+        method: req.method ?? "",
+        headers: req.headers,
+        body: raw.toString("utf8"),
+        payload,
+        verified: secret !== undefined && verifyOwletteSignature(secret, raw, typeof signature === "string" ? signature : undefined),
+        receivedAt: Date.now(),
+      };
+      const n = this.at(path).length + 1;
+      const responder = this.responders.get(path);
+      const status = responder ? responder(base, n) : base.verified ? 200 : 401;
+      const delivery: ReceivedDelivery = { ...base, status };
+      this.deliveries.push(delivery);
+      for (const listener of this.listeners) listener(delivery);
+      if (status === "hang") return;
+      res.writeHead(status, { "Content-Type": "text/plain" }).end(status < 300 ? "ok" : "not ok");
+    });
+  }
+}
