@@ -8,6 +8,7 @@ const ts = {
 };
 
 module.exports = {
+  reporters: ["default", "<rootDir>/scripts/jest-report.js"],
   projects: [
     { ...ts, displayName: "unit", testMatch: ["<rootDir>/functions/test/unit/**/*.test.ts"] },
     {

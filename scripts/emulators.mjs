@@ -4,6 +4,7 @@
 //
 //   node scripts/emulators.mjs exec -- <command...>   run a command against a fresh suite
 //   node scripts/emulators.mjs start                  run the suite until Ctrl-C
+//   --quiet (before exec/start)                        only the emulators' warnings and errors
 //
 // Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
 // gcloud SDK ships one (google-cloud-cli-firestore-emulator) this script builds a launcher jar
@@ -12,7 +13,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -116,9 +117,11 @@ function shellQuote(arg) {
 }
 
 async function main() {
-  const [mode, ...rest] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const quiet = argv[0] === "--quiet";
+  const [mode, ...rest] = quiet ? argv.slice(1) : argv;
   if (mode !== "exec" && mode !== "start") {
-    say("usage: emulators.mjs exec -- <command...> | emulators.mjs start");
+    say("usage: emulators.mjs [--quiet] exec -- <command...> | emulators.mjs [--quiet] start");
     process.exit(2);
   }
   const command = rest[0] === "--" ? rest.slice(1) : rest;
@@ -137,6 +140,7 @@ async function main() {
 
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
   const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", ONLY];
+  if (quiet) args.push("--log-verbosity", "QUIET");
   if (mode === "exec") args.push(command.map(shellQuote).join(" "));
   const child = spawn(process.execPath, args, {
     cwd: root,
@@ -145,6 +149,8 @@ async function main() {
       ...process.env,
       ...(launcher ? { FIRESTORE_EMULATOR_BINARY_PATH: launcher } : {}),
       GCLOUD_PROJECT: projectId,
+      // The command may name the project's own tools (jest, tsx) when run outside npm.
+      PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
       // No prompts and no network lookups from firebase-tools on a machine without internet.
       FIREBASE_CLI_EXPERIMENTS: process.env.FIREBASE_CLI_EXPERIMENTS ?? "",
       CI: process.env.CI ?? "",

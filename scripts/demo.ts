@@ -1,0 +1,207 @@
+/**
+ * The live demo: run inside the emulator suite by `npm start`.
+ *
+ * Seeds a demo site with one webhook pointing at a local receiver that verifies every
+ * signature, runs simulated agents (heartbeats, a process crash, a machine going silent and
+ * coming back, a connection failure), and prints each delivery as it arrives.
+ *
+ *   --once           exit 0 as soon as all four event types arrived verified (exit 1 on timeout)
+ *   --report FILE    with --once: write the outcome as a test report (one check per event type)
+ *
+ * Environment: DEMO_STALE_SECONDS (default 15), DEMO_RECEIVER_PORT (default: any free port).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { FieldValue, getFirestore } from "firebase-admin/firestore";
+import { appOptions } from "../functions/src/app-options";
+import { paths } from "../functions/src/data/paths";
+import { Store } from "../functions/src/data/store";
+import type { EventType } from "../functions/src/domain/event-catalog";
+import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
+import { Receiver, type ReceivedDelivery } from "./lib/receiver";
+
+const once = process.argv.includes("--once");
+const reportIndex = process.argv.indexOf("--report");
+const reportFile = reportIndex > 0 ? process.argv[reportIndex + 1] : undefined;
+const STALE_SECONDS = Number(process.env.DEMO_STALE_SECONDS ?? 15);
+const HEARTBEAT_MS = 5_000;
+const SWEEP_MS = 5_000;
+const ONCE_TIMEOUT_MS = 150_000;
+const SITE = { id: "demo-gallery", name: "Demo Gallery" };
+const EXPECTED: EventType[] = ["process.crashed", "connection_failure", "machine.offline", "machine.online"];
+
+const color = process.stdout.isTTY
+  ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
+  : () => (s: string) => s;
+const green = color(32);
+const red = color(31);
+const dim = color(2);
+const bold = color(1);
+
+const started = Date.now();
+const clock = () => dim(`[+${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`);
+const say = (message: string) => console.log(`${clock()} ${message}`);
+
+interface Agent {
+  machineId: string;
+  name: string;
+  silent: boolean;
+}
+
+async function main() {
+  if (!process.env.FIRESTORE_EMULATOR_HOST) {
+    throw new Error("run the demo through `npm start`: it needs the emulator suite");
+  }
+  if (getApps().length === 0) initializeApp(appOptions());
+  const store = new Store(getFirestore());
+  const db = store.db;
+
+  const receiver = await new Receiver().start(Number(process.env.DEMO_RECEIVER_PORT ?? 0));
+  const hookPath = "/owlette";
+  await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: "demo-owner" });
+  const { id: webhookId, secret } = await store.createWebhook(SITE.id, {
+    name: "Local receiver",
+    url: receiver.url(hookPath),
+    events: EXPECTED,
+    createdBy: "demo",
+  });
+  receiver.register(hookPath, secret);
+  say(`${bold("site")} ${SITE.id} (${SITE.name}), webhook ${webhookId} -> ${receiver.url(hookPath)}`);
+  say(`${bold("secret")} ${secret.slice(0, 10)}… (shown once at creation; the receiver verifies X-Owlette-Signature with it)`);
+
+  const writeTimes = new Map<EventType, number>();
+  const seen = new Set<EventType>();
+  let failures = 0;
+  const finished = new Promise<void>((resolve) => {
+    receiver.onDelivery((d: ReceivedDelivery) => {
+      const type = d.payload?.event as EventType | undefined;
+      const data = d.payload?.data ?? {};
+      const wroteAt = type ? writeTimes.get(type) : undefined;
+      const latency = wroteAt ? ` ${dim(`${d.receivedAt - wroteAt} ms after the agent's write`)}` : "";
+      const mark = d.verified ? green("✔ verified") : red("✘ BAD SIGNATURE");
+      if (!d.verified) failures++;
+      const detail = [data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · ");
+      say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.headers["x-owlette-attempt"]}`)}${latency}`);
+      if (type && d.verified) seen.add(type);
+      if (EXPECTED.every((t) => seen.has(t))) resolve();
+    });
+  });
+
+  const agents: Agent[] = [
+    { machineId: "DESKTOP-GAL01", name: "Gallery PC 1", silent: false },
+    { machineId: "KIOSK-02", name: "Lobby Kiosk", silent: false },
+    { machineId: "STAGE-03", name: "Stage PC", silent: false },
+  ];
+  const machine = (a: Agent) => db.doc(paths.machine(SITE.id, a.machineId));
+  const heartbeat = (a: Agent) =>
+    machine(a).set(
+      { online: true, lastHeartbeat: FieldValue.serverTimestamp(), machineId: a.machineId, siteId: SITE.id, name: a.name, agent_version: "2.4.0" },
+      { merge: true },
+    );
+  const [gallery, kiosk, stage] = agents as [Agent, Agent, Agent];
+
+  await Promise.all(agents.map(heartbeat));
+  await db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`).set({
+    name: "TouchDesigner",
+    status: "running",
+    pid: 4242,
+    updatedAt: FieldValue.serverTimestamp(),
+  });
+  say(`${bold("agents")} ${agents.map((a) => a.name).join(", ")} heartbeating every ${HEARTBEAT_MS / 1000}s`);
+
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setInterval(() => void Promise.all(agents.filter((a) => !a.silent).map(heartbeat)).catch(report), HEARTBEAT_MS));
+  timers.push(
+    setInterval(
+      () =>
+        void runSweep(store, { now: new Date(), staleAfterMs: STALE_SECONDS * 1000 })
+          .then(({ marked }) => marked > 0 && say(`${bold("sweep")} marked ${marked} machine(s) stale (no heartbeat for ${STALE_SECONDS}s)`))
+          .catch(report),
+      SWEEP_MS,
+    ),
+  );
+
+  const at = (ms: number, step: () => Promise<unknown>) =>
+    timers.push(setTimeout(() => void step().catch(report), ms));
+
+  at(1_000, async () => {
+    kiosk.silent = true;
+    say(`${bold("agent")} ${kiosk.name} goes silent (no more heartbeats)`);
+  });
+  at(3_000, async () => {
+    say(`${bold("agent")} ${gallery.name}: TouchDesigner crashes`);
+    writeTimes.set("process.crashed", Date.now());
+    await db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`).set(
+      { status: "crashed", exitCode: -1073741819, updatedAt: FieldValue.serverTimestamp() },
+      { merge: true },
+    );
+  });
+  at(6_000, async () => {
+    say(`${bold("agent")} ${stage.name}: loses its connection to Firestore`);
+    writeTimes.set("connection_failure", Date.now());
+    await machine(stage).set(
+      { health: { status: "connection_failure", error_code: "FIRESTORE_UNAVAILABLE", error_message: "14 UNAVAILABLE: connection reset", last_error_at: FieldValue.serverTimestamp() } },
+      { merge: true },
+    );
+  });
+
+  // The kiosk comes back a few seconds after its outage was reported.
+  const unsubscribe = receiver.onDelivery((d) => {
+    if (d.payload?.event !== "machine.offline") return;
+    writeTimes.set("machine.offline", d.receivedAt);
+    unsubscribe();
+    at(4_000, async () => {
+      kiosk.silent = false;
+      say(`${bold("agent")} ${kiosk.name} is back and heartbeats again`);
+      writeTimes.set("machine.online", Date.now());
+      await heartbeat(kiosk);
+    });
+  });
+
+  const stop = async (code: number) => {
+    timers.forEach((t) => clearTimeout(t));
+    if (reportFile) {
+      const passed = EXPECTED.filter((t) => seen.has(t)).length;
+      mkdirSync(dirname(reportFile), { recursive: true });
+      writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: EXPECTED.length - passed + failures }));
+    }
+    await receiver.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+
+  const timeout = new Promise<"timeout">((resolve) => timers.push(setTimeout(() => resolve("timeout"), ONCE_TIMEOUT_MS)));
+  const result = await Promise.race([finished.then(() => "done" as const), timeout]);
+  if (result === "done") {
+    say(green(bold(`all ${EXPECTED.length} event types delivered and verified (${receiver.deliveries.length} deliveries, ${failures} bad signatures)`)));
+  } else {
+    const missing = EXPECTED.filter((t) => !seen.has(t));
+    say(red(`timed out; still waiting for: ${missing.join(", ")}`));
+    if (once) return stop(1);
+  }
+  if (once) return stop(failures === 0 ? 0 : 1);
+
+  say(dim("the demo keeps running: a process crashes every 20s; press Ctrl-C to stop"));
+  let n = 0;
+  timers.push(
+    setInterval(() => {
+      n++;
+      const ref = db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`);
+      void ref
+        .set({ status: "running", pid: 5000 + n }, { merge: true })
+        .then(() => ref.set({ status: "crashed", exitCode: 3, errorMessage: `Simulated crash #${n}` }, { merge: true }))
+        .catch(report);
+    }, 20_000),
+  );
+}
+
+function report(err: unknown) {
+  console.error(red(`demo error: ${err instanceof Error ? err.message : String(err)}`));
+}
+
+main().catch((err) => {
+  report(err);
+  process.exit(1);
+});
