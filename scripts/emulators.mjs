@@ -4,7 +4,9 @@
 //
 //   node scripts/emulators.mjs exec -- <command...>   run a command against a fresh suite
 //   node scripts/emulators.mjs start                  run the suite until Ctrl-C
-//   --quiet (before exec/start)                        only the emulators' warnings and errors
+// Options before exec/start:
+//   --quiet            only the emulators' warnings and errors
+//   --project ID       a demo- project id (default demo-owlette); functions/.env.ID applies
 //
 // Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
 // gcloud SDK ships one (google-cloud-cli-firestore-emulator) this script builds a launcher jar
@@ -18,7 +20,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = join(root, ".cache", "emulators");
-const projectId = process.env.EMULATOR_PROJECT ?? "demo-owlette";
 const ONLY = "firestore,functions,tasks";
 const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
 
@@ -118,10 +119,20 @@ function shellQuote(arg) {
 
 async function main() {
   const argv = process.argv.slice(2);
-  const quiet = argv[0] === "--quiet";
-  const [mode, ...rest] = quiet ? argv.slice(1) : argv;
+  let quiet = false;
+  let projectId = "demo-owlette";
+  while (argv[0]?.startsWith("--")) {
+    const flag = argv.shift();
+    if (flag === "--quiet") quiet = true;
+    else if (flag === "--project" && argv[0]?.startsWith("demo-")) projectId = argv.shift();
+    else {
+      say(`unknown option ${flag} (--project takes a demo- project id)`);
+      process.exit(2);
+    }
+  }
+  const [mode, ...rest] = argv;
   if (mode !== "exec" && mode !== "start") {
-    say("usage: emulators.mjs [--quiet] exec -- <command...> | emulators.mjs [--quiet] start");
+    say("usage: emulators.mjs [--quiet] [--project demo-ID] exec -- <command...> | start");
     process.exit(2);
   }
   const command = rest[0] === "--" ? rest.slice(1) : rest;

@@ -4,6 +4,7 @@ import { getConfig, REGION } from "./config";
 import { Store } from "./data/store";
 import type { DeliverDeps } from "./delivery/deliver";
 import { sendHttp } from "./delivery/http-sender";
+import { systemResolver } from "./delivery/resolve-destination";
 import { taskQueueEnqueue } from "./delivery/task-queue";
 
 /** Production dependencies, built once per instance on first use (not at cold-start import). */
@@ -16,6 +17,7 @@ export function productionDeps(): DeliverDeps {
     now: () => new Date(),
     config: getConfig(),
     log: logger,
+    resolve: systemResolver,
   };
   return deps;
 }

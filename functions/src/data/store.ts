@@ -6,6 +6,9 @@ import {
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import type { SiteRef } from "../domain/payload";
+import { customHeaderProblems } from "../domain/custom-headers";
+import { hasExpiredSecrets, rotateSecrets, type SecretSet } from "../domain/secret-rotation";
+import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { STALE_REASON } from "../domain/detect-machine-events";
 import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
@@ -18,6 +21,8 @@ import {
   type DeliveryDoc,
   type DeliveryStatus,
   type EventDoc,
+  type HTTP_METHODS,
+  type SecretDoc,
   type WebhookDoc,
 } from "./webhook-docs";
 
@@ -76,7 +81,7 @@ export class Store {
       deliveryExists: delivery?.exists ?? false,
     } satisfies {
       webhook: WebhookDoc | null;
-      secret: unknown;
+      secret: SecretDoc | null;
       event: EventDoc | null;
       delivery: DeliveryDoc | null;
       deliveryExists: boolean;
@@ -93,7 +98,7 @@ export class Store {
     siteId: string;
     webhookId: string;
     delivery: DeliveryRecordWrite;
-    outcome: { ok: boolean; lastStatus: number | string };
+    outcome: { ok: boolean; lastStatus: number | string; gone?: boolean };
     preloaded: WebhookDoc;
     now: Date;
   }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
@@ -157,9 +162,22 @@ export class Store {
    */
   async createWebhook(
     siteId: string,
-    input: { name: string; url: string; events: EventType[]; createdBy: string },
+    input: {
+      name: string;
+      url: string;
+      events: EventType[];
+      createdBy: string;
+      signatureScheme?: SignatureScheme;
+      method?: (typeof HTTP_METHODS)[number];
+      headers?: Record<string, string>;
+    },
     now = new Date(),
   ): Promise<{ id: string; secret: string }> {
+    const headers = input.headers ?? {};
+    const problems = customHeaderProblems(headers);
+    if (problems.length > 0) {
+      throw new Error(`invalid custom headers: ${problems.map((p) => `${p.header}: ${p.reason}`).join("; ")}`);
+    }
     const ref = this.db.collection(paths.webhooks(siteId)).doc();
     const secret = generateSecret();
     const batch = this.db.batch();
@@ -167,6 +185,10 @@ export class Store {
       name: input.name,
       url: input.url,
       events: input.events,
+      signatureScheme: input.signatureScheme ?? "owlette",
+      method: input.method ?? "POST",
+      // Header values can be credentials: only their names sit in the client-readable doc.
+      headerNames: Object.keys(headers),
       enabled: true,
       failCount: 0,
       lastStatus: null,
@@ -177,10 +199,38 @@ export class Store {
     });
     batch.create(this.db.doc(paths.webhookSecret(siteId, ref.id)), {
       current: secret,
+      previous: [],
+      headers,
       createdAt: Timestamp.fromDate(now),
     });
     await batch.commit();
     return { id: ref.id, secret };
+  }
+
+  /**
+   * Replaces the signing secret. The old one keeps signing beside the new one for
+   * `overlapSeconds` (0: it stops at once). Returns the new secret: the only time it is shown.
+   */
+  async rotateSecret(siteId: string, webhookId: string, overlapSeconds: number, now = new Date()): Promise<string> {
+    const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
+    const secret = generateSecret();
+    await this.db.runTransaction(async (tx) => {
+      const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
+      if (!doc) throw new Error(`webhook ${webhookId} has no signing secret`);
+      const next = rotateSecrets(toSecretSet(doc), secret, now.getTime(), overlapSeconds);
+      tx.update(ref, { ...fromSecretSet(next), rotatedAt: Timestamp.fromDate(now) });
+    });
+    return secret;
+  }
+
+  /** Drops rotated-out secrets whose overlap has ended. */
+  async purgeExpiredSecrets(siteId: string, webhookId: string, now = new Date()): Promise<void> {
+    const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
+    await this.db.runTransaction(async (tx) => {
+      const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
+      if (!doc || !hasExpiredSecrets(toSecretSet(doc), now.getTime())) return;
+      tx.update(ref, { previous: doc.previous.filter((p) => p.expiresAt.toMillis() > now.getTime()) });
+    });
   }
 
   /** Machines the agent last reported online whose heartbeat is older than `cutoff`. */
@@ -266,6 +316,14 @@ function deliveryWrite(d: DeliveryRecordWrite, now: Date) {
     updatedAt: Timestamp.fromDate(now),
     ...(d.firstAttempt ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
   };
+}
+
+export function toSecretSet(doc: SecretDoc): SecretSet {
+  return { current: doc.current, previous: doc.previous.map((p) => ({ secret: p.secret, expiresAtMs: p.expiresAt.toMillis() })) };
+}
+
+function fromSecretSet(set: SecretSet) {
+  return { current: set.current, previous: set.previous.map((p) => ({ secret: p.secret, expiresAt: Timestamp.fromMillis(p.expiresAtMs) })) };
 }
 
 function parseOrNull<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: unknown): T | null {

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
+
+export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
 
 const timestamp = z.custom<{ toMillis(): number }>(
   (v) => typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function",
@@ -14,11 +17,16 @@ export const webhookDocSchema = z.object({
   lastStatus: z.union([z.number(), z.string()]).nullish(),
   lastDeliveryAt: timestamp.nullish(),
   disabledReason: z.string().nullish(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES).default("owlette"),
+  method: z.enum(HTTP_METHODS).default("POST"),
 });
 export type WebhookDoc = z.infer<typeof webhookDocSchema>;
 
+/** The server-only doc beside each webhook: signing secrets and custom header values. */
 export const secretDocSchema = z.object({
   current: z.string().min(1),
+  previous: z.array(z.object({ secret: z.string().min(1), expiresAt: timestamp })).default([]),
+  headers: z.record(z.string(), z.string()).default({}),
 });
 export type SecretDoc = z.infer<typeof secretDocSchema>;
 

@@ -1,12 +1,13 @@
 import type { PipelineConfig } from "../config";
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
-import { checkDestinationUrl } from "../domain/destination-url";
 import { deliveryHeaders } from "../domain/request-headers";
-import { nextAttemptDelay } from "../domain/retry-policy";
-import type { Store } from "../data/store";
+import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
+import { activeSecrets, hasExpiredSecrets } from "../domain/secret-rotation";
+import { toSecretSet, type Store } from "../data/store";
 import type { DeliveryStatus } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
+import { resolveDestination, type Resolver } from "./resolve-destination";
 import type { DeliveryTask, Enqueue } from "./task-queue";
 
 /** Response bytes kept on the delivery record for debugging. */
@@ -19,6 +20,9 @@ export interface DeliverDeps {
   now: () => Date;
   config: PipelineConfig;
   log: Log;
+  resolve: Resolver;
+  /** Source of retry jitter; tests pin it. */
+  random?: () => number;
 }
 
 export type DeliverResult =
@@ -63,34 +67,51 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     return skip("secret_missing");
   }
 
-  const checked = checkDestinationUrl(ctx.webhook.url, { allowLocalHttp: deps.config.allowLocalHttp });
-  const result: AttemptResult = checked.ok
+  const sendAt = deps.now();
+  const secrets = toSecretSet(ctx.secret);
+  const destination = await resolveDestination(ctx.webhook.url, {
+    allowLocalHttp: deps.config.allowLocalHttp,
+    resolve: deps.resolve,
+  });
+  const result: AttemptResult = destination.ok
     ? await deps.send({
-        url: checked.url,
-        method: "POST",
+        url: destination.url,
+        address: destination.address,
+        method: ctx.webhook.method,
         headers: deliveryHeaders({
-          secret: ctx.secret.current,
+          scheme: ctx.webhook.signatureScheme,
+          secrets: activeSecrets(secrets, sendAt.getTime()),
           body: ctx.event.body,
           eventId: task.eventId,
           eventType: ctx.event.type,
           deliveryId: task.deliveryId,
           attempt: task.attempt,
+          timestampSeconds: Math.floor(sendAt.getTime() / 1000),
+          custom: ctx.secret.headers,
         }),
         body: ctx.event.body,
         timeoutMs: deps.config.deliveryTimeoutMs,
         snippetBytes: RESPONSE_SNIPPET_BYTES,
       })
-    : { kind: "error", error: "blocked_url", durationMs: 0, detail: checked.reason };
+    : { kind: "error", error: destination.error, durationMs: 0, detail: destination.reason };
+  if (hasExpiredSecrets(secrets, sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
 
   const now = deps.now();
   const ok = isSuccess(result);
-  const delay = ok ? null : nextAttemptDelay(deps.config.retrySchedule, task.attempt);
+  const gone = result.kind === "response" && result.status === 410;
+  const delay =
+    ok || gone
+      ? null
+      : nextAttemptDelay(deps.config.retrySchedule, task.attempt, {
+          retryAfterSeconds: result.kind === "response" ? parseRetryAfter(result.retryAfter, now.getTime()) : null,
+          ...(deps.random ? { random: deps.random } : {}),
+        });
   const status: DeliveryStatus = ok ? "succeeded" : delay === null ? "failed" : "pending";
   const recorded = await store.recordAttempt({
     siteId: task.siteId,
     webhookId: task.webhookId,
     preloaded: ctx.webhook,
-    outcome: { ok, lastStatus: lastStatusOf(result) },
+    outcome: { ok, gone, lastStatus: lastStatusOf(result) },
     now,
     delivery: {
       id: task.deliveryId,
@@ -124,7 +145,12 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     deliveryStatus: recorded.status,
   });
   if (recorded.health?.enabled === false) {
-    log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, failCount: recorded.health.failCount });
+    log.warn("webhook.auto_disabled", {
+      webhookId: task.webhookId,
+      siteId: task.siteId,
+      failCount: recorded.health.failCount,
+      reason: recorded.health.disabledReason,
+    });
   }
   if (recorded.status === "pending" && delay !== null) {
     await deps.enqueue({ ...task, attempt: task.attempt + 1 }, delay);

@@ -1,13 +1,18 @@
 import * as http from "node:http";
 import * as https from "node:https";
+import { isIP, type LookupFunction } from "node:net";
 import type { AttemptResult, DeliveryErrorWord } from "../domain/attempt-result";
 
 export interface OutgoingRequest {
   url: URL;
+  /** The address the SSRF guard checked; the request connects there without a second lookup. */
+  address?: string;
   method: "POST" | "PUT" | "PATCH";
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Deadline for the TCP (and TLS) connection alone; defaults to the smaller of 5 s and timeoutMs. */
+  connectTimeoutMs?: number;
   /** How much of the response body is kept for the delivery record. */
   snippetBytes: number;
 }
@@ -27,6 +32,16 @@ function errorWord(err: NodeJS.ErrnoException): DeliveryErrorWord {
     default:
       return err.code?.startsWith("ERR_TLS") || err.code?.includes("CERT") ? "tls_error" : "network_error";
   }
+}
+
+/** A dns.lookup stand-in that answers with the one address already checked. */
+function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address) === 6 ? 6 : 4;
+  // With autoSelectFamily (Node's default) the caller asks for all addresses.
+  return ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+    if (opts?.all) cb(null, [{ address, family }]);
+    else cb(null, address, family);
+  }) as unknown as LookupFunction;
 }
 
 /**
@@ -55,15 +70,18 @@ export const sendHttp: Sender = (request) =>
         method: request.method,
         headers: { ...request.headers, "Content-Length": Buffer.byteLength(request.body) },
         agent: false,
+        ...(request.address ? { lookup: pinnedLookup(request.address) } : {}),
       },
       (res) => {
         let kept = 0;
+        const retryAfter = res.headers["retry-after"];
         const answered = () =>
           finish({
             kind: "response",
             status: res.statusCode ?? 0,
             durationMs: elapsed(),
             bodySnippet: Buffer.concat(chunks).toString("utf8"),
+            ...(typeof retryAfter === "string" ? { retryAfter } : {}),
           });
         finishWithResponse = answered;
         const done = () => {
@@ -87,6 +105,15 @@ export const sendHttp: Sender = (request) =>
       else finish({ kind: "error", error: "timeout", durationMs: elapsed(), detail: `no response within ${request.timeoutMs} ms` });
       req.destroy();
     }, request.timeoutMs);
+    const connectMs = request.connectTimeoutMs ?? Math.min(5_000, request.timeoutMs);
+    req.on("socket", (socket) => {
+      const connectDeadline = setTimeout(() => {
+        finish({ kind: "error", error: "timeout", durationMs: elapsed(), detail: `no connection within ${connectMs} ms` });
+        req.destroy();
+      }, connectMs);
+      socket.once(request.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectDeadline));
+      socket.once("close", () => clearTimeout(connectDeadline));
+    });
     req.on("error", (err: NodeJS.ErrnoException) =>
       finish({ kind: "error", error: errorWord(err), durationMs: elapsed(), detail: err.code ?? err.message }),
     );

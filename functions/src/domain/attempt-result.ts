@@ -9,7 +9,7 @@ export type DeliveryErrorWord =
   | "blocked_url";
 
 export type AttemptResult =
-  | { kind: "response"; status: number; durationMs: number; bodySnippet: string }
+  | { kind: "response"; status: number; durationMs: number; bodySnippet: string; retryAfter?: string }
   | { kind: "error"; error: DeliveryErrorWord; durationMs: number; detail: string };
 
 /** Only a 2xx counts as delivered; a 3xx is a failure because redirects are never followed. */

@@ -17,11 +17,34 @@ export function parseRetrySchedule(text: string): number[] {
   return delays;
 }
 
+/** Up to this share of each delay is added or removed at random, so retries do not arrive in lockstep. */
+export const JITTER_RATIO = 0.1;
+/** A receiver's Retry-After is honoured up to this many seconds. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
 /**
  * Seconds to wait before the attempt after `attempt` (1-based), or null when the schedule is
- * exhausted and the delivery has failed for good.
+ * exhausted and the delivery has failed for good. A receiver's Retry-After can push the next
+ * attempt later (never earlier), up to MAX_RETRY_AFTER_SECONDS.
  */
-export function nextAttemptDelay(schedule: readonly number[], attempt: number): number | null {
-  const delay = schedule[attempt];
-  return delay === undefined ? null : delay;
+export function nextAttemptDelay(
+  schedule: readonly number[],
+  attempt: number,
+  opts: { retryAfterSeconds?: number | null; random?: () => number } = {},
+): number | null {
+  const base = schedule[attempt];
+  if (base === undefined) return null;
+  const random = opts.random ?? Math.random;
+  const jittered = Math.max(0, Math.round(base + base * JITTER_RATIO * (random() * 2 - 1)));
+  const retryAfter = opts.retryAfterSeconds;
+  return retryAfter == null ? jittered : Math.max(jittered, Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS));
+}
+
+/** Retry-After as seconds from `nowMs`: delta-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }

@@ -19,7 +19,7 @@ export interface HealthUpdate {
   lastStatus: number | string;
   lastDeliveryAt: Date;
   enabled?: false;
-  disabledReason?: "auto";
+  disabledReason?: "auto" | "gone";
 }
 
 /**
@@ -29,7 +29,7 @@ export interface HealthUpdate {
  */
 export function healthAfterAttempt(
   current: WebhookHealth,
-  outcome: { ok: boolean; lastStatus: number | string },
+  outcome: { ok: boolean; lastStatus: number | string; gone?: boolean },
   nowMs: number,
   disableAfter = AUTO_DISABLE_AFTER,
 ): HealthUpdate | null {
@@ -43,7 +43,11 @@ export function healthAfterAttempt(
   }
   const failCount = current.failCount + 1;
   const update: HealthUpdate = { failCount, lastStatus: outcome.lastStatus, lastDeliveryAt };
-  if (failCount >= disableAfter) {
+  if (outcome.gone) {
+    // 410 Gone: the receiver says the endpoint no longer exists. Stop at once.
+    update.enabled = false;
+    update.disabledReason = "gone";
+  } else if (failCount >= disableAfter) {
     update.enabled = false;
     update.disabledReason = "auto";
   }

@@ -1,5 +1,11 @@
 import { checkDestinationUrl } from "../../src/domain/destination-url";
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttemptDelay, parseRetrySchedule } from "../../src/domain/retry-policy";
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  MAX_RETRY_AFTER_SECONDS,
+  nextAttemptDelay,
+  parseRetryAfter,
+  parseRetrySchedule,
+} from "../../src/domain/retry-policy";
 import { AUTO_DISABLE_AFTER, healthAfterAttempt, LAST_DELIVERY_REFRESH_MS, type WebhookHealth } from "../../src/domain/webhook-health";
 
 const NOW = Date.parse("2026-03-22T10:30:00Z");
@@ -46,6 +52,31 @@ describe("healthAfterAttempt", () => {
     expect(healthAfterAttempt({ ...healthy, lastDeliveryAtMs: null }, { ok: true, lastStatus: 200 }, NOW)).not.toBeNull();
   });
 
+  it("disables at once on 410 Gone", () => {
+    expect(healthAfterAttempt(healthy, { ok: false, gone: true, lastStatus: 410 }, NOW)).toEqual({
+      failCount: 1,
+      lastStatus: 410,
+      lastDeliveryAt: new Date(NOW),
+      enabled: false,
+      disabledReason: "gone",
+    });
+  });
+
+  it("costs the webhook doc a handful of writes for 1,000 successful deliveries", () => {
+    // One delivery every 100 ms for 100 s, starting from a failing webhook.
+    let state: WebhookHealth = { enabled: true, failCount: 3, lastStatus: 503, lastDeliveryAtMs: NOW - 5_000 };
+    let writes = 0;
+    for (let i = 0; i < 1000; i++) {
+      const at = NOW + i * 100;
+      const update = healthAfterAttempt(state, { ok: true, lastStatus: 200 }, at);
+      if (update) {
+        writes++;
+        state = { ...state, failCount: update.failCount, lastStatus: update.lastStatus, lastDeliveryAtMs: at };
+      }
+    }
+    expect(writes).toBe(2); // the reset at the first success, one refresh of lastDeliveryAt a minute later
+  });
+
   it("does not count attempts against a webhook that is already disabled", () => {
     expect(healthAfterAttempt({ ...healthy, enabled: false, failCount: 10 }, { ok: false, lastStatus: 500 }, NOW)).toBeNull();
   });
@@ -53,8 +84,36 @@ describe("healthAfterAttempt", () => {
 
 describe("retry schedule", () => {
   it("runs attempts at 0, 1 min, 5 min, 30 min and 2 h by default", () => {
-    const delays = [1, 2, 3, 4, 5].map((attempt) => nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, attempt));
+    const noJitter = { random: () => 0.5 };
+    const delays = [1, 2, 3, 4, 5].map((attempt) => nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, attempt, noJitter));
     expect(delays).toEqual([60, 300, 1800, 7200, null]);
+  });
+
+  it("adds at most 10% jitter either way", () => {
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 1, { random: () => 0 })).toBe(54);
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 1, { random: () => 0.999999 })).toBe(66);
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 4, { random: () => 0 })).toBe(6480);
+    for (let i = 0; i < 200; i++) {
+      const d = nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 2) as number;
+      expect(d).toBeGreaterThanOrEqual(270);
+      expect(d).toBeLessThanOrEqual(330);
+    }
+  });
+
+  it("honours Retry-After when it asks for later, up to an hour", () => {
+    const mid = { random: () => 0.5 };
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 1, { ...mid, retryAfterSeconds: 120 })).toBe(120);
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 1, { ...mid, retryAfterSeconds: 5 })).toBe(60);
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 1, { ...mid, retryAfterSeconds: 86_400 })).toBe(MAX_RETRY_AFTER_SECONDS);
+    expect(nextAttemptDelay(DEFAULT_RETRY_SCHEDULE_SECONDS, 5, { ...mid, retryAfterSeconds: 10 })).toBeNull();
+  });
+
+  it("reads Retry-After as seconds or an HTTP date", () => {
+    expect(parseRetryAfter("120", NOW)).toBe(120);
+    expect(parseRetryAfter(new Date(NOW + 90_500).toUTCString(), NOW)).toBe(90);
+    expect(parseRetryAfter(new Date(NOW - 10_000).toUTCString(), NOW)).toBe(0);
+    expect(parseRetryAfter("soon", NOW)).toBeNull();
+    expect(parseRetryAfter(undefined, NOW)).toBeNull();
   });
 
   it("parses a configured schedule and refuses a bad one", () => {

@@ -43,8 +43,19 @@ describe("Owlette signature", () => {
 
   it("puts the signature and stable ids in the request headers", () => {
     const secret = generateSecret();
-    const headers = deliveryHeaders({ secret, body, eventId: "evt_1", eventType: "process.crashed", deliveryId: "dlv_1", attempt: 2 });
+    const headers = deliveryHeaders({
+      scheme: "owlette",
+      secrets: [secret],
+      body,
+      eventId: "evt_1",
+      eventType: "process.crashed",
+      deliveryId: "dlv_1",
+      attempt: 2,
+      timestampSeconds: 1_774_000_000,
+      custom: { Authorization: "Bearer receiver-token" },
+    });
     expect(headers).toEqual({
+      Authorization: "Bearer receiver-token",
       "Content-Type": "application/json",
       "User-Agent": USER_AGENT,
       "X-Owlette-Signature": owletteSignature(secret, body),

@@ -1,0 +1,35 @@
+/** How long a rotated-out secret keeps signing, by default: receivers get a day to switch. */
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
+
+export interface SecretSet {
+  current: string;
+  previous: { secret: string; expiresAtMs: number }[];
+}
+
+/** Secrets that sign at `nowMs`, newest first. */
+export function activeSecrets(set: SecretSet, nowMs: number): string[] {
+  const older = set.previous
+    .filter((p) => p.expiresAtMs > nowMs)
+    .sort((a, b) => b.expiresAtMs - a.expiresAtMs)
+    .map((p) => p.secret);
+  return [set.current, ...older];
+}
+
+export function hasExpiredSecrets(set: SecretSet, nowMs: number): boolean {
+  return set.previous.some((p) => p.expiresAtMs <= nowMs);
+}
+
+/**
+ * The secret set after a rotation: the new secret signs from now on and the old one keeps
+ * signing alongside it for `overlapSeconds` (0: it stops at once). Expired secrets are purged.
+ */
+export function rotateSecrets(set: SecretSet, newSecret: string, nowMs: number, overlapSeconds: number): SecretSet {
+  if (overlapSeconds <= 0) return { current: newSecret, previous: [] };
+  return {
+    current: newSecret,
+    previous: [
+      { secret: set.current, expiresAtMs: nowMs + overlapSeconds * 1000 },
+      ...set.previous.filter((p) => p.expiresAtMs > nowMs),
+    ],
+  };
+}
