@@ -15,8 +15,11 @@ export interface ReceivedDelivery {
   receivedAt: number;
 }
 
-/** What to answer the n-th request (1-based) to a path: a status code, or hang until the client gives up. */
-export type Responder = (delivery: Omit<ReceivedDelivery, "status">, n: number) => number | "hang";
+/** What to answer the n-th request (1-based) to a path: a status (with headers), or hang until the client gives up. */
+export type Responder = (
+  delivery: Omit<ReceivedDelivery, "status">,
+  n: number,
+) => number | "hang" | { status: number; headers: Record<string, string> };
 
 /**
  * A local webhook receiver: verifies every signature against the secret registered for the
@@ -96,12 +99,14 @@ export class Receiver {
       };
       const n = this.at(path).length + 1;
       const responder = this.responders.get(path);
-      const status = responder ? responder(base, n) : base.verified ? 200 : 401;
+      const answer = responder ? responder(base, n) : base.verified ? 200 : 401;
+      const status = typeof answer === "object" ? answer.status : answer;
       const delivery: ReceivedDelivery = { ...base, status };
       this.deliveries.push(delivery);
       for (const listener of this.listeners) listener(delivery);
       if (status === "hang") return;
-      res.writeHead(status, { "Content-Type": "text/plain" }).end(status < 300 ? "ok" : "not ok");
+      const headers = typeof answer === "object" ? answer.headers : {};
+      res.writeHead(status, { "Content-Type": "text/plain", ...headers }).end(status < 300 ? "ok" : "not ok");
     });
   }
 }

@@ -1,0 +1,140 @@
+import { FieldValue } from "firebase-admin/firestore";
+import { REGION } from "../../src/config";
+import { paths } from "../../src/data/paths";
+import { taskQueueEnqueue } from "../../src/delivery/task-queue";
+import type { Store } from "../../src/data/store";
+import type { EventType } from "../../src/domain/event-catalog";
+import { verifySha256 } from "../../src/domain/signature-schemes";
+import { Receiver, type Responder } from "../../../scripts/lib/receiver";
+import { emulatorStore, sleep, uniqueId, waitFor } from "../support/emulator";
+
+jest.setTimeout(90_000);
+
+let store: Store;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  store = emulatorStore();
+  receiver = await new Receiver().start();
+});
+
+afterAll(async () => {
+  await receiver.stop();
+});
+
+async function setup(responder: Responder, options: Partial<Parameters<Store["createWebhook"]>[1]> = {}) {
+  const siteId = uniqueId("site");
+  const path = `/hooks/${siteId}`;
+  await store.db.doc(paths.site(siteId)).set({ name: "Engine", owner: "o" });
+  const events: EventType[] = ["process.crashed"];
+  const { id: webhookId, secret } = await store.createWebhook(siteId, {
+    name: "Engine",
+    url: receiver.url(path),
+    events,
+    createdBy: "test",
+    ...options,
+  });
+  receiver.register(path, secret, responder);
+  const crash = async (processId: string) => {
+    const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
+    await ref.set({ name: "TD", status: "running" });
+    await ref.set({ name: "TD", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
+  };
+  const records = async () => (await store.db.collection(paths.deliveries(siteId, webhookId)).get()).docs.map((d) => d.data());
+  const webhook = async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).data();
+  return { siteId, path, webhookId, secret, crash, records, webhook, received: () => receiver.at(path) };
+}
+
+describe("delivery engine", () => {
+  it("disables the webhook at once on 410 Gone", async () => {
+    const hook = await setup(() => 410);
+    await hook.crash("p1");
+    const data = await waitFor("the webhook to be disabled", async () => {
+      const w = await hook.webhook();
+      return w?.enabled === false && w;
+    });
+    expect(data).toMatchObject({ enabled: false, disabledReason: "gone", lastStatus: 410, failCount: 1 });
+    const [record] = await hook.records();
+    expect(record).toMatchObject({ status: "failed", nextAttempt: null });
+    expect(record?.attempts).toHaveLength(1);
+    await sleep(1500);
+    expect(hook.received()).toHaveLength(1);
+  });
+
+  it("does not follow a redirect to a loopback address", async () => {
+    const target = `/target/${uniqueId("t")}`;
+    const hook = await setup((_d, n) => (n === 1 ? { status: 302, headers: { Location: receiver.url(target) } } : 200));
+    await hook.crash("p1");
+    const record = await waitFor("the retried delivery", async () => {
+      const [r] = await hook.records();
+      return r?.status === "succeeded" && r;
+    });
+    expect(record.attempts.map((a: { status: number }) => a.status)).toEqual([302, 200]);
+    expect(receiver.at(target)).toHaveLength(0);
+    expect(hook.received()).toHaveLength(2);
+  });
+
+  it("cuts off a hanging receiver at the timeout and records `timeout`", async () => {
+    const hook = await setup((_d, n) => (n === 1 ? "hang" : 200));
+    await hook.crash("p1");
+    const record = await waitFor("the delivery after a timeout", async () => {
+      const [r] = await hook.records();
+      return r?.status === "succeeded" && r;
+    });
+    const [first, second] = record.attempts as { status: number | null; error: string | null; durationMs: number }[];
+    expect(first).toMatchObject({ status: null, error: "timeout" });
+    expect(first?.durationMs).toBeGreaterThanOrEqual(1400);
+    expect(first?.durationMs).toBeLessThan(5000);
+    expect(second).toMatchObject({ status: 200, error: null });
+    expect(await hook.webhook()).toMatchObject({ failCount: 0, lastStatus: 200 });
+  });
+
+  it("sends the chosen method, scheme and custom headers, and keeps header values out of the webhook doc", async () => {
+    const hook = await setup(() => 204, {
+      method: "PUT",
+      signatureScheme: "sha256",
+      headers: { Authorization: "Bearer receiver-token" },
+    });
+    await hook.crash("p1");
+    const [delivery] = await waitFor("the delivery", () => hook.received().length >= 1 && hook.received());
+    expect(delivery?.method).toBe("PUT");
+    expect(delivery?.headers.authorization).toBe("Bearer receiver-token");
+    expect(verifySha256(delivery?.headers["x-owlette-signature"] as string, delivery?.body ?? "", hook.secret)).toBe(true);
+    const doc = await hook.webhook();
+    expect(doc?.headerNames).toEqual(["Authorization"]);
+    expect(JSON.stringify(doc)).not.toContain("receiver-token");
+    expect(JSON.stringify(doc)).not.toContain(hook.secret);
+  });
+
+  it("signs with both secrets during a rotation overlap", async () => {
+    const hook = await setup(() => 200);
+    const newSecret = await store.rotateSecret(hook.siteId, hook.webhookId, 3600);
+    receiver.register(hook.path, newSecret);
+    await hook.crash("p1");
+    const [delivery] = await waitFor("the delivery", () => hook.received().length >= 1 && hook.received());
+    expect(delivery?.verified).toBe(true);
+    const { verifyOwletteSignature } = await import("../../src/domain/signing");
+    expect(verifyOwletteSignature(hook.secret, delivery?.body ?? "", delivery?.headers["x-owlette-signature-previous"] as string)).toBe(true);
+  });
+
+  it.each([
+    ["deleted", "webhook_deleted"],
+    ["disabled", "webhook_disabled"],
+  ])("records a pending attempt of a %s webhook as skipped and sends nothing", async (change, reason) => {
+    const hook = await setup(() => 200);
+    const ref = store.db.doc(paths.webhook(hook.siteId, hook.webhookId));
+    if (change === "deleted") await ref.delete();
+    else await ref.update({ enabled: false, disabledReason: "manual" });
+    // A retry that was queued before the change now comes due.
+    const eventId = `evt_${uniqueId("e").replace(/-/g, "")}`;
+    await store.saveEvent(hook.siteId, { id: eventId, type: "process.crashed", body: "{}", occurredAt: new Date() });
+    const deliveryId = `dlv_${uniqueId("d").replace(/-/g, "")}`;
+    await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 2 }, 0);
+    const record = await waitFor("the skipped record", async () => {
+      const snap = await store.db.doc(paths.delivery(hook.siteId, hook.webhookId, deliveryId)).get();
+      return snap.get("status") === "skipped" && snap.data();
+    });
+    expect(record).toMatchObject({ status: "skipped", skippedReason: reason, eventType: "process.crashed" });
+    expect(hook.received()).toHaveLength(0);
+  });
+});
