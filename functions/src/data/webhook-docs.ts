@@ -1,11 +1,10 @@
 import { z } from "zod";
+import { timestampSchema } from "../domain/agent-docs";
 import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
 
-const timestamp = z.custom<{ toMillis(): number }>(
-  (v) => typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function",
-);
+const timestamp = timestampSchema;
 
 /** The server-written webhook doc, parsed defensively: a hand-edited doc must not crash delivery. */
 export const webhookDocSchema = z.object({

@@ -14,7 +14,7 @@ export interface TimestampLike {
   toMillis(): number;
 }
 
-const timestamp = z.custom<TimestampLike>(
+export const timestampSchema = z.custom<TimestampLike>(
   (v) =>
     typeof v === "object" &&
     v !== null &&
@@ -26,13 +26,13 @@ const optionalString = (max: number) => z.string().max(max).nullish();
 
 export const machineDocSchema = z.object({
   online: z.boolean().nullish(),
-  lastHeartbeat: timestamp.nullish(),
+  lastHeartbeat: timestampSchema.nullish(),
   machineId: optionalString(AGENT_LIMITS.id),
   siteId: optionalString(AGENT_LIMITS.id),
   name: optionalString(AGENT_LIMITS.name),
   agent_version: optionalString(AGENT_LIMITS.name),
   offlineReason: optionalString(AGENT_LIMITS.status),
-  offlineSince: timestamp.nullish(),
+  offlineSince: timestampSchema.nullish(),
   health: z
     .object({
       status: optionalString(AGENT_LIMITS.status),

@@ -1,4 +1,7 @@
 import type { Change, DocumentSnapshot, FirestoreEvent } from "firebase-functions/v2/firestore";
+import type { z } from "zod";
+import { parseAgentDoc } from "../domain/agent-docs";
+import type { Log } from "../log";
 
 /** The parts of a Firestore write event the handlers use, so tests can build one by hand. */
 export interface AgentWrite {
@@ -23,4 +26,19 @@ export function toAgentWrite(
     before: event.data?.before.data(),
     after: event.data?.after.data(),
   };
+}
+
+/**
+ * Both sides of a write, parsed. A malformed `after` is logged with its path and yields null:
+ * throwing would make the (retrying) trigger redeliver the same bad write for days. A malformed
+ * `before` is read as absent.
+ */
+export function parseWrite<T>(schema: z.ZodType<T>, write: AgentWrite, log: Log): { before: T | null; after: T | null } | null {
+  const after = parseAgentDoc(schema, write.after);
+  if (!after.ok) {
+    log.warn("agent_doc.malformed", { path: write.path, problems: after.problems });
+    return null;
+  }
+  const before = parseAgentDoc(schema, write.before);
+  return { before: before.ok ? before.value : null, after: after.value };
 }

@@ -6,21 +6,15 @@ import type { Store } from "../../src/data/store";
 import type { EventType } from "../../src/domain/event-catalog";
 import { verifySha256 } from "../../src/domain/signature-schemes";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
-import { emulatorStore, sleep, uniqueId, waitFor } from "../support/emulator";
+import { sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 
 jest.setTimeout(90_000);
 
 let store: Store;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  store = emulatorStore();
-  receiver = await new Receiver().start();
-});
-
-afterAll(async () => {
-  await receiver.stop();
-});
+beforeAll(async () => ({ store, receiver } = await startSuite()));
+afterAll(() => receiver.stop());
 
 async function setup(responder: Responder, options: Partial<Parameters<Store["createWebhook"]>[1]> = {}) {
   const siteId = uniqueId("site");

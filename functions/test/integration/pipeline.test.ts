@@ -7,21 +7,15 @@ import type { EventType } from "../../src/domain/event-catalog";
 import { handleProcessWrite } from "../../src/triggers/on-process-written";
 import { runSweep } from "../../src/triggers/sweep-stale-machines";
 import { Receiver } from "../../../scripts/lib/receiver";
-import { emulatorStore, hoursAgo, silentLog, sleep, uniqueId, waitFor } from "../support/emulator";
+import { hoursAgo, silentLog, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 
 jest.setTimeout(90_000);
 
 let store: Store;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  store = emulatorStore();
-  receiver = await new Receiver().start();
-});
-
-afterAll(async () => {
-  await receiver.stop();
-});
+beforeAll(async () => ({ store, receiver } = await startSuite()));
+afterAll(() => receiver.stop());
 
 /** A site with one webhook pointing at its own path on the local receiver. */
 async function siteWithWebhook(events: EventType[], responder?: Parameters<Receiver["register"]>[2]) {

@@ -3,6 +3,7 @@ import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { appOptions } from "../../src/app-options";
 import { Store } from "../../src/data/store";
 import type { Log } from "../../src/log";
+import { Receiver } from "../../../scripts/lib/receiver";
 
 /** Integration tests run under `scripts/emulators.mjs exec`, which sets these. */
 export function emulatorStore(): Store {
@@ -13,6 +14,11 @@ export function emulatorStore(): Store {
   }
   if (getApps().length === 0) initializeApp(appOptions());
   return new Store(getFirestore());
+}
+
+/** A Store on the emulator and a started local receiver, for a test file's beforeAll. */
+export async function startSuite(): Promise<{ store: Store; receiver: Receiver }> {
+  return { store: emulatorStore(), receiver: await new Receiver().start() };
 }
 
 export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };
