@@ -191,7 +191,10 @@ async function main() {
       const ref = db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`);
       void ref
         .set({ status: "running", pid: 5000 + n }, { merge: true })
-        .then(() => ref.set({ status: "crashed", exitCode: 3, errorMessage: `Simulated crash #${n}` }, { merge: true }))
+        .then(() => {
+          writeTimes.set("process.crashed", Date.now());
+          return ref.set({ status: "crashed", exitCode: 3, errorMessage: `Simulated crash #${n}` }, { merge: true });
+        })
         .catch(report);
     }, 20_000),
   );
