@@ -162,9 +162,6 @@ async function main() {
       GCLOUD_PROJECT: projectId,
       // The command may name the project's own tools (jest, tsx) when run outside npm.
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
-      // No prompts and no network lookups from firebase-tools on a machine without internet.
-      FIREBASE_CLI_EXPERIMENTS: process.env.FIREBASE_CLI_EXPERIMENTS ?? "",
-      CI: process.env.CI ?? "",
     },
   });
   const forward = (signal) => () => child.kill(signal);

@@ -7,7 +7,7 @@ import {
 import type { EventType } from "../domain/event-catalog";
 import type { SiteRef } from "../domain/payload";
 import { customHeaderProblems } from "../domain/custom-headers";
-import { hasExpiredSecrets, rotateSecrets, type SecretSet } from "../domain/secret-rotation";
+import { hasExpiredSecrets, rotateSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { STALE_REASON } from "../domain/detect-machine-events";
@@ -228,8 +228,9 @@ export class Store {
     const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
     await this.db.runTransaction(async (tx) => {
       const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
-      if (!doc || !hasExpiredSecrets(toSecretSet(doc), now.getTime())) return;
-      tx.update(ref, { previous: doc.previous.filter((p) => p.expiresAt.toMillis() > now.getTime()) });
+      const set = doc && toSecretSet(doc);
+      if (!set || !hasExpiredSecrets(set, now.getTime())) return;
+      tx.update(ref, { previous: fromSecretSet(withoutExpired(set, now.getTime())).previous });
     });
   }
 

@@ -4,7 +4,6 @@ import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
 
-const timestamp = timestampSchema;
 
 /** The server-written webhook doc, parsed defensively: a hand-edited doc must not crash delivery. */
 export const webhookDocSchema = z.object({
@@ -14,7 +13,7 @@ export const webhookDocSchema = z.object({
   enabled: z.boolean(),
   failCount: z.number().int().nonnegative().default(0),
   lastStatus: z.union([z.number(), z.string()]).nullish(),
-  lastDeliveryAt: timestamp.nullish(),
+  lastDeliveryAt: timestampSchema.nullish(),
   disabledReason: z.string().nullish(),
   signatureScheme: z.enum(SIGNATURE_SCHEMES).default("owlette"),
   method: z.enum(HTTP_METHODS).default("POST"),
@@ -24,7 +23,7 @@ export type WebhookDoc = z.infer<typeof webhookDocSchema>;
 /** The server-only doc beside each webhook: signing secrets and custom header values. */
 export const secretDocSchema = z.object({
   current: z.string().min(1),
-  previous: z.array(z.object({ secret: z.string().min(1), expiresAt: timestamp })).default([]),
+  previous: z.array(z.object({ secret: z.string().min(1), expiresAt: timestampSchema })).default([]),
   headers: z.record(z.string(), z.string()).default({}),
 });
 export type SecretDoc = z.infer<typeof secretDocSchema>;
@@ -42,7 +41,7 @@ export const deliveryDocSchema = z.object({
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.array(attemptRecordSchema.passthrough()).default([]),
   nextAttempt: z.number().int().positive().nullish(),
-  nextAttemptAt: timestamp.nullish(),
+  nextAttemptAt: timestampSchema.nullish(),
 });
 export type DeliveryDoc = z.infer<typeof deliveryDocSchema>;
 

@@ -19,6 +19,11 @@ export function hasExpiredSecrets(set: SecretSet, nowMs: number): boolean {
   return set.previous.some((p) => p.expiresAtMs <= nowMs);
 }
 
+/** The same set without rotated-out secrets whose overlap has ended. */
+export function withoutExpired(set: SecretSet, nowMs: number): SecretSet {
+  return { current: set.current, previous: set.previous.filter((p) => p.expiresAtMs > nowMs) };
+}
+
 /**
  * The secret set after a rotation: the new secret signs from now on and the old one keeps
  * signing alongside it for `overlapSeconds` (0: it stops at once). Expired secrets are purged.
@@ -29,7 +34,7 @@ export function rotateSecrets(set: SecretSet, newSecret: string, nowMs: number, 
     current: newSecret,
     previous: [
       { secret: set.current, expiresAtMs: nowMs + overlapSeconds * 1000 },
-      ...set.previous.filter((p) => p.expiresAtMs > nowMs),
+      ...withoutExpired(set, nowMs).previous,
     ],
   };
 }
