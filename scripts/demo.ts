@@ -16,6 +16,7 @@ import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldValue, getFirestore } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
+import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
 import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
@@ -60,7 +61,7 @@ async function main() {
   const receiver = await new Receiver().start(Number(process.env.DEMO_RECEIVER_PORT ?? 0));
   const hookPath = "/owlette";
   await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: "demo-owner" });
-  const { id: webhookId, secret } = await store.createWebhook(SITE.id, {
+  const { id: webhookId, secret } = await new ManagementStore(store.db).createWebhook(SITE.id, {
     name: "Local receiver",
     url: receiver.url(hookPath),
     events: EXPECTED,

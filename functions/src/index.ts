@@ -10,3 +10,4 @@ export { onMachineWritten } from "./triggers/on-machine-written";
 export { onProcessWritten } from "./triggers/on-process-written";
 export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
 export { deliverWebhook } from "./triggers/deliver-webhook";
+export * from "./triggers/management-api";

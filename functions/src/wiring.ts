@@ -1,7 +1,9 @@
 import { getFirestore } from "firebase-admin/firestore";
 import { logger } from "firebase-functions";
 import { getConfig, REGION } from "./config";
+import { ManagementStore } from "./data/management-store";
 import { Store } from "./data/store";
+import { createService, type Service } from "./api/service";
 import type { DeliverDeps } from "./delivery/deliver";
 import { sendHttp } from "./delivery/http-sender";
 import { systemResolver } from "./delivery/resolve-destination";
@@ -20,4 +22,15 @@ export function productionDeps(): DeliverDeps {
     resolve: systemResolver,
   };
   return deps;
+}
+
+/** The management API's service and store, over the same production dependencies. */
+let management: { service: Service; manage: ManagementStore; deps: DeliverDeps } | undefined;
+export function managementDeps() {
+  if (!management) {
+    const deps = productionDeps();
+    const manage = new ManagementStore(deps.store.db);
+    management = { service: createService({ ...deps, manage }), manage, deps };
+  }
+  return management;
 }

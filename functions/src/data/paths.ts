@@ -1,5 +1,9 @@
 /** Every Firestore path the pipeline touches, in one place. */
 export const paths = {
+  user: (uid: string) => `users/${uid}`,
+  /** Server-only: API key hashes. */
+  apiKeys: () => "apiKeys",
+  apiKey: (keyId: string) => `apiKeys/${keyId}`,
   site: (siteId: string) => `sites/${siteId}`,
   machine: (siteId: string, machineId: string) => `sites/${siteId}/machines/${machineId}`,
   webhooks: (siteId: string) => `sites/${siteId}/webhooks`,

@@ -6,10 +6,7 @@ import {
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import type { SiteRef } from "../domain/payload";
-import { customHeaderProblems } from "../domain/custom-headers";
-import { hasExpiredSecrets, rotateSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
-import type { SignatureScheme } from "../domain/signature-schemes";
-import { generateSecret } from "../domain/signing";
+import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import { STALE_REASON } from "../domain/detect-machine-events";
 import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
 import { expiryFrom, paths } from "./paths";
@@ -21,7 +18,6 @@ import {
   type DeliveryDoc,
   type DeliveryStatus,
   type EventDoc,
-  type HTTP_METHODS,
   type SecretDoc,
   type WebhookDoc,
 } from "./webhook-docs";
@@ -138,7 +134,12 @@ export class Store {
   }
 
   /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
-  async recordSkipped(ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string; eventType: string | null }, reason: string, now: Date) {
+  async recordSkipped(
+    ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string; eventType: string | null },
+    reason: string,
+    now: Date,
+    firstRecord: boolean,
+  ) {
     await this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).set(
       {
         id: ids.deliveryId,
@@ -150,77 +151,11 @@ export class Store {
         skippedReason: reason,
         nextAttempt: null,
         updatedAt: Timestamp.fromDate(now),
-        expireAt: Timestamp.fromDate(expiryFrom(now)),
+        // History is listed by createdAt; a delivery skipped before any attempt starts here.
+        ...(firstRecord ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
       },
       { merge: true },
     );
-  }
-
-  /**
-   * Creates a webhook and its signing secret in one batch. The secret lives in a server-only
-   * doc and is returned here exactly once.
-   */
-  async createWebhook(
-    siteId: string,
-    input: {
-      name: string;
-      url: string;
-      events: EventType[];
-      createdBy: string;
-      signatureScheme?: SignatureScheme;
-      method?: (typeof HTTP_METHODS)[number];
-      headers?: Record<string, string>;
-    },
-    now = new Date(),
-  ): Promise<{ id: string; secret: string }> {
-    const headers = input.headers ?? {};
-    const problems = customHeaderProblems(headers);
-    if (problems.length > 0) {
-      throw new Error(`invalid custom headers: ${problems.map((p) => `${p.header}: ${p.reason}`).join("; ")}`);
-    }
-    const ref = this.db.collection(paths.webhooks(siteId)).doc();
-    const secret = generateSecret();
-    const batch = this.db.batch();
-    batch.create(ref, {
-      name: input.name,
-      url: input.url,
-      events: input.events,
-      signatureScheme: input.signatureScheme ?? "owlette",
-      method: input.method ?? "POST",
-      // Header values can be credentials: only their names sit in the client-readable doc.
-      headerNames: Object.keys(headers),
-      enabled: true,
-      failCount: 0,
-      lastStatus: null,
-      lastDeliveryAt: null,
-      disabledReason: null,
-      createdAt: Timestamp.fromDate(now),
-      createdBy: input.createdBy,
-    });
-    batch.create(this.db.doc(paths.webhookSecret(siteId, ref.id)), {
-      current: secret,
-      previous: [],
-      headers,
-      createdAt: Timestamp.fromDate(now),
-    });
-    await batch.commit();
-    return { id: ref.id, secret };
-  }
-
-  /**
-   * Replaces the signing secret. The old one keeps signing beside the new one for
-   * `overlapSeconds` (0: it stops at once). Returns the new secret: the only time it is shown.
-   */
-  async rotateSecret(siteId: string, webhookId: string, overlapSeconds: number, now = new Date()): Promise<string> {
-    const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
-    const secret = generateSecret();
-    await this.db.runTransaction(async (tx) => {
-      const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
-      if (!doc) throw new Error(`webhook ${webhookId} has no signing secret`);
-      const next = rotateSecrets(toSecretSet(doc), secret, now.getTime(), overlapSeconds);
-      tx.update(ref, { ...fromSecretSet(next), rotatedAt: Timestamp.fromDate(now) });
-    });
-    return secret;
   }
 
   /** Drops rotated-out secrets whose overlap has ended. */
@@ -286,6 +221,7 @@ export interface AttemptRecord {
   error: string | null;
   durationMs: number;
   responseSnippet: string | null;
+  manual?: true;
 }
 
 export interface DeliveryRecordWrite {
@@ -323,11 +259,11 @@ export function toSecretSet(doc: SecretDoc): SecretSet {
   return { current: doc.current, previous: doc.previous.map((p) => ({ secret: p.secret, expiresAtMs: p.expiresAt.toMillis() })) };
 }
 
-function fromSecretSet(set: SecretSet) {
+export function fromSecretSet(set: SecretSet) {
   return { current: set.current, previous: set.previous.map((p) => ({ secret: p.secret, expiresAt: Timestamp.fromMillis(p.expiresAtMs) })) };
 }
 
-function parseOrNull<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: unknown): T | null {
+export function parseOrNull<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: unknown): T | null {
   if (data === undefined) return null;
   const r = schema.safeParse(data);
   return r.success ? r.data : null;

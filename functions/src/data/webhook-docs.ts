@@ -3,7 +3,7 @@ import { timestampSchema } from "../domain/agent-docs";
 import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
-
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** The server-written webhook doc, parsed defensively: a hand-edited doc must not crash delivery. */
 export const webhookDocSchema = z.object({
@@ -35,9 +35,12 @@ export const attemptRecordSchema = z.object({
   attempt: z.number().int().positive(),
   status: z.number().nullable(),
   error: z.string().nullable(),
+  /** Sent by the retry action, outside the schedule. */
+  manual: z.boolean().optional(),
 });
 
 export const deliveryDocSchema = z.object({
+  eventId: z.string().optional(),
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.array(attemptRecordSchema.passthrough()).default([]),
   nextAttempt: z.number().int().positive().nullish(),

@@ -1,17 +1,14 @@
 import type { PipelineConfig } from "../config";
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
-import { deliveryHeaders } from "../domain/request-headers";
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
 import { activeSecrets, hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
 import type { DeliveryStatus } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
-import { resolveDestination, type Resolver } from "./resolve-destination";
+import type { Resolver } from "./resolve-destination";
+import { sendSigned } from "./send-signed";
 import type { DeliveryTask, Enqueue } from "./task-queue";
-
-/** Response bytes kept on the delivery record for debugging. */
-export const RESPONSE_SNIPPET_BYTES = 1024;
 
 export interface DeliverDeps {
   store: Store;
@@ -41,7 +38,8 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
   const delivery = ctx.delivery;
 
   if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
-  if (delivery?.attempts.some((a) => a.attempt === task.attempt)) {
+  // Manual retries are numbered apart from the schedule and never stand for a scheduled attempt.
+  if (delivery?.attempts.some((a) => a.attempt === task.attempt && !a.manual)) {
     // Recorded but perhaps cut off before the next attempt was queued: queue it (idempotent).
     if (delivery.nextAttempt === task.attempt + 1) {
       const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
@@ -52,7 +50,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
   }
 
   const skip = async (reason: string): Promise<DeliverResult> => {
-    await store.recordSkipped({ ...task, eventType: ctx.event?.type ?? null }, reason, deps.now());
+    await store.recordSkipped({ ...task, eventType: ctx.event?.type ?? null }, reason, deps.now(), !ctx.deliveryExists);
     log.info("delivery.skipped", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason });
     return { outcome: "skipped", reason };
   };
@@ -61,7 +59,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     return skip("event_missing");
   }
   if (!ctx.webhook) return skip("webhook_deleted");
-  if (!ctx.webhook.enabled) return skip("webhook_disabled");
+  if (!ctx.webhook.enabled) return skip(ctx.webhook.disabledReason === "paused" ? "webhook_paused" : "webhook_disabled");
   if (!ctx.secret) {
     log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
     return skip("secret_missing");
@@ -69,31 +67,22 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
 
   const sendAt = deps.now();
   const secrets = toSecretSet(ctx.secret);
-  const destination = await resolveDestination(ctx.webhook.url, {
-    allowLocalHttp: deps.config.allowLocalHttp,
-    resolve: deps.resolve,
-  });
-  const result: AttemptResult = destination.ok
-    ? await deps.send({
-        url: destination.url,
-        address: destination.address,
-        method: ctx.webhook.method,
-        headers: deliveryHeaders({
-          scheme: ctx.webhook.signatureScheme,
-          secrets: activeSecrets(secrets, sendAt.getTime()),
-          body: ctx.event.body,
-          eventId: task.eventId,
-          eventType: ctx.event.type,
-          deliveryId: task.deliveryId,
-          attempt: task.attempt,
-          timestampSeconds: Math.floor(sendAt.getTime() / 1000),
-          custom: ctx.secret.headers,
-        }),
-        body: ctx.event.body,
-        timeoutMs: deps.config.deliveryTimeoutMs,
-        snippetBytes: RESPONSE_SNIPPET_BYTES,
-      })
-    : { kind: "error", error: destination.error, durationMs: 0, detail: destination.reason };
+  const result = await sendSigned(
+    {
+      url: ctx.webhook.url,
+      method: ctx.webhook.method,
+      scheme: ctx.webhook.signatureScheme,
+      secrets: activeSecrets(secrets, sendAt.getTime()),
+      body: ctx.event.body,
+      eventId: task.eventId,
+      eventType: ctx.event.type,
+      deliveryId: task.deliveryId,
+      attempt: task.attempt,
+      custom: ctx.secret.headers,
+      at: sendAt,
+    },
+    deps,
+  );
   if (hasExpiredSecrets(secrets, sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
 
   const now = deps.now();

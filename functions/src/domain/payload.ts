@@ -47,3 +47,17 @@ export function buildPayload(input: {
 export function serializePayload(payload: EventPayload): string {
   return JSON.stringify(payload);
 }
+
+/** The synthetic event of the test action and the probe: same envelope, same signing. */
+export function buildTestPayload(input: { id: string; site: SiteRef; webhookId: string | null; at: Date }): EventPayload {
+  return {
+    id: input.id,
+    event: "webhook.test",
+    timestamp: formatTimestamp(input.at),
+    site: { id: input.site.id, name: input.site.name },
+    data: {
+      webhookId: input.webhookId,
+      message: "This is a test event from Owlette. Your endpoint is reachable and can verify the signature.",
+    },
+  };
+}

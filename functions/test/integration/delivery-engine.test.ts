@@ -2,6 +2,7 @@ import { FieldValue } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { paths } from "../../src/data/paths";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
+import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
 import type { EventType } from "../../src/domain/event-catalog";
 import { verifySha256 } from "../../src/domain/signature-schemes";
@@ -11,17 +12,18 @@ import { sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 jest.setTimeout(90_000);
 
 let store: Store;
+let manage: ManagementStore;
 let receiver: Receiver;
 
-beforeAll(async () => ({ store, receiver } = await startSuite()));
+beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function setup(responder: Responder, options: Partial<Parameters<Store["createWebhook"]>[1]> = {}) {
+async function setup(responder: Responder, options: Partial<Parameters<ManagementStore["createWebhook"]>[1]> = {}) {
   const siteId = uniqueId("site");
   const path = `/hooks/${siteId}`;
   await store.db.doc(paths.site(siteId)).set({ name: "Engine", owner: "o" });
   const events: EventType[] = ["process.crashed"];
-  const { id: webhookId, secret } = await store.createWebhook(siteId, {
+  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
     name: "Engine",
     url: receiver.url(path),
     events,
@@ -102,7 +104,7 @@ describe("delivery engine", () => {
 
   it("signs with both secrets during a rotation overlap", async () => {
     const hook = await setup(() => 200);
-    const newSecret = await store.rotateSecret(hook.siteId, hook.webhookId, 3600);
+    const newSecret = (await manage.rotateSecret(hook.siteId, hook.webhookId, 3600)) as string;
     receiver.register(hook.path, newSecret);
     await hook.crash("p1");
     const [delivery] = await waitFor("the delivery", () => hook.received().length >= 1 && hook.received());

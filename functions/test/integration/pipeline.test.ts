@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { paths } from "../../src/data/paths";
+import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { EventType } from "../../src/domain/event-catalog";
@@ -12,9 +13,10 @@ import { hoursAgo, silentLog, sleep, uniqueId, waitFor, startSuite } from "../su
 jest.setTimeout(90_000);
 
 let store: Store;
+let manage: ManagementStore;
 let receiver: Receiver;
 
-beforeAll(async () => ({ store, receiver } = await startSuite()));
+beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
 /** A site with one webhook pointing at its own path on the local receiver. */
@@ -22,7 +24,7 @@ async function siteWithWebhook(events: EventType[], responder?: Parameters<Recei
   const siteId = uniqueId("site");
   const path = `/hooks/${siteId}`;
   await store.db.doc(paths.site(siteId)).set({ name: `Site ${siteId}`, owner: "owner-uid" });
-  const { id: webhookId, secret } = await store.createWebhook(siteId, {
+  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
     name: "Receiver",
     url: receiver.url(path),
     events,

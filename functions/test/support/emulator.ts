@@ -1,6 +1,7 @@
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { appOptions } from "../../src/app-options";
+import { ManagementStore } from "../../src/data/management-store";
 import { Store } from "../../src/data/store";
 import type { Log } from "../../src/log";
 import { Receiver } from "../../../scripts/lib/receiver";
@@ -17,8 +18,9 @@ export function emulatorStore(): Store {
 }
 
 /** A Store on the emulator and a started local receiver, for a test file's beforeAll. */
-export async function startSuite(): Promise<{ store: Store; receiver: Receiver }> {
-  return { store: emulatorStore(), receiver: await new Receiver().start() };
+export async function startSuite(): Promise<{ store: Store; manage: ManagementStore; receiver: Receiver }> {
+  const store = emulatorStore();
+  return { store, manage: new ManagementStore(store.db), receiver: await new Receiver().start() };
 }
 
 export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };

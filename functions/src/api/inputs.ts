@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { customHeaderProblems } from "../domain/custom-headers";
+import { checkDestinationUrl } from "../domain/destination-url";
+import { SUBSCRIBABLE_EVENT_TYPES, isSubscribableEventType } from "../domain/event-catalog";
+import { blockedAddressReason } from "../domain/ip-policy";
+import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
+import { DELIVERY_STATUSES, HTTP_METHODS } from "../data/webhook-docs";
+import { fromZodIssues } from "./errors";
+
+/** Documented limits of the management API (README, OpenAPI). */
+export const LIMITS = {
+  nameLength: 100,
+  descriptionLength: 500,
+  urlLength: 2048,
+  pageSizeDefault: 20,
+  pageSizeMax: 100,
+  rotationOverlapMaxSeconds: 7 * 86_400,
+  rotationOverlapDefaultSeconds: 86_400,
+} as const;
+
+// Firestore document ids: no slash, not "." or "..", not the reserved __x__ form.
+const docId = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^(?!\.\.?$)(?!__.*__$)[^/]+$/, "not a valid id");
+
+const name = z.string().trim().min(1, "must not be empty").max(LIMITS.nameLength, `at most ${LIMITS.nameLength} characters`);
+const description = z.string().trim().max(LIMITS.descriptionLength, `at most ${LIMITS.descriptionLength} characters`);
+
+const events = z
+  .array(z.string())
+  .min(1, "subscribe to at least one event")
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((type, i) => {
+      if (!isSubscribableEventType(type)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: `unknown event "${type}"; one of ${SUBSCRIBABLE_EVENT_TYPES.join(", ")}`,
+        });
+      } else if (seen.has(type)) {
+        ctx.addIssue({ code: "custom", path: [i], message: `"${type}" is listed twice` });
+      }
+      seen.add(type);
+    });
+  });
+
+const headers = z
+  .record(z.string(), z.string({ error: "header values must be strings" }))
+  .superRefine((value, ctx) => {
+    for (const problem of customHeaderProblems(value)) {
+      ctx.addIssue({ code: "custom", path: problem.header === "*" ? [] : [problem.header], message: problem.reason });
+    }
+  });
+
+function url(allowLocalHttp: boolean) {
+  return z
+    .string()
+    .max(LIMITS.urlLength, `at most ${LIMITS.urlLength} characters`)
+    .superRefine((raw, ctx) => {
+      const checked = checkDestinationUrl(raw, { allowLocalHttp });
+      if (!checked.ok) {
+        ctx.addIssue({ code: "custom", message: checked.reason });
+        return;
+      }
+      // Names are resolved and checked at every send; an address literal can be refused now.
+      const host = checked.url.hostname.replace(/^\[|\]$/g, "");
+      const blocked = checked.url.protocol === "https:" && (host === "localhost" ? "loopback" : blockedAddressReason(host));
+      if (blocked) ctx.addIssue({ code: "custom", message: `URL points to a non-public address (${blocked})` });
+    });
+}
+
+const method = z.enum(HTTP_METHODS);
+const signatureScheme = z.enum(SIGNATURE_SCHEMES);
+const site = { siteId: docId };
+const webhook = { ...site, webhookId: docId };
+
+/** Input schemas of every operation; built once with the deployment's URL policy. */
+export function inputSchemas(opts: { allowLocalHttp: boolean }) {
+  const destination = url(opts.allowLocalHttp);
+  return {
+    site: z.strictObject(site),
+    webhook: z.strictObject(webhook),
+    createWebhook: z.strictObject({
+      ...site,
+      name,
+      url: destination,
+      events,
+      description: description.optional(),
+      method: method.optional(),
+      headers: headers.optional(),
+      signatureScheme: signatureScheme.optional(),
+    }),
+    updateWebhook: z
+      .strictObject({
+        ...webhook,
+        name: name.optional(),
+        url: destination.optional(),
+        events: events.optional(),
+        description: description.optional(),
+        enabled: z.boolean().optional(),
+        method: method.optional(),
+        headers: headers.optional(),
+        signatureScheme: signatureScheme.optional(),
+      })
+      .refine((v) => Object.keys(v).some((k) => k !== "siteId" && k !== "webhookId"), {
+        message: "nothing to update: give at least one of name, url, events, description, enabled, method, headers, signatureScheme",
+      }),
+    rotateSecret: z.strictObject({
+      ...webhook,
+      overlapSeconds: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`)
+        .default(LIMITS.rotationOverlapDefaultSeconds),
+    }),
+    probe: z.strictObject({
+      ...site,
+      url: destination,
+      method: method.optional(),
+      headers: headers.optional(),
+      signatureScheme: signatureScheme.optional(),
+    }),
+    listDeliveries: z.strictObject({
+      ...webhook,
+      limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax, `at most ${LIMITS.pageSizeMax}`).default(LIMITS.pageSizeDefault),
+      cursor: z.string().max(512).optional(),
+      status: z.enum(DELIVERY_STATUSES).optional(),
+    }),
+    delivery: z.strictObject({ ...webhook, deliveryId: docId }),
+    createApiKey: z.strictObject({ ...site, name, access: z.enum(["read", "write"]).default("write") }),
+    apiKey: z.strictObject({ ...site, keyId: docId }),
+  };
+}
+export type InputSchemas = ReturnType<typeof inputSchemas>;
+
+/** Parses or throws a 400 naming every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) throw fromZodIssues(result.error.issues);
+  return result.data;
+}

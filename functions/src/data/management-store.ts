@@ -1,0 +1,290 @@
+import {
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type DocumentData,
+  type Firestore,
+  type Query,
+} from "firebase-admin/firestore";
+import type { EventType } from "../domain/event-catalog";
+import { rotateSecrets } from "../domain/secret-rotation";
+import type { SignatureScheme } from "../domain/signature-schemes";
+import { generateSecret } from "../domain/signing";
+import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../api/access";
+import { paths } from "./paths";
+import { parseOrNull, toSecretSet, fromSecretSet } from "./store";
+import { secretDocSchema, type DeliveryStatus, type HttpMethod } from "./webhook-docs";
+
+export interface NewWebhook {
+  name: string;
+  url: string;
+  events: EventType[];
+  createdBy: string;
+  description?: string;
+  signatureScheme?: SignatureScheme;
+  method?: HttpMethod;
+  headers?: Record<string, string>;
+}
+
+export interface WebhookPatch {
+  name?: string;
+  url?: string;
+  events?: EventType[];
+  description?: string;
+  method?: HttpMethod;
+  signatureScheme?: SignatureScheme;
+  headers?: Record<string, string>;
+}
+
+export interface SiteDoc {
+  owner?: unknown;
+  name?: unknown;
+  plan?: unknown;
+  webhookQuota?: unknown;
+}
+
+/** A webhook create refused because the site is at its cap. */
+export class QuotaExceededError extends Error {
+  constructor(readonly quota: number) {
+    super(`site is at its webhook quota (${quota})`);
+  }
+}
+
+export interface StoredDoc {
+  id: string;
+  data: DocumentData;
+}
+
+export interface ApiKeyDoc {
+  siteId: string;
+  uid: string;
+  name: string;
+  access: KeyAccess;
+  hash: string;
+  prefix: string;
+  createdAt: Timestamp;
+  lastUsedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+}
+
+/**
+ * Firestore access of the management API: webhook configuration, API keys, delivery history.
+ * The delivery path's own access stays in `Store`.
+ */
+export class ManagementStore {
+  constructor(readonly db: Firestore) {}
+
+  async loadSite(siteId: string): Promise<SiteDoc | null> {
+    const snap = await this.db.doc(paths.site(siteId)).get();
+    return snap.exists ? (snap.data() as SiteDoc) : null;
+  }
+
+  async loadUser(uid: string): Promise<UserRecord> {
+    const data = (await this.db.doc(paths.user(uid)).get()).data();
+    const role = (USER_ROLES as readonly unknown[]).includes(data?.role) ? (data?.role as UserRole) : null;
+    const sites = Array.isArray(data?.sites) ? data.sites.filter((s: unknown): s is string => typeof s === "string") : [];
+    return { uid, role, sites };
+  }
+
+  /**
+   * Creates a webhook and its signing secret. The count and the insert share a transaction
+   * that also writes the site doc, so two creates racing at the cap are serialised and the
+   * second sees the first. The secret lives in a server-only doc and is returned here once.
+   */
+  async createWebhook(siteId: string, input: NewWebhook, opts: { quota?: number; now?: Date } = {}): Promise<{ id: string; secret: string; data: DocumentData }> {
+    const now = opts.now ?? new Date();
+    const headers = input.headers ?? {};
+    const siteRef = this.db.doc(paths.site(siteId));
+    const ref = this.db.collection(paths.webhooks(siteId)).doc();
+    const secret = generateSecret();
+    const data = {
+      name: input.name,
+      description: input.description ?? "",
+      url: input.url,
+      events: input.events,
+      signatureScheme: input.signatureScheme ?? "owlette",
+      method: input.method ?? "POST",
+      // Header values can be credentials: only their names sit in the client-readable doc.
+      headerNames: Object.keys(headers),
+      enabled: true,
+      failCount: 0,
+      lastStatus: null,
+      lastDeliveryAt: null,
+      disabledReason: null,
+      createdAt: Timestamp.fromDate(now),
+      updatedAt: Timestamp.fromDate(now),
+      createdBy: input.createdBy,
+    };
+    await this.db.runTransaction(async (tx) => {
+      if (opts.quota !== undefined) {
+        const [site, count] = await Promise.all([tx.get(siteRef), tx.get(this.db.collection(paths.webhooks(siteId)).count())]);
+        if (count.data().count >= opts.quota) throw new QuotaExceededError(opts.quota);
+        if (site.exists) tx.update(siteRef, { webhooksChangedAt: Timestamp.fromDate(now) });
+      }
+      tx.create(ref, data);
+      tx.create(this.db.doc(paths.webhookSecret(siteId, ref.id)), {
+        current: secret,
+        previous: [],
+        headers,
+        createdAt: Timestamp.fromDate(now),
+      });
+    });
+    return { id: ref.id, secret, data };
+  }
+
+  async listWebhooks(siteId: string): Promise<StoredDoc[]> {
+    const snap = await this.db.collection(paths.webhooks(siteId)).orderBy("createdAt", "desc").get();
+    return snap.docs.map((d) => ({ id: d.id, data: d.data() }));
+  }
+
+  async getWebhook(siteId: string, webhookId: string): Promise<StoredDoc | null> {
+    const snap = await this.db.doc(paths.webhook(siteId, webhookId)).get();
+    return snap.exists ? { id: snap.id, data: snap.data() as DocumentData } : null;
+  }
+
+  /** Applies a patch; returns the updated doc, or null when the webhook does not exist. */
+  async updateWebhook(siteId: string, webhookId: string, patch: WebhookPatch, now = new Date()): Promise<StoredDoc | null> {
+    return this.mutateWebhook(siteId, webhookId, now, (tx) => {
+      const { headers, ...fields } = patch;
+      const update: DocumentData = { ...fields };
+      if (headers) {
+        update.headerNames = Object.keys(headers);
+        tx.update(this.db.doc(paths.webhookSecret(siteId, webhookId)), { headers });
+      }
+      return update;
+    });
+  }
+
+  /**
+   * Switches delivery on or off. Switching on gives the webhook a clean slate (`failCount` 0,
+   * no `disabledReason`); switching off records why: `paused` or `manual`.
+   */
+  async setEnabled(siteId: string, webhookId: string, enabled: boolean, reason: "paused" | "manual", now = new Date()): Promise<StoredDoc | null> {
+    return this.mutateWebhook(siteId, webhookId, now, () =>
+      enabled ? { enabled: true, failCount: 0, disabledReason: null } : { enabled: false, disabledReason: reason },
+    );
+  }
+
+  private async mutateWebhook(
+    siteId: string,
+    webhookId: string,
+    now: Date,
+    change: (tx: FirebaseFirestore.Transaction) => DocumentData,
+  ): Promise<StoredDoc | null> {
+    const ref = this.db.doc(paths.webhook(siteId, webhookId));
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!snap.exists) return null;
+      const update = { ...change(tx), updatedAt: Timestamp.fromDate(now) };
+      tx.update(ref, update);
+      return { id: webhookId, data: { ...snap.data(), ...update } };
+    });
+  }
+
+  /**
+   * Deletes the webhook and its secret, then marks its pending deliveries skipped so no
+   * scheduled retry is sent (a retry task that still fires finds the delivery settled).
+   * Delivery history stays until its TTL. Returns false when there was nothing to delete.
+   */
+  async deleteWebhook(siteId: string, webhookId: string, now = new Date()): Promise<{ deleted: boolean; pendingSkipped: number }> {
+    const ref = this.db.doc(paths.webhook(siteId, webhookId));
+    const existed = await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!snap.exists) return false;
+      tx.delete(ref);
+      tx.delete(this.db.doc(paths.webhookSecret(siteId, webhookId)));
+      return true;
+    });
+    if (!existed) return { deleted: false, pendingSkipped: 0 };
+    const pending = await this.db.collection(paths.deliveries(siteId, webhookId)).where("status", "==", "pending").get();
+    const writer = this.db.bulkWriter();
+    for (const doc of pending.docs) {
+      writer.update(doc.ref, {
+        status: "skipped",
+        skippedReason: "webhook_deleted",
+        nextAttempt: null,
+        nextAttemptAt: null,
+        updatedAt: Timestamp.fromDate(now),
+      });
+    }
+    await writer.close();
+    return { deleted: true, pendingSkipped: pending.size };
+  }
+
+  /**
+   * Replaces the signing secret. The old one keeps signing beside the new one for
+   * `overlapSeconds` (0: it stops at once). Returns the new secret: the only time it is shown.
+   * Null when the webhook has no secret doc (it does not exist).
+   */
+  async rotateSecret(siteId: string, webhookId: string, overlapSeconds: number, now = new Date()): Promise<string | null> {
+    const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
+    const secret = generateSecret();
+    const done = await this.db.runTransaction(async (tx) => {
+      const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
+      if (!doc) return false;
+      const next = rotateSecrets(toSecretSet(doc), secret, now.getTime(), overlapSeconds);
+      tx.update(ref, { ...fromSecretSet(next), rotatedAt: Timestamp.fromDate(now) });
+      return true;
+    });
+    return done ? secret : null;
+  }
+
+  /** The test action's result, shown on the dashboard card; health counters are left alone. */
+  async recordTestResult(siteId: string, webhookId: string, lastStatus: number | string, now = new Date()): Promise<void> {
+    await this.db.doc(paths.webhook(siteId, webhookId)).update({ lastStatus, lastTestAt: Timestamp.fromDate(now) });
+  }
+
+  /** Newest first, paged by an opaque cursor (the last doc's `createdAt` and id). */
+  async listDeliveries(
+    siteId: string,
+    webhookId: string,
+    opts: { limit: number; after?: { createdAtMs: number; id: string }; status?: DeliveryStatus },
+  ): Promise<{ docs: StoredDoc[]; more: boolean }> {
+    let query: Query = this.db.collection(paths.deliveries(siteId, webhookId));
+    if (opts.status) query = query.where("status", "==", opts.status);
+    query = query.orderBy("createdAt", "desc").orderBy(FieldPath.documentId(), "desc");
+    if (opts.after) query = query.startAfter(Timestamp.fromMillis(opts.after.createdAtMs), opts.after.id);
+    const snap = await query.limit(opts.limit + 1).get();
+    const docs = snap.docs.slice(0, opts.limit).map((d) => ({ id: d.id, data: d.data() }));
+    return { docs, more: snap.size > opts.limit };
+  }
+
+  async getDelivery(siteId: string, webhookId: string, deliveryId: string): Promise<StoredDoc | null> {
+    const snap = await this.db.doc(paths.delivery(siteId, webhookId, deliveryId)).get();
+    return snap.exists ? { id: snap.id, data: snap.data() as DocumentData } : null;
+  }
+
+  // API keys: `apiKeys/{keyId}`, server only (no security rule opens it).
+
+  newApiKeyId(): string {
+    return this.db.collection(paths.apiKeys()).doc().id;
+  }
+
+  async createApiKey(keyId: string, doc: Omit<ApiKeyDoc, "createdAt" | "lastUsedAt" | "revokedAt">, now: Date): Promise<ApiKeyDoc> {
+    const data: ApiKeyDoc = { ...doc, createdAt: Timestamp.fromDate(now), lastUsedAt: null, revokedAt: null };
+    await this.db.doc(paths.apiKey(keyId)).create(data);
+    return data;
+  }
+
+  async loadApiKey(keyId: string): Promise<ApiKeyDoc | null> {
+    const snap = await this.db.doc(paths.apiKey(keyId)).get();
+    return snap.exists ? (snap.data() as ApiKeyDoc) : null;
+  }
+
+  async listApiKeys(siteId: string, uid?: string): Promise<StoredDoc[]> {
+    let query: Query = this.db.collection(paths.apiKeys()).where("siteId", "==", siteId);
+    if (uid) query = query.where("uid", "==", uid);
+    const snap = await query.get();
+    return snap.docs
+      .map((d) => ({ id: d.id, data: d.data() }))
+      .sort((a, b) => (b.data.createdAt?.toMillis?.() ?? 0) - (a.data.createdAt?.toMillis?.() ?? 0));
+  }
+
+  async touchApiKey(keyId: string, now: Date): Promise<void> {
+    await this.db.doc(paths.apiKey(keyId)).update({ lastUsedAt: Timestamp.fromDate(now) });
+  }
+
+  async revokeApiKey(keyId: string, now: Date): Promise<void> {
+    await this.db.doc(paths.apiKey(keyId)).update({ revokedAt: Timestamp.fromDate(now), hash: FieldValue.delete() });
+  }
+}

@@ -1,0 +1,54 @@
+import { HttpsError, onCall, onRequest, type CallableRequest } from "firebase-functions/v2/https";
+import { principalFromApiKey, principalFromAuth } from "../api/principals";
+import { ApiError, API_ERRORS } from "../api/errors";
+import { handleRest } from "../api/rest";
+import type { OperationName } from "../api/service";
+import { managementDeps } from "../wiring";
+
+/** `/v1/...`, authenticated by API key. The routing and error mapping live in `api/rest.ts`. */
+export const api = onRequest({ timeoutSeconds: 60, memory: "256MiB", cors: false }, async (req, res) => {
+  const { service, manage, deps } = managementDeps();
+  const response = await handleRest(
+    { method: req.method, path: req.path, headers: req.headers, query: req.query as Record<string, unknown>, rawBody: req.rawBody },
+    { service, log: deps.log, authenticate: (authorization) => principalFromApiKey(authorization, manage, deps.now()) },
+  );
+  res.status(response.status).set(response.headers).send(JSON.stringify(response.body));
+});
+
+/**
+ * One callable per operation for the dashboard, authenticated by the Firebase Auth ID token the
+ * client SDK attaches. Refusals become HttpsErrors with the API's own code in `details`.
+ */
+function callable(op: OperationName) {
+  return onCall({ timeoutSeconds: 60, memory: "256MiB" }, async (request: CallableRequest<unknown>) => {
+    const { service, manage, deps } = managementDeps();
+    try {
+      const principal = await principalFromAuth(request.auth, manage);
+      return await service.run(op, principal, request.data);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        throw new HttpsError(API_ERRORS[err.code].callable, err.message, { code: err.code, details: err.details });
+      }
+      deps.log.error("api.internal_error", { op, error: String((err as Error)?.message ?? err) });
+      throw new HttpsError("internal", "internal error; try again");
+    }
+  });
+}
+
+export const listWebhooks = callable("webhooks.list");
+export const getWebhook = callable("webhooks.get");
+export const createWebhook = callable("webhooks.create");
+export const updateWebhook = callable("webhooks.update");
+export const deleteWebhook = callable("webhooks.delete");
+export const pauseWebhook = callable("webhooks.pause");
+export const resumeWebhook = callable("webhooks.resume");
+export const enableWebhook = callable("webhooks.enable");
+export const disableWebhook = callable("webhooks.disable");
+export const rotateWebhookSecret = callable("webhooks.rotateSecret");
+export const testWebhook = callable("webhooks.test");
+export const probeWebhook = callable("webhooks.probe");
+export const listDeliveries = callable("deliveries.list");
+export const retryDelivery = callable("deliveries.retry");
+export const createApiKey = callable("apiKeys.create");
+export const listApiKeys = callable("apiKeys.list");
+export const revokeApiKey = callable("apiKeys.revoke");
