@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const reports = join(dirname(fileURLToPath(import.meta.url)), "..", ".cache", "reports");
 let passed = 0;
 let failed = 0;
-for (const name of ["unit", "integration", "demo"]) {
+for (const name of ["unit", "rules", "integration", "demo"]) {
   const file = join(reports, `${name}.json`);
   if (!existsSync(file)) {
     console.error(`missing test report: ${name}`);

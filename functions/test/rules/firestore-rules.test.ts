@@ -1,0 +1,270 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  assertFails,
+  assertSucceeds,
+  initializeTestEnvironment,
+  type RulesTestEnvironment,
+} from "@firebase/rules-unit-testing";
+import {
+  collection,
+  deleteDoc,
+  deleteField,
+  doc,
+  getDoc,
+  getDocs,
+  serverTimestamp,
+  setDoc,
+  Timestamp,
+  updateDoc,
+  type Firestore,
+} from "firebase/firestore";
+
+// Its own project id: rules and data here never meet the integration suite's.
+const PROJECT = "demo-owlette-rules";
+const SITE = "site-a";
+const OTHER_SITE = "site-b";
+const MACHINE = "m1";
+
+let env: RulesTestEnvironment;
+
+type Actor =
+  | "unauthenticated"
+  | "stranger"
+  | "member"
+  | "admin"
+  | "owner"
+  | "superadmin"
+  | "agent of this machine"
+  | "agent of another machine"
+  | "agent of another site";
+
+function db(actor: Actor): Firestore {
+  switch (actor) {
+    case "unauthenticated":
+      return env.unauthenticatedContext().firestore() as unknown as Firestore;
+    case "agent of this machine":
+      return env.authenticatedContext("agent-1", { role: "agent", site_id: SITE, machine_id: MACHINE }).firestore() as unknown as Firestore;
+    case "agent of another machine":
+      return env.authenticatedContext("agent-2", { role: "agent", site_id: SITE, machine_id: "m2" }).firestore() as unknown as Firestore;
+    case "agent of another site":
+      return env.authenticatedContext("agent-3", { role: "agent", site_id: OTHER_SITE, machine_id: MACHINE }).firestore() as unknown as Firestore;
+    default:
+      return env.authenticatedContext(actor).firestore() as unknown as Firestore;
+  }
+}
+
+const machinePath = (site = SITE, machine = MACHINE) => `sites/${site}/machines/${machine}`;
+const processPath = (site = SITE, machine = MACHINE) => `${machinePath(site, machine)}/processes/p1`;
+const webhookPath = (site = SITE) => `sites/${site}/webhooks/w1`;
+
+beforeAll(async () => {
+  const [host, port] = (process.env.FIRESTORE_EMULATOR_HOST ?? "").split(":");
+  if (!host || !port) throw new Error("FIRESTORE_EMULATOR_HOST is not set: run through `npm run test:emulator`");
+  env = await initializeTestEnvironment({
+    projectId: PROJECT,
+    firestore: { host, port: Number(port), rules: readFileSync(join(__dirname, "..", "..", "..", "firestore.rules"), "utf8") },
+  });
+});
+
+afterAll(() => env.cleanup());
+
+beforeEach(async () => {
+  await env.clearFirestore();
+  await env.withSecurityRulesDisabled(async (ctx) => {
+    const admin = ctx.firestore();
+    const put = (path: string, data: Record<string, unknown>) => setDoc(doc(admin, path), data);
+    await Promise.all([
+      put("users/member", { role: "member", sites: [SITE] }),
+      put("users/admin", { role: "admin", sites: [SITE] }),
+      put("users/owner", { role: "admin", sites: [] }),
+      put("users/superadmin", { role: "superadmin", sites: [] }),
+      put("users/stranger", { role: "admin", sites: [OTHER_SITE] }),
+      put(`sites/${SITE}`, { name: "Site A", owner: "owner" }),
+      put(`sites/${OTHER_SITE}`, { name: "Site B", owner: "stranger" }),
+      put(machinePath(), { online: true, lastHeartbeat: Timestamp.now(), machineId: MACHINE, siteId: SITE }),
+      put(machinePath(OTHER_SITE), { online: true, lastHeartbeat: Timestamp.now(), machineId: MACHINE, siteId: OTHER_SITE }),
+      put(processPath(), { name: "TouchDesigner", status: "running" }),
+      put(webhookPath(), { name: "Ops", url: "https://example.com/h", events: ["process.crashed"], enabled: true, failCount: 0, lastStatus: 200 }),
+      put(`${webhookPath()}/private/signing`, { current: "whsec_secret", previous: [] }),
+      put(`${webhookPath()}/deliveries/d1`, { status: "succeeded", attempts: [] }),
+      put(`sites/${SITE}/events/e1`, { type: "process.crashed", body: "{}" }),
+      put("apiKeys/k1", { siteId: SITE, uid: "admin", hash: "abc", access: "write" }),
+    ]);
+  });
+});
+
+const heartbeat = () => ({ online: true, lastHeartbeat: serverTimestamp(), machineId: MACHINE, siteId: SITE });
+
+describe("sites", () => {
+  it.each<Actor>(["member", "admin", "owner", "superadmin"])("%s can read the site", async (actor) => {
+    await assertSucceeds(getDoc(doc(db(actor), `sites/${SITE}`)));
+  });
+  it.each<Actor>(["unauthenticated", "stranger", "agent of this machine"])("%s cannot read the site", async (actor) => {
+    await assertFails(getDoc(doc(db(actor), `sites/${SITE}`)));
+  });
+  it("superadmin reads every site; a member only their own", async () => {
+    await assertSucceeds(getDoc(doc(db("superadmin"), `sites/${OTHER_SITE}`)));
+    await assertFails(getDoc(doc(db("member"), `sites/${OTHER_SITE}`)));
+  });
+  it.each<Actor>(["admin", "owner", "superadmin"])("%s cannot write the site doc", async (actor) => {
+    await assertFails(updateDoc(doc(db(actor), `sites/${SITE}`), { plan: "enterprise" }));
+  });
+});
+
+describe("users", () => {
+  it("a user reads their own profile; superadmin reads any", async () => {
+    await assertSucceeds(getDoc(doc(db("member"), "users/member")));
+    await assertSucceeds(getDoc(doc(db("superadmin"), "users/member")));
+  });
+  it("a user cannot read another's profile nor change their own role", async () => {
+    await assertFails(getDoc(doc(db("member"), "users/admin")));
+    await assertFails(updateDoc(doc(db("member"), "users/member"), { role: "superadmin" }));
+    await assertFails(updateDoc(doc(db("member"), "users/member"), { sites: [SITE, OTHER_SITE] }));
+  });
+  it("an agent cannot read user profiles", async () => {
+    await assertFails(getDoc(doc(db("agent of this machine"), "users/agent-1")));
+  });
+});
+
+describe("machines", () => {
+  it.each<Actor>(["member", "admin", "superadmin", "agent of this machine"])("%s can read the machine", async (actor) => {
+    await assertSucceeds(getDoc(doc(db(actor), machinePath())));
+  });
+  it.each<Actor>(["unauthenticated", "stranger", "agent of another machine", "agent of another site"])(
+    "%s cannot read the machine",
+    async (actor) => {
+      await assertFails(getDoc(doc(db(actor), machinePath())));
+    },
+  );
+
+  it("the agent of this machine can heartbeat (merge write with the server's clock)", async () => {
+    await assertSucceeds(setDoc(doc(db("agent of this machine"), machinePath()), heartbeat(), { merge: true }));
+  });
+  it("the agent can create its machine doc and report a connection failure", async () => {
+    await env.withSecurityRulesDisabled((ctx) => deleteDoc(doc(ctx.firestore(), machinePath())));
+    await assertSucceeds(setDoc(doc(db("agent of this machine"), machinePath()), { ...heartbeat(), name: "Gallery PC", agent_version: "2.1.0" }));
+    await assertSucceeds(
+      setDoc(
+        doc(db("agent of this machine"), machinePath()),
+        { health: { status: "connection_failure", error_code: "E42", error_message: "timeout", last_checked_at: serverTimestamp() } },
+        { merge: true },
+      ),
+    );
+  });
+  it.each<Actor>(["agent of another machine", "agent of another site", "admin", "superadmin", "member", "stranger", "unauthenticated"])(
+    "%s cannot write the machine",
+    async (actor) => {
+      await assertFails(setDoc(doc(db(actor), machinePath()), heartbeat(), { merge: true }));
+    },
+  );
+  it("the agent cannot set or clear the sweep's fields", async () => {
+    const agent = db("agent of this machine");
+    await assertFails(setDoc(doc(agent, machinePath()), { online: false, offlineReason: "heartbeat_stale" }, { merge: true }));
+    await assertFails(setDoc(doc(agent, machinePath()), { offlineSince: serverTimestamp() }, { merge: true }));
+    await env.withSecurityRulesDisabled((ctx) =>
+      updateDoc(doc(ctx.firestore(), machinePath()), { online: false, offlineReason: "heartbeat_stale", offlineSince: Timestamp.now() }),
+    );
+    await assertFails(updateDoc(doc(agent, machinePath()), { offlineReason: deleteField() }));
+    // ...while its own heartbeat on the marked doc still goes through.
+    await assertSucceeds(setDoc(doc(agent, machinePath()), heartbeat(), { merge: true }));
+  });
+  it("the agent's fields are type-checked", async () => {
+    const ref = doc(db("agent of this machine"), machinePath());
+    await assertFails(setDoc(ref, { online: "yes" }, { merge: true }));
+    await assertFails(setDoc(ref, { lastHeartbeat: Timestamp.fromMillis(Date.now() + 3_600_000) }, { merge: true }));
+    await assertFails(setDoc(ref, { machineId: "m2" }, { merge: true }));
+    await assertFails(setDoc(ref, { siteId: OTHER_SITE }, { merge: true }));
+    await assertFails(setDoc(ref, { name: "x".repeat(300) }, { merge: true }));
+    await assertFails(setDoc(ref, { health: { status: "ok", shell: "rm -rf" } }, { merge: true }));
+    await assertFails(setDoc(ref, { health: "ok" }, { merge: true }));
+    await assertFails(setDoc(ref, { isAdmin: true }, { merge: true }));
+  });
+  it("nobody deletes a machine doc from a client", async () => {
+    await assertFails(deleteDoc(doc(db("agent of this machine"), machinePath())));
+    await assertFails(deleteDoc(doc(db("superadmin"), machinePath())));
+  });
+});
+
+describe("processes", () => {
+  const crash = () => ({ name: "TouchDesigner", status: "crashed", pid: 4242, exitCode: -1073741819, errorMessage: "exited", updatedAt: serverTimestamp() });
+
+  it.each<Actor>(["member", "superadmin", "agent of this machine"])("%s can read processes", async (actor) => {
+    await assertSucceeds(getDoc(doc(db(actor), processPath())));
+    await assertSucceeds(getDocs(collection(db(actor), `${machinePath()}/processes`)));
+  });
+  it.each<Actor>(["stranger", "unauthenticated", "agent of another machine", "agent of another site"])("%s cannot read processes", async (actor) => {
+    await assertFails(getDoc(doc(db(actor), processPath())));
+  });
+  it("the agent of this machine writes and deletes its processes", async () => {
+    const agent = db("agent of this machine");
+    await assertSucceeds(setDoc(doc(agent, processPath()), crash()));
+    await assertSucceeds(setDoc(doc(agent, `${machinePath()}/processes/p2`), { name: "Resolume", status: "running", pid: null }));
+    await assertSucceeds(deleteDoc(doc(agent, `${machinePath()}/processes/p2`)));
+  });
+  it.each<Actor>(["agent of another machine", "agent of another site", "admin", "superadmin", "member"])("%s cannot write or delete the processes", async (actor) => {
+    await assertFails(setDoc(doc(db(actor), processPath()), crash()));
+    await assertFails(deleteDoc(doc(db(actor), processPath())));
+  });
+  it("process fields are type-checked", async () => {
+    const ref = doc(db("agent of this machine"), processPath());
+    await assertFails(setDoc(ref, { ...crash(), pid: "4242" }));
+    await assertFails(setDoc(ref, { ...crash(), exitCode: 1.5 }));
+    await assertFails(setDoc(ref, { ...crash(), status: "x".repeat(65) }));
+    await assertFails(setDoc(ref, { ...crash(), updatedAt: "yesterday" }));
+    await assertFails(setDoc(ref, { ...crash(), command: "calc.exe" }));
+  });
+});
+
+describe("webhooks and deliveries", () => {
+  it.each<Actor>(["member", "admin", "owner", "superadmin"])("%s can read webhook docs and deliveries", async (actor) => {
+    await assertSucceeds(getDoc(doc(db(actor), webhookPath())));
+    await assertSucceeds(getDocs(collection(db(actor), `sites/${SITE}/webhooks`)));
+    await assertSucceeds(getDoc(doc(db(actor), `${webhookPath()}/deliveries/d1`)));
+  });
+  it.each<Actor>(["unauthenticated", "stranger", "agent of this machine", "agent of another site"])(
+    "%s cannot read webhook docs or deliveries",
+    async (actor) => {
+      await assertFails(getDoc(doc(db(actor), webhookPath())));
+      await assertFails(getDocs(collection(db(actor), `sites/${SITE}/webhooks`)));
+      await assertFails(getDoc(doc(db(actor), `${webhookPath()}/deliveries/d1`)));
+    },
+  );
+  it.each<Actor>(["member", "admin", "owner", "superadmin", "agent of this machine"])(
+    "%s cannot write webhooks, their health fields or deliveries",
+    async (actor) => {
+      const d = db(actor);
+      await assertFails(updateDoc(doc(d, webhookPath()), { failCount: 0 }));
+      await assertFails(updateDoc(doc(d, webhookPath()), { lastStatus: 200, enabled: true }));
+      await assertFails(setDoc(doc(d, `sites/${SITE}/webhooks/w2`), { name: "x", url: "https://example.com", events: [], enabled: true }));
+      await assertFails(deleteDoc(doc(d, webhookPath())));
+      await assertFails(setDoc(doc(d, `${webhookPath()}/deliveries/d2`), { status: "succeeded" }));
+      await assertFails(updateDoc(doc(d, `${webhookPath()}/deliveries/d1`), { status: "failed" }));
+    },
+  );
+});
+
+describe("server-only documents", () => {
+  it.each<Actor>(["superadmin", "admin", "owner", "member", "agent of this machine"])("%s cannot read or write signing secrets", async (actor) => {
+    const ref = doc(db(actor), `${webhookPath()}/private/signing`);
+    await assertFails(getDoc(ref));
+    await assertFails(setDoc(ref, { current: "whsec_mine" }));
+  });
+  it.each<Actor>(["superadmin", "admin", "member"])("%s cannot read or write API key hashes", async (actor) => {
+    await assertFails(getDoc(doc(db(actor), "apiKeys/k1")));
+    await assertFails(getDocs(collection(db(actor), "apiKeys")));
+    await assertFails(setDoc(doc(db(actor), "apiKeys/k2"), { siteId: SITE, uid: actor, hash: "h", access: "write" }));
+  });
+  it.each<Actor>(["superadmin", "member", "agent of this machine"])("%s cannot read or write stored events", async (actor) => {
+    await assertFails(getDoc(doc(db(actor), `sites/${SITE}/events/e1`)));
+    await assertFails(setDoc(doc(db(actor), `sites/${SITE}/events/e2`), { type: "process.crashed", body: "{}" }));
+  });
+  it("the seeded data the denials are about exists (the denials are not for missing docs)", async () => {
+    await env.withSecurityRulesDisabled(async (ctx) => {
+      const admin = ctx.firestore();
+      expect((await getDoc(doc(admin, `${webhookPath()}/private/signing`))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, "apiKeys/k1"))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, `sites/${SITE}/events/e1`))).exists()).toBe(true);
+    });
+  });
+});
