@@ -160,6 +160,8 @@ async function main() {
       ...process.env,
       ...(launcher ? { FIRESTORE_EMULATOR_BINARY_PATH: launcher } : {}),
       GCLOUD_PROJECT: projectId,
+      // Where the suite serves HTTP functions (the REST API, callables), for tests and the demo.
+      FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
       // The command may name the project's own tools (jest, tsx) when run outside npm.
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
     },

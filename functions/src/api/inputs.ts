@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { customHeaderProblems } from "../domain/custom-headers";
 import { checkDestinationUrl } from "../domain/destination-url";
@@ -67,7 +68,8 @@ function url(allowLocalHttp: boolean) {
       }
       // Names are resolved and checked at every send; an address literal can be refused now.
       const host = checked.url.hostname.replace(/^\[|\]$/g, "");
-      const blocked = checked.url.protocol === "https:" && (host === "localhost" ? "loopback" : blockedAddressReason(host));
+      const blocked =
+        checked.url.protocol === "https:" && (host === "localhost" ? "loopback" : isIP(host) ? blockedAddressReason(host) : null);
       if (blocked) ctx.addIssue({ code: "custom", message: `URL points to a non-public address (${blocked})` });
     });
 }
