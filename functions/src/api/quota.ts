@@ -14,6 +14,6 @@ export function webhookQuota(site: { plan?: unknown; webhookQuota?: unknown } | 
   const explicit = site?.webhookQuota;
   if (typeof explicit === "number" && Number.isInteger(explicit) && explicit >= 0) return explicit;
   const plan = site?.plan;
-  if (typeof plan === "string" && plan in PLAN_WEBHOOK_QUOTAS) return PLAN_WEBHOOK_QUOTAS[plan] as number;
+  if (typeof plan === "string" && Object.hasOwn(PLAN_WEBHOOK_QUOTAS, plan)) return PLAN_WEBHOOK_QUOTAS[plan] as number;
   return DEFAULT_WEBHOOK_QUOTA;
 }
