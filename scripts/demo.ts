@@ -16,6 +16,8 @@ import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldValue, getFirestore } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
+import { generateApiKey } from "../functions/src/api/api-keys";
+import { REGION } from "../functions/src/config";
 import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
@@ -30,6 +32,7 @@ const HEARTBEAT_MS = 5_000;
 const SWEEP_MS = 5_000;
 const ONCE_TIMEOUT_MS = 150_000;
 const SITE = { id: "demo-gallery", name: "Demo Gallery" };
+const ADMIN_UID = "demo-admin";
 const EXPECTED: EventType[] = ["process.crashed", "connection_failure", "machine.offline", "machine.online"];
 
 const color = process.stdout.isTTY
@@ -43,6 +46,26 @@ const bold = color(1);
 const started = Date.now();
 const clock = () => dim(`[+${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`);
 const say = (message: string) => console.log(`${clock()} ${message}`);
+
+function apiBase(): string {
+  const origin = process.env.FUNCTIONS_EMULATOR_ORIGIN;
+  if (!origin) throw new Error("FUNCTIONS_EMULATOR_ORIGIN is not set: run the demo through `npm start`");
+  return `${origin}/${process.env.GCLOUD_PROJECT}/${REGION}/api`;
+}
+
+/** The REST API with an API key; any refusal ends the demo with the API's own message. */
+function apiClient(key: string) {
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${apiBase()}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as any;
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json?.error?.message ?? ""}`);
+    return json;
+  };
+}
 
 interface Agent {
   machineId: string;
@@ -60,16 +83,30 @@ async function main() {
 
   const receiver = await new Receiver().start(Number(process.env.DEMO_RECEIVER_PORT ?? 0));
   const hookPath = "/owlette";
-  await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: "demo-owner" });
-  const { id: webhookId, secret } = await new ManagementStore(store.db).createWebhook(SITE.id, {
+  await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: ADMIN_UID });
+  await db.doc(paths.user(ADMIN_UID)).set({ role: "admin", sites: [SITE.id] });
+  // Bootstrap: an API key for the site admin, made server-side (in the dashboard this is the
+  // `createApiKey` callable). Everything after this goes through the REST API like automation.
+  const manage = new ManagementStore(db);
+  const keyId = manage.newApiKeyId();
+  const apiKey = generateApiKey(keyId);
+  await manage.createApiKey(keyId, { siteId: SITE.id, uid: ADMIN_UID, name: "demo", access: "write", hash: apiKey.hash, prefix: apiKey.prefix }, new Date());
+  const api = apiClient(apiKey.key);
+
+  const created = await api("POST", "/v1/webhooks", {
     name: "Local receiver",
     url: receiver.url(hookPath),
     events: EXPECTED,
-    createdBy: "demo",
+    description: "the demo's receiver, verifying every signature",
   });
+  const webhookId: string = created.webhook.id;
+  const secret: string = created.secret;
   receiver.register(hookPath, secret);
   say(`${bold("site")} ${SITE.id} (${SITE.name}), webhook ${webhookId} -> ${receiver.url(hookPath)}`);
-  say(`${bold("secret")} ${secret.slice(0, 10)}… (shown once at creation; the receiver verifies X-Owlette-Signature with it)`);
+  say(`${bold("secret")} ${secret.slice(0, 10)}… (returned once by POST /v1/webhooks; the receiver verifies X-Owlette-Signature with it)`);
+  say(`${bold("api")} try: curl -s -H "Authorization: Bearer ${apiKey.key}" ${apiBase()}/v1/webhooks/${webhookId}/deliveries`);
+  const tested = await api("POST", `/v1/webhooks/${webhookId}/test`);
+  say(`${bold("test")} POST /v1/webhooks/${webhookId}/test -> receiver answered ${tested.result.status} in ${tested.result.durationMs} ms`);
 
   const writeTimes = new Map<EventType, number>();
   const seen = new Set<EventType>();
