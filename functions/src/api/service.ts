@@ -108,12 +108,9 @@ export function createService(deps: ServiceDeps) {
     "webhooks.update": async (principal, raw) => {
       const input = parseInput(schemas.updateWebhook, raw);
       await access(principal, input.siteId, "admin");
-      const { siteId, webhookId, enabled, events, ...fields } = input;
+      const { siteId, webhookId, events, ...fields } = input;
       const patch = { ...fields, ...(events ? { events: events as EventType[] } : {}) };
-      let doc: StoredDoc | null = null;
-      if (Object.keys(patch).length > 0) doc = await manage.updateWebhook(siteId, webhookId, patch, deps.now());
-      if (enabled !== undefined) doc = await manage.setEnabled(siteId, webhookId, enabled, "manual", deps.now());
-      return found(siteId, webhookId, doc);
+      return found(siteId, webhookId, await manage.updateWebhook(siteId, webhookId, patch, deps.now()));
     },
 
     "webhooks.delete": async (principal, raw) => {

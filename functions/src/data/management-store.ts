@@ -27,6 +27,7 @@ export interface NewWebhook {
 }
 
 export interface WebhookPatch {
+  enabled?: boolean;
   name?: string;
   url?: string;
   events?: EventType[];
@@ -142,11 +143,14 @@ export class ManagementStore {
     return snap.exists ? { id: snap.id, data: snap.data() as DocumentData } : null;
   }
 
-  /** Applies a patch; returns the updated doc, or null when the webhook does not exist. */
+  /**
+   * Applies a patch in one transaction; returns the updated doc, or null when the webhook does
+   * not exist. `enabled` follows `setEnabled`: on resets the health, off is a manual disable.
+   */
   async updateWebhook(siteId: string, webhookId: string, patch: WebhookPatch, now = new Date()): Promise<StoredDoc | null> {
     return this.mutateWebhook(siteId, webhookId, now, (tx) => {
-      const { headers, ...fields } = patch;
-      const update: DocumentData = { ...fields };
+      const { headers, enabled, ...fields } = patch;
+      const update: DocumentData = { ...fields, ...(enabled === undefined ? {} : enabledFields(enabled, "manual")) };
       if (headers) {
         update.headerNames = Object.keys(headers);
         tx.update(this.db.doc(paths.webhookSecret(siteId, webhookId)), { headers });
@@ -160,9 +164,7 @@ export class ManagementStore {
    * no `disabledReason`); switching off records why: `paused` or `manual`.
    */
   async setEnabled(siteId: string, webhookId: string, enabled: boolean, reason: "paused" | "manual", now = new Date()): Promise<StoredDoc | null> {
-    return this.mutateWebhook(siteId, webhookId, now, () =>
-      enabled ? { enabled: true, failCount: 0, disabledReason: null } : { enabled: false, disabledReason: reason },
-    );
+    return this.mutateWebhook(siteId, webhookId, now, () => enabledFields(enabled, reason));
   }
 
   private async mutateWebhook(
@@ -287,4 +289,8 @@ export class ManagementStore {
   async revokeApiKey(keyId: string, now: Date): Promise<void> {
     await this.db.doc(paths.apiKey(keyId)).update({ revokedAt: Timestamp.fromDate(now), hash: FieldValue.delete() });
   }
+}
+
+function enabledFields(enabled: boolean, reason: "paused" | "manual"): DocumentData {
+  return enabled ? { enabled: true, failCount: 0, disabledReason: null } : { enabled: false, disabledReason: reason };
 }

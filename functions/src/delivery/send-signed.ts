@@ -1,7 +1,6 @@
 import type { PipelineConfig } from "../config";
 import type { AttemptResult } from "../domain/attempt-result";
 import { deliveryHeaders } from "../domain/request-headers";
-import type { SignatureScheme } from "../domain/signature-schemes";
 import type { HttpMethod } from "../data/webhook-docs";
 import type { Sender } from "./http-sender";
 import { resolveDestination, type Resolver } from "./resolve-destination";
@@ -21,17 +20,10 @@ export interface SendDeps {
  * other failure (`blocked_url`, `dns_error`), never an exception.
  */
 export async function sendSigned(
-  input: {
+  input: Omit<Parameters<typeof deliveryHeaders>[0], "timestampSeconds"> & {
     url: string;
     method: HttpMethod;
-    scheme: SignatureScheme;
-    secrets: readonly string[];
-    body: string;
-    eventId: string;
-    eventType: string;
-    deliveryId: string;
-    attempt: number;
-    custom: Record<string, string>;
+    /** Send time: the signed timestamp of the timestamped schemes. */
     at: Date;
   },
   deps: SendDeps,
@@ -45,17 +37,7 @@ export async function sendSigned(
     url: destination.url,
     address: destination.address,
     method: input.method,
-    headers: deliveryHeaders({
-      scheme: input.scheme,
-      secrets: input.secrets,
-      body: input.body,
-      eventId: input.eventId,
-      eventType: input.eventType,
-      deliveryId: input.deliveryId,
-      attempt: input.attempt,
-      timestampSeconds: Math.floor(input.at.getTime() / 1000),
-      custom: input.custom,
-    }),
+    headers: deliveryHeaders({ ...input, timestampSeconds: Math.floor(input.at.getTime() / 1000) }),
     body: input.body,
     timeoutMs: deps.config.deliveryTimeoutMs,
     snippetBytes: RESPONSE_SNIPPET_BYTES,

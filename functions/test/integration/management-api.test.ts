@@ -500,6 +500,43 @@ describe("deliveries: history, paging, retry, delete", () => {
     expect(expired.body.error.message).toMatch(/expired/);
   });
 
+  it("a failed manual retry leaves a pending delivery on its schedule, and the scheduled attempt still goes out", async () => {
+    const site = await newSite();
+    const hook = await createHook(site);
+    receiver.respondWith(hook.path, (_d, n) => (n === 1 ? 503 : 200));
+    const eventId = "evt_pending_case";
+    const deliveryId = "dlv_pending_case";
+    const due = new Date(Date.now() + 3_600_000);
+    await store.saveEvent(site.siteId, { id: eventId, type: "process.crashed", body: '{"id":"evt_pending_case"}', occurredAt: new Date() });
+    await store.db.doc(paths.delivery(site.siteId, hook.id, deliveryId)).set({
+      id: deliveryId,
+      eventId,
+      eventType: "process.crashed",
+      status: "pending",
+      attempts: [{ attempt: 1, status: 500, error: null }],
+      attemptCount: 1,
+      nextAttempt: 2,
+      nextAttemptAt: due,
+      createdAt: FieldValue.serverTimestamp(),
+    });
+    const retried = await rest("POST", `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/retry`, { key: site.adminKey });
+    expect(retried.body.result).toMatchObject({ ok: false, status: 503, attempt: 2 });
+    expect(retried.body.delivery).toMatchObject({ status: "pending", attemptCount: 2, nextAttemptAt: due.toISOString() });
+
+    // The scheduled attempt 2 is not mistaken for the manual one.
+    await taskQueueEnqueue(REGION)({ siteId: site.siteId, webhookId: hook.id, eventId, deliveryId, attempt: 2 }, 0);
+    const record = await waitFor("the scheduled attempt", async () => {
+      const data = (await store.db.doc(paths.delivery(site.siteId, hook.id, deliveryId)).get()).data();
+      return data?.status === "succeeded" && data;
+    });
+    expect(record.attempts.map((a: { attempt: number; manual?: boolean; status: number }) => [a.attempt, a.manual ?? false, a.status])).toEqual([
+      [1, false, 500],
+      [2, true, 503],
+      [2, false, 200],
+    ]);
+    expect(receiver.at(hook.path)).toHaveLength(2);
+  });
+
   it("deletes a webhook: its pending delivery is skipped and never sent, its history is kept", async () => {
     const site = await newSite();
     const hook = await createHook(site);
