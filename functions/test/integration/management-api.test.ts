@@ -452,7 +452,6 @@ describe("deliveries: history, paging, retry, delete", () => {
     expect(failedOnly.body.data).toHaveLength(1);
     const [failed] = failedOnly.body.data;
     expect(failed).toMatchObject({ status: "failed", eventType: "process.crashed", attemptCount: 5 });
-    expect((await rest("GET", `/v1/webhooks/${hook.id}`, { key: site.memberKey })).body.webhook.failCount).toBe(5);
 
     failing = false;
     const retried = await rest("POST", `/v1/webhooks/${hook.id}/deliveries/${failed.id}/retry`, { key: site.adminKey });
