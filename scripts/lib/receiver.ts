@@ -7,19 +7,31 @@ export interface ReceivedDelivery {
   method: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** Response body bytes written before the client hung up or the stream ended. */
+  streamed?: number;
   /** The payload, when the body is JSON. */
   payload: { id?: string; event?: string; timestamp?: string; site?: { id: string; name: string }; data?: Record<string, unknown> } | null;
   /** True when `X-Owlette-Signature` matches the body under the secret registered for the path. */
   verified: boolean;
-  status: number | "hang";
+  status: number | "hang" | "reset";
   receivedAt: number;
 }
 
-/** What to answer the n-th request (1-based) to a path: a status (with headers), or hang until the client gives up. */
-export type Responder = (
-  delivery: Omit<ReceivedDelivery, "status">,
-  n: number,
-) => number | "hang" | { status: number; headers: Record<string, string> };
+/**
+ * What to answer the n-th request (1-based) to a path: a status (with headers, and optionally a
+ * streamed body), "hang" until the client gives up, or "reset" to destroy the connection.
+ */
+export type Answer =
+  | number
+  | "hang"
+  | "reset"
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      /** Stream `bytes` bytes of body in `chunk`-byte pieces, `everyMs` apart (0: as fast as possible). */
+      stream?: { bytes: number; chunk: number; everyMs: number };
+    };
+export type Responder = (delivery: Omit<ReceivedDelivery, "status">, n: number) => Answer;
 
 /**
  * A local webhook receiver: verifies every signature against the secret registered for the
@@ -105,8 +117,31 @@ export class Receiver {
       this.deliveries.push(delivery);
       for (const listener of this.listeners) listener(delivery);
       if (status === "hang") return;
-      const headers = typeof answer === "object" ? answer.headers : {};
-      res.writeHead(status, { "Content-Type": "text/plain", ...headers }).end(status < 300 ? "ok" : "not ok");
+      if (status === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      const headers = typeof answer === "object" ? (answer.headers ?? {}) : {};
+      res.writeHead(status, { "Content-Type": "text/plain", ...headers });
+      const stream = typeof answer === "object" ? answer.stream : undefined;
+      if (!stream) {
+        res.end(status < 300 ? "ok" : "not ok");
+        return;
+      }
+      let sent = 0;
+      const piece = Buffer.alloc(stream.chunk, "x");
+      const pump = () => {
+        // Stop as soon as the client hangs up: that is what the sender is expected to do.
+        while (sent < stream.bytes && !res.destroyed) {
+          sent += stream.chunk;
+          const more = res.write(piece);
+          if (stream.everyMs > 0) return void setTimeout(pump, stream.everyMs);
+          if (!more) return void res.once("drain", pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      res.on("close", () => delivery.streamed = sent);
+      pump();
     });
   }
 }

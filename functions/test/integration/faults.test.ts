@@ -1,0 +1,129 @@
+import { FieldValue } from "firebase-admin/firestore";
+import { paths } from "../../src/data/paths";
+import type { ManagementStore } from "../../src/data/management-store";
+import type { Store } from "../../src/data/store";
+import { AUTO_DISABLE_AFTER } from "../../src/domain/webhook-health";
+import { Receiver, type Responder } from "../../../scripts/lib/receiver";
+import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+
+// Receivers misbehaving in every way the fault suite names. Others live beside the features
+// they test: 500/retries and a replayed trigger (pipeline), 410, redirect to loopback, hang
+// (delivery engine), a webhook deleted with deliveries pending (management API), heartbeats
+// racing the sweep (pipeline). The delivery deadline here is 1.5 s (.env.demo-owlette-test).
+
+jest.setTimeout(90_000);
+
+let store: Store;
+let manage: ManagementStore;
+let receiver: Receiver;
+
+beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
+afterAll(() => receiver.stop());
+
+async function hookWith(responder: Responder) {
+  const siteId = uniqueId("site");
+  const path = `/faults/${siteId}`;
+  await store.db.doc(paths.site(siteId)).set({ name: "Faults", owner: "o" });
+  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
+    name: "Faults",
+    url: receiver.url(path),
+    events: ["process.crashed"],
+    createdBy: "test",
+  });
+  receiver.register(path, secret, responder);
+  const crash = async (processId: string) => {
+    const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
+    await ref.set({ name: "TD", status: "running" });
+    await ref.set({ name: "TD", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
+  };
+  const records = async () => (await store.db.collection(paths.deliveries(siteId, webhookId)).get()).docs.map((d) => d.data());
+  const settled = (what: string, count = 1) =>
+    waitFor(what, async () => {
+      const all = await records();
+      return all.length === count && all.every((r) => r.status !== "pending") && all;
+    });
+  const webhook = async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).data();
+  return { siteId, webhookId, path, crash, records, settled, webhook, received: () => receiver.at(path) };
+}
+
+type AttemptRow = { status: number | null; error: string | null; durationMs: number; responseSnippet: string | null };
+
+describe("fault suite", () => {
+  it("retries after the receiver resets the connection", async () => {
+    const hook = await hookWith((_d, n) => (n === 1 ? "reset" : 200));
+    await hook.crash("p1");
+    const [record] = await hook.settled("the delivery after a reset");
+    expect(record?.status).toBe("succeeded");
+    expect((record?.attempts as AttemptRow[]).map((a) => a.status ?? a.error)).toEqual(["connection_reset", 200]);
+  });
+
+  it("reads 1 KiB of a huge response body and hangs up", async () => {
+    const hook = await hookWith(() => ({ status: 200, stream: { bytes: 256 * 1024 * 1024, chunk: 64 * 1024, everyMs: 0 } }));
+    await hook.crash("p1");
+    const [record] = await hook.settled("the delivery to a huge body");
+    const [attempt] = record?.attempts as AttemptRow[];
+    expect(record?.status).toBe("succeeded");
+    expect(attempt?.responseSnippet).toHaveLength(1024);
+    await waitFor("the receiver to see the hang-up", () => hook.received()[0]?.streamed !== undefined);
+    // The sender dropped the connection long before 256 MiB (socket buffers let some through).
+    expect(hook.received()[0]?.streamed).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it("cuts off a receiver that answers byte by byte at the deadline, keeping its status", async () => {
+    const hook = await hookWith(() => ({ status: 200, stream: { bytes: 100, chunk: 1, everyMs: 200 } }));
+    await hook.crash("p1");
+    const [record] = await hook.settled("the dripping delivery");
+    const [attempt] = record?.attempts as AttemptRow[];
+    expect(attempt?.status).toBe(200);
+    expect(attempt?.durationMs).toBeGreaterThanOrEqual(1400);
+    expect(attempt?.durationMs).toBeLessThan(5000);
+    expect((attempt?.responseSnippet ?? "").length).toBeLessThan(20);
+    await waitFor("the receiver to see the hang-up", () => hook.received()[0]?.streamed !== undefined);
+    expect(hook.received()[0]?.streamed).toBeLessThan(100);
+  });
+
+  it("honours 429 with Retry-After: the next attempt is scheduled no earlier than asked", async () => {
+    let pendingRecord: FirebaseFirestore.DocumentData | undefined;
+    // Attempt 2 hangs until the deadline so the pending state between attempts can be read.
+    const hook = await hookWith((_d, n) => (n === 1 ? { status: 429, headers: { "Retry-After": "120" } } : n === 2 ? "hang" : 200));
+    receiver.onDelivery((d) => {
+      if (d.path !== hook.path || hook.received().length !== 2) return;
+      void hook.records().then(([r]) => (pendingRecord = r));
+    });
+    await hook.crash("p1");
+    const [record] = await hook.settled("the delivery after a 429");
+    expect(pendingRecord).toMatchObject({ status: "pending", nextAttempt: 2 });
+    const firstAt = (pendingRecord?.attempts[0].at as FirebaseFirestore.Timestamp).toMillis();
+    const dueAt = (pendingRecord?.nextAttemptAt as FirebaseFirestore.Timestamp).toMillis();
+    expect(dueAt - firstAt).toBeGreaterThanOrEqual(120_000);
+    expect((record?.attempts as AttemptRow[]).map((a) => a.status ?? a.error)).toEqual([429, "timeout", 200]);
+  });
+
+  it("a burst of concurrent failures on one webhook counts exactly to 10 and disables it once", async () => {
+    const hook = await hookWith(() => 500);
+    const crashes = 12;
+    let disabledSnapshots = 0;
+    let wasEnabled = true;
+    const stop = store.db.doc(paths.webhook(hook.siteId, hook.webhookId)).onSnapshot((snap) => {
+      const enabled = snap.get("enabled");
+      if (wasEnabled && enabled === false) disabledSnapshots++;
+      wasEnabled = enabled !== false;
+    });
+    await Promise.all(Array.from({ length: crashes }, (_, i) => hook.crash(`p${i}`)));
+    await hook.settled("every delivery to settle", crashes);
+    const received = hook.received().length;
+    await sleep(2000);
+    stop();
+
+    expect(await hook.webhook()).toMatchObject({ enabled: false, disabledReason: "auto", failCount: AUTO_DISABLE_AFTER });
+    expect(disabledSnapshots).toBe(1);
+    // Nothing after the disable but attempts already in flight (at most one per delivery).
+    expect(hook.received().length).toBe(received);
+    expect(received).toBeGreaterThanOrEqual(AUTO_DISABLE_AFTER);
+    expect(received).toBeLessThanOrEqual(AUTO_DISABLE_AFTER + crashes);
+    const records = await hook.records();
+    const attempts = records.reduce((n, r) => n + ((r.attempts as unknown[] | undefined)?.length ?? 0), 0);
+    expect(attempts).toBe(received);
+    expect(records.every((r) => r.status === "failed" || r.status === "skipped")).toBe(true);
+  });
+});
