@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyOwletteSignature } from "../../functions/src/domain/signing";
+import { verify, type VerifyResult } from "../../functions/src/receiver/verify";
 
 export interface ReceivedDelivery {
   path: string;
@@ -11,8 +11,10 @@ export interface ReceivedDelivery {
   streamed?: number;
   /** The payload, when the body is JSON. */
   payload: { id?: string; event?: string; timestamp?: string; site?: { id: string; name: string }; data?: Record<string, unknown> } | null;
-  /** True when `X-Owlette-Signature` matches the body under the secret registered for the path. */
+  /** True when the signature (any scheme) matches the body under the secret registered for the path. */
   verified: boolean;
+  /** The verification kit's verdict: the scheme it recognised, or why it refused. */
+  verdict: VerifyResult;
   status: number | "hang" | "reset";
   receivedAt: number;
 }
@@ -93,20 +95,21 @@ export class Receiver {
       const raw = Buffer.concat(chunks);
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const secret = this.secrets.get(path);
-      const signature = req.headers["x-owlette-signature"];
       let payload: ReceivedDelivery["payload"] = null;
       try {
         payload = JSON.parse(raw.toString("utf8"));
       } catch {
         payload = null;
       }
+      const verdict = verify(raw, req.headers, secret ?? []);
       const base = {
         path,
         method: req.method ?? "",
         headers: req.headers,
         body: raw.toString("utf8"),
         payload,
-        verified: secret !== undefined && verifyOwletteSignature(secret, raw, typeof signature === "string" ? signature : undefined),
+        verified: verdict.ok,
+        verdict,
         receivedAt: Date.now(),
       };
       const n = this.at(path).length + 1;

@@ -86,9 +86,14 @@ export class Store {
 
   /**
    * Records one attempt on the delivery doc and applies its outcome to the webhook's health.
-   * Failures and state changes go through a transaction so concurrent attempts never lose an
-   * increment; a success that changes nothing on the webhook (the common case) writes only the
-   * delivery doc, keeping the webhook doc off the hot path.
+   *
+   * A success that changes nothing on the webhook (the common case) writes only the delivery
+   * doc, keeping the webhook doc off the hot path. Otherwise it goes in two steps:
+   * 1. the attempt is written to the delivery doc alone, with its outcome as `healthPending`:
+   *    once that lands, a retried task never sends this attempt again;
+   * 2. a transaction applies the outcome to the webhook (so concurrent attempts never lose an
+   *    increment) and clears `healthPending`. If it fails (contention on a busy webhook), the
+   *    task is retried and `applyPendingHealth` finishes the job exactly once.
    */
   async recordAttempt(input: {
     siteId: string;
@@ -98,39 +103,49 @@ export class Store {
     preloaded: WebhookDoc;
     now: Date;
   }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
-    const webhookRef = this.db.doc(paths.webhook(input.siteId, input.webhookId));
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
-    const nowMs = input.now.getTime();
-    const fromDoc = (doc: WebhookDoc) =>
-      healthAfterAttempt(
-        {
-          enabled: doc.enabled,
-          failCount: doc.failCount,
-          lastStatus: doc.lastStatus ?? null,
-          lastDeliveryAtMs: doc.lastDeliveryAt?.toMillis() ?? null,
-        },
-        input.outcome,
-        nowMs,
-      );
+    const quiet =
+      input.outcome.ok && healthAfterAttempt(healthOf(input.preloaded), input.outcome, input.now.getTime()) === null;
+    const pending: PendingHealth = {
+      attempt: input.delivery.attempt.attempt,
+      ok: input.outcome.ok,
+      gone: input.outcome.gone ?? false,
+      lastStatus: input.outcome.lastStatus,
+      at: Timestamp.fromDate(input.now),
+    };
+    await deliveryRef.set({ ...deliveryWrite(input.delivery, input.now), ...(quiet ? {} : { healthPending: pending }) }, { merge: true });
+    if (quiet) return { health: null, status: input.delivery.status };
+    return this.applyPendingHealth({ siteId: input.siteId, webhookId: input.webhookId, deliveryId: input.delivery.id });
+  }
 
-    if (input.outcome.ok && fromDoc(input.preloaded) === null) {
-      await deliveryRef.set(deliveryWrite(input.delivery, input.now), { merge: true });
-      return { health: null, status: input.delivery.status };
-    }
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(webhookRef);
-      const current = snap.exists ? parseOrNull(webhookDocSchema, snap.data()) : null;
-      const health = current ? fromDoc(current) : null;
-      if (health) tx.update(webhookRef, { ...health, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
-      // No further attempts once the webhook is gone or off, whoever switched it off.
-      const stopped = !current || !current.enabled || health?.enabled === false;
-      const write: DeliveryRecordWrite =
-        stopped && input.delivery.status === "pending"
-          ? { ...input.delivery, status: "failed", nextAttempt: null, nextAttemptAt: null }
-          : input.delivery;
-      tx.set(deliveryRef, deliveryWrite(write, input.now), { merge: true });
-      return { health, status: write.status };
-    });
+  /**
+   * Applies a recorded attempt's `healthPending` outcome to the webhook, once: the transaction
+   * re-reads the delivery doc, so a second call after a success finds nothing to do. Stops a
+   * pending delivery whose webhook is gone or off, whoever switched it off.
+   */
+  async applyPendingHealth(ids: { siteId: string; webhookId: string; deliveryId: string }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
+    const webhookRef = this.db.doc(paths.webhook(ids.siteId, ids.webhookId));
+    const deliveryRef = this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId));
+    return this.db.runTransaction(
+      async (tx) => {
+        const [webhookSnap, deliverySnap] = await tx.getAll(webhookRef, deliveryRef);
+        const delivery = parseOrNull(deliveryDocSchema, deliverySnap?.data());
+        const pending = delivery?.healthPending;
+        if (!delivery || !pending) return { health: null, status: delivery?.status ?? "failed" };
+        const current = webhookSnap?.exists ? parseOrNull(webhookDocSchema, webhookSnap.data()) : null;
+        const health = current ? healthAfterAttempt(healthOf(current), pending, pending.at.toMillis()) : null;
+        if (health) tx.update(webhookRef, { ...health, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
+        const stopped = !current || !current.enabled || health?.enabled === false;
+        const status: DeliveryStatus = stopped && delivery.status === "pending" ? "failed" : delivery.status;
+        tx.update(deliveryRef, {
+          healthPending: FieldValue.delete(),
+          ...(status !== delivery.status ? { status, nextAttempt: null, nextAttemptAt: null } : {}),
+        });
+        return { health, status };
+      },
+      // Many attempts failing at once all want the same webhook doc: give each room to wait.
+      { maxAttempts: 10 },
+    );
   }
 
   /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
@@ -212,6 +227,24 @@ export class Store {
       tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete() });
     });
   }
+}
+
+/** An attempt's outcome, kept on the delivery doc until it has been applied to the webhook. */
+export interface PendingHealth {
+  attempt: number;
+  ok: boolean;
+  gone: boolean;
+  lastStatus: number | string;
+  at: Timestamp;
+}
+
+function healthOf(doc: WebhookDoc) {
+  return {
+    enabled: doc.enabled,
+    failCount: doc.failCount,
+    lastStatus: doc.lastStatus ?? null,
+    lastDeliveryAtMs: doc.lastDeliveryAt?.toMillis() ?? null,
+  };
 }
 
 export interface AttemptRecord {

@@ -45,6 +45,16 @@ export const deliveryDocSchema = z.object({
   attempts: z.array(attemptRecordSchema.passthrough()).default([]),
   nextAttempt: z.number().int().positive().nullish(),
   nextAttemptAt: timestampSchema.nullish(),
+  /** An attempt recorded but not yet applied to the webhook's health (see Store.recordAttempt). */
+  healthPending: z
+    .object({
+      attempt: z.number().int().positive(),
+      ok: z.boolean(),
+      gone: z.boolean(),
+      lastStatus: z.union([z.number(), z.string()]),
+      at: timestampSchema,
+    })
+    .nullish(),
 });
 export type DeliveryDoc = z.infer<typeof deliveryDocSchema>;
 

@@ -35,8 +35,14 @@ export type DeliverResult =
 export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<DeliverResult> {
   const { store, log } = deps;
   const ctx = await store.loadDeliveryContext(task);
-  const delivery = ctx.delivery;
+  let delivery = ctx.delivery;
 
+  // A recorded attempt whose outcome never reached the webhook (the handler failed in between):
+  // finish that first, exactly once, before anything else.
+  if (delivery?.healthPending) {
+    const applied = await store.applyPendingHealth(task);
+    delivery = { ...delivery, status: applied.status };
+  }
   if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
   // Manual retries are numbered apart from the schedule and never stand for a scheduled attempt.
   if (delivery?.attempts.some((a) => a.attempt === task.attempt && !a.manual)) {

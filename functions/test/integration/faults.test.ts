@@ -1,7 +1,9 @@
-import { FieldValue } from "firebase-admin/firestore";
+import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { paths } from "../../src/data/paths";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
+import { REGION } from "../../src/config";
+import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { AUTO_DISABLE_AFTER } from "../../src/domain/webhook-health";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
 import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
@@ -125,5 +127,33 @@ describe("fault suite", () => {
     const attempts = records.reduce((n, r) => n + ((r.attempts as unknown[] | undefined)?.length ?? 0), 0);
     expect(attempts).toBe(received);
     expect(records.every((r) => r.status === "failed" || r.status === "skipped")).toBe(true);
+  });
+
+  it("a handler that died between recording an attempt and updating the webhook is finished once on retry, without sending again", async () => {
+    const hook = await hookWith(() => 500);
+    const eventId = "evt_half_recorded";
+    const deliveryId = `dlv_half_${hook.siteId}`;
+    const now = Timestamp.now();
+    await store.saveEvent(hook.siteId, { id: eventId, type: "process.crashed", body: '{"id":"evt_half_recorded"}', occurredAt: new Date() });
+    await store.db.doc(paths.delivery(hook.siteId, hook.webhookId, deliveryId)).set({
+      id: deliveryId,
+      eventId,
+      eventType: "process.crashed",
+      status: "pending",
+      attempts: [{ attempt: 1, at: now, status: 500, error: null, durationMs: 3, responseSnippet: "not ok" }],
+      attemptCount: 1,
+      nextAttempt: 2,
+      nextAttemptAt: now,
+      healthPending: { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now },
+      createdAt: now,
+    });
+    // Cloud Tasks redelivers attempt 1 after the handler failed.
+    await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 1 }, 0);
+    const [record] = await hook.settled("the rest of the schedule");
+    expect((record?.attempts as AttemptRow[]).map((a) => a.status)).toEqual([500, 500, 500, 500, 500]);
+    expect(record?.healthPending).toBeUndefined();
+    // Attempt 1 counted once (not twice, not lost) and never sent again: 4 requests for 2..5.
+    expect(hook.received()).toHaveLength(4);
+    expect(await hook.webhook()).toMatchObject({ failCount: 5, lastStatus: 500, enabled: true });
   });
 });

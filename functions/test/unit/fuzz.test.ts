@@ -12,10 +12,15 @@ import { detectProcessEvents } from "../../src/domain/detect-process-events";
 import { EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from "../../src/domain/event-catalog";
 import { buildPayload, serializePayload } from "../../src/domain/payload";
 import { nextAttemptDelay, parseRetryAfter, parseRetrySchedule } from "../../src/domain/retry-policy";
-import { verifySha256, verifyTimestamped } from "../../src/domain/signature-schemes";
 import { verifyOwletteSignature } from "../../src/domain/signing";
 import type { Log } from "../../src/log";
 import { parseWrite, type AgentWrite } from "../../src/triggers/agent-write";
+import { verify } from "../../src/receiver/verify";
+// Receiver-side checks, through the verification kit with the scheme forced.
+const verifySha256 = (header: string | undefined, body: string, secret: string) =>
+  verify(body, header === undefined ? {} : { "x-owlette-signature": header }, secret, { scheme: "sha256" }).ok;
+const verifyTimestamped = (header: string | undefined, body: string, secret: string, now: number) =>
+  verify(body, header === undefined ? {} : { "owlette-signature": header }, secret, { scheme: "timestamped", now }).ok;
 
 // Property tests over bad input: any input yields a valid event, a clean refusal, or nothing;
 // never a crash (which a retrying trigger would replay for days) or a retry that never ends.

@@ -4,11 +4,15 @@ import { customHeaderProblems } from "../../src/domain/custom-headers";
 import { activeSecrets, rotateSecrets, type SecretSet } from "../../src/domain/secret-rotation";
 import {
   signatureHeaders,
-  verifySha256,
-  verifyTimestamped,
   type SigningInput,
 } from "../../src/domain/signature-schemes";
 import { generateSecret } from "../../src/domain/signing";
+import { verify } from "../../src/receiver/verify";
+// Receiver-side checks, through the verification kit with the scheme forced.
+const verifySha256 = (header: string | undefined, body: string, secret: string) =>
+  verify(body, header === undefined ? {} : { "x-owlette-signature": header }, secret, { scheme: "sha256" }).ok;
+const verifyTimestamped = (header: string | undefined, body: string, secret: string, now: number) =>
+  verify(body, header === undefined ? {} : { "owlette-signature": header }, secret, { scheme: "timestamped", now }).ok;
 
 const body = JSON.stringify({ id: "evt_1", event: "process.crashed", data: { machineId: "m1" } });
 const NOW_S = 1_774_000_000;

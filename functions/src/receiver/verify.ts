@@ -1,0 +1,115 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * The receiver verification kit: check a delivery's signature whatever scheme the webhook uses.
+ * No dependencies beyond node:crypto, so a receiver can copy this file as it is.
+ *
+ *   const result = verify(rawBody, req.headers, process.env.OWLETTE_SECRET);
+ *   if (!result.ok) return res.status(401).send(result.reason);
+ *
+ * Pass the raw body (the exact bytes received, before any JSON parsing). `secret` may be a list
+ * (during a rotation, the new and the old one). The scheme is recognised from the headers, or
+ * forced with `opts.scheme`. Timestamped schemes refuse a timestamp more than
+ * `toleranceSeconds` (300) away from now, which stops replays.
+ */
+export type VerifyScheme = "owlette" | "sha256" | "standard" | "timestamped";
+
+export type VerifyResult =
+  | { ok: true; scheme: VerifyScheme; id: string | null; timestamp: number | null }
+  | { ok: false; reason: "missing_signature" | "bad_signature" | "stale_timestamp" | "bad_timestamp" | "no_secret" };
+
+export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
+
+export interface VerifyOptions {
+  scheme?: VerifyScheme;
+  toleranceSeconds?: number;
+  /** Unix seconds; defaults to the clock. */
+  now?: number;
+}
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === "function") {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  const bag = headers as Record<string, string | string[] | undefined>;
+  const key = Object.keys(bag).find((k) => k.toLowerCase() === name.toLowerCase());
+  const value = key === undefined ? undefined : bag[key];
+  return Array.isArray(value) ? value.join(",") : value;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const hex = (key: string | Buffer, data: string | Buffer) => createHmac("sha256", key).update(data).digest("hex");
+
+function detect(headers: HeaderBag): VerifyScheme | null {
+  if (header(headers, "webhook-signature")) return "standard";
+  if (header(headers, "owlette-signature")) return "timestamped";
+  const owlette = header(headers, "x-owlette-signature");
+  if (!owlette) return null;
+  return owlette.trim().startsWith("sha256=") ? "sha256" : "owlette";
+}
+
+function fresh(timestamp: number, opts: VerifyOptions): boolean {
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  return Math.abs(now - timestamp) <= (opts.toleranceSeconds ?? 300);
+}
+
+export function verify(body: string | Buffer, headers: HeaderBag, secret: string | readonly string[], opts: VerifyOptions = {}): VerifyResult {
+  const secrets = (typeof secret === "string" ? [secret] : [...secret]).filter((s) => s.length > 0);
+  if (secrets.length === 0) return { ok: false, reason: "no_secret" };
+  const scheme = opts.scheme ?? detect(headers);
+  if (!scheme) return { ok: false, reason: "missing_signature" };
+  const raw = typeof body === "string" ? Buffer.from(body) : body;
+  const id = header(headers, "webhook-id") ?? null;
+
+  switch (scheme) {
+    case "owlette": {
+      const given = [header(headers, "x-owlette-signature"), header(headers, "x-owlette-signature-previous")]
+        .filter((v): v is string => !!v)
+        .flatMap((v) => v.split(","))
+        .map((v) => v.trim());
+      if (given.length === 0) return { ok: false, reason: "missing_signature" };
+      const ok = secrets.some((s) => given.some((g) => same(g, hex(s, raw))));
+      return ok ? { ok: true, scheme, id, timestamp: null } : { ok: false, reason: "bad_signature" };
+    }
+    case "sha256": {
+      const value = header(headers, "x-owlette-signature");
+      if (!value) return { ok: false, reason: "missing_signature" };
+      const given = value.split(",").map((v) => v.trim());
+      const ok = secrets.some((s) => given.some((g) => same(g, `sha256=${hex(s, raw)}`)));
+      return ok ? { ok: true, scheme, id, timestamp: null } : { ok: false, reason: "bad_signature" };
+    }
+    case "timestamped": {
+      const value = header(headers, "owlette-signature");
+      if (!value) return { ok: false, reason: "missing_signature" };
+      const parts = value.split(",").map((p) => p.trim());
+      const t = Number(parts.find((p) => p.startsWith("t="))?.slice(2));
+      if (!Number.isInteger(t)) return { ok: false, reason: "bad_timestamp" };
+      if (!fresh(t, opts)) return { ok: false, reason: "stale_timestamp" };
+      const signed = Buffer.concat([Buffer.from(`${t}.`), raw]);
+      const given = parts.filter((p) => p.startsWith("v1=")).map((p) => p.slice(3));
+      const ok = secrets.some((s) => given.some((g) => same(g, hex(s, signed))));
+      return ok ? { ok: true, scheme, id, timestamp: t } : { ok: false, reason: "bad_signature" };
+    }
+    case "standard": {
+      const signatures = header(headers, "webhook-signature");
+      const stamp = header(headers, "webhook-timestamp");
+      if (!signatures || !id || !stamp) return { ok: false, reason: "missing_signature" };
+      const t = Number(stamp);
+      if (!Number.isInteger(t)) return { ok: false, reason: "bad_timestamp" };
+      if (!fresh(t, opts)) return { ok: false, reason: "stale_timestamp" };
+      const signed = Buffer.concat([Buffer.from(`${id}.${t}.`), raw]);
+      const given = signatures.split(" ").filter((p) => p.startsWith("v1,")).map((p) => p.slice(3));
+      const ok = secrets.some((s) => {
+        const key = Buffer.from(s.startsWith("whsec_") ? s.slice(6) : s, "base64");
+        const expected = createHmac("sha256", key).update(signed).digest("base64");
+        return given.some((g) => same(g, expected));
+      });
+      return ok ? { ok: true, scheme, id, timestamp: t } : { ok: false, reason: "bad_signature" };
+    }
+  }
+}
