@@ -4,6 +4,7 @@ import { customHeaderProblems } from "../domain/custom-headers";
 import { checkDestinationUrl } from "../domain/destination-url";
 import { SUBSCRIBABLE_EVENT_TYPES, isSubscribableEventType } from "../domain/event-catalog";
 import { blockedAddressReason } from "../domain/ip-policy";
+import { FORMATS } from "../domain/destination-formats";
 import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
 import { DELIVERY_STATUSES, HTTP_METHODS } from "../data/webhook-docs";
 import { fromZodIssues } from "./errors";
@@ -75,6 +76,16 @@ function url(allowLocalHttp: boolean) {
 }
 
 const method = z.enum(HTTP_METHODS);
+const format = z.enum(FORMATS);
+// PagerDuty integration keys are 32 characters; other providers' keys stay within this.
+const routingKey = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "8-128 letters, digits, _ or -");
+
+/** A `pagerduty` webhook cannot deliver without its integration key. */
+function needsRoutingKey(v: { format?: string | undefined; routingKey?: string | undefined }, ctx: z.RefinementCtx) {
+  if (v.format === "pagerduty" && !v.routingKey) {
+    ctx.addIssue({ code: "custom", path: ["routingKey"], message: "required with format pagerduty (the PagerDuty integration key)" });
+  }
+}
 const signatureScheme = z.enum(SIGNATURE_SCHEMES);
 const site = { siteId: docId };
 const webhook = { ...site, webhookId: docId };
@@ -85,16 +96,20 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
   return {
     site: z.strictObject(site),
     webhook: z.strictObject(webhook),
-    createWebhook: z.strictObject({
-      ...site,
-      name,
-      url: destination,
-      events,
-      description: description.optional(),
-      method: method.optional(),
-      headers: headers.optional(),
-      signatureScheme: signatureScheme.optional(),
-    }),
+    createWebhook: z
+      .strictObject({
+        ...site,
+        name,
+        url: destination,
+        events,
+        description: description.optional(),
+        method: method.optional(),
+        headers: headers.optional(),
+        signatureScheme: signatureScheme.optional(),
+        format: format.optional(),
+        routingKey: routingKey.optional(),
+      })
+      .superRefine(needsRoutingKey),
     updateWebhook: z
       .strictObject({
         ...webhook,
@@ -106,10 +121,13 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
         method: method.optional(),
         headers: headers.optional(),
         signatureScheme: signatureScheme.optional(),
+        format: format.optional(),
+        routingKey: routingKey.optional(),
       })
       .refine((v) => Object.keys(v).some((k) => k !== "siteId" && k !== "webhookId"), {
-        message: "nothing to update: give at least one of name, url, events, description, enabled, method, headers, signatureScheme",
-      }),
+        message: "nothing to update: give at least one of name, url, events, description, enabled, method, headers, signatureScheme, format, routingKey",
+      })
+      .superRefine(needsRoutingKey),
     rotateSecret: z.strictObject({
       ...webhook,
       overlapSeconds: z.coerce
@@ -119,13 +137,17 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
         .max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`)
         .default(LIMITS.rotationOverlapDefaultSeconds),
     }),
-    probe: z.strictObject({
-      ...site,
-      url: destination,
-      method: method.optional(),
-      headers: headers.optional(),
-      signatureScheme: signatureScheme.optional(),
-    }),
+    probe: z
+      .strictObject({
+        ...site,
+        url: destination,
+        method: method.optional(),
+        headers: headers.optional(),
+        signatureScheme: signatureScheme.optional(),
+        format: format.optional(),
+        routingKey: routingKey.optional(),
+      })
+      .superRefine(needsRoutingKey),
     listDeliveries: z.strictObject({
       ...webhook,
       limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax, `at most ${LIMITS.pageSizeMax}`).default(LIMITS.pageSizeDefault),

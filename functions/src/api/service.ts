@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { lastStatusOf } from "../domain/attempt-result";
 import type { EventType } from "../domain/event-catalog";
+import { renderBody } from "../domain/destination-formats";
 import { buildTestPayload, serializePayload } from "../domain/payload";
 import { activeSecrets } from "../domain/secret-rotation";
 import { generateSecret } from "../domain/signing";
@@ -19,6 +20,12 @@ import { apiKeyView, attemptView, deliveryView, webhookView } from "./views";
 export type ServiceDeps = Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log"> & {
   manage: ManagementStore;
 };
+
+const UNAVAILABLE = {
+  event_expired: "the event has expired and can no longer be sent",
+  secret_missing: "the webhook has no signing secret",
+  routing_key_missing: "the pagerduty webhook has no routing key; set routingKey first",
+} as const;
 
 /** Deliveries shown with a webhook (`get`); the full history pages through `deliveries.list`. */
 export const RECENT_DELIVERIES = 10;
@@ -147,9 +154,14 @@ export function createService(deps: ServiceDeps) {
       const site = await access(principal, input.siteId, "admin");
       const ctx = await deps.store.loadDeliveryContext({ ...input, eventId: "-", deliveryId: "-" });
       if (!ctx.webhook || !ctx.secret) throw new ApiError("not_found", `webhook ${input.webhookId} not found`);
+      if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) throw new ApiError("conflict", UNAVAILABLE.routing_key_missing);
       const at = deps.now();
       const id = `evt_test_${randomBytes(12).toString("hex")}`;
-      const body = serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: input.webhookId, at }));
+      const body = renderBody(
+        ctx.webhook.format,
+        serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: input.webhookId, at })),
+        { routingKey: ctx.secret.routingKey },
+      );
       const result = await sendSigned(
         {
           url: ctx.webhook.url,
@@ -179,7 +191,11 @@ export function createService(deps: ServiceDeps) {
       // A throwaway secret, returned so the receiver's verification can be checked with it.
       const secret = generateSecret();
       const scheme = input.signatureScheme ?? "owlette";
-      const body = serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: null, at }));
+      const body = renderBody(
+        input.format ?? "owlette",
+        serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: null, at })),
+        { routingKey: input.routingKey },
+      );
       const result = await sendSigned(
         {
           url: input.url,
@@ -230,7 +246,7 @@ export function createService(deps: ServiceDeps) {
         case "webhook_disabled":
           throw new ApiError("conflict", "webhook is disabled; enable or resume it before retrying");
         case "unavailable":
-          throw new ApiError("conflict", outcome.reason === "event_expired" ? "the event has expired and can no longer be sent" : "the webhook has no signing secret");
+          throw new ApiError("conflict", UNAVAILABLE[outcome.reason]);
         case "attempted": {
           const doc = await manage.getDelivery(input.siteId, input.webhookId, input.deliveryId);
           return { delivery: doc ? deliveryView(doc) : null, result: { ...attemptView(outcome.result), attempt: outcome.attempt } };

@@ -27,6 +27,7 @@ export function webhookView(siteId: string, doc: StoredDoc) {
     lastDeliveryAt: iso(d.lastDeliveryAt),
     signatureScheme: str(d.signatureScheme, "owlette"),
     method: str(d.method, "POST"),
+    format: str(d.format, "owlette"),
     headerNames: Array.isArray(d.headerNames) ? d.headerNames : [],
     createdAt: iso(d.createdAt),
     createdBy: str(d.createdBy),

@@ -8,6 +8,7 @@ import {
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { rotateSecrets } from "../domain/secret-rotation";
+import type { Format } from "../domain/destination-formats";
 import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../api/access";
@@ -24,6 +25,8 @@ export interface NewWebhook {
   signatureScheme?: SignatureScheme;
   method?: HttpMethod;
   headers?: Record<string, string>;
+  format?: Format;
+  routingKey?: string;
 }
 
 export interface WebhookPatch {
@@ -35,6 +38,8 @@ export interface WebhookPatch {
   method?: HttpMethod;
   signatureScheme?: SignatureScheme;
   headers?: Record<string, string>;
+  format?: Format;
+  routingKey?: string;
 }
 
 export interface SiteDoc {
@@ -105,6 +110,7 @@ export class ManagementStore {
       events: input.events,
       signatureScheme: input.signatureScheme ?? "owlette",
       method: input.method ?? "POST",
+      format: input.format ?? "owlette",
       // Header values can be credentials: only their names sit in the client-readable doc.
       headerNames: Object.keys(headers),
       enabled: true,
@@ -127,6 +133,7 @@ export class ManagementStore {
         current: secret,
         previous: [],
         headers,
+        ...(input.routingKey ? { routingKey: input.routingKey } : {}),
         createdAt: Timestamp.fromDate(now),
       });
     });
@@ -149,12 +156,12 @@ export class ManagementStore {
    */
   async updateWebhook(siteId: string, webhookId: string, patch: WebhookPatch, now = new Date()): Promise<StoredDoc | null> {
     return this.mutateWebhook(siteId, webhookId, now, (tx) => {
-      const { headers, enabled, ...fields } = patch;
+      const { headers, enabled, routingKey, ...fields } = patch;
       const update: DocumentData = { ...fields, ...(enabled === undefined ? {} : enabledFields(enabled, "manual")) };
-      if (headers) {
-        update.headerNames = Object.keys(headers);
-        tx.update(this.db.doc(paths.webhookSecret(siteId, webhookId)), { headers });
-      }
+      if (headers) update.headerNames = Object.keys(headers);
+      // Credentials go to the server-only doc beside the webhook.
+      const secrets = { ...(headers ? { headers } : {}), ...(routingKey ? { routingKey } : {}) };
+      if (Object.keys(secrets).length > 0) tx.update(this.db.doc(paths.webhookSecret(siteId, webhookId)), secrets);
       return update;
     });
   }

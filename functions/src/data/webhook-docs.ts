@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { timestampSchema } from "../domain/agent-docs";
+import { FORMATS } from "../domain/destination-formats";
 import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
@@ -17,6 +18,7 @@ export const webhookDocSchema = z.object({
   disabledReason: z.string().nullish(),
   signatureScheme: z.enum(SIGNATURE_SCHEMES).default("owlette"),
   method: z.enum(HTTP_METHODS).default("POST"),
+  format: z.enum(FORMATS).default("owlette"),
 });
 export type WebhookDoc = z.infer<typeof webhookDocSchema>;
 
@@ -25,6 +27,8 @@ export const secretDocSchema = z.object({
   current: z.string().min(1),
   previous: z.array(z.object({ secret: z.string().min(1), expiresAt: timestampSchema })).default([]),
   headers: z.record(z.string(), z.string()).default({}),
+  /** PagerDuty integration key of a `pagerduty` webhook: a credential, so it lives here. */
+  routingKey: z.string().optional(),
 });
 export type SecretDoc = z.infer<typeof secretDocSchema>;
 

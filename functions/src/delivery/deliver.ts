@@ -1,5 +1,6 @@
 import type { PipelineConfig } from "../config";
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
+import { renderBody } from "../domain/destination-formats";
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
 import { activeSecrets, hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
@@ -70,6 +71,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
     return skip("secret_missing");
   }
+  if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) return skip("routing_key_missing");
 
   const sendAt = deps.now();
   const secrets = toSecretSet(ctx.secret);
@@ -79,7 +81,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
       method: ctx.webhook.method,
       scheme: ctx.webhook.signatureScheme,
       secrets: activeSecrets(secrets, sendAt.getTime()),
-      body: ctx.event.body,
+      body: renderBody(ctx.webhook.format, ctx.event.body, { routingKey: ctx.secret.routingKey }),
       eventId: task.eventId,
       eventType: ctx.event.type,
       deliveryId: task.deliveryId,

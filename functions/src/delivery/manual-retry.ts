@@ -1,4 +1,5 @@
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
+import { renderBody } from "../domain/destination-formats";
 import { activeSecrets } from "../domain/secret-rotation";
 import { toSecretSet } from "../data/store";
 import type { DeliveryStatus } from "../data/webhook-docs";
@@ -9,7 +10,7 @@ export type ManualRetryResult =
   | { outcome: "not_found" }
   | { outcome: "already_succeeded" }
   | { outcome: "webhook_disabled" }
-  | { outcome: "unavailable"; reason: "event_expired" | "secret_missing" }
+  | { outcome: "unavailable"; reason: "event_expired" | "secret_missing" | "routing_key_missing" }
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult; attempt: number };
 
 /**
@@ -28,6 +29,7 @@ export async function retryNow(
   if (!ctx.webhook.enabled) return { outcome: "webhook_disabled" };
   if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
   if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
+  if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) return { outcome: "unavailable", reason: "routing_key_missing" };
 
   const attempt = Math.max(0, ...delivery.attempts.map((a) => a.attempt)) + 1;
   const sendAt = deps.now();
@@ -37,7 +39,7 @@ export async function retryNow(
       method: ctx.webhook.method,
       scheme: ctx.webhook.signatureScheme,
       secrets: activeSecrets(toSecretSet(ctx.secret), sendAt.getTime()),
-      body: ctx.event.body,
+      body: renderBody(ctx.webhook.format, ctx.event.body, { routingKey: ctx.secret.routingKey }),
       eventId: ids.eventId,
       eventType: ctx.event.type,
       deliveryId: ids.deliveryId,

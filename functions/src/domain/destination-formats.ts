@@ -1,0 +1,179 @@
+import type { EventType } from "./event-catalog";
+import type { EventPayload } from "./payload";
+
+/**
+ * What a webhook's body looks like, chosen per webhook. `owlette` is the signed JSON event;
+ * the others speak the destination's own incoming-webhook API, so a Slack, Discord or
+ * PagerDuty URL gets a readable alert without a relay in between. Signature headers are sent
+ * with every format (the destinations ignore them).
+ */
+export const FORMATS = ["owlette", "slack", "discord", "pagerduty"] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** PagerDuty Events API v2 endpoint, the usual URL of a `pagerduty` webhook. */
+export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
+
+interface Look {
+  title: string;
+  emoji: string;
+  /** Discord embed colour. */
+  color: number;
+  severity: "critical" | "error" | "warning" | "info";
+}
+
+const LOOKS: Record<EventType, Look> = {
+  "process.crashed": { title: "Process crashed", emoji: "🔴", color: 0xe74c3c, severity: "error" },
+  "machine.offline": { title: "Machine offline", emoji: "🟠", color: 0xe67e22, severity: "critical" },
+  "machine.online": { title: "Machine back online", emoji: "🟢", color: 0x2ecc71, severity: "info" },
+  connection_failure: { title: "Connection failure", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "webhook.test": { title: "Test event", emoji: "🔔", color: 0x3498db, severity: "info" },
+};
+
+const text = (v: unknown): string | null => (typeof v === "string" && v.length > 0 ? v : typeof v === "number" ? String(v) : null);
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** One line saying what happened, in plain text. */
+export function summary(p: EventPayload): string {
+  const d = p.data;
+  const machine = text(d.machineName) ?? text(d.machineId) ?? "a machine";
+  const where = `${machine} (${p.site.name})`;
+  switch (p.event) {
+    case "process.crashed":
+      return `${text(d.processName) ?? "A process"} crashed on ${where}`;
+    case "machine.offline":
+      return `${where} stopped sending heartbeats`;
+    case "machine.online":
+      return `${where} is back online`;
+    case "connection_failure":
+      return `${where} lost its connection${text(d.errorCode) ? ` (${text(d.errorCode)})` : ""}`;
+    case "webhook.test":
+      return `Test event from ${p.site.name}: this destination receives Owlette alerts`;
+  }
+}
+
+/** Label/value pairs worth showing, in order; empty values left out. */
+function facts(p: EventPayload): [string, string][] {
+  const d = p.data;
+  const pairs: [string, string | null][] = [
+    ["Site", p.site.name],
+    ["Machine", text(d.machineName) ?? text(d.machineId)],
+    ["Process", text(d.processName)],
+    ["Exit code", text(d.exitCode)],
+    ["Error", text(d.errorCode)],
+    ["Last heartbeat", text(d.lastHeartbeat)],
+    ["Offline since", text(d.offlineSince)],
+  ];
+  return pairs.filter((pair): pair is [string, string] => pair[1] !== null);
+}
+
+const detail = (p: EventPayload) => text(p.data.errorMessage) ?? text(p.data.message);
+
+/** Slack's mrkdwn treats &, < and > as control characters. */
+const slackEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** Slack incoming webhook: `text` (notifications, fallback) and Block Kit `blocks`. */
+export function slackMessage(p: EventPayload) {
+  const look = LOOKS[p.event];
+  const why = detail(p);
+  return {
+    text: cut(`${look.emoji} ${summary(p)}`, 3000),
+    blocks: [
+      { type: "header", text: { type: "plain_text", text: cut(`${look.emoji} ${look.title}`, 150), emoji: true } },
+      {
+        type: "section",
+        text: { type: "mrkdwn", text: cut(slackEscape(summary(p)) + (why ? `\n>${slackEscape(why)}` : ""), 3000) },
+        fields: facts(p)
+          .slice(0, 10)
+          .map(([k, v]) => ({ type: "mrkdwn", text: cut(`*${k}*\n${slackEscape(v)}`, 2000) })),
+      },
+      { type: "context", elements: [{ type: "mrkdwn", text: cut(`${p.event} · ${p.timestamp} · ${p.id}`, 3000) }] },
+    ],
+  };
+}
+
+/** Discord webhook: `content` plus one embed; mentions in agent text never ping anyone. */
+export function discordMessage(p: EventPayload) {
+  const look = LOOKS[p.event];
+  const why = detail(p);
+  return {
+    content: cut(`${look.emoji} **${look.title}**: ${summary(p)}`, 2000),
+    embeds: [
+      {
+        title: cut(look.title, 256),
+        description: cut(why ? `${summary(p)}\n\n${why}` : summary(p), 4096),
+        color: look.color,
+        fields: facts(p)
+          .slice(0, 25)
+          .map(([k, v]) => ({ name: cut(k, 256), value: cut(v, 1024), inline: true })),
+        timestamp: p.timestamp,
+        footer: { text: cut(`${p.event} · ${p.id}`, 2048) },
+      },
+    ],
+    allowed_mentions: { parse: [] as string[] },
+  };
+}
+
+/**
+ * The incident an event belongs to: `machine.online` resolves its machine's `machine.offline`;
+ * repeated crashes of one process, or connection failures of one machine, group into one open
+ * incident instead of paging again.
+ */
+export function pagerDutyDedupKey(p: EventPayload): string {
+  const machine = text(p.data.machineId) ?? "-";
+  const base = `owlette/${p.site.id}/${machine}`;
+  switch (p.event) {
+    case "machine.offline":
+    case "machine.online":
+      return `${base}/offline`;
+    case "process.crashed":
+      return `${base}/process/${text(p.data.processId) ?? text(p.data.processName) ?? "-"}`;
+    case "connection_failure":
+      return `${base}/connection`;
+    case "webhook.test":
+      return `owlette/test/${p.id}`;
+  }
+}
+
+/** PagerDuty Events API v2: `trigger` with a payload, or `resolve` for a machine back online. */
+export function pagerDutyEvent(p: EventPayload, routingKey: string) {
+  const dedup_key = cut(pagerDutyDedupKey(p), 255);
+  if (p.event === "machine.online") return { routing_key: routingKey, event_action: "resolve" as const, dedup_key };
+  const look = LOOKS[p.event];
+  return {
+    routing_key: routingKey,
+    event_action: "trigger" as const,
+    dedup_key,
+    payload: {
+      summary: cut(summary(p), 1024),
+      source: cut(text(p.data.machineName) ?? text(p.data.machineId) ?? p.site.name, 255),
+      severity: look.severity,
+      timestamp: p.timestamp,
+      component: text(p.data.processName) ?? undefined,
+      group: p.site.name,
+      class: p.event,
+      custom_details: { ...p.data, eventId: p.id, site: p.site },
+    },
+    client: "Owlette",
+  };
+}
+
+/**
+ * The body sent for one event in the webhook's format. `owlette` sends the stored bytes as they
+ * are; the others are rendered from them at send time.
+ */
+export function renderBody(format: Format, storedBody: string, opts: { routingKey?: string | undefined } = {}): string {
+  if (format === "owlette") return storedBody;
+  const payload = JSON.parse(storedBody) as EventPayload;
+  switch (format) {
+    case "slack":
+      return JSON.stringify(slackMessage(payload));
+    case "discord":
+      return JSON.stringify(discordMessage(payload));
+    case "pagerduty":
+      if (!opts.routingKey) throw new Error("a pagerduty webhook needs a routing key");
+      return JSON.stringify(pagerDutyEvent(payload, opts.routingKey));
+  }
+}
