@@ -1,0 +1,319 @@
+/**
+ * The operator CLI: `npm run cli -- <command>` (`--help` on any command).
+ *
+ *   webhooks list|create|get|update|delete|enable|disable|pause|resume|test|rotate-secret
+ *   deliveries list|retry          through the REST API with an API key
+ *   events emit <type>             agent writes that make the pipeline emit a catalog event
+ *   receive --secret whsec_...     a local receiver verifying every signature scheme
+ *   simulate --machines N          simulated agents: heartbeats, crashes, connection failures
+ *   queue status|pause|resume|purge|limits   the Cloud Tasks delivery queue (real projects)
+ *
+ * Errors are one line on stderr and a non-zero exit (1; 2 for usage).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { apiBase, client, type ApiTarget } from "./cli/api";
+import { emitEvent, firestore, simulate } from "./cli/agents";
+import { CliError, details, progress, table } from "./cli/output";
+import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
+import { startReceiver } from "./cli/receive";
+
+const program = new Command("cli")
+  .description("Operate Owlette webhooks: manage them over the REST API, emit test events, receive, simulate agents, control the delivery queue.")
+  .option("--api <url>", "REST API base URL (env OWLETTE_API_URL; default: the running emulator suite)")
+  .option("--key <apiKey>", "API key, owk_... (env OWLETTE_API_KEY)")
+  .option("--json", "print JSON instead of tables")
+  .showHelpAfterError("(add --help for usage)")
+  .exitOverride();
+
+const globals = () => program.opts<ApiTarget & { json?: boolean }>();
+const api = () => client(globals());
+const out = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+
+const int = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+};
+const number = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+  return n;
+};
+const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+const headerPair = (value: string, previous: Record<string, string> = {}) => {
+  const i = value.indexOf("=");
+  if (i < 1) throw new InvalidArgumentError(`headers are Name=value, got "${value}"`);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+};
+const bool = (value: string) => {
+  if (value !== "true" && value !== "false") throw new InvalidArgumentError("must be true or false");
+  return value === "true";
+};
+
+const WEBHOOK_COLUMNS = ["id", "name", "enabled", "failCount", "lastStatus", "format", "events", "url"];
+const DELIVERY_COLUMNS = ["id", "eventType", "status", "attemptCount", "lastAttempt", "createdAt"];
+const deliveryRow = (d: any) => {
+  const last = d.attempts?.[d.attempts.length - 1];
+  return { ...d, lastAttempt: last ? (last.status ?? last.error) : d.skippedReason };
+};
+const webhookDetails = (w: any) =>
+  details(w, ["id", "name", "description", "url", "events", "enabled", "disabledReason", "failCount", "lastStatus", "lastDeliveryAt", "format", "signatureScheme", "method", "headerNames", "createdAt", "createdBy"]);
+
+// ---- webhooks ---------------------------------------------------------------------------
+
+const webhooks = program.command("webhooks").description("manage the site's webhooks (REST API)");
+
+webhooks
+  .command("list")
+  .description("list webhooks")
+  .action(async () => {
+    const res = await api()("GET", "/v1/webhooks");
+    out(res, () => table(res.data, WEBHOOK_COLUMNS));
+  });
+
+webhooks
+  .command("create")
+  .description("create a webhook; prints its signing secret, the only time it is shown")
+  .requiredOption("--name <name>", "display name")
+  .requiredOption("--url <url>", "https destination")
+  .requiredOption("--events <types>", "comma-separated event types", list)
+  .option("--description <text>")
+  .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
+  .addOption(new Option("--scheme <scheme>", "signature scheme").choices(["owlette", "sha256", "standard", "timestamped"]))
+  .addOption(new Option("--format <format>", "body format").choices(["owlette", "slack", "discord", "pagerduty"]))
+  .option("--routing-key <key>", "PagerDuty integration key (with --format pagerduty)")
+  .option("--header <Name=value>", "custom header, repeatable", headerPair)
+  .action(async (o) => {
+    progress(`creating webhook "${o.name}"…`);
+    const res = await api()("POST", "/v1/webhooks", {
+      name: o.name,
+      url: o.url,
+      events: o.events,
+      ...(o.description !== undefined ? { description: o.description } : {}),
+      ...(o.method ? { method: o.method } : {}),
+      ...(o.scheme ? { signatureScheme: o.scheme } : {}),
+      ...(o.format ? { format: o.format } : {}),
+      ...(o.routingKey ? { routingKey: o.routingKey } : {}),
+      ...(o.header ? { headers: o.header } : {}),
+    });
+    out(res, () => `${webhookDetails(res.webhook)}\n\nsigning secret (shown once, store it now): ${res.secret}`);
+  });
+
+webhooks
+  .command("get <webhookId>")
+  .description("show a webhook and its latest deliveries")
+  .action(async (id: string) => {
+    const res = await api()("GET", `/v1/webhooks/${encodeURIComponent(id)}`);
+    out(res, () => `${webhookDetails(res.webhook)}\n\nlatest deliveries:\n${table(res.recentDeliveries.map(deliveryRow), DELIVERY_COLUMNS)}`);
+  });
+
+webhooks
+  .command("update <webhookId>")
+  .description("change a webhook")
+  .option("--name <name>")
+  .option("--url <url>")
+  .option("--events <types>", "comma-separated event types", list)
+  .option("--description <text>")
+  .option("--enabled <true|false>", "switch on or off", bool)
+  .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
+  .addOption(new Option("--scheme <scheme>").choices(["owlette", "sha256", "standard", "timestamped"]))
+  .addOption(new Option("--format <format>").choices(["owlette", "slack", "discord", "pagerduty"]))
+  .option("--routing-key <key>")
+  .option("--header <Name=value>", "custom header, repeatable (replaces all)", headerPair)
+  .action(async (id: string, o) => {
+    const patch = {
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.url !== undefined ? { url: o.url } : {}),
+      ...(o.events !== undefined ? { events: o.events } : {}),
+      ...(o.description !== undefined ? { description: o.description } : {}),
+      ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+      ...(o.method ? { method: o.method } : {}),
+      ...(o.scheme ? { signatureScheme: o.scheme } : {}),
+      ...(o.format ? { format: o.format } : {}),
+      ...(o.routingKey ? { routingKey: o.routingKey } : {}),
+      ...(o.header ? { headers: o.header } : {}),
+    };
+    const res = await api()("PATCH", `/v1/webhooks/${encodeURIComponent(id)}`, patch);
+    out(res, () => webhookDetails(res.webhook));
+  });
+
+for (const [name, action, what] of [
+  ["enable", "enable", "switch on (resets failCount)"],
+  ["disable", "disable", "switch off"],
+  ["pause", "pause", "pause deliveries"],
+  ["resume", "resume", "resume deliveries (resets failCount)"],
+] as const) {
+  webhooks
+    .command(`${name} <webhookId>`)
+    .description(what)
+    .action(async (id: string) => {
+      const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/${action}`);
+      out(res, () => `${res.webhook.id}: enabled ${res.webhook.enabled}${res.webhook.disabledReason ? ` (${res.webhook.disabledReason})` : ""}, failCount ${res.webhook.failCount}`);
+    });
+}
+
+webhooks
+  .command("delete <webhookId>")
+  .description("delete a webhook; pending deliveries are skipped, history is kept 30 days")
+  .action(async (id: string) => {
+    const res = await api()("DELETE", `/v1/webhooks/${encodeURIComponent(id)}`);
+    out(res, () => `deleted ${res.id} (${res.pendingDeliveriesSkipped} pending deliveries skipped)`);
+  });
+
+webhooks
+  .command("test <webhookId>")
+  .description("send a signed webhook.test now; the answer becomes lastStatus")
+  .action(async (id: string) => {
+    progress("sending webhook.test…");
+    const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/test`);
+    const r = res.result;
+    out(res, () => `${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+webhooks
+  .command("rotate-secret <webhookId>")
+  .description("replace the signing secret; prints the new one, the only time it is shown")
+  .option("--overlap <seconds>", "how long the old secret keeps signing (0: stop now)", int("--overlap", 0, 604_800), 86_400)
+  .action(async (id: string, o: { overlap: number }) => {
+    const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`, { overlapSeconds: o.overlap });
+    out(res, () => `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`);
+  });
+
+// ---- deliveries -------------------------------------------------------------------------
+
+const deliveries = program.command("deliveries").description("delivery history and manual retry (REST API)");
+
+deliveries
+  .command("list <webhookId>")
+  .description("list deliveries, newest first")
+  .addOption(new Option("--status <status>").choices(["pending", "succeeded", "failed", "skipped"]))
+  .option("--limit <n>", "page size", int("--limit", 1, 100), 20)
+  .option("--cursor <cursor>", "next page, from the previous output")
+  .action(async (id: string, o: { status?: string; limit: number; cursor?: string }) => {
+    const query = new URLSearchParams({ limit: String(o.limit), ...(o.status ? { status: o.status } : {}), ...(o.cursor ? { cursor: o.cursor } : {}) });
+    const res = await api()("GET", `/v1/webhooks/${encodeURIComponent(id)}/deliveries?${query}`);
+    out(res, () => `${table(res.data.map(deliveryRow), DELIVERY_COLUMNS)}${res.nextCursor ? `\nmore: --cursor ${res.nextCursor}` : ""}`);
+  });
+
+deliveries
+  .command("retry <webhookId> <deliveryId>")
+  .description("send a failed, skipped or pending delivery again, now")
+  .action(async (id: string, deliveryId: string) => {
+    progress(`retrying ${deliveryId}…`);
+    const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`);
+    const r = res.result;
+    out(res, () => `${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${r.status ?? r.error} in ${r.durationMs} ms; delivery is ${res.delivery?.status}`);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+// ---- events, receive, simulate ------------------------------------------------------------
+
+program
+  .command("events")
+  .description("fire catalog events for testing")
+  .command("emit <type>")
+  .description("make the agent write that emits <type>: process.crashed, connection_failure, machine.offline, machine.online")
+  .requiredOption("--site <siteId>")
+  .option("--machine <machineId>", "machine id", "cli-machine")
+  .option("--process <processId>", "process id (process.crashed)", "cli-process")
+  .option("--process-name <name>", "process name (process.crashed)", "CLI Test App")
+  .option("--project <projectId>", "Firebase project (default: the emulator suite's)")
+  .action(async (type: string, o) => {
+    const db = firestore(o.project);
+    const steps = await emitEvent(db, type, { siteId: o.site, machineId: o.machine, processId: o.process, processName: o.processName });
+    out({ event: type, steps }, () => steps.map((s) => `• ${s}`).join("\n") + `\n${type} emitted for site ${o.site}; subscribed webhooks receive it shortly`);
+  });
+
+program
+  .command("receive")
+  .description("run a local receiver that verifies every signature scheme, refuses stale or bad signatures, and deduplicates by event id")
+  .option("--port <port>", "port (0: any free port)", int("--port", 0, 65_535), 8787)
+  .option("--host <host>", "interface", "127.0.0.1")
+  .requiredOption("--secret <whsec>", "signing secret; repeat for a rotation overlap", (v: string, prev: string[] = []) => [...prev, v])
+  .option("--tolerance <seconds>", "replay window for timestamped schemes", int("--tolerance", 1, 86_400), 300)
+  .action(async (o: { port: number; host: string; secret: string[]; tolerance: number }) => {
+    const receiver = await startReceiver({ port: o.port, host: o.host, secrets: o.secret, toleranceSeconds: o.tolerance, json: !!globals().json, print: (l) => console.log(l) });
+    progress(`receiving on http://${o.host}:${receiver.port}/ (Ctrl-C to stop)`);
+    await new Promise<void>((resolve) => {
+      for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => void receiver.close().then(resolve));
+    });
+  });
+
+program
+  .command("simulate")
+  .description("simulated agents: heartbeats, random process crashes and connection failures")
+  .requiredOption("--site <siteId>")
+  .option("--machines <n>", "how many machines", int("--machines", 1, 10_000), 10)
+  .option("--seconds <n>", "how long (0: until Ctrl-C)", int("--seconds", 0, 86_400), 60)
+  .option("--heartbeat <seconds>", "heartbeat interval", int("--heartbeat", 1, 3600), 5)
+  .option("--crash-chance <p>", "chance per machine per heartbeat of a crash", number("--crash-chance"), 0.01)
+  .option("--failure-chance <p>", "chance per machine per heartbeat of a connection failure", number("--failure-chance"), 0.005)
+  .option("--project <projectId>", "Firebase project (default: the emulator suite's)")
+  .action(async (o) => {
+    const db = firestore(o.project);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    progress(`simulating ${o.machines} machines on site ${o.site}${o.seconds ? ` for ${o.seconds} s` : ""}…`);
+    const totals = await simulate(
+      db,
+      { siteId: o.site, machines: o.machines, seconds: o.seconds, heartbeatSeconds: o.heartbeat, crashChance: o.crashChance, failureChance: o.failureChance, onTick: progress },
+      stop.signal,
+    );
+    out(totals, () => `done: ${totals.heartbeats} heartbeats, ${totals.crashes} crashes, ${totals.failures} connection failures`);
+  });
+
+// ---- queue --------------------------------------------------------------------------------
+
+const queue = program.command("queue").description("the Cloud Tasks queue behind deliverWebhook (a real project; not the emulator)");
+for (const [action, what] of [
+  ["status", "show state and rate limits"],
+  ["pause", "stop dispatching (tasks stay queued)"],
+  ["resume", "dispatch again"],
+  ["purge", "delete every queued task (deliveries stay pending until retried by hand)"],
+  ["limits", "set rate limits, e.g. while a receiver is down"],
+] as const) {
+  const cmd = queue
+    .command(action)
+    .description(what)
+    .requiredOption("--project <projectId>")
+    .option("--location <region>", "region of the function", "us-central1")
+    .option("--queue <id>", "queue id", "deliverWebhook")
+    .option("--dry-run", "print the request instead of sending it");
+  if (action === "limits") {
+    cmd.option("--max-concurrent <n>", "maxConcurrentDispatches", int("--max-concurrent", 1, 5000));
+    cmd.option("--max-per-second <n>", "maxDispatchesPerSecond", number("--max-per-second"));
+  }
+  cmd.action(async (o) => {
+    const req = buildQueueRequest(action as QueueAction, { project: o.project, location: o.location, queue: o.queue }, { maxConcurrent: o.maxConcurrent, maxPerSecond: o.maxPerSecond });
+    if (o.dryRun) {
+      out(req, () => `${req.method} ${JSON.stringify(req.request)}`);
+      return;
+    }
+    const result = describeQueue(await sendQueueRequest(req));
+    out(result, () => details(result, Object.keys(result)));
+  });
+}
+
+program
+  .command("whoami")
+  .description("show which API the commands talk to")
+  .action(() => out({ api: apiBase(globals()) }, () => `api ${apiBase(globals())}`));
+
+async function main() {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version print and exit 0; usage errors were printed by commander.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = err instanceof CliError ? err.message : `unexpected: ${(err as Error).message ?? err}`;
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+// Admin SDK and HTTP keep-alive handles would keep a finished command alive.
+void main().then(() => setImmediate(() => process.exit()));

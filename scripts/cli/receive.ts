@@ -1,0 +1,69 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { verify, type VerifyResult } from "../../functions/src/receiver/verify";
+
+export interface ReceiveOptions {
+  port: number;
+  host?: string;
+  secrets: string[];
+  toleranceSeconds?: number;
+  json: boolean;
+  print: (line: string) => void;
+}
+
+type Verdict = { status: "accepted" | "duplicate" | "rejected"; id: string | null; event: string | null; scheme: string | null; reason: string | null; attempt: string | null };
+
+/**
+ * A local receiver for trying webhooks out: verifies every supported signature scheme with the
+ * verification kit, refuses stale timestamps and bad signatures (401), answers a repeated event
+ * id with 200 without processing it again, and prints one line per request.
+ */
+export async function startReceiver(opts: ReceiveOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  const seen = new Set<string>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      if (!["POST", "PUT", "PATCH"].includes(req.method ?? "")) {
+        res.writeHead(405, { Allow: "POST, PUT, PATCH" }).end();
+        return;
+      }
+      let payload: { id?: string; event?: string; data?: Record<string, unknown> } | null = null;
+      try {
+        payload = JSON.parse(raw.toString("utf8"));
+      } catch {
+        payload = null;
+      }
+      const result: VerifyResult = verify(raw, req.headers, opts.secrets, opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {});
+      const id = (result.ok ? result.id : null) ?? payload?.id ?? null;
+      const base = { id, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
+      let verdict: Verdict;
+      if (!result.ok) verdict = { ...base, status: "rejected", scheme: null, reason: result.reason };
+      else if (id && seen.has(id)) verdict = { ...base, status: "duplicate", scheme: result.scheme, reason: null };
+      else {
+        if (id) seen.add(id);
+        verdict = { ...base, status: "accepted", scheme: result.scheme, reason: null };
+      }
+      res.writeHead(verdict.status === "rejected" ? 401 : 200, { "Content-Type": "text/plain" }).end(verdict.status);
+      opts.print(opts.json ? JSON.stringify({ ...verdict, payload }) : pretty(verdict, payload));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function pretty(v: Verdict, payload: { data?: Record<string, unknown> } | null): string {
+  const time = new Date().toISOString().slice(11, 19);
+  if (v.status === "rejected") return `${time} ✘ rejected  ${v.reason}${v.id ? `  ${v.id}` : ""}`;
+  const d = payload?.data ?? {};
+  const what = [d.machineName ?? d.machineId, d.processName, d.errorCode, d.errorMessage ?? d.message].filter(Boolean).join(" · ");
+  const mark = v.status === "duplicate" ? "↺ duplicate" : "✔ verified ";
+  return `${time} ${mark} ${String(v.event ?? "?").padEnd(18)} ${what}  ${v.id ?? ""} (${v.scheme}${v.attempt ? `, attempt ${v.attempt}` : ""})`;
+}
