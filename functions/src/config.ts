@@ -18,6 +18,20 @@ const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
   description: "Delay before each delivery attempt, comma-separated seconds.",
 });
 
+/**
+ * The delivery queue's rate limits, applied by `firebase deploy` to the Cloud Tasks queue: a
+ * ceiling on what a receiver outage can pile onto the functions, and on how hard receivers get
+ * hit. `npm run cli -- queue limits` changes them on a live queue without a deploy.
+ */
+export const deliveryMaxConcurrent = defineInt("DELIVERY_MAX_CONCURRENT", {
+  default: 100,
+  description: "Cloud Tasks maxConcurrentDispatches of the delivery queue.",
+});
+export const deliveryMaxPerSecond = defineInt("DELIVERY_MAX_PER_SECOND", {
+  default: 200,
+  description: "Cloud Tasks maxDispatchesPerSecond of the delivery queue.",
+});
+
 const configSchema = z.object({
   deliveryTimeoutMs: z.number().int().min(100).max(60_000),
   staleAfterSeconds: z.number().int().min(1).max(86_400),

@@ -1,6 +1,7 @@
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { deliver } from "../delivery/deliver";
 import { deliveryTaskSchema } from "../delivery/task-queue";
+import { deliveryMaxConcurrent, deliveryMaxPerSecond } from "../config";
 import { productionDeps } from "../wiring";
 
 /**
@@ -10,7 +11,7 @@ import { productionDeps } from "../wiring";
 export const deliverWebhook = onTaskDispatched(
   {
     retryConfig: { maxAttempts: 10, minBackoffSeconds: 5, maxBackoffSeconds: 300 },
-    rateLimits: { maxConcurrentDispatches: 100 },
+    rateLimits: { maxConcurrentDispatches: deliveryMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
     timeoutSeconds: 120,
     memory: "256MiB",
   },
