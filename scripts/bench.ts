@@ -34,6 +34,7 @@ import type { Log } from "../functions/src/log";
 import { handleMachineWrite } from "../functions/src/triggers/on-machine-written";
 import { handleProcessWrite } from "../functions/src/triggers/on-process-written";
 import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
+import { heartbeat } from "./lib/agents";
 import { countingFirestore, type OpCounts } from "./lib/counting-firestore";
 import { Receiver, type ReceivedDelivery } from "./lib/receiver";
 
@@ -272,18 +273,14 @@ async function fleet(db: Firestore, receiver: Receiver) {
   const ids = Array.from({ length: MACHINES }, (_, i) => `fleet-${String(i).padStart(4, "0")}`);
   const silentIds = new Set(ids.slice(0, silentCount));
   const lastBeat = new Map<string, number>();
-  const heartbeat = (id: string) =>
-    db
-      .doc(paths.machine(siteId, id))
-      .set({ online: true, lastHeartbeat: Timestamp.now(), machineId: id, siteId, name: id, agent_version: "2.4.0" }, { merge: true })
-      .then((r) => lastBeat.set(id, r.writeTime.toMillis()));
+  const beat = (id: string) => heartbeat(db, siteId, id, { name: id, agent_version: "2.4.0" }).then((r) => lastBeat.set(id, r.writeTime.toMillis()));
   const offline = new Map<string, number>();
   const stop = receiver.onDelivery((d) => {
     if (d.path === hook?.path && d.payload?.event === "machine.offline") offline.set(String(d.payload.data?.machineId), d.receivedAt);
   });
 
   const roundStart = Date.now();
-  await inChunks(ids, WRITE_CONCURRENCY, heartbeat);
+  await inChunks(ids, WRITE_CONCURRENCY, beat);
   report(`one heartbeat round (${MACHINES} agent writes, each a trigger run)`, `${((Date.now() - roundStart) / 1000).toFixed(1)} s`);
 
   const counting = countingFirestore(db);
@@ -294,7 +291,7 @@ async function fleet(db: Firestore, receiver: Receiver) {
   const beating = (async () => {
     while (running) {
       await new Promise((r) => setTimeout(r, 8_000));
-      if (running) await inChunks(live, WRITE_CONCURRENCY, heartbeat);
+      if (running) await inChunks(live, WRITE_CONCURRENCY, beat);
     }
   })();
   const sweeping = (async () => {

@@ -12,7 +12,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { apiBase, client, type ApiTarget } from "./cli/api";
-import { emitEvent, firestore, simulate } from "./cli/agents";
+import { emitEvent, firestore, simulate } from "./lib/agents";
 import { CliError, details, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";

@@ -22,7 +22,8 @@ import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
 import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
-import { Receiver, type ReceivedDelivery } from "./lib/receiver";
+import { crashProcess, heartbeat, reportConnectionFailure } from "./lib/agents";
+import { startReceiver, type Received } from "./cli/receive";
 
 const once = process.argv.includes("--once");
 const reportIndex = process.argv.indexOf("--report");
@@ -81,7 +82,8 @@ async function main() {
   const store = new Store(getFirestore());
   const db = store.db;
 
-  const receiver = await new Receiver().start(Number(process.env.DEMO_RECEIVER_PORT ?? 0));
+  // The same receiver as `npm run cli -- receive`: verifies every scheme, deduplicates by id.
+  const receiver = await startReceiver({ port: Number(process.env.DEMO_RECEIVER_PORT ?? 0), secrets: [], json: false, print: () => {} });
   const hookPath = "/owlette";
   await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: ADMIN_UID });
   await db.doc(paths.user(ADMIN_UID)).set({ role: "admin", sites: [SITE.id] });
@@ -101,7 +103,7 @@ async function main() {
   });
   const webhookId: string = created.webhook.id;
   const secret: string = created.secret;
-  receiver.register(hookPath, secret);
+  receiver.addSecret(secret);
   say(`${bold("site")} ${SITE.id} (${SITE.name}), webhook ${webhookId} -> ${receiver.url(hookPath)}`);
   say(`${bold("secret")} ${secret.slice(0, 10)}… (returned once by POST /v1/webhooks; the receiver verifies X-Owlette-Signature with it)`);
   say(`${bold("api")} try: curl -s -H "Authorization: Bearer ${apiKey.key}" ${apiBase()}/v1/webhooks/${webhookId}/deliveries`);
@@ -111,17 +113,20 @@ async function main() {
   const writeTimes = new Map<EventType, number>();
   const seen = new Set<EventType>();
   let failures = 0;
+  let deliveries = 0;
   const finished = new Promise<void>((resolve) => {
-    receiver.onDelivery((d: ReceivedDelivery) => {
+    receiver.onReceive((d: Received) => {
+      const verified = d.verdict.status !== "rejected";
       const type = d.payload?.event as EventType | undefined;
       const data = d.payload?.data ?? {};
       const wroteAt = type ? writeTimes.get(type) : undefined;
       const latency = wroteAt ? ` ${dim(`${d.receivedAt - wroteAt} ms after the agent's write`)}` : "";
-      const mark = d.verified ? green("✔ verified") : red("✘ BAD SIGNATURE");
-      if (!d.verified) failures++;
+      const mark = d.verdict.status === "duplicate" ? dim("↺ duplicate") : verified ? green("✔ verified") : red(`✘ REJECTED (${d.verdict.reason})`);
+      if (!verified) failures++;
+      deliveries++;
       const detail = [data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · ");
-      say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.headers["x-owlette-attempt"]}`)}${latency}`);
-      if (type && d.verified) seen.add(type);
+      say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.verdict.attempt}`)}${latency}`);
+      if (type && verified) seen.add(type);
       if (EXPECTED.every((t) => seen.has(t))) resolve();
     });
   });
@@ -131,15 +136,10 @@ async function main() {
     { machineId: "KIOSK-02", name: "Lobby Kiosk", silent: false },
     { machineId: "STAGE-03", name: "Stage PC", silent: false },
   ];
-  const machine = (a: Agent) => db.doc(paths.machine(SITE.id, a.machineId));
-  const heartbeat = (a: Agent) =>
-    machine(a).set(
-      { online: true, lastHeartbeat: FieldValue.serverTimestamp(), machineId: a.machineId, siteId: SITE.id, name: a.name, agent_version: "2.4.0" },
-      { merge: true },
-    );
+  const beat = (a: Agent) => heartbeat(db, SITE.id, a.machineId, { name: a.name, agent_version: "2.4.0" });
   const [gallery, kiosk, stage] = agents as [Agent, Agent, Agent];
 
-  await Promise.all(agents.map(heartbeat));
+  await Promise.all(agents.map(beat));
   await db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`).set({
     name: "TouchDesigner",
     status: "running",
@@ -149,7 +149,7 @@ async function main() {
   say(`${bold("agents")} ${agents.map((a) => a.name).join(", ")} heartbeating every ${HEARTBEAT_MS / 1000}s`);
 
   const timers: NodeJS.Timeout[] = [];
-  timers.push(setInterval(() => void Promise.all(agents.filter((a) => !a.silent).map(heartbeat)).catch(report), HEARTBEAT_MS));
+  timers.push(setInterval(() => void Promise.all(agents.filter((a) => !a.silent).map(beat)).catch(report), HEARTBEAT_MS));
   timers.push(
     setInterval(
       () =>
@@ -170,22 +170,16 @@ async function main() {
   at(3_000, async () => {
     say(`${bold("agent")} ${gallery.name}: TouchDesigner crashes`);
     writeTimes.set("process.crashed", Date.now());
-    await db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`).set(
-      { status: "crashed", exitCode: -1073741819, updatedAt: FieldValue.serverTimestamp() },
-      { merge: true },
-    );
+    await crashProcess(db, { siteId: SITE.id, machineId: gallery.machineId, processId: "touchdesigner" }, { name: "TouchDesigner", exitCode: -1073741819 });
   });
   at(6_000, async () => {
     say(`${bold("agent")} ${stage.name}: loses its connection to Firestore`);
     writeTimes.set("connection_failure", Date.now());
-    await machine(stage).set(
-      { health: { status: "connection_failure", error_code: "FIRESTORE_UNAVAILABLE", error_message: "14 UNAVAILABLE: connection reset", last_error_at: FieldValue.serverTimestamp() } },
-      { merge: true },
-    );
+    await reportConnectionFailure(db, SITE.id, stage.machineId, { code: "FIRESTORE_UNAVAILABLE", message: "14 UNAVAILABLE: connection reset" });
   });
 
   // The kiosk comes back a few seconds after its outage was reported.
-  const unsubscribe = receiver.onDelivery((d) => {
+  const unsubscribe = receiver.onReceive((d) => {
     if (d.payload?.event !== "machine.offline") return;
     writeTimes.set("machine.offline", d.receivedAt);
     unsubscribe();
@@ -193,7 +187,7 @@ async function main() {
       kiosk.silent = false;
       say(`${bold("agent")} ${kiosk.name} is back and heartbeats again`);
       writeTimes.set("machine.online", Date.now());
-      await heartbeat(kiosk);
+      await beat(kiosk);
     });
   });
 
@@ -204,7 +198,7 @@ async function main() {
       mkdirSync(dirname(reportFile), { recursive: true });
       writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: EXPECTED.length - passed + failures }));
     }
-    await receiver.stop();
+    await receiver.close();
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -213,7 +207,7 @@ async function main() {
   const timeout = new Promise<"timeout">((resolve) => timers.push(setTimeout(() => resolve("timeout"), ONCE_TIMEOUT_MS)));
   const result = await Promise.race([finished.then(() => "done" as const), timeout]);
   if (result === "done") {
-    say(green(bold(`all ${EXPECTED.length} event types delivered and verified (${receiver.deliveries.length} deliveries, ${failures} bad signatures)`)));
+    say(green(bold(`all ${EXPECTED.length} event types delivered and verified (${deliveries} deliveries, ${failures} bad signatures)`)));
   } else {
     const missing = EXPECTED.filter((t) => !seen.has(t));
     say(red(`timed out; still waiting for: ${missing.join(", ")}`));

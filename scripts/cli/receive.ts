@@ -11,15 +11,30 @@ export interface ReceiveOptions {
   print: (line: string) => void;
 }
 
-type Verdict = { status: "accepted" | "duplicate" | "rejected"; id: string | null; event: string | null; scheme: string | null; reason: string | null; attempt: string | null };
+/** What the receiver made of one request, for programs that embed it (the demo). */
+export interface Received {
+  verdict: Verdict;
+  payload: { id?: string; event?: string; data?: Record<string, unknown> } | null;
+  receivedAt: number;
+}
+
+export type Verdict = { status: "accepted" | "duplicate" | "rejected"; id: string | null; event: string | null; scheme: string | null; reason: string | null; attempt: string | null };
 
 /**
  * A local receiver for trying webhooks out: verifies every supported signature scheme with the
  * verification kit, refuses stale timestamps and bad signatures (401), answers a repeated event
  * id with 200 without processing it again, and prints one line per request.
  */
-export async function startReceiver(opts: ReceiveOptions): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startReceiver(opts: ReceiveOptions): Promise<{
+  port: number;
+  url: (path: string) => string;
+  /** Accept signatures made with this secret too (a webhook created after the receiver started). */
+  addSecret: (secret: string) => void;
+  onReceive: (listener: (r: Received) => void) => () => void;
+  close: () => Promise<void>;
+}> {
   const seen = new Set<string>();
+  const listeners = new Set<(r: Received) => void>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -47,15 +62,26 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{ port: numbe
       }
       res.writeHead(verdict.status === "rejected" ? 401 : 200, { "Content-Type": "text/plain" }).end(verdict.status);
       opts.print(opts.json ? JSON.stringify({ ...verdict, payload }) : pretty(verdict, payload));
+      for (const listener of listeners) listener({ verdict, payload, receivedAt: Date.now() });
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host ?? "127.0.0.1", resolve);
   });
+  const port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    port,
+    url: (path) => `http://${opts.host ?? "127.0.0.1"}:${port}${path}`,
+    addSecret: (secret) => void opts.secrets.push(secret),
+    onReceive: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { appOptions } from "../../functions/src/app-options";
 import { paths } from "../../functions/src/data/paths";
 import { Store } from "../../functions/src/data/store";
 import { SUBSCRIBABLE_EVENT_TYPES, type EventType } from "../../functions/src/domain/event-catalog";
-import { CliError } from "./output";
+import { CliError } from "../cli/output";
 
 /**
  * Agent-side writes, made the way Owlette agents make them, so the pipeline's triggers do the
@@ -16,6 +16,44 @@ export function firestore(project?: string): Firestore {
   if (!process.env.GCLOUD_PROJECT) throw new CliError("no project: pass --project or run against the emulator suite");
   if (getApps().length === 0) initializeApp(appOptions());
   return getFirestore();
+}
+
+/** One heartbeat, as the agent writes it: a merge with the server's clock. */
+export function heartbeat(db: Firestore, siteId: string, machineId: string, extra: Record<string, unknown> = {}) {
+  return db
+    .doc(paths.machine(siteId, machineId))
+    .set({ online: true, lastHeartbeat: FieldValue.serverTimestamp(), machineId, siteId, ...extra }, { merge: true });
+}
+
+/** A configured process exits unexpectedly: the agent moves its doc from running to crashed. */
+export async function crashProcess(
+  db: Firestore,
+  ids: { siteId: string; machineId: string; processId: string },
+  process: { name: string; exitCode?: number; errorMessage?: string },
+) {
+  const ref = db.doc(`${paths.machine(ids.siteId, ids.machineId)}/processes/${ids.processId}`);
+  await ref.set({ name: process.name, status: "running", updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+  await ref.set(
+    {
+      status: "crashed",
+      exitCode: process.exitCode ?? -1,
+      ...(process.errorMessage ? { errorMessage: process.errorMessage } : {}),
+      updatedAt: FieldValue.serverTimestamp(),
+    },
+    { merge: true },
+  );
+  return ref.path;
+}
+
+/** The agent's health check fails: `health.status` goes from ok to connection_failure. */
+export async function reportConnectionFailure(db: Firestore, siteId: string, machineId: string, error: { code: string; message: string }) {
+  const ref = db.doc(paths.machine(siteId, machineId));
+  await ref.set({ health: { status: "ok" } }, { merge: true });
+  await ref.set(
+    { health: { status: "connection_failure", error_code: error.code, error_message: error.message, last_error_at: FieldValue.serverTimestamp() } },
+    { merge: true },
+  );
+  return ref.path;
 }
 
 export interface EmitTarget {
@@ -34,18 +72,12 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
   const steps: string[] = [];
   switch (type as EventType) {
     case "process.crashed": {
-      const ref = db.doc(`${machine.path}/processes/${t.processId}`);
-      await ref.set({ name: t.processName, status: "running", updatedAt: FieldValue.serverTimestamp() }, { merge: true });
-      await ref.set({ status: "crashed", exitCode: -1, errorMessage: "crash emitted from the CLI", updatedAt: FieldValue.serverTimestamp() }, { merge: true });
-      steps.push(`${ref.path}: status running -> crashed`);
+      const path = await crashProcess(db, t, { name: t.processName, errorMessage: "crash emitted from the CLI" });
+      steps.push(`${path}: status running -> crashed`);
       break;
     }
     case "connection_failure":
-      await machine.set({ health: { status: "ok" } }, { merge: true });
-      await machine.set(
-        { health: { status: "connection_failure", error_code: "CLI_EMIT", error_message: "connection failure emitted from the CLI", last_error_at: FieldValue.serverTimestamp() } },
-        { merge: true },
-      );
+      await reportConnectionFailure(db, t.siteId, t.machineId, { code: "CLI_EMIT", message: "connection failure emitted from the CLI" });
       steps.push(`${machine.path}: health.status ok -> connection_failure`);
       break;
     case "machine.offline":
@@ -59,7 +91,7 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
         // Let the machine trigger see the mark before the agent comes back.
         await new Promise((r) => setTimeout(r, 1500));
       }
-      await machine.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+      await heartbeat(db, t.siteId, t.machineId);
       steps.push(`${machine.path}: heartbeat (online again)`);
       break;
     }
@@ -104,20 +136,14 @@ export async function simulate(db: Firestore, o: SimulateOptions, signal?: Abort
     const started = Date.now();
     await Promise.all(
       ids.map(async (id) => {
-        const machine = db.doc(paths.machine(o.siteId, id));
-        await machine.set(
-          { online: true, lastHeartbeat: FieldValue.serverTimestamp(), machineId: id, siteId: o.siteId, name: `Simulated ${id}`, agent_version: "sim", health: { status: "ok" } },
-          { merge: true },
-        );
+        await heartbeat(db, o.siteId, id, { name: `Simulated ${id}`, agent_version: "sim", health: { status: "ok" } });
         totals.heartbeats++;
         if (random() < o.crashChance) {
-          const ref = db.doc(`${machine.path}/processes/app`);
-          await ref.set({ name: "Simulated App", status: "running", updatedAt: FieldValue.serverTimestamp() });
-          await ref.set({ name: "Simulated App", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
+          await crashProcess(db, { siteId: o.siteId, machineId: id, processId: "app" }, { name: "Simulated App", exitCode: 1 });
           totals.crashes++;
         }
         if (random() < o.failureChance) {
-          await machine.set({ health: { status: "connection_failure", error_code: "SIMULATED", error_message: "simulated outage" } }, { merge: true });
+          await reportConnectionFailure(db, o.siteId, id, { code: "SIMULATED", message: "simulated outage" });
           totals.failures++;
         }
       }),
