@@ -88,6 +88,14 @@ function needsRoutingKey(v: { format?: string | undefined; routingKey?: string |
 }
 const signatureScheme = z.enum(SIGNATURE_SCHEMES);
 const site = { siteId: docId };
+/** How a webhook's requests are made: the same optional fields on create, update and probe. */
+const requestShape = {
+  method: method.optional(),
+  headers: headers.optional(),
+  signatureScheme: signatureScheme.optional(),
+  format: format.optional(),
+  routingKey: routingKey.optional(),
+};
 const webhook = { ...site, webhookId: docId };
 
 /** Input schemas of every operation; built once with the deployment's URL policy. */
@@ -103,11 +111,7 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
         url: destination,
         events,
         description: description.optional(),
-        method: method.optional(),
-        headers: headers.optional(),
-        signatureScheme: signatureScheme.optional(),
-        format: format.optional(),
-        routingKey: routingKey.optional(),
+        ...requestShape,
       })
       .superRefine(needsRoutingKey),
     updateWebhook: z
@@ -118,11 +122,7 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
         events: events.optional(),
         description: description.optional(),
         enabled: z.boolean().optional(),
-        method: method.optional(),
-        headers: headers.optional(),
-        signatureScheme: signatureScheme.optional(),
-        format: format.optional(),
-        routingKey: routingKey.optional(),
+        ...requestShape,
       })
       .refine((v) => Object.keys(v).some((k) => k !== "siteId" && k !== "webhookId"), {
         message: "nothing to update: give at least one of name, url, events, description, enabled, method, headers, signatureScheme, format, routingKey",
@@ -141,11 +141,7 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
       .strictObject({
         ...site,
         url: destination,
-        method: method.optional(),
-        headers: headers.optional(),
-        signatureScheme: signatureScheme.optional(),
-        format: format.optional(),
-        routingKey: routingKey.optional(),
+        ...requestShape,
       })
       .superRefine(needsRoutingKey),
     listDeliveries: z.strictObject({

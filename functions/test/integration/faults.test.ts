@@ -6,7 +6,7 @@ import { REGION } from "../../src/config";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { AUTO_DISABLE_AFTER } from "../../src/domain/webhook-health";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
-import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { seedPendingDelivery, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 
 // Receivers misbehaving in every way the fault suite names. Others live beside the features
 // they test: 500/retries and a replayed trigger (pipeline), 410, redirect to loopback, hang
@@ -134,18 +134,10 @@ describe("fault suite", () => {
     const eventId = "evt_half_recorded";
     const deliveryId = `dlv_half_${hook.siteId}`;
     const now = Timestamp.now();
-    await store.saveEvent(hook.siteId, { id: eventId, type: "process.crashed", body: '{"id":"evt_half_recorded"}', occurredAt: new Date() });
-    await store.db.doc(paths.delivery(hook.siteId, hook.webhookId, deliveryId)).set({
-      id: deliveryId,
-      eventId,
-      eventType: "process.crashed",
-      status: "pending",
-      attempts: [{ attempt: 1, at: now, status: 500, error: null, durationMs: 3, responseSnippet: "not ok" }],
-      attemptCount: 1,
-      nextAttempt: 2,
+    // Attempt 1 recorded, its outcome never applied to the webhook.
+    await seedPendingDelivery(store, { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId }, {
       nextAttemptAt: now,
       healthPending: { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now },
-      createdAt: now,
     });
     // Cloud Tasks redelivers attempt 1 after the handler failed.
     await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 1 }, 0);

@@ -6,7 +6,7 @@ import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { verifyOwletteSignature } from "../../src/domain/signing";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken, rest } from "../support/api-client";
-import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { seedPendingDelivery, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 
 jest.setTimeout(90_000);
 
@@ -506,18 +506,7 @@ describe("deliveries: history, paging, retry, delete", () => {
     const eventId = "evt_pending_case";
     const deliveryId = "dlv_pending_case";
     const due = new Date(Date.now() + 3_600_000);
-    await store.saveEvent(site.siteId, { id: eventId, type: "process.crashed", body: '{"id":"evt_pending_case"}', occurredAt: new Date() });
-    await store.db.doc(paths.delivery(site.siteId, hook.id, deliveryId)).set({
-      id: deliveryId,
-      eventId,
-      eventType: "process.crashed",
-      status: "pending",
-      attempts: [{ attempt: 1, status: 500, error: null }],
-      attemptCount: 1,
-      nextAttempt: 2,
-      nextAttemptAt: due,
-      createdAt: FieldValue.serverTimestamp(),
-    });
+    await seedPendingDelivery(store, { siteId: site.siteId, webhookId: hook.id, eventId, deliveryId }, { nextAttemptAt: due });
     const retried = await rest("POST", `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/retry`, { key: site.adminKey });
     expect(retried.body.result).toMatchObject({ ok: false, status: 503, attempt: 2 });
     expect(retried.body.delivery).toMatchObject({ status: "pending", attemptCount: 2, nextAttemptAt: due.toISOString() });
@@ -542,17 +531,7 @@ describe("deliveries: history, paging, retry, delete", () => {
     // A delivery whose first attempt failed and whose retry is scheduled.
     const eventId = "evt_delete_case";
     const deliveryId = "dlv_delete_case";
-    await store.saveEvent(site.siteId, { id: eventId, type: "process.crashed", body: '{"id":"evt_delete_case"}', occurredAt: new Date() });
-    await store.db.doc(paths.delivery(site.siteId, hook.id, deliveryId)).set({
-      id: deliveryId,
-      eventId,
-      eventType: "process.crashed",
-      status: "pending",
-      attempts: [{ attempt: 1, status: 500, error: null }],
-      attemptCount: 1,
-      nextAttempt: 2,
-      createdAt: FieldValue.serverTimestamp(),
-    });
+    await seedPendingDelivery(store, { siteId: site.siteId, webhookId: hook.id, eventId, deliveryId });
     const deleted = await rest("DELETE", `/v1/webhooks/${hook.id}`, { key: site.adminKey });
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ id: hook.id, deleted: true, pendingDeliveriesSkipped: 1 });

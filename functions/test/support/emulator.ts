@@ -1,6 +1,7 @@
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { appOptions } from "../../src/app-options";
+import { paths } from "../../src/data/paths";
 import { ManagementStore } from "../../src/data/management-store";
 import { Store } from "../../src/data/store";
 import type { Log } from "../../src/log";
@@ -50,3 +51,26 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 export const hoursAgo = (h: number) => Timestamp.fromMillis(Date.now() - h * 3_600_000);
+
+/**
+ * A delivery whose first attempt failed (500) and whose second is scheduled, with its stored
+ * event: the state a retry, a delete or a crashed handler finds. `fields` override any of it.
+ */
+export async function seedPendingDelivery(
+  store: Store,
+  ids: { siteId: string; webhookId: string; eventId: string; deliveryId: string },
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  await store.saveEvent(ids.siteId, { id: ids.eventId, type: "process.crashed", body: JSON.stringify({ id: ids.eventId }), occurredAt: new Date() });
+  await store.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).set({
+    id: ids.deliveryId,
+    eventId: ids.eventId,
+    eventType: "process.crashed",
+    status: "pending",
+    attempts: [{ attempt: 1, at: Timestamp.now(), status: 500, error: null, durationMs: 3, responseSnippet: "not ok" }],
+    attemptCount: 1,
+    nextAttempt: 2,
+    createdAt: Timestamp.now(),
+    ...fields,
+  });
+}
