@@ -135,7 +135,7 @@ function cpuBenchmark() {
 async function costAccounting(db: Firestore, receiver: Receiver) {
   section("2. Firestore reads and writes (counted at the data-access layer, steady state)");
   const siteId = "bench-cost";
-  await siteWithWebhooks(db, receiver, siteId, WEBHOOKS, ["process.crashed"]);
+  const hooks = await siteWithWebhooks(db, receiver, siteId, WEBHOOKS, ["process.crashed"]);
   const counting = countingFirestore(db);
   const store = new Store(counting.db);
   const tasks: DeliveryTask[] = [];
@@ -185,6 +185,30 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   report(`fan-out of one event to ${WEBHOOKS} webhooks`, `${f.reads.toFixed(1)} reads, ${f.writes.toFixed(1)} writes`);
   report(`one successful delivery (steady state)`, `${d.reads.toFixed(1)} reads, ${d.writes.toFixed(1)} writes`);
   report(`  first delivery to a webhook (sets lastDeliveryAt)`, `${first.reads} reads, ${first.writes} writes`);
+  // A failed attempt: recorded on its delivery doc, then applied to the webhook in a transaction.
+  const failing = hooks[0] as { id: string; path: string };
+  receiver.respondWith(failing.path, () => 500);
+  await handleProcessWrite(
+    {
+      eventId: "bench-cost-fail",
+      occurredAt: new Date(),
+      path: `sites/${siteId}/machines/m1/processes/pf`,
+      params: { siteId, machineId: "m1", processId: "pf" },
+      before: { name: "TouchDesigner", status: "running" },
+      after: { name: "TouchDesigner", status: "crashed", exitCode: 1 },
+    },
+    { store, enqueue, log: silent },
+  );
+  const failTask = tasks.find((t) => t.webhookId === failing.id) as DeliveryTask;
+  tasks.length = 0;
+  counting.take();
+  await deliver(failTask, deps);
+  const failed = counting.take();
+  tasks.length = 0;
+  report(`one failed attempt (retry scheduled, failCount + 1)`, `${failed.reads} reads, ${failed.writes} writes`);
+  notes.push(
+    `A failed attempt costs ${failed.reads} reads and ${failed.writes} writes: it is first recorded on its delivery doc alone, then a transaction re-reads the webhook and the delivery and applies the outcome, so a handler that dies in between never sends the attempt twice and never loses the count.`,
+  );
   report(`per delivered event, ${WEBHOOKS} webhooks, all costs`, `${(f.reads + WEBHOOKS * d.reads).toFixed(1)} reads, ${(f.writes + WEBHOOKS * d.writes).toFixed(1)} writes`);
 
   const t0 = Timestamp.fromMillis(Date.now() - 30_000);

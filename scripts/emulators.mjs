@@ -148,6 +148,13 @@ async function main() {
   const { file, ports } = await writeConfig();
   const cleanup = () => rmSync(file, { force: true });
   say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}`);
+  if (mode === "start") {
+    // For the CLI and scripts in another terminal: the ports are picked afresh on every start.
+    say(
+      `in another shell: export GCLOUD_PROJECT=${projectId} FIRESTORE_EMULATOR_HOST=127.0.0.1:${ports.firestore} ` +
+        `CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:${ports.tasks} FUNCTIONS_EMULATOR_ORIGIN=http://127.0.0.1:${ports.functions}`,
+    );
+  }
 
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
   const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", ONLY];
