@@ -85,15 +85,15 @@ export class Store {
   }
 
   /**
-   * Records one attempt on the delivery doc and applies its outcome to the webhook's health.
+   * Step 1 of recording an attempt: the delivery doc alone. Once this lands, a retried task never
+   * sends this attempt again.
    *
-   * A success that changes nothing on the webhook (the common case) writes only the delivery
-   * doc, keeping the webhook doc off the hot path. Otherwise it goes in two steps:
-   * 1. the attempt is written to the delivery doc alone, with its outcome as `healthPending`:
-   *    once that lands, a retried task never sends this attempt again;
-   * 2. a transaction applies the outcome to the webhook (so concurrent attempts never lose an
-   *    increment) and clears `healthPending`. If it fails (contention on a busy webhook), the
-   *    task is retried and `applyPendingHealth` finishes the job exactly once.
+   * A success that changes nothing on the webhook (the common case) is one plain write and needs
+   * no step 2, keeping the webhook doc off the hot path. Anything else is a transaction on the
+   * delivery doc that re-reads it, so a manual retry and a scheduled attempt finishing together
+   * cannot undo each other (a succeeded delivery stays succeeded; a failed manual retry leaves a
+   * pending delivery on its schedule), and that parks the outcome in `healthPending` for step 2,
+   * `applyPendingHealth`.
    */
   async recordAttempt(input: {
     siteId: string;
@@ -102,26 +102,51 @@ export class Store {
     outcome: { ok: boolean; lastStatus: number | string; gone?: boolean };
     preloaded: WebhookDoc;
     now: Date;
-  }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
+  }): Promise<{ status: DeliveryStatus; healthPending: boolean }> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const quiet =
       input.outcome.ok && healthAfterAttempt(healthOf(input.preloaded), input.outcome, input.now.getTime()) === null;
+    if (quiet) {
+      await deliveryRef.set(deliveryWrite(input.delivery, input.now), { merge: true });
+      return { status: input.delivery.status, healthPending: false };
+    }
+    const { attempt } = input.delivery;
     const pending: PendingHealth = {
-      attempt: input.delivery.attempt.attempt,
+      attempt: attempt.attempt,
       ok: input.outcome.ok,
       gone: input.outcome.gone ?? false,
       lastStatus: input.outcome.lastStatus,
       at: Timestamp.fromDate(input.now),
     };
-    await deliveryRef.set({ ...deliveryWrite(input.delivery, input.now), ...(quiet ? {} : { healthPending: pending }) }, { merge: true });
-    if (quiet) return { health: null, status: input.delivery.status };
-    return this.applyPendingHealth({ siteId: input.siteId, webhookId: input.webhookId, deliveryId: input.delivery.id });
+    return this.db.runTransaction(async (tx) => {
+      const current = parseOrNull(deliveryDocSchema, (await tx.get(deliveryRef)).data());
+      let write = input.delivery;
+      let keepSchedule = false;
+      if (current?.status === "succeeded") {
+        // Delivered meanwhile (a manual retry and a scheduled attempt crossed): stays delivered.
+        write = { ...write, status: "succeeded" };
+        keepSchedule = true;
+      } else if (attempt.manual && !input.outcome.ok) {
+        keepSchedule = current?.status === "pending";
+        write = { ...write, status: keepSchedule ? "pending" : "failed" };
+      }
+      tx.set(
+        deliveryRef,
+        {
+          ...deliveryWrite(write, input.now, { keepSchedule }),
+          healthPending: { [`${attempt.attempt}${attempt.manual ? "m" : ""}`]: pending },
+        },
+        { merge: true },
+      );
+      return { status: write.status, healthPending: true };
+    });
   }
 
   /**
-   * Applies a recorded attempt's `healthPending` outcome to the webhook, once: the transaction
-   * re-reads the delivery doc, so a second call after a success finds nothing to do. Stops a
-   * pending delivery whose webhook is gone or off, whoever switched it off.
+   * Step 2: applies the delivery's parked outcomes to the webhook's `failCount`, `lastStatus`
+   * and auto-disable, in one transaction over both docs that also clears them, so each outcome
+   * counts exactly once however often this runs. Stops a pending delivery whose webhook is gone
+   * or off, whoever switched it off.
    */
   async applyPendingHealth(ids: { siteId: string; webhookId: string; deliveryId: string }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
     const webhookRef = this.db.doc(paths.webhook(ids.siteId, ids.webhookId));
@@ -130,12 +155,19 @@ export class Store {
       async (tx) => {
         const [webhookSnap, deliverySnap] = await tx.getAll(webhookRef, deliveryRef);
         const delivery = parseOrNull(deliveryDocSchema, deliverySnap?.data());
-        const pending = delivery?.healthPending;
-        if (!delivery || !pending) return { health: null, status: delivery?.status ?? "failed" };
+        const outcomes = Object.values(delivery?.healthPending ?? {}).sort((a, b) => a.at.toMillis() - b.at.toMillis());
+        if (!delivery || outcomes.length === 0) return { health: null, status: delivery?.status ?? "failed" };
         const current = webhookSnap?.exists ? parseOrNull(webhookDocSchema, webhookSnap.data()) : null;
-        const health = current ? healthAfterAttempt(healthOf(current), pending, pending.at.toMillis()) : null;
+        let state = current ? healthOf(current) : null;
+        let health = null as HealthUpdate | null;
+        for (const outcome of outcomes) {
+          const next = state ? healthAfterAttempt(state, outcome, outcome.at.toMillis()) : null;
+          if (!next || !state) continue;
+          health = health ? { ...health, ...next } : next;
+          state = { enabled: next.enabled ?? state.enabled, failCount: next.failCount, lastStatus: next.lastStatus, lastDeliveryAtMs: next.lastDeliveryAt.getTime() };
+        }
         if (health) tx.update(webhookRef, { ...health, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
-        const stopped = !current || !current.enabled || health?.enabled === false;
+        const stopped = !state || !state.enabled;
         const status: DeliveryStatus = stopped && delivery.status === "pending" ? "failed" : delivery.status;
         tx.update(deliveryRef, {
           healthPending: FieldValue.delete(),
@@ -271,7 +303,8 @@ export interface DeliveryRecordWrite {
   firstAttempt: boolean;
 }
 
-function deliveryWrite(d: DeliveryRecordWrite, now: Date) {
+/** The delivery-doc fields one attempt writes; `keepSchedule` leaves `nextAttempt*` as they are. */
+function deliveryWrite(d: DeliveryRecordWrite, now: Date, opts: { keepSchedule?: boolean } = {}) {
   return {
     id: d.id,
     siteId: d.siteId,
@@ -281,8 +314,9 @@ function deliveryWrite(d: DeliveryRecordWrite, now: Date) {
     status: d.status,
     attempts: FieldValue.arrayUnion({ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }),
     attemptCount: FieldValue.increment(1),
-    nextAttempt: d.nextAttempt,
-    nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null,
+    ...(opts.keepSchedule
+      ? {}
+      : { nextAttempt: d.nextAttempt, nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null }),
     updatedAt: Timestamp.fromDate(now),
     ...(d.firstAttempt ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
   };

@@ -49,18 +49,28 @@ export const deliveryDocSchema = z.object({
   attempts: z.array(attemptRecordSchema.passthrough()).default([]),
   nextAttempt: z.number().int().positive().nullish(),
   nextAttemptAt: timestampSchema.nullish(),
-  /** An attempt recorded but not yet applied to the webhook's health (see Store.recordAttempt). */
+  /**
+   * Attempts recorded but not yet applied to the webhook's health, by attempt number (`m` for a
+   * manual retry); see Store.recordAttempt.
+   */
   healthPending: z
-    .object({
-      attempt: z.number().int().positive(),
-      ok: z.boolean(),
-      gone: z.boolean(),
-      lastStatus: z.union([z.number(), z.string()]),
-      at: timestampSchema,
-    })
+    .record(
+      z.string(),
+      z.object({
+        attempt: z.number().int().positive(),
+        ok: z.boolean(),
+        gone: z.boolean(),
+        lastStatus: z.union([z.number(), z.string()]),
+        at: timestampSchema,
+      }),
+    )
     .nullish(),
 });
 export type DeliveryDoc = z.infer<typeof deliveryDocSchema>;
+
+export function hasPendingHealth(delivery: DeliveryDoc | null): delivery is DeliveryDoc {
+  return !!delivery?.healthPending && Object.keys(delivery.healthPending).length > 0;
+}
 
 export const eventDocSchema = z.object({
   type: z.string(),

@@ -4,7 +4,8 @@ import { renderBody } from "../domain/destination-formats";
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
 import { activeSecrets, hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
-import type { DeliveryStatus } from "../data/webhook-docs";
+import type { HealthUpdate } from "../domain/webhook-health";
+import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
 import type { Resolver } from "./resolve-destination";
@@ -38,14 +39,14 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
   const ctx = await store.loadDeliveryContext(task);
   let delivery = ctx.delivery;
 
-  // A recorded attempt whose outcome never reached the webhook (the handler failed in between):
+  // Recorded attempts whose outcome never reached the webhook (a handler failed in between):
   // finish that first, exactly once, before anything else.
-  if (delivery?.healthPending) {
+  if (hasPendingHealth(delivery)) {
     const applied = await store.applyPendingHealth(task);
     delivery = { ...delivery, status: applied.status };
   }
   if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
-  // Manual retries are numbered apart from the schedule and never stand for a scheduled attempt.
+  // A manual retry's attempt (marked `manual`) never stands for a scheduled one of the same number.
   if (delivery?.attempts.some((a) => a.attempt === task.attempt && !a.manual)) {
     // Recorded but perhaps cut off before the next attempt was queued: queue it (idempotent).
     if (delivery.nextAttempt === task.attempt + 1) {
@@ -131,6 +132,19 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     },
   });
 
+  const next = { ...task, attempt: task.attempt + 1 };
+  let applied: { health: HealthUpdate | null; status: DeliveryStatus } = { health: null, status: recorded.status };
+  if (recorded.healthPending) {
+    try {
+      applied = await store.applyPendingHealth(task);
+    } catch (err) {
+      // The attempt is recorded; queue its successor now (idempotent) so that a webhook doc too
+      // busy to update for every Cloud Tasks retry of this task still loses no delivery.
+      if (recorded.status === "pending" && delay !== null) await deps.enqueue(next, delay);
+      throw err;
+    }
+  }
+
   log.info("delivery.attempt", {
     deliveryId: task.deliveryId,
     webhookId: task.webhookId,
@@ -139,18 +153,16 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     attempt: task.attempt,
     lastStatus: lastStatusOf(result),
     durationMs: result.durationMs,
-    deliveryStatus: recorded.status,
+    deliveryStatus: applied.status,
   });
-  if (recorded.health?.enabled === false) {
+  if (applied.health?.enabled === false) {
     log.warn("webhook.auto_disabled", {
       webhookId: task.webhookId,
       siteId: task.siteId,
-      failCount: recorded.health.failCount,
-      reason: recorded.health.disabledReason,
+      failCount: applied.health.failCount,
+      reason: applied.health.disabledReason,
     });
   }
-  if (recorded.status === "pending" && delay !== null) {
-    await deps.enqueue({ ...task, attempt: task.attempt + 1 }, delay);
-  }
-  return { outcome: "attempted", status: recorded.status, result };
+  if (applied.status === "pending" && delay !== null) await deps.enqueue(next, delay);
+  return { outcome: "attempted", status: applied.status, result };
 }

@@ -2,7 +2,7 @@ import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-r
 import { renderBody } from "../domain/destination-formats";
 import { activeSecrets } from "../domain/secret-rotation";
 import { toSecretSet } from "../data/store";
-import type { DeliveryStatus } from "../data/webhook-docs";
+import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { DeliverDeps } from "./deliver";
 import { sendSigned } from "./send-signed";
 
@@ -22,7 +22,12 @@ export async function retryNow(
   ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string },
   deps: Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log">,
 ): Promise<ManualRetryResult> {
-  const ctx = await deps.store.loadDeliveryContext(ids);
+  let ctx = await deps.store.loadDeliveryContext(ids);
+  // Outcomes a crashed handler left behind count before this attempt's.
+  if (hasPendingHealth(ctx.delivery)) {
+    await deps.store.applyPendingHealth(ids);
+    ctx = await deps.store.loadDeliveryContext(ids);
+  }
   const delivery = ctx.delivery;
   if (!delivery || !ctx.webhook) return { outcome: "not_found" };
   if (delivery.status === "succeeded") return { outcome: "already_succeeded" };
@@ -51,8 +56,8 @@ export async function retryNow(
   );
   const now = deps.now();
   const ok = isSuccess(result);
-  const stillScheduled = !ok && delivery.status === "pending";
-  const status: DeliveryStatus = ok ? "succeeded" : stillScheduled ? "pending" : "failed";
+  // A failure keeps a pending delivery on its schedule: the store decides from a fresh read.
+  const status: DeliveryStatus = ok ? "succeeded" : "failed";
   const recorded = await deps.store.recordAttempt({
     siteId: ids.siteId,
     webhookId: ids.webhookId,
@@ -67,8 +72,8 @@ export async function retryNow(
       eventType: ctx.event.type,
       status,
       firstAttempt: false,
-      nextAttempt: stillScheduled ? (delivery.nextAttempt ?? null) : null,
-      nextAttemptAt: stillScheduled && delivery.nextAttemptAt ? new Date(delivery.nextAttemptAt.toMillis()) : null,
+      nextAttempt: null,
+      nextAttemptAt: null,
       attempt: {
         attempt,
         at: now,
@@ -80,13 +85,23 @@ export async function retryNow(
       },
     },
   });
+  let finalStatus = recorded.status;
+  if (recorded.healthPending) {
+    try {
+      finalStatus = (await deps.store.applyPendingHealth(ids)).status;
+    } catch (err) {
+      // The request went out and is recorded: report it rather than invite a second click. The
+      // parked outcome is applied by the delivery's next attempt or retry.
+      deps.log.warn("delivery.health_deferred", { deliveryId: ids.deliveryId, webhookId: ids.webhookId, error: String((err as Error)?.message ?? err) });
+    }
+  }
   deps.log.info("delivery.manual_retry", {
     deliveryId: ids.deliveryId,
     webhookId: ids.webhookId,
     siteId: ids.siteId,
     attempt,
     lastStatus: lastStatusOf(result),
-    deliveryStatus: recorded.status,
+    deliveryStatus: finalStatus,
   });
-  return { outcome: "attempted", status: recorded.status, result, attempt };
+  return { outcome: "attempted", status: finalStatus, result, attempt };
 }

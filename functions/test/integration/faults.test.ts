@@ -137,7 +137,7 @@ describe("fault suite", () => {
     // Attempt 1 recorded, its outcome never applied to the webhook.
     await seedPendingDelivery(store, { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId }, {
       nextAttemptAt: now,
-      healthPending: { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now },
+      healthPending: { "1": { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now } },
     });
     // Cloud Tasks redelivers attempt 1 after the handler failed.
     await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 1 }, 0);

@@ -525,6 +525,29 @@ describe("deliveries: history, paging, retry, delete", () => {
     expect(receiver.at(hook.path)).toHaveLength(2);
   });
 
+  it("a manual retry that fails while the scheduled attempt succeeds leaves the delivery succeeded", async () => {
+    const site = await newSite();
+    const hook = await createHook(site);
+    // The manual retry's request hangs to the deadline; the scheduled attempt, sent meanwhile, succeeds.
+    receiver.respondWith(hook.path, (_d, n) => (n === 1 ? "hang" : 200));
+    const eventId = "evt_crossing";
+    const deliveryId = "dlv_crossing";
+    await seedPendingDelivery(store, { siteId: site.siteId, webhookId: hook.id, eventId, deliveryId });
+    const manual = rest("POST", `/v1/webhooks/${hook.id}/deliveries/${deliveryId}/retry`, { key: site.adminKey });
+    await waitFor("the manual request", () => receiver.at(hook.path).length === 1);
+    await taskQueueEnqueue(REGION)({ siteId: site.siteId, webhookId: hook.id, eventId, deliveryId, attempt: 2 }, 0);
+    const res = await manual;
+    expect(res.body.result).toMatchObject({ ok: false, error: "timeout" });
+    const record = await waitFor("both attempts recorded", async () => {
+      const data = (await store.db.doc(paths.delivery(site.siteId, hook.id, deliveryId)).get()).data();
+      return data?.attempts.length === 3 && data;
+    });
+    expect(record).toMatchObject({ status: "succeeded", nextAttempt: null });
+    expect(res.body.delivery.status).toBe("succeeded");
+    await sleep(1500);
+    expect(receiver.at(hook.path)).toHaveLength(2);
+  });
+
   it("deletes a webhook: its pending delivery is skipped and never sent, its history is kept", async () => {
     const site = await newSite();
     const hook = await createHook(site);
