@@ -253,7 +253,7 @@ program
   .action(async (o) => {
     const db = firestore(o.project);
     const stop = new AbortController();
-    process.once("SIGINT", () => stop.abort());
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
     progress(`simulating ${o.machines} machines on site ${o.site}${o.seconds ? ` for ${o.seconds} s` : ""}…`);
     const totals = await simulate(
       db,
@@ -271,7 +271,7 @@ for (const [action, what] of [
   ["pause", "stop dispatching (tasks stay queued)"],
   ["resume", "dispatch again"],
   ["purge", "delete every queued task (deliveries stay pending until retried by hand)"],
-  ["limits", "set rate limits, e.g. while a receiver is down"],
+  ["limits", "set rate limits until the next deploy (which applies DELIVERY_MAX_CONCURRENT / DELIVERY_MAX_PER_SECOND again)"],
 ] as const) {
   const cmd = queue
     .command(action)

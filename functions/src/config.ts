@@ -21,7 +21,7 @@ const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
 /**
  * The delivery queue's rate limits, applied by `firebase deploy` to the Cloud Tasks queue: a
  * ceiling on what a receiver outage can pile onto the functions, and on how hard receivers get
- * hit. `npm run cli -- queue limits` changes them on a live queue without a deploy.
+ * hit. `npm run cli -- queue limits` changes them on a live queue until the next deploy.
  */
 export const deliveryMaxConcurrent = defineInt("DELIVERY_MAX_CONCURRENT", {
   default: 100,

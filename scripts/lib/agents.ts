@@ -103,6 +103,9 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
 
 async function markOffline(db: Firestore, path: string, steps: string[]) {
   const ref = db.doc(path);
+  if ((await ref.get()).get("offlineReason") === "heartbeat_stale") {
+    steps.push("the machine was already marked stale: bringing it back first (that emits machine.online)");
+  }
   await ref.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.now() - 3_600_000) }, { merge: true });
   // What the sweep does to a machine whose heartbeat is stale.
   const marked = await new Store(db).markStale(ref, new Date());
@@ -150,8 +153,19 @@ export async function simulate(db: Firestore, o: SimulateOptions, signal?: Abort
     );
     o.onTick?.(`round ${round}: ${ids.length} heartbeats; totals ${totals.heartbeats} heartbeats, ${totals.crashes} crashes, ${totals.failures} connection failures`);
     const wait = o.heartbeatSeconds * 1000 - (Date.now() - started);
-    if (wait > 0 && Date.now() + wait < until) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0 && Date.now() + wait < until) await sleepUnless(wait, signal);
     else if (Date.now() + wait >= until) break;
   }
   return totals;
+}
+
+/** Waits, but returns at once when `signal` aborts (Ctrl-C in `simulate`). */
+function sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
 }

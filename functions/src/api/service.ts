@@ -164,7 +164,7 @@ export function createService(deps: ServiceDeps) {
       );
       const result = await sendSigned(
         {
-          url: ctx.webhook.url,
+          url: ctx.secret.url ?? ctx.webhook.url,
           method: ctx.webhook.method,
           scheme: ctx.webhook.signatureScheme,
           secrets: activeSecrets(toSecretSet(ctx.secret), at.getTime()),

@@ -8,7 +8,7 @@ import {
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { rotateSecrets } from "../domain/secret-rotation";
-import type { Format } from "../domain/destination-formats";
+import { redactUrl, urlIsSecret, type Format } from "../domain/destination-formats";
 import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../api/access";
@@ -106,7 +106,7 @@ export class ManagementStore {
     const data = {
       name: input.name,
       description: input.description ?? "",
-      url: input.url,
+      url: urlIsSecret(input.format ?? "owlette") ? redactUrl(input.url) : input.url,
       events: input.events,
       signatureScheme: input.signatureScheme ?? "owlette",
       method: input.method ?? "POST",
@@ -134,6 +134,7 @@ export class ManagementStore {
         previous: [],
         headers,
         ...(input.routingKey ? { routingKey: input.routingKey } : {}),
+        ...(urlIsSecret(input.format ?? "owlette") ? { url: input.url } : {}),
         createdAt: Timestamp.fromDate(now),
       });
     });
@@ -155,14 +156,29 @@ export class ManagementStore {
    * not exist. `enabled` follows `setEnabled`: on resets the health, off is a manual disable.
    */
   async updateWebhook(siteId: string, webhookId: string, patch: WebhookPatch, now = new Date()): Promise<StoredDoc | null> {
-    return this.mutateWebhook(siteId, webhookId, now, (tx) => {
-      const { headers, enabled, routingKey, ...fields } = patch;
-      const update: DocumentData = { ...fields, ...(enabled === undefined ? {} : enabledFields(enabled, "manual")) };
-      if (headers) update.headerNames = Object.keys(headers);
+    const ref = this.db.doc(paths.webhook(siteId, webhookId));
+    const secretRef = this.db.doc(paths.webhookSecret(siteId, webhookId));
+    return this.db.runTransaction(async (tx) => {
+      const [snap, secretSnap] = await tx.getAll(ref, secretRef);
+      if (!snap?.exists) return null;
+      const { headers, enabled, routingKey, url, ...fields } = patch;
+      const update: DocumentData = {
+        ...fields,
+        ...(enabled === undefined ? {} : enabledFields(enabled, "manual")),
+        ...(headers ? { headerNames: Object.keys(headers) } : {}),
+        updatedAt: Timestamp.fromDate(now),
+      };
       // Credentials go to the server-only doc beside the webhook.
-      const secrets = { ...(headers ? { headers } : {}), ...(routingKey ? { routingKey } : {}) };
-      if (Object.keys(secrets).length > 0) tx.update(this.db.doc(paths.webhookSecret(siteId, webhookId)), secrets);
-      return update;
+      const secrets: DocumentData = { ...(headers ? { headers } : {}), ...(routingKey ? { routingKey } : {}) };
+      if (url !== undefined || patch.format !== undefined) {
+        const format = (patch.format ?? snap.get("format") ?? "owlette") as Format;
+        const realUrl: string = url ?? secretSnap?.get("url") ?? snap.get("url");
+        update.url = urlIsSecret(format) ? redactUrl(realUrl) : realUrl;
+        secrets.url = urlIsSecret(format) ? realUrl : FieldValue.delete();
+      }
+      if (Object.keys(secrets).length > 0) tx.set(secretRef, secrets, { merge: true });
+      tx.update(ref, update);
+      return { id: webhookId, data: { ...snap.data(), ...update } };
     });
   }
 
@@ -239,8 +255,15 @@ export class ManagementStore {
   }
 
   /** The test action's result, shown on the dashboard card; health counters are left alone. */
-  async recordTestResult(siteId: string, webhookId: string, lastStatus: number | string, now = new Date()): Promise<void> {
-    await this.db.doc(paths.webhook(siteId, webhookId)).update({ lastStatus, lastTestAt: Timestamp.fromDate(now) });
+  async recordTestResult(siteId: string, webhookId: string, lastStatus: number | string, now = new Date()): Promise<boolean> {
+    try {
+      await this.db.doc(paths.webhook(siteId, webhookId)).update({ lastStatus, lastTestAt: Timestamp.fromDate(now) });
+      return true;
+    } catch (err) {
+      // Deleted while the test request was out: nothing to write the result to.
+      if ((err as { code?: number }).code === 5) return false;
+      throw err;
+    }
   }
 
   /** Newest first, paged by an opaque cursor (the last doc's `createdAt` and id). */

@@ -29,6 +29,8 @@ export const secretDocSchema = z.object({
   headers: z.record(z.string(), z.string()).default({}),
   /** PagerDuty integration key of a `pagerduty` webhook: a credential, so it lives here. */
   routingKey: z.string().optional(),
+  /** The real URL of a Slack or Discord webhook (its token is in the path); the webhook doc shows it redacted. */
+  url: z.string().optional(),
 });
 export type SecretDoc = z.infer<typeof secretDocSchema>;
 

@@ -78,7 +78,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
   const secrets = toSecretSet(ctx.secret);
   const result = await sendSigned(
     {
-      url: ctx.webhook.url,
+      url: ctx.secret.url ?? ctx.webhook.url,
       method: ctx.webhook.method,
       scheme: ctx.webhook.signatureScheme,
       secrets: activeSecrets(secrets, sendAt.getTime()),

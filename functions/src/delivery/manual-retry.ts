@@ -40,7 +40,7 @@ export async function retryNow(
   const sendAt = deps.now();
   const result = await sendSigned(
     {
-      url: ctx.webhook.url,
+      url: ctx.secret.url ?? ctx.webhook.url,
       method: ctx.webhook.method,
       scheme: ctx.webhook.signatureScheme,
       secrets: activeSecrets(toSecretSet(ctx.secret), sendAt.getTime()),

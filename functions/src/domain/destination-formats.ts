@@ -10,6 +10,26 @@ import type { EventPayload } from "./payload";
 export const FORMATS = ["owlette", "slack", "discord", "pagerduty"] as const;
 export type Format = (typeof FORMATS)[number];
 
+/**
+ * Formats whose URL is itself the credential (Slack and Discord put the token in the path):
+ * such a URL is kept server-side and the client-readable webhook doc shows it redacted.
+ */
+export function urlIsSecret(format: Format): boolean {
+  return format === "slack" || format === "discord";
+}
+
+/** `https://hooks.slack.com/services/T1/B2/secret` -> `https://hooks.slack.com/services/T1/B2/…` */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    const parts = url.pathname.split("/");
+    if (parts.length > 1 && parts[parts.length - 1]) parts[parts.length - 1] = "…";
+    return `${url.origin}${parts.join("/")}`;
+  } catch {
+    return "…";
+  }
+}
+
 /** PagerDuty Events API v2 endpoint, the usual URL of a `pagerduty` webhook. */
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
@@ -79,7 +99,7 @@ export function slackMessage(p: EventPayload) {
   const look = LOOKS[p.event];
   const why = detail(p);
   return {
-    text: cut(`${look.emoji} ${summary(p)}`, 3000),
+    text: cut(`${look.emoji} ${slackEscape(summary(p))}`, 3000),
     blocks: [
       { type: "header", text: { type: "plain_text", text: cut(`${look.emoji} ${look.title}`, 150), emoji: true } },
       {
@@ -94,22 +114,30 @@ export function slackMessage(p: EventPayload) {
   };
 }
 
+/** Discord refuses an embed whose title, description, field and footer texts pass this in all. */
+export const DISCORD_EMBED_TOTAL = 6000;
+
 /** Discord webhook: `content` plus one embed; mentions in agent text never ping anyone. */
 export function discordMessage(p: EventPayload) {
   const look = LOOKS[p.event];
   const why = detail(p);
+  const title = cut(look.title, 256);
+  const fields = facts(p)
+    .slice(0, 25)
+    .map(([k, v]) => ({ name: cut(k, 256), value: cut(v, 1024), inline: true }));
+  const footer = { text: cut(`${p.event} · ${p.id}`, 2048) };
+  const used = title.length + footer.text.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
   return {
     content: cut(`${look.emoji} **${look.title}**: ${summary(p)}`, 2000),
     embeds: [
       {
-        title: cut(look.title, 256),
-        description: cut(why ? `${summary(p)}\n\n${why}` : summary(p), 4096),
+        title,
+        // The description gives way first: the fields carry the facts.
+        description: cut(why ? `${summary(p)}\n\n${why}` : summary(p), Math.max(1, Math.min(4096, DISCORD_EMBED_TOTAL - used))),
         color: look.color,
-        fields: facts(p)
-          .slice(0, 25)
-          .map(([k, v]) => ({ name: cut(k, 256), value: cut(v, 1024), inline: true })),
+        fields,
         timestamp: p.timestamp,
-        footer: { text: cut(`${p.event} · ${p.id}`, 2048) },
+        footer,
       },
     ],
     allowed_mentions: { parse: [] as string[] },

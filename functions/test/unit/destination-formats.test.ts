@@ -25,9 +25,12 @@ describe("Slack incoming-webhook format", () => {
     expect(section.fields).toContainEqual({ type: "mrkdwn", text: "*Exit code*\n-1073741819" });
     expect(section.fields.length).toBeLessThanOrEqual(10);
   });
-  it("escapes Slack's control characters in agent text", () => {
+  it("escapes Slack's control characters in agent text, in the notification text too", () => {
     const section = slackMessage(offline).blocks[1] as { text: { text: string } };
     expect(section.text.text).toContain("Lobby &lt;Kiosk&gt; &amp; co");
+    expect(slackMessage(offline).text).toContain("Lobby &lt;Kiosk&gt; &amp; co");
+    const mention = event({ type: "process.crashed", machineId: "m", machineName: "<!channel>", fields: { processName: "<https://evil.example|click>" } });
+    expect(slackMessage(mention).text).not.toMatch(/<[!h]/);
   });
   it("keeps within Slack's block limits whatever the agent wrote", () => {
     const long = event({ type: "process.crashed", machineId: "m", machineName: "x".repeat(5000), fields: { processName: "p", errorMessage: "e".repeat(5000) } });
@@ -57,6 +60,8 @@ describe("Discord webhook format", () => {
     const [embed] = m.embeds;
     expect(embed!.description.length).toBeLessThanOrEqual(4096);
     for (const f of embed!.fields) expect(f.value.length).toBeLessThanOrEqual(1024);
+    const total = embed!.title.length + embed!.description.length + embed!.footer.text.length + embed!.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+    expect(total).toBeLessThanOrEqual(6000);
   });
 });
 
