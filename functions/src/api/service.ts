@@ -2,14 +2,12 @@ import { randomBytes } from "node:crypto";
 import { lastStatusOf } from "../domain/attempt-result";
 import type { EventType } from "../domain/event-catalog";
 import { renderBody } from "../domain/destination-formats";
-import { buildTestPayload, serializePayload } from "../domain/payload";
-import { activeSecrets } from "../domain/secret-rotation";
+import { buildTestPayload, serializePayload, siteRefOf } from "../domain/payload";
 import { generateSecret } from "../domain/signing";
 import { ManagementStore, QuotaExceededError, type StoredDoc } from "../data/management-store";
-import { toSecretSet } from "../data/store";
 import type { DeliverDeps } from "../delivery/deliver";
 import { retryNow } from "../delivery/manual-retry";
-import { sendSigned } from "../delivery/send-signed";
+import { missingRoutingKey, sendSigned, sendToWebhook } from "../delivery/send-signed";
 import { requireSiteAccess, type Principal } from "./access";
 import { generateApiKey } from "./api-keys";
 import { ApiError, invalid } from "./errors";
@@ -49,12 +47,12 @@ export function createService(deps: ServiceDeps) {
 
   async function webhookOr404(siteId: string, webhookId: string): Promise<StoredDoc> {
     const doc = await manage.getWebhook(siteId, webhookId);
-    if (!doc) throw new ApiError("not_found", `webhook ${webhookId} not found`);
+    if (!doc) throw webhookNotFound(webhookId);
     return doc;
   }
 
   const found = (siteId: string, webhookId: string, doc: StoredDoc | null) => {
-    if (!doc) throw new ApiError("not_found", `webhook ${webhookId} not found`);
+    if (!doc) throw webhookNotFound(webhookId);
     return { webhook: webhookView(siteId, doc) };
   };
 
@@ -124,7 +122,7 @@ export function createService(deps: ServiceDeps) {
       const input = parseInput(schemas.webhook, raw);
       await access(principal, input.siteId, "admin");
       const result = await manage.deleteWebhook(input.siteId, input.webhookId, deps.now());
-      if (!result.deleted) throw new ApiError("not_found", `webhook ${input.webhookId} not found`);
+      if (!result.deleted) throw webhookNotFound(input.webhookId);
       deps.log.info("webhook.deleted", { siteId: input.siteId, webhookId: input.webhookId, pendingSkipped: result.pendingSkipped });
       return { id: input.webhookId, deleted: true, pendingDeliveriesSkipped: result.pendingSkipped };
     },
@@ -139,7 +137,7 @@ export function createService(deps: ServiceDeps) {
       await access(principal, input.siteId, "admin");
       const now = deps.now();
       const secret = await manage.rotateSecret(input.siteId, input.webhookId, input.overlapSeconds, now);
-      if (!secret) throw new ApiError("not_found", `webhook ${input.webhookId} not found`);
+      if (!secret) throw webhookNotFound(input.webhookId);
       deps.log.info("webhook.secret_rotated", { siteId: input.siteId, webhookId: input.webhookId, overlapSeconds: input.overlapSeconds });
       return {
         webhookId: input.webhookId,
@@ -153,29 +151,15 @@ export function createService(deps: ServiceDeps) {
       const input = parseInput(schemas.webhook, raw);
       const site = await access(principal, input.siteId, "admin");
       const ctx = await deps.store.loadDeliveryContext({ ...input, eventId: "-", deliveryId: "-" });
-      if (!ctx.webhook || !ctx.secret) throw new ApiError("not_found", `webhook ${input.webhookId} not found`);
-      if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) throw new ApiError("conflict", UNAVAILABLE.routing_key_missing);
+      if (!ctx.webhook || !ctx.secret) throw webhookNotFound(input.webhookId);
+      if (missingRoutingKey(ctx.webhook, ctx.secret)) throw new ApiError("conflict", UNAVAILABLE.routing_key_missing);
       const at = deps.now();
       const id = `evt_test_${randomBytes(12).toString("hex")}`;
-      const body = renderBody(
-        ctx.webhook.format,
-        serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: input.webhookId, at })),
-        { routingKey: ctx.secret.routingKey },
-      );
-      const result = await sendSigned(
-        {
-          url: ctx.secret.url ?? ctx.webhook.url,
-          method: ctx.webhook.method,
-          scheme: ctx.webhook.signatureScheme,
-          secrets: activeSecrets(toSecretSet(ctx.secret), at.getTime()),
-          body,
-          eventId: id,
-          eventType: "webhook.test",
-          deliveryId: id.replace(/^evt_/, "dlv_"),
-          attempt: 1,
-          custom: ctx.secret.headers,
-          at,
-        },
+      const body = serializePayload(buildTestPayload({ id, site: siteRefOf(input.siteId, site), webhookId: input.webhookId, at }));
+      const result = await sendToWebhook(
+        { webhook: ctx.webhook, secret: ctx.secret },
+        { body, eventId: id, eventType: "webhook.test", deliveryId: id.replace(/^evt_/, "dlv_"), attempt: 1 },
+        at,
         deps,
       );
       await manage.recordTestResult(input.siteId, input.webhookId, lastStatusOf(result), deps.now());
@@ -193,7 +177,7 @@ export function createService(deps: ServiceDeps) {
       const scheme = input.signatureScheme ?? "owlette";
       const body = renderBody(
         input.format ?? "owlette",
-        serializePayload(buildTestPayload({ id, site: siteRef(input.siteId, site), webhookId: null, at })),
+        serializePayload(buildTestPayload({ id, site: siteRefOf(input.siteId, site), webhookId: null, at })),
         { routingKey: input.routingKey },
       );
       const result = await sendSigned(
@@ -312,13 +296,11 @@ export function createService(deps: ServiceDeps) {
 export type Service = ReturnType<typeof createService>;
 export type OperationName = keyof Service["operations"];
 
+const webhookNotFound = (webhookId: string) => new ApiError("not_found", `webhook ${webhookId} not found`);
+
 function actorOf(principal: Principal): string {
   if (principal.kind === "api_key") return `api_key:${principal.keyId}`;
   return principal.kind === "user" ? principal.user.uid : "agent";
-}
-
-function siteRef(siteId: string, site: { name?: unknown }) {
-  return { id: siteId, name: typeof site.name === "string" && site.name ? site.name : siteId };
 }
 
 /** Cursors are opaque to callers: base64url of the last item's `createdAt` and id. */

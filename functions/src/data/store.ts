@@ -5,7 +5,7 @@ import {
   type Firestore,
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
-import type { SiteRef } from "../domain/payload";
+import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import { STALE_REASON } from "../domain/detect-machine-events";
 import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
@@ -27,9 +27,7 @@ export class Store {
   constructor(readonly db: Firestore) {}
 
   async loadSite(siteId: string): Promise<SiteRef> {
-    const snap = await this.db.doc(paths.site(siteId)).get();
-    const name = snap.get("name");
-    return { id: siteId, name: typeof name === "string" && name ? name : siteId };
+    return siteRefOf(siteId, (await this.db.doc(paths.site(siteId)).get()).data());
   }
 
   async loadMachineName(siteId: string, machineId: string): Promise<string | undefined> {

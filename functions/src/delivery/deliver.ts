@@ -1,15 +1,14 @@
 import type { PipelineConfig } from "../config";
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
-import { renderBody } from "../domain/destination-formats";
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
-import { activeSecrets, hasExpiredSecrets } from "../domain/secret-rotation";
+import { hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
 import type { HealthUpdate } from "../domain/webhook-health";
 import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
 import type { Resolver } from "./resolve-destination";
-import { sendSigned } from "./send-signed";
+import { missingRoutingKey, sendToWebhook } from "./send-signed";
 import type { DeliveryTask, Enqueue } from "./task-queue";
 
 export interface DeliverDeps {
@@ -72,27 +71,16 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
     return skip("secret_missing");
   }
-  if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) return skip("routing_key_missing");
+  if (missingRoutingKey(ctx.webhook, ctx.secret)) return skip("routing_key_missing");
 
   const sendAt = deps.now();
-  const secrets = toSecretSet(ctx.secret);
-  const result = await sendSigned(
-    {
-      url: ctx.secret.url ?? ctx.webhook.url,
-      method: ctx.webhook.method,
-      scheme: ctx.webhook.signatureScheme,
-      secrets: activeSecrets(secrets, sendAt.getTime()),
-      body: renderBody(ctx.webhook.format, ctx.event.body, { routingKey: ctx.secret.routingKey }),
-      eventId: task.eventId,
-      eventType: ctx.event.type,
-      deliveryId: task.deliveryId,
-      attempt: task.attempt,
-      custom: ctx.secret.headers,
-      at: sendAt,
-    },
+  const result = await sendToWebhook(
+    { webhook: ctx.webhook, secret: ctx.secret },
+    { body: ctx.event.body, eventId: task.eventId, eventType: ctx.event.type, deliveryId: task.deliveryId, attempt: task.attempt },
+    sendAt,
     deps,
   );
-  if (hasExpiredSecrets(secrets, sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
+  if (hasExpiredSecrets(toSecretSet(ctx.secret), sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
 
   const now = deps.now();
   const ok = isSuccess(result);

@@ -1,10 +1,7 @@
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
-import { renderBody } from "../domain/destination-formats";
-import { activeSecrets } from "../domain/secret-rotation";
-import { toSecretSet } from "../data/store";
 import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { DeliverDeps } from "./deliver";
-import { sendSigned } from "./send-signed";
+import { missingRoutingKey, sendToWebhook } from "./send-signed";
 
 export type ManualRetryResult =
   | { outcome: "not_found" }
@@ -34,24 +31,14 @@ export async function retryNow(
   if (!ctx.webhook.enabled) return { outcome: "webhook_disabled" };
   if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
   if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
-  if (ctx.webhook.format === "pagerduty" && !ctx.secret.routingKey) return { outcome: "unavailable", reason: "routing_key_missing" };
+  if (missingRoutingKey(ctx.webhook, ctx.secret)) return { outcome: "unavailable", reason: "routing_key_missing" };
 
   const attempt = Math.max(0, ...delivery.attempts.map((a) => a.attempt)) + 1;
   const sendAt = deps.now();
-  const result = await sendSigned(
-    {
-      url: ctx.secret.url ?? ctx.webhook.url,
-      method: ctx.webhook.method,
-      scheme: ctx.webhook.signatureScheme,
-      secrets: activeSecrets(toSecretSet(ctx.secret), sendAt.getTime()),
-      body: renderBody(ctx.webhook.format, ctx.event.body, { routingKey: ctx.secret.routingKey }),
-      eventId: ids.eventId,
-      eventType: ctx.event.type,
-      deliveryId: ids.deliveryId,
-      attempt,
-      custom: ctx.secret.headers,
-      at: sendAt,
-    },
+  const result = await sendToWebhook(
+    { webhook: ctx.webhook, secret: ctx.secret },
+    { body: ctx.event.body, eventId: ids.eventId, eventType: ctx.event.type, deliveryId: ids.deliveryId, attempt },
+    sendAt,
     deps,
   );
   const now = deps.now();

@@ -1,7 +1,10 @@
 import type { PipelineConfig } from "../config";
 import type { AttemptResult } from "../domain/attempt-result";
 import { deliveryHeaders } from "../domain/request-headers";
-import type { HttpMethod } from "../data/webhook-docs";
+import { renderBody } from "../domain/destination-formats";
+import { activeSecrets } from "../domain/secret-rotation";
+import { toSecretSet } from "../data/store";
+import type { HttpMethod, SecretDoc, WebhookDoc } from "../data/webhook-docs";
 import type { Sender } from "./http-sender";
 import { resolveDestination, type Resolver } from "./resolve-destination";
 
@@ -15,8 +18,8 @@ export interface SendDeps {
 }
 
 /**
- * One signed request, through the SSRF guard: scheduled attempts, manual retries, the test
- * action and the probe all send this way. A refused destination is an attempt result like any
+ * One signed request, through the SSRF guard: every send goes this way (a saved webhook's
+ * through `sendToWebhook`; the probe's directly). A refused destination is an attempt result like any
  * other failure (`blocked_url`, `dns_error`), never an exception.
  */
 export async function sendSigned(
@@ -42,4 +45,36 @@ export async function sendSigned(
     timeoutMs: deps.config.deliveryTimeoutMs,
     snippetBytes: RESPONSE_SNIPPET_BYTES,
   });
+}
+
+/** A `pagerduty` webhook without its routing key cannot be sent to. */
+export function missingRoutingKey(webhook: WebhookDoc, secret: SecretDoc): boolean {
+  return webhook.format === "pagerduty" && !secret.routingKey;
+}
+
+/**
+ * One event to a saved webhook, as its configuration says: the real URL (kept server-side for
+ * Slack and Discord), method, signature scheme with every secret valid at `at`, body format,
+ * custom headers. Scheduled attempts, manual retries and the test action all send this way.
+ */
+export function sendToWebhook(
+  target: { webhook: WebhookDoc; secret: SecretDoc },
+  message: { body: string; eventId: string; eventType: string; deliveryId: string; attempt: number },
+  at: Date,
+  deps: SendDeps,
+): Promise<AttemptResult> {
+  const { webhook, secret } = target;
+  return sendSigned(
+    {
+      ...message,
+      url: secret.url ?? webhook.url,
+      method: webhook.method,
+      scheme: webhook.signatureScheme,
+      secrets: activeSecrets(toSecretSet(secret), at.getTime()),
+      body: renderBody(webhook.format, message.body, { routingKey: secret.routingKey }),
+      custom: secret.headers,
+      at,
+    },
+    deps,
+  );
 }

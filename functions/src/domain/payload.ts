@@ -6,6 +6,12 @@ export interface SiteRef {
   name: string;
 }
 
+/** The site as payloads name it: its display name, or its id when it has none. */
+export function siteRefOf(siteId: string, site: { name?: unknown } | undefined): SiteRef {
+  const name = site?.name;
+  return { id: siteId, name: typeof name === "string" && name ? name : siteId };
+}
+
 /** The Owlette wire format, with `id` added so receivers can deduplicate. */
 export interface EventPayload {
   id: string;
