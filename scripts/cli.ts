@@ -71,33 +71,45 @@ webhooks
     out(res, () => table(res.data, WEBHOOK_COLUMNS));
   });
 
-webhooks
-  .command("create")
-  .description("create a webhook; prints its signing secret, the only time it is shown")
-  .requiredOption("--name <name>", "display name")
-  .requiredOption("--url <url>", "https destination")
-  .requiredOption("--events <types>", "comma-separated event types", list)
-  .option("--description <text>")
-  .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
-  .addOption(new Option("--scheme <scheme>", "signature scheme").choices(["owlette", "sha256", "standard", "timestamped"]))
-  .addOption(new Option("--format <format>", "body format").choices(["owlette", "slack", "discord", "pagerduty"]))
-  .option("--routing-key <key>", "PagerDuty integration key (with --format pagerduty)")
-  .option("--header <Name=value>", "custom header, repeatable", headerPair)
-  .action(async (o) => {
-    progress(`creating webhook "${o.name}"…`);
-    const res = await api()("POST", "/v1/webhooks", {
-      name: o.name,
-      url: o.url,
-      events: o.events,
-      ...(o.description !== undefined ? { description: o.description } : {}),
-      ...(o.method ? { method: o.method } : {}),
-      ...(o.scheme ? { signatureScheme: o.scheme } : {}),
-      ...(o.format ? { format: o.format } : {}),
-      ...(o.routingKey ? { routingKey: o.routingKey } : {}),
-      ...(o.header ? { headers: o.header } : {}),
-    });
-    out(res, () => `${webhookDetails(res.webhook)}\n\nsigning secret (shown once, store it now): ${res.secret}`);
-  });
+/** How a webhook's requests are made: the same options on create and update. */
+function requestOptions(cmd: Command): Command {
+  return cmd
+    .option("--description <text>")
+    .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
+    .addOption(new Option("--scheme <scheme>", "signature scheme").choices(["owlette", "sha256", "standard", "timestamped"]))
+    .addOption(new Option("--format <format>", "body format").choices(["owlette", "slack", "discord", "pagerduty"]))
+    .option("--routing-key <key>", "PagerDuty integration key (with --format pagerduty)")
+    .option("--header <Name=value>", "custom header, repeatable (on update: replaces all)", headerPair);
+}
+
+/** CLI option -> API field, for the options given. */
+const WEBHOOK_FIELDS: Record<string, string> = {
+  name: "name",
+  url: "url",
+  events: "events",
+  description: "description",
+  enabled: "enabled",
+  method: "method",
+  scheme: "signatureScheme",
+  format: "format",
+  routingKey: "routingKey",
+  header: "headers",
+};
+const webhookFields = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(WEBHOOK_FIELDS).filter(([opt]) => o[opt] !== undefined).map(([opt, field]) => [field, o[opt]]));
+
+requestOptions(
+  webhooks
+    .command("create")
+    .description("create a webhook; prints its signing secret, the only time it is shown")
+    .requiredOption("--name <name>", "display name")
+    .requiredOption("--url <url>", "https destination")
+    .requiredOption("--events <types>", "comma-separated event types", list),
+).action(async (o) => {
+  progress(`creating webhook "${o.name}"…`);
+  const res = await api()("POST", "/v1/webhooks", webhookFields(o));
+  out(res, () => `${webhookDetails(res.webhook)}\n\nsigning secret (shown once, store it now): ${res.secret}`);
+});
 
 webhooks
   .command("get <webhookId>")
@@ -107,35 +119,18 @@ webhooks
     out(res, () => `${webhookDetails(res.webhook)}\n\nlatest deliveries:\n${table(res.recentDeliveries.map(deliveryRow), DELIVERY_COLUMNS)}`);
   });
 
-webhooks
-  .command("update <webhookId>")
-  .description("change a webhook")
-  .option("--name <name>")
-  .option("--url <url>")
-  .option("--events <types>", "comma-separated event types", list)
-  .option("--description <text>")
-  .option("--enabled <true|false>", "switch on or off", bool)
-  .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
-  .addOption(new Option("--scheme <scheme>").choices(["owlette", "sha256", "standard", "timestamped"]))
-  .addOption(new Option("--format <format>").choices(["owlette", "slack", "discord", "pagerduty"]))
-  .option("--routing-key <key>")
-  .option("--header <Name=value>", "custom header, repeatable (replaces all)", headerPair)
-  .action(async (id: string, o) => {
-    const patch = {
-      ...(o.name !== undefined ? { name: o.name } : {}),
-      ...(o.url !== undefined ? { url: o.url } : {}),
-      ...(o.events !== undefined ? { events: o.events } : {}),
-      ...(o.description !== undefined ? { description: o.description } : {}),
-      ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-      ...(o.method ? { method: o.method } : {}),
-      ...(o.scheme ? { signatureScheme: o.scheme } : {}),
-      ...(o.format ? { format: o.format } : {}),
-      ...(o.routingKey ? { routingKey: o.routingKey } : {}),
-      ...(o.header ? { headers: o.header } : {}),
-    };
-    const res = await api()("PATCH", `/v1/webhooks/${encodeURIComponent(id)}`, patch);
-    out(res, () => webhookDetails(res.webhook));
-  });
+requestOptions(
+  webhooks
+    .command("update <webhookId>")
+    .description("change a webhook")
+    .option("--name <name>")
+    .option("--url <url>")
+    .option("--events <types>", "comma-separated event types", list)
+    .option("--enabled <true|false>", "switch on or off", bool),
+).action(async (id: string, o) => {
+  const res = await api()("PATCH", `/v1/webhooks/${encodeURIComponent(id)}`, webhookFields(o));
+  out(res, () => webhookDetails(res.webhook));
+});
 
 for (const [name, action, what] of [
   ["enable", "enable", "switch on (resets failCount)"],
