@@ -152,22 +152,25 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
     log: silent,
     resolve: systemResolver,
   };
-  const fanOut: OpCounts[] = [];
-  const perDelivery: OpCounts[] = [];
-  const rounds = 20;
-  for (let i = 0; i < rounds; i++) {
-    counting.take();
-    await handleProcessWrite(
+  // The process trigger's handler, run in-process on a crash written by agent m1.
+  const crash = (eventId: string, processId: string) =>
+    handleProcessWrite(
       {
-        eventId: `bench-cost-${i}`,
+        eventId,
         occurredAt: new Date(),
-        path: `sites/${siteId}/machines/m1/processes/p${i}`,
-        params: { siteId, machineId: "m1", processId: `p${i}` },
+        path: `sites/${siteId}/machines/m1/processes/${processId}`,
+        params: { siteId, machineId: "m1", processId },
         before: { name: "TouchDesigner", status: "running" },
         after: { name: "TouchDesigner", status: "crashed", exitCode: 1 },
       },
       { store, enqueue, log: silent },
     );
+  const fanOut: OpCounts[] = [];
+  const perDelivery: OpCounts[] = [];
+  const rounds = 20;
+  for (let i = 0; i < rounds; i++) {
+    counting.take();
+    await crash(`bench-cost-${i}`, `p${i}`);
     fanOut.push(counting.take());
     while (tasks.length > 0) {
       await deliver(tasks.shift() as DeliveryTask, deps);
@@ -188,17 +191,7 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   // A failed attempt: recorded on its delivery doc, then applied to the webhook in a transaction.
   const failing = hooks[0] as { id: string; path: string };
   receiver.respondWith(failing.path, () => 500);
-  await handleProcessWrite(
-    {
-      eventId: "bench-cost-fail",
-      occurredAt: new Date(),
-      path: `sites/${siteId}/machines/m1/processes/pf`,
-      params: { siteId, machineId: "m1", processId: "pf" },
-      before: { name: "TouchDesigner", status: "running" },
-      after: { name: "TouchDesigner", status: "crashed", exitCode: 1 },
-    },
-    { store, enqueue, log: silent },
-  );
+  await crash("bench-cost-fail", "pf");
   const failTask = tasks.find((t) => t.webhookId === failing.id) as DeliveryTask;
   tasks.length = 0;
   counting.take();
