@@ -6,7 +6,7 @@ import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
 import type { EventType } from "../../src/domain/event-catalog";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
-import { sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
+import { isSettled, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 import { verify } from "../../src/receiver/verify";
 // Receiver-side checks, through the verification kit with the scheme forced.
 const verifySha256 = (header: string | undefined, body: string, secret: string) =>
@@ -78,7 +78,7 @@ describe("delivery engine", () => {
     await hook.crash("p1");
     const record = await waitFor("the delivery after a timeout", async () => {
       const [r] = await hook.records();
-      return r?.status === "succeeded" && r;
+      return isSettled(r, "succeeded") && r;
     });
     const [first, second] = record.attempts as { status: number | null; error: string | null; durationMs: number }[];
     expect(first).toMatchObject({ status: null, error: "timeout" });

@@ -8,7 +8,7 @@ import type { EventType } from "../../src/domain/event-catalog";
 import { handleProcessWrite } from "../../src/triggers/on-process-written";
 import { runSweep } from "../../src/triggers/sweep-stale-machines";
 import { Receiver } from "../../../scripts/lib/receiver";
-import { hoursAgo, silentLog, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
+import { hoursAgo, isSettled, silentLog, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 
 jest.setTimeout(90_000);
 
@@ -78,7 +78,7 @@ describe("process.crashed", () => {
     });
     const records = await waitFor("the delivery record", async () => {
       const all = await deliveries(hook.siteId, hook.webhookId);
-      return all[0]?.status === "succeeded" && all;
+      return isSettled(all[0], "succeeded") && all;
     });
     expect(records).toHaveLength(1);
     expect(records[0]?.attempts).toEqual([
@@ -132,7 +132,7 @@ describe("webhook health", () => {
     const hook = await siteWithWebhook(["process.crashed"], () => 500);
     // Each event makes 5 attempts on the default schedule (the emulator dispatches at once).
     await crash(hook.siteId, "first");
-    await waitFor("5 failed attempts", async () => (await deliveries(hook.siteId, hook.webhookId))[0]?.status === "failed");
+    await waitFor("5 failed attempts", async () => isSettled((await deliveries(hook.siteId, hook.webhookId))[0], "failed"));
     expect(hook.received()).toHaveLength(5);
     expect((await hook.webhook().get()).data()).toMatchObject({ enabled: true, failCount: 5, lastStatus: 500 });
 
@@ -156,7 +156,7 @@ describe("webhook health", () => {
     await crash(hook.siteId, "flaky");
     const [record] = await waitFor("the retried delivery", async () => {
       const all = await deliveries(hook.siteId, hook.webhookId);
-      return all[0]?.status === "succeeded" && all;
+      return isSettled(all[0], "succeeded") && all;
     });
     expect(record?.attempts.map((a: { status: number }) => a.status)).toEqual([503, 503, 200]);
     expect(new Set(hook.received().map((d) => d.payload?.id)).size).toBe(1);

@@ -50,6 +50,17 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/**
+ * A delivery is settled when no attempt is left to make and every attempt's outcome has reached
+ * the webhook. The final status lands on the delivery doc a moment before its outcome is applied
+ * to the webhook's failCount / lastStatus (two steps, see Store.recordAttempt): a test that reads
+ * the webhook after a delivery waits for both, and times out if an outcome is left unapplied.
+ */
+export function isSettled(record: FirebaseFirestore.DocumentData | undefined, status?: string): boolean {
+  if (!record || record.healthPending !== undefined) return false;
+  return status === undefined ? record.status !== "pending" : record.status === status;
+}
+
 export const hoursAgo = (h: number) => Timestamp.fromMillis(Date.now() - h * 3_600_000);
 
 /**
