@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the Firebase emulator suite (Firestore, Functions, Cloud Tasks) for the demo, the tests
+// Runs the Firebase emulator suite (Firestore, Functions, Cloud Tasks, Auth) for the demo, the tests
 // and CI, on ports picked free at start, and stops it cleanly.
 //
 //   node scripts/emulators.mjs exec -- <command...>   run a command against a fresh suite
@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = join(root, ".cache", "emulators");
-const ONLY = "firestore,functions,tasks";
+const ONLY = "firestore,functions,tasks,auth";
 const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
 
 function say(message) {
@@ -92,16 +92,17 @@ function freePort() {
 async function writeConfig() {
   const config = JSON.parse(readFileSync(join(root, "firebase.json"), "utf8"));
   const ports = [];
-  while (ports.length < 7) {
+  while (ports.length < 8) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [firestore, websocket, functions, tasks, hub, logging, eventarc] = ports;
+  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth] = ports;
   config.emulators = {
     ...config.emulators,
     firestore: { host: "127.0.0.1", port: firestore, websocketPort: websocket },
     functions: { host: "127.0.0.1", port: functions },
     tasks: { host: "127.0.0.1", port: tasks },
+    auth: { host: "127.0.0.1", port: auth },
     hub: { host: "127.0.0.1", port: hub },
     logging: { host: "127.0.0.1", port: logging },
     // Started implicitly alongside v2 functions; pinned so it cannot collide with another suite.
@@ -110,7 +111,7 @@ async function writeConfig() {
   };
   const file = join(root, `.firebase-emulators.${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  return { file, ports: { firestore, functions, tasks } };
+  return { file, ports: { firestore, functions, tasks, auth } };
 }
 
 function shellQuote(arg) {
@@ -147,12 +148,13 @@ async function main() {
   const launcher = firestoreLauncher();
   const { file, ports } = await writeConfig();
   const cleanup = () => rmSync(file, { force: true });
-  say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}`);
+  say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}, auth :${ports.auth}`);
   if (mode === "start") {
     // For the CLI and scripts in another terminal: the ports are picked afresh on every start.
     say(
       `in another shell: export GCLOUD_PROJECT=${projectId} FIRESTORE_EMULATOR_HOST=127.0.0.1:${ports.firestore} ` +
-        `CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:${ports.tasks} FUNCTIONS_EMULATOR_ORIGIN=http://127.0.0.1:${ports.functions}`,
+        `CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:${ports.tasks} FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:${ports.auth} ` +
+        `FUNCTIONS_EMULATOR_ORIGIN=http://127.0.0.1:${ports.functions}`,
     );
   }
 
