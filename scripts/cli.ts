@@ -3,6 +3,7 @@
  *
  *   webhooks list|create|get|update|delete|enable|disable|pause|resume|test|rotate-secret
  *   deliveries list|retry          through the REST API with an API key
+ *   webhooks migrate [--apply]     webhook docs an earlier Owlette wrote (Admin SDK; a dry run first)
  *   events emit <type>             agent writes that make the pipeline emit a catalog event
  *   receive --secret whsec_...     a local receiver verifying every signature scheme
  *   simulate --machines N          simulated agents: heartbeats, crashes, connection failures
@@ -13,6 +14,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { apiBase, client, type ApiTarget } from "./cli/api";
 import { emitEvent, firestore, simulate } from "./lib/agents";
+import { applyMigration, findLegacyWebhooks } from "../functions/src/data/legacy-migration";
 import { CliError, details, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
@@ -175,6 +177,39 @@ webhooks
     out(res, () => `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`);
   });
 
+webhooks
+  .command("migrate")
+  .description("move webhook docs an earlier Owlette wrote (secret in the doc; paused, signingSecret, failureCount, deletedAt) to this pipeline's shape; a dry run unless --apply (Admin SDK)")
+  .option("--site <siteId>", "one site (default: every site)")
+  .option("--apply", "write the changes (without it: only show them)")
+  .option("--project <projectId>", "Firebase project (default: the emulator suite's)")
+  .action(async (o: { site?: string; apply?: boolean; project?: string }) => {
+    const db = firestore(o.project);
+    const rows = await findLegacyWebhooks(db, o.site);
+    const view = rows.map((r) => ({
+      site: r.siteId,
+      webhook: r.webhookId,
+      action: r.plan.action,
+      format: r.plan.fields.format,
+      scheme: r.plan.fields.signatureScheme,
+      enabled: r.plan.fields.enabled,
+      events: r.plan.fields.events,
+      notes: r.plan.notes.join("; "),
+    }));
+    if (!o.apply) {
+      out({ dryRun: true, webhooks: view }, () => `${table(view, ["site", "webhook", "action", "format", "scheme", "enabled", "events", "notes"])}
+${rows.length} webhook(s) to migrate; nothing written (add --apply)`);
+      return;
+    }
+    const results: { site: string; webhook: string; action: string; applied: boolean; newSecret?: string }[] = [];
+    for (const row of rows) {
+      const { applied, newSecret } = await applyMigration(db, row);
+      results.push({ site: row.siteId, webhook: row.webhookId, action: row.plan.action, applied, ...(newSecret ? { newSecret } : {}) });
+      progress(`${applied ? "migrated" : "unchanged"} ${row.siteId}/${row.webhookId}${newSecret ? ` (new secret, shown once: ${newSecret})` : ""}`);
+    }
+    out({ dryRun: false, webhooks: results }, () => `${results.filter((r) => r.applied).length} of ${rows.length} webhook(s) migrated`);
+  });
+
 // ---- deliveries -------------------------------------------------------------------------
 
 const deliveries = program.command("deliveries").description("delivery history and manual retry (REST API)");
@@ -208,11 +243,11 @@ program
   .command("events")
   .description("fire catalog events for testing")
   .command("emit <type>")
-  .description("make the agent write that emits <type>: process.crashed, connection_failure, machine.offline, machine.online")
+  .description("make the agent write that emits <type>: process.crashed, process.start_failed, connection_failure, machine.offline, machine.online")
   .requiredOption("--site <siteId>")
   .option("--machine <machineId>", "machine id", "cli-machine")
   .option("--process <processId>", "process id (process.crashed)", "cli-process")
-  .option("--process-name <name>", "process name (process.crashed)", "CLI Test App")
+  .option("--process-name <name>", "process name (process.crashed, process.start_failed)", "CLI Test App")
   .option("--project <projectId>", "Firebase project (default: the emulator suite's)")
   .action(async (type: string, o) => {
     const db = firestore(o.project);

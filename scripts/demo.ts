@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
-import { FieldValue, getFirestore } from "firebase-admin/firestore";
+import { getFirestore } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
 import { generateApiKey } from "../functions/src/api/api-keys";
@@ -22,7 +22,8 @@ import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
 import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
-import { crashProcess, heartbeat, reportConnectionFailure } from "./lib/agents";
+import { suiteAgent } from "./lib/agent-auth";
+import type { AgentProcess, OwletteAgent } from "./lib/owlette-agent";
 import { startReceiver, type Received } from "./cli/receive";
 
 const once = process.argv.includes("--once");
@@ -34,7 +35,7 @@ const SWEEP_MS = 5_000;
 const ONCE_TIMEOUT_MS = 150_000;
 const SITE = { id: "demo-gallery", name: "Demo Gallery" };
 const ADMIN_UID = "demo-admin";
-const EXPECTED: EventType[] = ["process.crashed", "connection_failure", "machine.offline", "machine.online"];
+const EXPECTED: EventType[] = ["process.crashed", "process.start_failed", "connection_failure", "machine.offline", "machine.online"];
 
 const color = process.stdout.isTTY
   ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
@@ -66,12 +67,6 @@ function apiClient(key: string) {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json?.error?.message ?? ""}`);
     return json;
   };
-}
-
-interface Agent {
-  machineId: string;
-  name: string;
-  silent: boolean;
 }
 
 async function main() {
@@ -131,25 +126,22 @@ async function main() {
     });
   });
 
-  const agents: Agent[] = [
-    { machineId: "DESKTOP-GAL01", name: "Gallery PC 1", silent: false },
-    { machineId: "KIOSK-02", name: "Lobby Kiosk", silent: false },
-    { machineId: "STAGE-03", name: "Stage PC", silent: false },
-  ];
-  const beat = (a: Agent) => heartbeat(db, SITE.id, a.machineId, { name: a.name, agent_version: "2.4.0" });
-  const [gallery, kiosk, stage] = agents as [Agent, Agent, Agent];
-
-  await Promise.all(agents.map(beat));
-  await db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`).set({
-    name: "TouchDesigner",
-    status: "running",
-    pid: 4242,
-    updatedAt: FieldValue.serverTimestamp(),
-  });
-  say(`${bold("agents")} ${agents.map((a) => a.name).join(", ")} heartbeating every ${HEARTBEAT_MS / 1000}s`);
+  // Deployed Owlette agents, as the network sees them: Firestore REST writes with an ID token
+  // from the Auth emulator (so the security rules apply), alerts to the agent endpoint.
+  const agents = await Promise.all(["GALLERY-PC1", "LOBBY-KIOSK", "STAGE-PC"].map((m) => suiteAgent(SITE.id, m)));
+  const [gallery, kiosk, stage] = agents as [OwletteAgent, OwletteAgent, OwletteAgent];
+  const silent = new Set<OwletteAgent>();
+  const td: AgentProcess = { configId: "cfg-td", name: "TouchDesigner", status: "RUNNING", pid: 4242 };
+  const beat = (a: OwletteAgent) => a.heartbeat({ processes: a === gallery ? [td] : [] });
+  for (const a of agents) {
+    await a.presence(true);
+    await a.uploadHardwareProfile();
+    await beat(a);
+  }
+  say(`${bold("agents")} ${agents.map((a) => a.id.machineId).join(", ")}: Owlette 2.12 write shapes, heartbeating every ${HEARTBEAT_MS / 1000}s through the security rules`);
 
   const timers: NodeJS.Timeout[] = [];
-  timers.push(setInterval(() => void Promise.all(agents.filter((a) => !a.silent).map(beat)).catch(report), HEARTBEAT_MS));
+  timers.push(setInterval(() => void Promise.all(agents.filter((a) => !silent.has(a)).map(beat)).catch(report), HEARTBEAT_MS));
   timers.push(
     setInterval(
       () =>
@@ -162,20 +154,32 @@ async function main() {
 
   const at = (ms: number, step: () => Promise<unknown>) =>
     timers.push(setTimeout(() => void step().catch(report), ms));
+  /** A crash as the agent reports it: the log doc, the relaunch, the alert (one event). */
+  const crash = async (pid: number) => {
+    writeTimes.set("process.crashed", Date.now());
+    const { alert } = await gallery.crash("TouchDesigner", pid);
+    td.pid = pid + 1;
+    await gallery.heartbeat({ processes: [{ ...td, status: "LAUNCHING" }] });
+    return alert;
+  };
 
   at(1_000, async () => {
-    kiosk.silent = true;
-    say(`${bold("agent")} ${kiosk.name} goes silent (no more heartbeats)`);
+    silent.add(kiosk);
+    say(`${bold("agent")} ${kiosk.id.machineId} goes silent (no more heartbeats)`);
   });
   at(3_000, async () => {
-    say(`${bold("agent")} ${gallery.name}: TouchDesigner crashes`);
-    writeTimes.set("process.crashed", Date.now());
-    await crashProcess(db, { siteId: SITE.id, machineId: gallery.machineId, processId: "touchdesigner" }, { name: "TouchDesigner", exitCode: -1073741819 });
+    say(`${bold("agent")} ${gallery.id.machineId}: TouchDesigner crashes (log doc + alert, then relaunch)`);
+    await crash(4242);
   });
-  at(6_000, async () => {
-    say(`${bold("agent")} ${stage.name}: loses its connection to Firestore`);
+  at(5_000, async () => {
+    say(`${bold("agent")} ${gallery.id.machineId}: Notch fails to start`);
+    writeTimes.set("process.start_failed", Date.now());
+    await gallery.startFailed("Notch", "[WinError 2] The system cannot find the file specified");
+  });
+  at(7_000, async () => {
+    say(`${bold("agent")} ${stage.id.machineId}: loses its connection to Firestore (alert only)`);
     writeTimes.set("connection_failure", Date.now());
-    await reportConnectionFailure(db, SITE.id, stage.machineId, { code: "FIRESTORE_UNAVAILABLE", message: "14 UNAVAILABLE: connection reset" });
+    await stage.sendConnectionFailureAlert("connection_failure", "Waiting 23s before retry");
   });
 
   // The kiosk comes back a few seconds after its outage was reported.
@@ -184,9 +188,10 @@ async function main() {
     writeTimes.set("machine.offline", d.receivedAt);
     unsubscribe();
     at(4_000, async () => {
-      kiosk.silent = false;
-      say(`${bold("agent")} ${kiosk.name} is back and heartbeats again`);
+      silent.delete(kiosk);
+      say(`${bold("agent")} ${kiosk.id.machineId} is back: presence, then heartbeats`);
       writeTimes.set("machine.online", Date.now());
+      await kiosk.presence(true);
       await beat(kiosk);
     });
   });
@@ -215,17 +220,15 @@ async function main() {
   }
   if (once) return stop(failures === 0 ? 0 : 1);
 
-  say(dim("the demo keeps running: a process crashes every 20s; press Ctrl-C to stop"));
-  let n = 0;
+  say(dim("the demo keeps running: TouchDesigner crashes every 20s (3 an hour get through, the rest are counted); press Ctrl-C to stop"));
+  let pid = 5000;
   timers.push(
     setInterval(() => {
-      n++;
-      const ref = db.doc(`${paths.machine(SITE.id, gallery.machineId)}/processes/touchdesigner`);
-      void ref
-        .set({ status: "running", pid: 5000 + n }, { merge: true })
-        .then(() => {
-          writeTimes.set("process.crashed", Date.now());
-          return ref.set({ status: "crashed", exitCode: 3, errorMessage: `Simulated crash #${n}` }, { merge: true });
+      pid += 10;
+      void crash(pid)
+        .then((alert) => {
+          const outcome = (alert?.body as { outcome?: string } | undefined)?.outcome;
+          if (outcome === "suppressed") say(`${dim("…")} ${bold("limit")} crash (PID ${pid}) held back: 3 an hour per machine and process; the next one out says how many`);
         })
         .catch(report);
     }, 20_000),

@@ -10,8 +10,13 @@ const deliveryTimeoutMs = defineInt("DELIVERY_TIMEOUT_MS", {
   description: "Deadline for one delivery request, connect to last byte read (ms).",
 });
 const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
-  default: 180,
-  description: "A machine whose heartbeat is older than this is marked offline by the sweep.",
+  default: 210,
+  description:
+    "A machine whose heartbeat is older than this is marked offline by the sweep. Deployed agents beat every 5, 30 or 120 s: 210 s lets an idle agent's beat be 90 s late.",
+});
+const sweepPassesPerMinute = defineInt("SWEEP_PASSES_PER_MINUTE", {
+  default: 4,
+  description: "Sweep passes per scheduled run (once a minute): 4 marks a dead machine within threshold + 15 s.",
 });
 const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
   default: "0,60,300,1800,7200",
@@ -35,6 +40,7 @@ export const deliveryMaxPerSecond = defineInt("DELIVERY_MAX_PER_SECOND", {
 const configSchema = z.object({
   deliveryTimeoutMs: z.number().int().min(100).max(60_000),
   staleAfterSeconds: z.number().int().min(1).max(86_400),
+  sweepPassesPerMinute: z.number().int().min(1).max(12),
   retrySchedule: z.array(z.number().int().nonnegative()).min(1),
   /** Plain http to loopback receivers: the emulator's local demo and tests, never production. */
   allowLocalHttp: z.boolean(),
@@ -48,6 +54,7 @@ export function getConfig(): PipelineConfig {
   cached ??= configSchema.parse({
     deliveryTimeoutMs: deliveryTimeoutMs.value(),
     staleAfterSeconds: staleAfterSeconds.value(),
+    sweepPassesPerMinute: sweepPassesPerMinute.value(),
     retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),
     allowLocalHttp: process.env.FUNCTIONS_EMULATOR === "true",
   });

@@ -8,6 +8,8 @@ setGlobalOptions({ region: REGION, maxInstances: 20 });
 
 export { onMachineWritten } from "./triggers/on-machine-written";
 export { onProcessWritten } from "./triggers/on-process-written";
+export { onLogCreated } from "./triggers/on-log-created";
+export { agentApi } from "./triggers/agent-api";
 export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
 export { deliverWebhook } from "./triggers/deliver-webhook";
 export * from "./triggers/management-api";

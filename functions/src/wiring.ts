@@ -1,10 +1,12 @@
 import { getFirestore } from "firebase-admin/firestore";
 import { logger } from "firebase-functions";
 import { getConfig, REGION } from "./config";
+import { EmissionStore } from "./data/emission-store";
 import { ManagementStore } from "./data/management-store";
 import { Store } from "./data/store";
 import { createService, type Service } from "./api/service";
 import type { DeliverDeps } from "./delivery/deliver";
+import type { IngestDeps } from "./pipeline/ingest";
 import { sendHttp } from "./delivery/http-sender";
 import { systemResolver } from "./delivery/resolve-destination";
 import { taskQueueEnqueue } from "./delivery/task-queue";
@@ -33,4 +35,11 @@ export function managementDeps() {
     management = { service: createService({ ...deps, manage }), manage, deps };
   }
   return management;
+}
+
+/** What the ingest path (triggers and the agent endpoint) needs: the pipeline's deps and the emission store. */
+let ingest: IngestDeps | undefined;
+export function ingestDeps(): IngestDeps {
+  ingest ??= { ...productionDeps(), emissions: new EmissionStore(productionDeps().store.db) };
+  return ingest;
 }

@@ -76,6 +76,21 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
       steps.push(`${path}: status running -> crashed`);
       break;
     }
+    case "process.start_failed": {
+      // What a deployed agent writes when a process cannot be started (its alert would be the same occurrence).
+      const ref = db.collection(paths.logs(t.siteId)).doc();
+      await ref.set({
+        timestamp: FieldValue.serverTimestamp(),
+        action: "process_start_failed",
+        level: "error",
+        machineId: t.machineId,
+        machineName: t.machineId,
+        processName: t.processName,
+        details: `start failure emitted from the CLI at ${new Date().toISOString()}`,
+      });
+      steps.push(`${ref.path}: log action process_start_failed`);
+      break;
+    }
     case "connection_failure":
       await reportConnectionFailure(db, t.siteId, t.machineId, { code: "CLI_EMIT", message: "connection failure emitted from the CLI" });
       steps.push(`${machine.path}: health.status ok -> connection_failure`);
@@ -108,7 +123,7 @@ async function markOffline(db: Firestore, path: string, steps: string[]) {
   }
   await ref.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.now() - 3_600_000) }, { merge: true });
   // What the sweep does to a machine whose heartbeat is stale.
-  const marked = await new Store(db).markStale(ref, new Date());
+  const marked = await new Store(db).markStale(ref, new Date(), new Date());
   if (!marked) throw new CliError(`could not mark ${path} stale`);
   steps.push(`${path}: heartbeat an hour old, marked stale as the sweep would`);
 }

@@ -146,8 +146,6 @@ export class OwletteAgent {
   readonly version: string;
   /** Process alerts that failed to send, resent on reconnect (in memory, at most 100, oldest dropped). */
   readonly pendingAlerts: { eventType: string; data: PyDict }[] = [];
-  /** Every Firestore REST request made, for tests that look at the wire. */
-  readonly requests: { method: string; url: string; body: unknown }[] = [];
 
   constructor(readonly id: AgentIdentity) {
     this.version = id.agentVersion ?? "2.12.4";
@@ -162,7 +160,6 @@ export class OwletteAgent {
   }
 
   private async request(method: string, url: string, body: unknown): Promise<unknown> {
-    this.requests.push({ method, url, body });
     const res = await fetch(url, {
       method,
       headers: { Authorization: `Bearer ${await this.id.token()}`, "Content-Type": "application/json" },

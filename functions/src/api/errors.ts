@@ -12,6 +12,7 @@ export const API_ERRORS = {
   quota_exceeded: { http: 409, callable: "resource-exhausted" },
   unsupported_media_type: { http: 415, callable: "invalid-argument" },
   internal: { http: 500, callable: "internal" },
+  unavailable: { http: 503, callable: "unavailable" },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

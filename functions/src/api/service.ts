@@ -4,6 +4,7 @@ import type { EventType } from "../domain/event-catalog";
 import { renderBody } from "../domain/destination-formats";
 import { buildTestPayload, serializePayload, siteRefOf } from "../domain/payload";
 import { generateSecret } from "../domain/signing";
+import { needsMigration } from "../domain/legacy-webhooks";
 import { ManagementStore, QuotaExceededError, type StoredDoc } from "../data/management-store";
 import type { DeliverDeps } from "../delivery/deliver";
 import { retryNow } from "../delivery/manual-retry";
@@ -51,6 +52,15 @@ export function createService(deps: ServiceDeps) {
     return doc;
   }
 
+  /** A webhook a deployed Owlette project wrote (its secret in the client-readable doc) changes only after the migration. */
+  async function changeable(siteId: string, webhookId: string): Promise<StoredDoc> {
+    const doc = await webhookOr404(siteId, webhookId);
+    if (needsMigration(doc.data)) {
+      throw new ApiError("conflict", `webhook ${webhookId} was written by an earlier Owlette and needs migrating first: npm run cli -- webhooks migrate --site ${siteId}`);
+    }
+    return doc;
+  }
+
   const found = (siteId: string, webhookId: string, doc: StoredDoc | null) => {
     if (!doc) throw webhookNotFound(webhookId);
     return { webhook: webhookView(siteId, doc) };
@@ -60,6 +70,7 @@ export function createService(deps: ServiceDeps) {
     return async (principal, raw) => {
       const input = parseInput(schemas.webhook, raw);
       await access(principal, input.siteId, "admin");
+      await changeable(input.siteId, input.webhookId);
       return found(input.siteId, input.webhookId, await manage.setEnabled(input.siteId, input.webhookId, enabled, reason, deps.now()));
     };
   }
@@ -113,6 +124,7 @@ export function createService(deps: ServiceDeps) {
     "webhooks.update": async (principal, raw) => {
       const input = parseInput(schemas.updateWebhook, raw);
       await access(principal, input.siteId, "admin");
+      await changeable(input.siteId, input.webhookId);
       const { siteId, webhookId, events, ...fields } = input;
       const patch = { ...fields, ...(events ? { events: events as EventType[] } : {}) };
       return found(siteId, webhookId, await manage.updateWebhook(siteId, webhookId, patch, deps.now()));
@@ -135,6 +147,7 @@ export function createService(deps: ServiceDeps) {
     "webhooks.rotateSecret": async (principal, raw) => {
       const input = parseInput(schemas.rotateSecret, raw);
       await access(principal, input.siteId, "admin");
+      await changeable(input.siteId, input.webhookId);
       const now = deps.now();
       const secret = await manage.rotateSecret(input.siteId, input.webhookId, input.overlapSeconds, now);
       if (!secret) throw webhookNotFound(input.webhookId);
@@ -150,6 +163,7 @@ export function createService(deps: ServiceDeps) {
     "webhooks.test": async (principal, raw) => {
       const input = parseInput(schemas.webhook, raw);
       const site = await access(principal, input.siteId, "admin");
+      await changeable(input.siteId, input.webhookId);
       const ctx = await deps.store.loadDeliveryContext({ ...input, eventId: "-", deliveryId: "-" });
       if (!ctx.webhook || !ctx.secret) throw webhookNotFound(input.webhookId);
       if (missingRoutingKey(ctx.webhook, ctx.secret)) throw new ApiError("conflict", UNAVAILABLE.routing_key_missing);
@@ -217,7 +231,7 @@ export function createService(deps: ServiceDeps) {
     "deliveries.retry": async (principal, raw) => {
       const input = parseInput(schemas.delivery, raw);
       await access(principal, input.siteId, "admin");
-      await webhookOr404(input.siteId, input.webhookId);
+      await changeable(input.siteId, input.webhookId);
       const existing = await manage.getDelivery(input.siteId, input.webhookId, input.deliveryId);
       const eventId = existing?.data.eventId;
       if (!existing || typeof eventId !== "string") throw new ApiError("not_found", `delivery ${input.deliveryId} not found`);

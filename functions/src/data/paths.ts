@@ -15,6 +15,11 @@ export const paths = {
   delivery: (siteId: string, webhookId: string, deliveryId: string) =>
     `sites/${siteId}/webhooks/${webhookId}/deliveries/${deliveryId}`,
   event: (siteId: string, eventId: string) => `sites/${siteId}/events/${eventId}`,
+  /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
+  occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,
+  /** Server-only: emission limit windows and suppressed counts. */
+  emissionLimit: (siteId: string, docId: string) => `sites/${siteId}/emissionLimits/${docId}`,
+  logs: (siteId: string) => `sites/${siteId}/logs`,
 };
 
 /** Days an event, and each delivery record, are kept before the TTL policy removes them. */

@@ -8,7 +8,12 @@ import type { EventType } from "../domain/event-catalog";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import { STALE_REASON } from "../domain/detect-machine-events";
+import { isStale } from "../domain/staleness";
+import { NEEDS_MIGRATION, webhookShape } from "../domain/legacy-webhooks";
+import type { QuestionState } from "../domain/event-order";
+import { deliveryIdFor } from "../domain/ids";
 import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
+import type { Log } from "../log";
 import { expiryFrom, paths } from "./paths";
 import {
   deliveryDocSchema,
@@ -27,7 +32,14 @@ export class Store {
   constructor(readonly db: Firestore) {}
 
   async loadSite(siteId: string): Promise<SiteRef> {
-    return siteRefOf(siteId, (await this.db.doc(paths.site(siteId)).get()).data());
+    return (await this.loadSiteSettings(siteId)).site;
+  }
+
+  /** The site as payloads name it, and its own emission limit (`eventsPerHour`, server-written), if any. */
+  async loadSiteSettings(siteId: string): Promise<{ site: SiteRef; eventsPerHour: number | null }> {
+    const data = (await this.db.doc(paths.site(siteId)).get()).data();
+    const limit = data?.eventsPerHour;
+    return { site: siteRefOf(siteId, data), eventsPerHour: typeof limit === "number" && Number.isInteger(limit) && limit > 0 ? limit : null };
   }
 
   async loadMachineName(siteId: string, machineId: string): Promise<string | undefined> {
@@ -36,26 +48,47 @@ export class Store {
     return typeof name === "string" && name ? name : undefined;
   }
 
-  /** Idempotent: a replayed trigger rewrites the same bytes under the same id. */
-  async saveEvent(siteId: string, event: { id: string; type: EventType; body: string; occurredAt: Date }) {
+  /** Idempotent: a replayed report rewrites the same bytes under the same id. */
+  async saveEvent(
+    siteId: string,
+    event: { id: string; type: EventType; body: string; occurredAt: Date; webhookIds?: string[]; follows?: string | undefined },
+  ) {
     await this.db.doc(paths.event(siteId, event.id)).set({
       id: event.id,
       type: event.type,
       body: event.body,
       occurredAt: Timestamp.fromDate(event.occurredAt),
       expireAt: Timestamp.fromDate(expiryFrom(event.occurredAt)),
+      // Whom it was fanned out to, and the event it answers: an answer waits for its question.
+      ...(event.webhookIds ? { webhookIds: event.webhookIds } : {}),
+      ...(event.follows ? { follows: event.follows } : {}),
     });
   }
 
-  /** Enabled webhooks of the site subscribed to `type` (served by the webhooks index). */
-  async subscribedWebhookIds(siteId: string, type: EventType): Promise<string[]> {
+  /**
+   * Webhooks of the site subscribed to `type` that get a delivery. One query on `events` alone,
+   * so that webhook docs written by deployed Owlette dashboards and its public API (a `secret` or
+   * `signingSecret` inside the doc, `paused` instead of `enabled`) are seen too: those are never
+   * delivered to before `cli webhooks migrate` moves their secret out of the client-readable doc,
+   * and say so on the doc (`disabledReason: "needs_migration"`) instead of being skipped silently.
+   * `paused: true` and `deletedAt` are honoured.
+   */
+  async fanOutTargets(siteId: string, type: EventType, log?: Log): Promise<string[]> {
     const snap = await this.db
       .collection(paths.webhooks(siteId))
-      .where("enabled", "==", true)
       .where("events", "array-contains", type)
-      .select()
+      .select(...LEGACY_SHAPE_FIELDS)
       .get();
-    return snap.docs.map((d) => d.id);
+    const targets: string[] = [];
+    for (const doc of snap.docs) {
+      const shape = webhookShape(doc.data());
+      if (shape === "deliverable") targets.push(doc.id);
+      else if (shape === "legacy_active") {
+        await flagForMigration(doc.ref);
+        log?.warn("webhook.needs_migration", { siteId, webhookId: doc.id });
+      }
+    }
+    return targets;
   }
 
   /** Everything one attempt needs, in a single round trip. */
@@ -79,6 +112,21 @@ export class Store {
       event: EventDoc | null;
       delivery: DeliveryDoc | null;
       deliveryExists: boolean;
+    };
+  }
+
+  /** Where the event an answer follows stands for one webhook (see domain/event-order.ts), in one round trip. */
+  async loadQuestion(ids: { siteId: string; webhookId: string }, questionEventId: string): Promise<QuestionState> {
+    const [event, delivery] = await this.db.getAll(
+      this.db.doc(paths.event(ids.siteId, questionEventId)),
+      this.db.doc(paths.delivery(ids.siteId, ids.webhookId, deliveryIdFor(questionEventId, ids.webhookId))),
+    );
+    const fannedOutTo = event?.get("webhookIds");
+    const status = delivery?.get("status");
+    const next = delivery?.get("nextAttemptAt");
+    return {
+      fannedOutTo: Array.isArray(fannedOutTo) ? fannedOutTo : null,
+      delivery: typeof status === "string" ? { status, nextAttemptAtMs: next instanceof Timestamp ? next.toMillis() : null } : null,
     };
   }
 
@@ -228,17 +276,16 @@ export class Store {
 
   /**
    * Marks one machine stale, re-checking inside a transaction: a heartbeat that landed after
-   * the query wins, and the machine is left alone.
+   * the query wins, and the machine is left alone. So is a machine in an announced reboot or
+   * shutdown: its silence is expected (`inPlannedDowntime`), and it is marked only if it stays
+   * silent past the announcement's window.
    */
-  async markStale(ref: DocumentReference, cutoff: Date): Promise<boolean> {
+  async markStale(ref: DocumentReference, cutoff: Date, now: Date): Promise<boolean> {
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       const heartbeat = snap.get("lastHeartbeat");
-      const stillStale =
-        snap.get("online") === true &&
-        heartbeat instanceof Timestamp &&
-        heartbeat.toMillis() < cutoff.getTime();
-      if (!stillStale) return false;
+      const machine = { ...snap.data(), lastHeartbeatMs: heartbeat instanceof Timestamp ? heartbeat.toMillis() : null };
+      if (!isStale(machine, now.getTime(), now.getTime() - cutoff.getTime())) return false;
       tx.update(ref, {
         online: false,
         offlineReason: STALE_REASON,
@@ -257,6 +304,18 @@ export class Store {
       tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete() });
     });
   }
+}
+
+/** The fields that tell a webhook doc of this pipeline from one a deployed Owlette project already holds. */
+const LEGACY_SHAPE_FIELDS = ["enabled", "paused", "deletedAt", "secret", "signingSecret", "disabledReason"] as const;
+
+/** Shown on the doc: deliveries wait for the migration; `enabledBeforeMigration` lets it restore the state. */
+async function flagForMigration(ref: DocumentReference): Promise<void> {
+  await ref.firestore.runTransaction(async (tx) => {
+    const d = (await tx.get(ref)).data();
+    if (!d || webhookShape(d) !== "legacy_active") return;
+    tx.update(ref, { enabled: false, disabledReason: NEEDS_MIGRATION, enabledBeforeMigration: true });
+  });
 }
 
 /** An attempt's outcome, kept on the delivery doc until it has been applied to the webhook. */

@@ -77,5 +77,9 @@ export function hasPendingHealth(delivery: DeliveryDoc | null): delivery is Deli
 export const eventDocSchema = z.object({
   type: z.string(),
   body: z.string(),
+  /** Webhooks it was fanned out to. */
+  webhookIds: z.array(z.string()).optional(),
+  /** The event this one answers: its delivery to a webhook waits for that one's (machine.online after machine.offline). */
+  follows: z.string().optional(),
 });
 export type EventDoc = z.infer<typeof eventDocSchema>;

@@ -8,6 +8,7 @@ import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
 import type { Resolver } from "./resolve-destination";
+import { holdSeconds } from "../domain/event-order";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
 import type { DeliveryTask, Enqueue } from "./task-queue";
 
@@ -26,6 +27,7 @@ export interface DeliverDeps {
 export type DeliverResult =
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult }
   | { outcome: "duplicate" }
+  | { outcome: "held"; seconds: number }
   | { outcome: "skipped"; reason: string };
 
 /**
@@ -51,7 +53,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     if (delivery.nextAttempt === task.attempt + 1) {
       const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
       const delay = Math.max(0, Math.ceil((dueMs - deps.now().getTime()) / 1000));
-      await deps.enqueue({ ...task, attempt: delivery.nextAttempt }, delay);
+      await deps.enqueue(attemptTask(task, delivery.nextAttempt), delay);
     }
     return { outcome: "duplicate" };
   }
@@ -72,6 +74,15 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     return skip("secret_missing");
   }
   if (missingRoutingKey(ctx.webhook, ctx.secret)) return skip("routing_key_missing");
+  if (ctx.event.follows) {
+    const question = await store.loadQuestion(task, ctx.event.follows);
+    const seconds = holdSeconds(task.webhookId, question, task.hold ?? 0, deps.now().getTime());
+    if (seconds !== null) {
+      await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, seconds);
+      log.info("delivery.held", { deliveryId: task.deliveryId, webhookId: task.webhookId, follows: ctx.event.follows, seconds });
+      return { outcome: "held", seconds };
+    }
+  }
 
   const sendAt = deps.now();
   const result = await sendToWebhook(
@@ -120,7 +131,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
     },
   });
 
-  const next = { ...task, attempt: task.attempt + 1 };
+  const next = attemptTask(task, task.attempt + 1);
   let applied: { health: HealthUpdate | null; status: DeliveryStatus } = { health: null, status: recorded.status };
   if (recorded.healthPending) {
     try {
@@ -153,4 +164,9 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
   }
   if (applied.status === "pending" && delay !== null) await deps.enqueue(next, delay);
   return { outcome: "attempted", status: applied.status, result };
+}
+
+/** The task of another attempt of the same delivery (never held back yet). */
+function attemptTask(task: DeliveryTask, attempt: number): DeliveryTask {
+  return { siteId: task.siteId, webhookId: task.webhookId, eventId: task.eventId, deliveryId: task.deliveryId, attempt };
 }

@@ -9,6 +9,8 @@ export const deliveryTaskSchema = z.object({
   eventId: z.string().min(1).max(64),
   deliveryId: z.string().min(1).max(64),
   attempt: z.number().int().min(1).max(100),
+  /** Times this attempt was held back behind the event it answers (machine.online behind its machine.offline). */
+  hold: z.number().int().min(1).max(1000).optional(),
 });
 export type DeliveryTask = z.infer<typeof deliveryTaskSchema>;
 
@@ -26,7 +28,7 @@ export function taskQueueEnqueue(region: string): Enqueue {
     const queue = getFunctions().taskQueue<DeliveryTask>(`locations/${region}/functions/${DELIVERY_FUNCTION}`);
     try {
       await queue.enqueue(task, {
-        id: taskIdFor(task.deliveryId, task.attempt),
+        id: taskIdFor(task.deliveryId, task.attempt, task.hold),
         ...(delaySeconds > 0 ? { scheduleDelaySeconds: delaySeconds } : {}),
       });
       return "enqueued";

@@ -7,6 +7,7 @@ export const AGENT_LIMITS = {
   status: 64,
   errorCode: 128,
   errorMessage: 16 * 1024,
+  url: 2048,
 } as const;
 
 /** Firestore Timestamps arrive as objects with toMillis(); domain code needs nothing else. */
@@ -24,6 +25,13 @@ export const timestampSchema = z.custom<TimestampLike>(
 
 const optionalString = (max: number) => z.string().max(max).nullish();
 
+/**
+ * A number or nothing, never a reason to drop the doc: the announcement fields are read to hold
+ * back a page, and a malformed one must not hide the events of the rest of the write.
+ */
+const lenientNumber = z.unknown().transform((v) => (typeof v === "number" && Number.isFinite(v) ? v : null));
+const lenientBool = z.unknown().transform((v) => v === true);
+
 export const machineDocSchema = z.object({
   online: z.boolean().nullish(),
   lastHeartbeat: timestampSchema.nullish(),
@@ -40,8 +48,30 @@ export const machineDocSchema = z.object({
       error_message: optionalString(AGENT_LIMITS.errorMessage),
     })
     .nullish(),
+  // Announced reboot / shutdown, as deployed agents write them: a flag and the scheduled
+  // instant in Unix seconds (a plain number), cleared with false / null after boot.
+  rebooting: lenientBool.optional(),
+  rebootScheduledAt: lenientNumber.optional(),
+  shuttingDown: lenientBool.optional(),
+  shutdownScheduledAt: lenientNumber.optional(),
 });
 export type MachineDoc = z.infer<typeof machineDocSchema>;
+
+/**
+ * `sites/{siteId}/logs/{logId}`, the deployed agent's activity log. Crashes arrive here (and by
+ * the alert endpoint), not as process docs. Only the fields the pipeline reads are checked.
+ */
+export const logDocSchema = z.object({
+  action: z.string().min(1).max(AGENT_LIMITS.status),
+  level: optionalString(AGENT_LIMITS.status),
+  machineId: z.string().min(1).max(AGENT_LIMITS.id),
+  machineName: optionalString(AGENT_LIMITS.name),
+  processName: optionalString(AGENT_LIMITS.name),
+  details: optionalString(AGENT_LIMITS.errorMessage),
+  screenshotUrl: optionalString(AGENT_LIMITS.url),
+  timestamp: timestampSchema.nullish(),
+});
+export type LogDoc = z.infer<typeof logDocSchema>;
 
 export const processDocSchema = z.object({
   name: z.string().min(1).max(AGENT_LIMITS.name),

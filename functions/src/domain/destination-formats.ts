@@ -43,6 +43,7 @@ interface Look {
 
 const LOOKS: Record<EventType, Look> = {
   "process.crashed": { title: "Process crashed", emoji: "🔴", color: 0xe74c3c, severity: "error" },
+  "process.start_failed": { title: "Process failed to start", emoji: "🔴", color: 0xc0392b, severity: "error" },
   "machine.offline": { title: "Machine offline", emoji: "🟠", color: 0xe67e22, severity: "critical" },
   "machine.online": { title: "Machine back online", emoji: "🟢", color: 0x2ecc71, severity: "info" },
   connection_failure: { title: "Connection failure", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
@@ -63,6 +64,8 @@ export function summary(p: EventPayload): string {
   switch (p.event) {
     case "process.crashed":
       return `${text(d.processName) ?? "A process"} crashed on ${where}`;
+    case "process.start_failed":
+      return `${text(d.processName) ?? "A process"} failed to start on ${where}`;
     case "machine.offline":
       return `${where} stopped sending heartbeats`;
     case "machine.online":
@@ -157,6 +160,7 @@ export function pagerDutyDedupKey(p: EventPayload): string {
     case "machine.online":
       return `${base}/offline`;
     case "process.crashed":
+    case "process.start_failed":
       return `${base}/process/${text(p.data.processId) ?? text(p.data.processName) ?? "-"}`;
     case "connection_failure":
       return `${base}/connection`;

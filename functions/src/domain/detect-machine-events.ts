@@ -18,12 +18,32 @@ function iso(ts: TimestampLike | null | undefined): string | null {
   return ts ? new Date(ts.toMillis()).toISOString() : null;
 }
 
+/** The machine.offline a stale mark stands for, from the marked doc. */
+function offlineEvent(marked: MachineDoc, machineId: string): DetectedEvent {
+  const since = marked.offlineSince?.toMillis() ?? 0;
+  return {
+    type: "machine.offline",
+    machineId,
+    machineName: marked.name ?? undefined,
+    fields: {
+      reason: STALE_REASON,
+      lastHeartbeat: iso(marked.lastHeartbeat),
+      offlineSince: iso(marked.offlineSince),
+    },
+    // One mark, one occurrence: its instant identifies it, whichever trigger sees it first.
+    subject: "presence",
+    content: `offline:${since}`,
+    occurredAt: marked.offlineSince ? new Date(since) : undefined,
+  };
+}
+
 /**
  * Events implied by one write to `sites/{siteId}/machines/{machineId}`.
  *
  * machine.offline fires only on the sweep's own mark (a fresh `offlineSince` with the stale
  * reason), never on an agent's clean shutdown, even one that races the clearing of an old mark.
- * machine.online fires when a machine the sweep marked stale reports online again.
+ * machine.online fires when a machine the sweep marked stale reports online again; it names the
+ * machine.offline it answers, which must go out first.
  */
 export function detectMachineEvents(
   before: MachineDoc | null,
@@ -35,44 +55,54 @@ export function detectMachineEvents(
   const events: DetectedEvent[] = [];
 
   if (isMarkedStale(after) && !(isMarkedStale(before) || sameInstant(before?.offlineSince, after.offlineSince))) {
-    events.push({
-      type: "machine.offline",
-      machineId,
-      machineName,
-      fields: {
-        reason: STALE_REASON,
-        lastHeartbeat: iso(after.lastHeartbeat),
-        offlineSince: iso(after.offlineSince),
-      },
-    });
+    events.push(offlineEvent(after, machineId));
   }
 
-  if (isMarkedStale(before) && after.online === true) {
+  if (before && isMarkedStale(before) && after.online === true) {
+    const answers = offlineEvent(before, machineId);
     events.push({
       type: "machine.online",
       machineId,
       machineName,
       fields: {
-        offlineSince: iso(before?.offlineSince),
+        offlineSince: iso(before.offlineSince),
         lastHeartbeat: iso(after.lastHeartbeat),
       },
+      subject: "presence",
+      content: `online:${before.offlineSince?.toMillis() ?? 0}`,
+      answers,
     });
   }
 
   const failingNow = after.health?.status === CONNECTION_FAILURE;
   const failingBefore = before?.health?.status === CONNECTION_FAILURE;
   if (failingNow && !failingBefore) {
-    events.push({
-      type: "connection_failure",
+    events.push(connectionFailure({
       machineId,
       machineName,
-      fields: {
-        errorCode: after.health?.error_code ?? null,
-        errorMessage: clip(after.health?.error_message ?? "Connection failure"),
-      },
-    });
+      errorCode: after.health?.error_code ?? null,
+      errorMessage: after.health?.error_message ?? null,
+    }));
   }
   return events;
+}
+
+/** connection_failure, from the machine doc's health or from the agent's alert: the same occurrence either way. */
+export function connectionFailure(input: {
+  machineId: string;
+  machineName?: string | undefined;
+  errorCode: string | number | null;
+  errorMessage: string | null;
+}): DetectedEvent {
+  const errorMessage = clip(input.errorMessage || "Connection failure");
+  return {
+    type: "connection_failure",
+    machineId: input.machineId,
+    machineName: input.machineName,
+    fields: { errorCode: input.errorCode, errorMessage },
+    subject: "connection",
+    content: `${input.errorCode ?? ""}|${errorMessage}`,
+  };
 }
 
 /**

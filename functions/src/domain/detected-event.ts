@@ -1,15 +1,26 @@
 import type { EventType } from "./event-catalog";
 
 /**
- * What a detector found in one write: the event type, the machine it concerns and the
+ * What a detector found in one report: the event type, the machine it concerns and the
  * type-specific fields. The machine's display name is added when the payload is built,
- * because process docs do not carry it.
+ * because process docs and log docs do not carry it.
  */
 export interface DetectedEvent {
   type: EventType;
   machineId: string;
   machineName?: string | undefined;
   fields: Record<string, unknown>;
+  /**
+   * What happened, independent of the channel that reported it: two reports with the same
+   * type, machine, subject and content within the pairing window are one occurrence (a crash
+   * seen by its log doc and by its alert). See domain/emission-policy.ts.
+   */
+  subject: string;
+  content: string;
+  /** The instant the payload names, when it is not the report's own time (machine.offline). */
+  occurredAt?: Date | undefined;
+  /** machine.online: the machine.offline it answers. It goes out only if that one did, and after it. */
+  answers?: DetectedEvent | undefined;
 }
 
 /** Error strings from agents can be long stack traces; receivers get the start of them. */

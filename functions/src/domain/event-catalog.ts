@@ -1,6 +1,7 @@
 /** Every event type the pipeline can emit. `webhook.test` is sent on demand, never fanned out. */
 export const EVENT_TYPES = [
   "process.crashed",
+  "process.start_failed",
   "machine.offline",
   "machine.online",
   "connection_failure",

@@ -22,8 +22,9 @@ export function deliveryIdFor(eventId: string, webhookId: string): string {
 /**
  * Cloud Tasks refuses a second task with the same name, so the attempt number makes each
  * attempt's task unique while a replayed enqueue of the same attempt is a no-op. The hashed
- * prefix spreads names across the queue's key space, as Cloud Tasks recommends.
+ * prefix spreads names across the queue's key space, as Cloud Tasks recommends. An attempt held
+ * back to keep paired events in order is re-enqueued as `-h<n>` (see delivery/event-order.ts).
  */
-export function taskIdFor(deliveryId: string, attempt: number): string {
-  return `${deliveryId}-${attempt}`;
+export function taskIdFor(deliveryId: string, attempt: number, hold = 0): string {
+  return hold > 0 ? `${deliveryId}-${attempt}-h${hold}` : `${deliveryId}-${attempt}`;
 }

@@ -26,9 +26,12 @@ export function formatTimestamp(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** What the payload shows of a detected event (not how it was matched and limited). */
+export type PayloadSource = Pick<DetectedEvent, "type" | "machineId" | "machineName" | "fields">;
+
 export function buildPayload(input: {
   id: string;
-  detected: DetectedEvent;
+  detected: PayloadSource;
   occurredAt: Date;
   site: SiteRef;
 }): EventPayload {

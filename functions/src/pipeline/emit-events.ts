@@ -1,5 +1,5 @@
 import type { DetectedEvent } from "../domain/detected-event";
-import { deliveryIdFor, eventIdFor } from "../domain/ids";
+import { deliveryIdFor } from "../domain/ids";
 import { buildPayload, serializePayload, type SiteRef } from "../domain/payload";
 import type { Store } from "../data/store";
 import type { Enqueue } from "../delivery/task-queue";
@@ -11,49 +11,52 @@ export interface EmitDeps {
   log: Log;
 }
 
+export interface Emission {
+  eventId: string;
+  detected: DetectedEvent;
+  occurredAt: Date;
+  /** Suppressed events of the same machine and subject since the last one that went out. */
+  suppressed: number;
+  /** The event this one answers (machine.online: its machine.offline); its deliveries wait for that one's. */
+  follows?: string | undefined;
+}
+
 /**
- * Stores each detected event once and enqueues one delivery task per subscribed, enabled
- * webhook. Every id is derived from the trigger's event id, so a replayed trigger rewrites the
- * same event doc and its enqueues are refused as duplicates: nothing is delivered twice.
+ * Stores the event once and enqueues one delivery task per subscribed, enabled webhook. The
+ * event id is fixed by the occurrence it stands for, and every id downstream derives from it, so
+ * emitting the same event again rewrites the same doc and its enqueues are refused as duplicates.
  */
-export async function emitEvents(
-  input: { triggerEventId: string; occurredAt: Date; siteId: string; detected: DetectedEvent[] },
-  deps: EmitDeps,
-): Promise<{ eventId: string; webhooks: number }[]> {
-  const emitted: { eventId: string; webhooks: number }[] = [];
-  let site: SiteRef | undefined;
-  for (const detected of input.detected) {
-    const webhookIds = await deps.store.subscribedWebhookIds(input.siteId, detected.type);
-    const eventId = eventIdFor(input.triggerEventId, detected.type);
-    if (webhookIds.length === 0) {
-      emitted.push({ eventId, webhooks: 0 });
-      continue;
-    }
-    site ??= await deps.store.loadSite(input.siteId);
-    const machineName =
-      detected.machineName ?? (await deps.store.loadMachineName(input.siteId, detected.machineId));
-    const payload = buildPayload({
-      id: eventId,
-      detected: { ...detected, machineName },
-      occurredAt: input.occurredAt,
-      site,
-    });
-    await deps.store.saveEvent(input.siteId, {
-      id: eventId,
-      type: detected.type,
-      body: serializePayload(payload),
-      occurredAt: input.occurredAt,
-    });
-    await Promise.all(
-      webhookIds.map((webhookId) =>
-        deps.enqueue(
-          { siteId: input.siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1 },
-          0,
-        ),
-      ),
-    );
-    deps.log.info("event.emitted", { eventId, type: detected.type, siteId: input.siteId, webhooks: webhookIds.length });
-    emitted.push({ eventId, webhooks: webhookIds.length });
-  }
-  return emitted;
+export async function emitEvent(siteId: string, emission: Emission, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<{ eventId: string; webhooks: number }> {
+  const { eventId, detected } = emission;
+  const webhookIds = await deps.store.fanOutTargets(siteId, detected.type, deps.log);
+  if (webhookIds.length === 0) return { eventId, webhooks: 0 };
+  const [site, machineName] = await Promise.all([
+    known.site ?? deps.store.loadSite(siteId),
+    detected.machineName ?? deps.store.loadMachineName(siteId, detected.machineId),
+  ]);
+  const payload = buildPayload({
+    id: eventId,
+    detected: {
+      ...detected,
+      machineName,
+      fields: { ...detected.fields, ...(emission.suppressed > 0 ? { suppressed: emission.suppressed } : {}) },
+    },
+    occurredAt: emission.occurredAt,
+    site,
+  });
+  await deps.store.saveEvent(siteId, {
+    id: eventId,
+    type: detected.type,
+    body: serializePayload(payload),
+    occurredAt: emission.occurredAt,
+    webhookIds,
+    follows: emission.follows,
+  });
+  await Promise.all(
+    webhookIds.map((webhookId) =>
+      deps.enqueue({ siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1 }, 0),
+    ),
+  );
+  deps.log.info("event.emitted", { eventId, type: detected.type, siteId, webhooks: webhookIds.length });
+  return { eventId, webhooks: webhookIds.length };
 }

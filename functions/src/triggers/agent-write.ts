@@ -14,17 +14,20 @@ export interface AgentWrite {
   after: unknown;
 }
 
+/** A written doc's change (onDocumentWritten) or a created doc alone (onDocumentCreated). */
 export function toAgentWrite(
-  event: FirestoreEvent<Change<DocumentSnapshot> | undefined, Record<string, string>>,
+  event: FirestoreEvent<Change<DocumentSnapshot> | DocumentSnapshot | undefined, Record<string, string>>,
 ): AgentWrite {
   const occurredAt = new Date(event.time);
+  const data = event.data;
+  const change = data && "after" in data ? data : undefined;
   return {
     eventId: event.id,
     occurredAt: Number.isNaN(occurredAt.getTime()) ? new Date() : occurredAt,
     path: event.document,
     params: event.params,
-    before: event.data?.before.data(),
-    after: event.data?.after.data(),
+    before: change ? change.before.data() : undefined,
+    after: change ? change.after.data() : (data as DocumentSnapshot | undefined)?.data(),
   };
 }
 

@@ -23,7 +23,7 @@ export async function runSweep(
     const refs = await store.findStaleMachines(cutoff, PAGE);
     candidates += refs.length;
     for (let i = 0; i < refs.length; i += 20) {
-      const results = await Promise.all(refs.slice(i, i + 20).map((ref) => store.markStale(ref, cutoff)));
+      const results = await Promise.all(refs.slice(i, i + 20).map((ref) => store.markStale(ref, cutoff, opts.now)));
       marked += results.filter(Boolean).length;
     }
     if (refs.length < PAGE) break;
@@ -32,7 +32,19 @@ export async function runSweep(
   return { candidates, marked };
 }
 
-export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0 }, async () => {
+/**
+ * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
+ * spread over that minute, so a dead machine is marked within threshold + 15 s (with 4 passes),
+ * not threshold + 60 s. A pass that finds nothing stale costs one read.
+ */
+export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90 }, async () => {
   const deps = productionDeps();
-  await runSweep(deps.store, { now: deps.now(), staleAfterMs: deps.config.staleAfterSeconds * 1000, log: deps.log });
+  const { staleAfterSeconds, sweepPassesPerMinute } = deps.config;
+  const gapMs = 60_000 / sweepPassesPerMinute;
+  const started = Date.now();
+  for (let pass = 0; pass < sweepPassesPerMinute; pass++) {
+    const wait = started + pass * gapMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await runSweep(deps.store, { now: deps.now(), staleAfterMs: staleAfterSeconds * 1000, log: deps.log });
+  }
 });

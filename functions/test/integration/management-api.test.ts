@@ -310,7 +310,7 @@ describe("not found and routing", () => {
   it("lists the event catalog", async () => {
     const site = await newSite();
     const res = await rest("GET", "/v1/event-types", { key: site.memberKey });
-    expect(res.body.data).toEqual(["process.crashed", "machine.offline", "machine.online", "connection_failure"]);
+    expect(res.body.data).toEqual(["process.crashed", "process.start_failed", "machine.offline", "machine.online", "connection_failure"]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { paths } from "../../src/data/paths";
+import { EmissionStore } from "../../src/data/emission-store";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
@@ -100,10 +101,12 @@ describe("process.crashed", () => {
       before: { name: "Resolume", status: "running" },
       after: { name: "Resolume", status: "crashed", exitCode: 1 },
     };
-    const deps = { store, enqueue: taskQueueEnqueue(REGION), log: silentLog };
+    const deps = { store, emissions: new EmissionStore(store.db), enqueue: taskQueueEnqueue(REGION), log: silentLog, now: () => new Date() };
     const first = await handleProcessWrite(write, deps);
     const second = await handleProcessWrite(write, deps);
-    expect(second).toEqual(first);
+    expect(first).toMatchObject([{ outcome: "emitted", webhooks: 1 }]);
+    // The replay is recognised as the same report: same event, nothing sent again.
+    expect(second).toEqual([{ ...first[0], outcome: "duplicate", webhooks: 0 }]);
     await waitFor("the delivery", () => hook.received().length >= 1);
     await sleep(2500);
     expect(hook.received()).toHaveLength(1);
@@ -212,7 +215,7 @@ describe("machine events", () => {
     const candidates = await store.findStaleMachines(cutoff, 1000);
     expect(candidates.map((r) => r.path)).toContain(ref.path);
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
-    expect(await store.markStale(ref, cutoff)).toBe(false);
+    expect(await store.markStale(ref, cutoff, new Date())).toBe(false);
     expect((await ref.get()).data()).toMatchObject({ online: true });
     expect((await ref.get()).get("offlineReason")).toBeUndefined();
   });
@@ -224,7 +227,7 @@ describe("machine events", () => {
     const cutoff = new Date(Date.now() - 10 * 60_000);
     await Promise.all(
       refs.flatMap((ref) => [
-        store.markStale(ref, cutoff),
+        store.markStale(ref, cutoff, new Date()),
         ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true }),
       ]),
     );

@@ -1,10 +1,10 @@
 import { buildPayload, buildTestPayload, serializePayload, type EventPayload } from "../../src/domain/payload";
 import { discordMessage, pagerDutyDedupKey, pagerDutyEvent, renderBody, slackMessage } from "../../src/domain/destination-formats";
-import type { DetectedEvent } from "../../src/domain/detected-event";
+import type { PayloadSource } from "../../src/domain/payload";
 
 const site = { id: "nyc-office", name: "NYC Office" };
 const at = new Date("2026-03-22T10:30:00Z");
-const event = (detected: DetectedEvent, id = "evt_1"): EventPayload => buildPayload({ id, detected, occurredAt: at, site });
+const event = (detected: PayloadSource, id = "evt_1"): EventPayload => buildPayload({ id, detected, occurredAt: at, site });
 const crash = event({
   type: "process.crashed",
   machineId: "DESKTOP-ABC123",

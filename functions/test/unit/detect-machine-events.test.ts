@@ -37,8 +37,20 @@ describe("detectMachineEvents", () => {
           lastHeartbeat: new Date(T0).toISOString(),
           offlineSince: new Date(T0 + 200_000).toISOString(),
         },
+        // One occurrence per mark, named by its instant, dated at it.
+        subject: "presence",
+        content: `offline:${T0 + 200_000}`,
+        occurredAt: new Date(T0 + 200_000),
       },
     ]);
+  });
+
+  it("emits machine.online naming the machine.offline it answers, the same one the mark emitted", () => {
+    const back = doc({ online: true, lastHeartbeat: ts(T0 + 400_000), name: "Gallery PC 1", offlineReason: STALE_REASON, offlineSince: ts(T0 + 200_000) });
+    const [online] = detectMachineEvents(markedStale, back, "m1");
+    const [offline] = detectMachineEvents(null, markedStale, "m1");
+    expect(online).toMatchObject({ type: "machine.online", subject: "presence", content: `online:${T0 + 200_000}` });
+    expect(online?.answers).toEqual(offline);
   });
 
   it("emits nothing when the agent shuts down cleanly", () => {
@@ -96,6 +108,8 @@ describe("detectMachineEvents", () => {
         machineId: "m1",
         machineName: "Gallery PC 1",
         fields: { errorCode: "FIRESTORE_UNAVAILABLE", errorMessage: "Deadline exceeded" },
+        subject: "connection",
+        content: "FIRESTORE_UNAVAILABLE|Deadline exceeded",
       },
     ]);
     const stillFailing = doc({ ...failing, lastHeartbeat: ts(T0 + 30_000) });
@@ -113,5 +127,13 @@ describe("detectMachineEvents", () => {
     const [event] = detectMachineEvents(null, failing, "DESKTOP-ABC123");
     expect(event?.machineName).toBeUndefined();
     expect(event?.fields).toEqual({ errorCode: 7, errorMessage: "Connection failure" });
+  });
+});
+
+describe("machine doc announcements", () => {
+  it("reads deployed agents' reboot flags, and never drops a doc for a malformed one", () => {
+    expect(doc({ online: true, rebooting: true, rebootScheduledAt: 1_774_173_630 })).toMatchObject({ rebooting: true, rebootScheduledAt: 1_774_173_630 });
+    expect(doc({ online: true, rebooting: "yes", rebootScheduledAt: "soon" })).toMatchObject({ rebooting: false, rebootScheduledAt: null });
+    expect(doc({ online: true, shuttingDown: null, shutdownScheduledAt: null })).toMatchObject({ shuttingDown: false, shutdownScheduledAt: null });
   });
 });

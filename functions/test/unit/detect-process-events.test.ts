@@ -14,12 +14,16 @@ describe("detectProcessEvents", () => {
       {
         type: "process.crashed",
         machineId: "DESKTOP-ABC123",
+        machineName: undefined,
         fields: {
           processName: "TouchDesigner",
           errorMessage: "Process exited with code -1073741819",
           exitCode: -1073741819,
           processId: "p1",
         },
+        // Limits count by the process doc; the message tells two crashes apart.
+        subject: "p1",
+        content: "Process exited with code -1073741819",
       },
     ]);
   });

@@ -1,0 +1,166 @@
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import {
+  joinOccurrence,
+  OCCURRENCE_REPORTS_KEPT,
+  PAIRING_WINDOW_MS,
+  counterId,
+  suppressedId,
+  type Channel,
+  type Decision,
+  type Join,
+  type LimitSpec,
+  type OccurrenceState,
+} from "../domain/emission-policy";
+import type { DetectedEvent } from "../domain/detected-event";
+import { paths } from "./paths";
+
+export interface StoredOccurrence extends OccurrenceState {
+  /** Suppressed occurrences of the same subject that this one, once emitted, reports. */
+  suppressedBefore: number;
+  /** Its event is stored and its deliveries enqueued: a later report of it has nothing left to do. */
+  emitted: boolean;
+}
+
+export interface ReportInput {
+  channel: Channel;
+  /** Replays of the same report share it; null for an alert (no id of its own). */
+  reportId: string | null;
+  at: Date;
+  /** The event id this report gives the occurrence if it opens one. */
+  newEventId: string;
+}
+
+function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): StoredOccurrence | null {
+  if (!data || typeof data.eventId !== "string" || !(data.firstAt instanceof Timestamp)) return null;
+  return {
+    eventId: data.eventId,
+    firstAtMs: data.firstAt.toMillis(),
+    channels: typeof data.channels === "object" && data.channels ? data.channels : {},
+    reports: Array.isArray(data.reports) ? data.reports.filter((r: unknown): r is string => typeof r === "string") : [],
+    decision: data.decision === "emitted" || data.decision === "suppressed" ? data.decision : null,
+    suppressedBefore: typeof data.suppressedBefore === "number" ? data.suppressedBefore : 0,
+    emitted: data.emitted === true,
+  };
+}
+
+/**
+ * Firestore side of the emission policy: occurrences (which reports are one event) and limit
+ * windows. None of it is on a hot path: it runs once per agent report, never per heartbeat.
+ */
+export class EmissionStore {
+  constructor(readonly db: Firestore) {}
+
+  /**
+   * Matches a report to the occurrence stored for its content, in a transaction on that doc
+   * alone: only reports with identical content (a crash's log doc and its alert) meet there.
+   */
+  async recordReport(siteId: string, occurrenceId: string, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
+    const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    return this.db.runTransaction(async (tx) => {
+      const state = readOccurrence((await tx.get(ref)).data());
+      const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() });
+      const reports = (kept: string[]) => (report.reportId === null ? kept : [...kept, report.reportId].slice(-OCCURRENCE_REPORTS_KEPT));
+      if (join === "new") {
+        const next: StoredOccurrence = {
+          eventId: report.newEventId,
+          firstAtMs: report.at.getTime(),
+          channels: { [report.channel]: true },
+          reports: reports([]),
+          decision: null,
+          suppressedBefore: 0,
+          emitted: false,
+        };
+        tx.set(ref, {
+          eventId: next.eventId,
+          firstAt: Timestamp.fromDate(report.at),
+          channels: next.channels,
+          reports: next.reports,
+          decision: null,
+          suppressedBefore: 0,
+          emitted: false,
+          type: event.type,
+          machineId: event.machineId,
+          subject: event.subject,
+          expireAt: Timestamp.fromMillis(report.at.getTime() + 2 * PAIRING_WINDOW_MS),
+        });
+        return { join, state: next };
+      }
+      if (!state) throw new Error("unreachable: a join other than new has a stored occurrence");
+      if (join === "pair") {
+        tx.update(ref, { [`channels.${report.channel}`]: true, reports: reports(state.reports) });
+        return { join, state: { ...state, channels: { ...state.channels, [report.channel]: true } } };
+      }
+      return { join, state };
+    });
+  }
+
+  /** Records the occurrence's decision once; a second decider gets the first one's. */
+  async decide(siteId: string, occurrenceId: string, eventId: string, decision: Decision, suppressedBefore: number): Promise<StoredOccurrence> {
+    const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    return this.db.runTransaction(async (tx) => {
+      const state = readOccurrence((await tx.get(ref)).data());
+      if (!state || state.eventId !== eventId) {
+        // Replaced meanwhile by a newer occurrence of the same content: this one stands as decided here.
+        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, suppressedBefore, emitted: false };
+      }
+      if (state.decision) return state;
+      tx.update(ref, { decision, suppressedBefore });
+      return { ...state, decision, suppressedBefore };
+    });
+  }
+
+  /** Its event is stored and enqueued. Only while the doc still stands for this event (a newer occurrence of the same content may have replaced it). */
+  async markEmitted(siteId: string, occurrenceId: string, eventId: string): Promise<void> {
+    const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    await this.db.runTransaction(async (tx) => {
+      if ((await tx.get(ref)).get("eventId") === eventId) tx.update(ref, { emitted: true });
+    });
+  }
+
+  /**
+   * Whether `eventId` is among the first `limit` events of this limit's window. The window doc
+   * lists granted ids in the order they were appended (`arrayUnion` appends in commit order),
+   * so an event's rank is exact without a transaction, and asking again gives the same answer.
+   * Once the window is full nothing more is appended: the doc stays small under a flood.
+   */
+  async grant(siteId: string, limit: LimitSpec, window: number, eventId: string): Promise<boolean> {
+    const ref = this.db.doc(paths.emissionLimit(siteId, counterId(limit.key, window)));
+    const rank = (ids: unknown) => (Array.isArray(ids) ? ids.indexOf(eventId) : -1);
+    const granted = (await ref.get()).get("granted");
+    const known = rank(granted);
+    if (known >= 0) return known < limit.limit;
+    if (Array.isArray(granted) && granted.length >= limit.limit) return false;
+    await ref.set(
+      {
+        key: limit.key,
+        window,
+        granted: FieldValue.arrayUnion(eventId),
+        expireAt: Timestamp.fromMillis((window + 2) * limit.windowMs),
+      },
+      { merge: true },
+    );
+    const after = rank((await ref.get()).get("granted"));
+    return after >= 0 && after < limit.limit;
+  }
+
+  /** One more suppressed event of this subject. */
+  async addSuppressed(siteId: string, key: string, now: Date): Promise<void> {
+    await this.db.doc(paths.emissionLimit(siteId, suppressedId(key))).set(
+      { key, suppressed: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now.getTime() + 30 * 86_400_000) },
+      { merge: true },
+    );
+  }
+
+  /** Suppressed events of this subject not yet reported by an emitted event; marks them reported. */
+  async takeSuppressed(siteId: string, key: string): Promise<number> {
+    const ref = this.db.doc(paths.emissionLimit(siteId, suppressedId(key)));
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const suppressed = Number(snap.get("suppressed") ?? 0);
+      const reported = Number(snap.get("reported") ?? 0);
+      if (!snap.exists || suppressed <= reported) return 0;
+      tx.update(ref, { reported: suppressed });
+      return suppressed - reported;
+    });
+  }
+}

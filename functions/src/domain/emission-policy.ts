@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import type { DetectedEvent } from "./detected-event";
+
+/**
+ * Which reports become events, and how many.
+ *
+ * Agents report through several channels: a crash as a `logs` doc and as an alert to the agent
+ * endpoint (in either order, the alert possibly minutes late from the agent's resend queue, or
+ * repeated); a connection failure only as an alert; a stale machine as the sweep's mark. Every
+ * report is matched to an *occurrence* by its type, machine, subject and content (for a crash the
+ * agent's message, which names the PID); each occurrence is emitted at most once, and only
+ * while its limits allow.
+ */
+export type Channel = "log" | "alert" | "doc" | "sweep";
+
+export const HOUR_MS = 3_600_000;
+
+/**
+ * Two reports with the same content this close together are one occurrence, if they came by
+ * different channels (or the second is an alert, which has no id of its own and may be a
+ * resend). Long, because the agent resends queued alerts only when it reconnects.
+ */
+export const PAIRING_WINDOW_MS = 6 * HOUR_MS;
+
+/**
+ * Emission limits, per fixed one-hour window (as deployed: 3 process alerts per hour per
+ * machine and process). Suppressed occurrences are counted, and the next event of the same
+ * machine and subject that goes out says how many (`data.suppressed`).
+ */
+export const EMISSION_LIMITS = {
+  windowMs: HOUR_MS,
+  /** Process events (crashed and start_failed together) of one process on one machine. */
+  perProcess: 3,
+  /** Connection failures of one machine. */
+  perConnection: 3,
+  /** machine.offline pages of one machine: a flapping machine pages at most once an hour. */
+  perMachinePresence: 1,
+  /** Agent-reported events of one machine, all processes together (a hostile agent inventing names). */
+  perMachine: 20,
+  /** Agent-reported events of one site, all machines together: a flood from one site must not fill the shared queue. */
+  perSite: 300,
+} as const;
+
+export interface LimitSpec {
+  /** `subject`: exact (one slot per event); `machine` / `site`: a counter, exact below the limit. */
+  scope: "subject" | "machine" | "site";
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+const hash = (input: string) => createHash("sha256").update(input).digest("hex").slice(0, 32);
+
+/**
+ * The limits an event must pass, finest first. machine.online has none: it follows its offline.
+ * A site's own `eventsPerHour` (server-written, like its webhook quota) replaces the per-site limit.
+ */
+export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | null } = {}): LimitSpec[] {
+  const { windowMs } = EMISSION_LIMITS;
+  const agentReported = (subjectKey: string, limit: number): LimitSpec[] => [
+    { scope: "subject", key: subjectKey, limit, windowMs },
+    { scope: "machine", key: `machine|${e.machineId}`, limit: EMISSION_LIMITS.perMachine, windowMs },
+    { scope: "site", key: "site", limit: site.eventsPerHour ?? EMISSION_LIMITS.perSite, windowMs },
+  ];
+  switch (e.type) {
+    case "process.crashed":
+    case "process.start_failed":
+      return agentReported(`process|${e.machineId}|${e.subject}`, EMISSION_LIMITS.perProcess);
+    case "connection_failure":
+      return agentReported(`connection|${e.machineId}`, EMISSION_LIMITS.perConnection);
+    case "machine.offline":
+      return [{ scope: "subject", key: `presence|${e.machineId}`, limit: EMISSION_LIMITS.perMachinePresence, windowMs }];
+    case "machine.online":
+    case "webhook.test":
+      return [];
+  }
+}
+
+/** The key whose suppressed count the next emitted event reports: its subject limit. */
+export function suppressionKey(e: DetectedEvent): string | null {
+  return limitsFor(e).find((l) => l.scope === "subject")?.key ?? null;
+}
+
+/** Doc id of an occurrence: what happened, not who reported it. */
+export function occurrenceId(e: DetectedEvent): string {
+  return `occ_${hash(`${e.type}|${e.machineId}|${e.subject}|${e.content}`)}`;
+}
+
+/** A new occurrence's event id, from the report that opened it (stable across that report's replays). */
+export function occurrenceEventId(occurrence: string, firstReportId: string): string {
+  return `evt_${hash(`${occurrence}|${firstReportId}`)}`;
+}
+
+export const windowOf = (atMs: number, windowMs: number) => Math.floor(atMs / windowMs);
+
+/** Doc id of slot `index` of a limit in one window: taken by `create()`, so exactly `limit` are granted. */
+export function slotId(limitKey: string, window: number, index: number): string {
+  return `slot_${hash(`${limitKey}|${window}|${index}`)}`;
+}
+
+/** Doc id of a limit's counter in one window. */
+export function counterId(limitKey: string, window: number): string {
+  return `cnt_${hash(`${limitKey}|${window}`)}`;
+}
+
+/** Doc id of the running count of suppressed events of one limit key. */
+export function suppressedId(limitKey: string): string {
+  return `sup_${hash(limitKey)}`;
+}
+
+export type Decision = "emitted" | "suppressed";
+
+export interface OccurrenceState {
+  eventId: string;
+  firstAtMs: number;
+  channels: Partial<Record<Channel, boolean>>;
+  reports: string[];
+  decision: Decision | null;
+}
+
+/**
+ * How one report relates to the occurrence stored for its content:
+ * - `new`: nothing (recent) stored, or another write of the same content by the same channel
+ *   (a log doc is never resent, so two are two crashes): a new occurrence;
+ * - `replay`: this very report again (a redelivered trigger);
+ * - `pair`: the same occurrence reported by another channel (the alert of a logged crash);
+ * - `resend`: an alert the agent sent again (alerts carry no id of their own).
+ */
+export type Join = "new" | "replay" | "pair" | "resend";
+
+export function joinOccurrence(
+  state: OccurrenceState | null,
+  report: { channel: Channel; reportId: string | null; atMs: number },
+): Join {
+  if (!state) return "new";
+  if (report.reportId !== null && state.reports.includes(report.reportId)) return "replay";
+  if (Math.abs(report.atMs - state.firstAtMs) > PAIRING_WINDOW_MS) return "new";
+  if (!state.channels[report.channel]) return "pair";
+  return report.channel === "alert" ? "resend" : "new";
+}
+
+/** How many report ids an occurrence keeps for replay detection (a hostile flood cannot grow it). */
+export const OCCURRENCE_REPORTS_KEPT = 10;
