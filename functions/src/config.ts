@@ -15,8 +15,8 @@ const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
     "A machine whose heartbeat is older than this is marked offline by the sweep. Deployed agents beat every 5, 30 or 120 s: 210 s lets an idle agent's beat be 90 s late.",
 });
 const sweepPassesPerMinute = defineInt("SWEEP_PASSES_PER_MINUTE", {
-  default: 4,
-  description: "Sweep passes per scheduled run (once a minute): 4 marks a dead machine within threshold + 15 s.",
+  default: 6,
+  description: "Sweep passes per scheduled run (once a minute): 6 marks a dead machine within threshold + 10 s.",
 });
 const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
   default: "0,60,300,1800,7200",

@@ -28,12 +28,12 @@ export interface Emission {
  */
 export async function emitEvent(siteId: string, emission: Emission, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<{ eventId: string; webhooks: number }> {
   const { eventId, detected } = emission;
-  const webhookIds = await deps.store.fanOutTargets(siteId, detected.type, deps.log);
-  if (webhookIds.length === 0) return { eventId, webhooks: 0 };
-  const [site, machineName] = await Promise.all([
+  const [webhookIds, site, machineName] = await Promise.all([
+    deps.store.fanOutTargets(siteId, detected.type, deps.log),
     known.site ?? deps.store.loadSite(siteId),
     detected.machineName ?? deps.store.loadMachineName(siteId, detected.machineId),
   ]);
+  if (webhookIds.length === 0) return { eventId, webhooks: 0 };
   const payload = buildPayload({
     id: eventId,
     detected: {

@@ -69,6 +69,9 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
   // The sweep's mark is one report whoever sees it: the mark's instant identifies it.
   const own: Report = event.type === "machine.offline" ? { ...report, channel: "sweep", reportId: `mark:${event.content}` } : report;
   const occurrence = occurrenceId(event);
+  // The site's settings (its own limit, its name for the payload) are read meanwhile.
+  const settingsRead = deps.store.loadSiteSettings(own.siteId);
+  settingsRead.catch(() => undefined);
   const { join, state } = await deps.emissions.recordReport(own.siteId, occurrence, event, {
     channel: own.channel,
     reportId: own.reportId,
@@ -78,9 +81,8 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
   const stalled = state.decision === null && deps.now().getTime() - state.firstAtMs > TAKEOVER_AFTER_MS;
   if (join === "pair" && !stalled) return result(state.eventId, "duplicate", state.decision);
 
-  // Undecided: the site's settings (its own limit, and its name for the payload) come first.
-  const settings = state.decision ? null : await deps.store.loadSiteSettings(own.siteId);
-  const decided = settings ? await decide(own, event, occurrence, state, settings.eventsPerHour, deps) : state;
+  const settings = await settingsRead;
+  const decided = state.decision ? state : await decide(own, event, occurrence, state, settings.eventsPerHour, deps);
   const outcome = join === "new" ? (decided.decision === "emitted" ? "emitted" : "suppressed") : "duplicate";
   if (decided.decision !== "emitted" || decided.emitted) return result(state.eventId, outcome, decided.decision);
   const { webhooks } = await emitEvent(
@@ -93,7 +95,7 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
       follows,
     },
     deps,
-    settings ? { site: settings.site } : {},
+    { site: settings.site },
   );
   await deps.emissions.markEmitted(own.siteId, occurrence, state.eventId);
   return result(state.eventId, outcome, "emitted", webhooks);
@@ -108,13 +110,12 @@ async function decide(
   eventsPerHour: number | null,
   deps: IngestDeps,
 ): Promise<StoredOccurrence> {
-  let granted = true;
-  for (const limit of limitsFor(event, { eventsPerHour })) {
-    if (!(await deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId))) {
-      granted = false;
-      break;
-    }
-  }
+  // Every limit at once (fewer round trips); one that refuses leaves the others' admissions
+  // spent, which only ever errs on the strict side.
+  const grants = await Promise.all(
+    limitsFor(event, { eventsPerHour }).map((limit) => deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId)),
+  );
+  const granted = grants.every(Boolean);
   const key = suppressionKey(event);
   if (!granted) {
     if (key) await deps.emissions.addSuppressed(report.siteId, key, deps.now());

@@ -34,7 +34,7 @@ export async function runSweep(
 
 /**
  * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
- * spread over that minute, so a dead machine is marked within threshold + 15 s (with 4 passes),
+ * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
  * not threshold + 60 s. A pass that finds nothing stale costs one read.
  */
 export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90 }, async () => {

@@ -75,7 +75,7 @@ describe("emission limits", () => {
 
 describe("offline detection against the deployed agents' cadences", () => {
   const THRESHOLD = 210_000;
-  const PASS_MS = 15_000; // 4 sweep passes a minute
+  const PASS_MS = 10_000; // 6 sweep passes a minute
 
   /** Beats every `cadence` s (one of them `late` s late), then silence; sweeps every 15 s. When is it first stale? */
   function firstMarked(cadenceS: number, opts: { lateS?: number; dieAfterBeats?: number } = {}): number | null {
