@@ -18,6 +18,7 @@ import { applyMigration, findLegacyWebhooks } from "../functions/src/data/legacy
 import { CliError, details, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
+import type { VerifyScheme } from "../functions/src/receiver/verify";
 
 const program = new Command("cli")
   .description("Operate Owlette webhooks: manage them over the REST API, emit test events, receive, simulate agents, control the delivery queue.")
@@ -262,8 +263,17 @@ program
   .option("--host <host>", "interface", "127.0.0.1")
   .requiredOption("--secret <whsec>", "signing secret; repeat for a rotation overlap", (v: string, prev: string[] = []) => [...prev, v])
   .option("--tolerance <seconds>", "replay window for timestamped schemes", int("--tolerance", 1, 86_400), 300)
-  .action(async (o: { port: number; host: string; secret: string[]; tolerance: number }) => {
-    const receiver = await startReceiver({ port: o.port, host: o.host, secrets: o.secret, toleranceSeconds: o.tolerance, json: !!globals().json, print: (l) => console.log(l) });
+  .addOption(new Option("--scheme <scheme>", "accept only this signature scheme (the webhook's); default: recognise any").choices(["owlette", "sha256", "standard", "timestamped"]))
+  .action(async (o: { port: number; host: string; secret: string[]; tolerance: number; scheme?: VerifyScheme }) => {
+    const receiver = await startReceiver({
+      port: o.port,
+      host: o.host,
+      secrets: o.secret,
+      toleranceSeconds: o.tolerance,
+      ...(o.scheme ? { scheme: o.scheme } : {}),
+      json: !!globals().json,
+      print: (l) => console.log(l),
+    });
     progress(`receiving on http://${o.host}:${receiver.port}/ (Ctrl-C to stop)`);
     await new Promise<void>((resolve) => {
       for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => void receiver.close().then(resolve));

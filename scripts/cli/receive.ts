@@ -1,12 +1,14 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { verify, type VerifyResult } from "../../functions/src/receiver/verify";
+import { verify, type VerifyResult, type VerifyScheme } from "../../functions/src/receiver/verify";
 
 export interface ReceiveOptions {
   port: number;
   host?: string;
   secrets: string[];
   toleranceSeconds?: number;
+  /** The webhook's scheme: only signatures of this scheme are accepted. */
+  scheme?: VerifyScheme;
   json: boolean;
   print: (line: string) => void;
 }
@@ -22,8 +24,9 @@ export type Verdict = { status: "accepted" | "duplicate" | "rejected"; id: strin
 
 /**
  * A local receiver for trying webhooks out: verifies every supported signature scheme with the
- * verification kit, refuses stale timestamps and bad signatures (401), answers a repeated event
- * id with 200 without processing it again, and prints one line per request.
+ * verification kit (or only the webhook's, with `scheme`), refuses stale timestamps and bad
+ * signatures (401), answers a repeated signed event id with 200 without processing it again,
+ * and prints one line per request.
  */
 export async function startReceiver(opts: ReceiveOptions): Promise<{
   port: number;
@@ -50,9 +53,14 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
       } catch {
         payload = null;
       }
-      const result: VerifyResult = verify(raw, req.headers, opts.secrets, opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {});
-      const id = (result.ok ? result.id : null) ?? payload?.id ?? null;
-      const base = { id, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
+      const result: VerifyResult = verify(raw, req.headers, opts.secrets, {
+        ...(opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {}),
+        ...(opts.scheme ? { scheme: opts.scheme } : {}),
+      });
+      // Deduplicate on the signed id only: an unsigned header could be changed by a replayer.
+      // (A refused delivery's line shows the id its body claims, for the operator to look up.)
+      const id = result.ok ? result.id : null;
+      const base = { id: id ?? payload?.id ?? null, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
       let verdict: Verdict;
       if (!result.ok) verdict = { ...base, status: "rejected", scheme: null, reason: result.reason };
       else if (id && seen.has(id)) verdict = { ...base, status: "duplicate", scheme: result.scheme, reason: null };

@@ -32,6 +32,8 @@ export type Answer =
       headers?: Record<string, string>;
       /** Stream `bytes` bytes of body in `chunk`-byte pieces, `everyMs` apart (0: as fast as possible). */
       stream?: { bytes: number; chunk: number; everyMs: number };
+      /** The response body, instead of "ok" / "not ok". */
+      body?: string;
     };
 export type Responder = (delivery: Omit<ReceivedDelivery, "status">, n: number) => Answer;
 
@@ -128,7 +130,7 @@ export class Receiver {
       res.writeHead(status, { "Content-Type": "text/plain", ...headers });
       const stream = typeof answer === "object" ? answer.stream : undefined;
       if (!stream) {
-        res.end(status < 300 ? "ok" : "not ok");
+        res.end(typeof answer === "object" && answer.body !== undefined ? answer.body : status < 300 ? "ok" : "not ok");
         return;
       }
       let sent = 0;

@@ -11,6 +11,7 @@ export const API_ERRORS = {
   conflict: { http: 409, callable: "failed-precondition" },
   quota_exceeded: { http: 409, callable: "resource-exhausted" },
   unsupported_media_type: { http: 415, callable: "invalid-argument" },
+  rate_limited: { http: 429, callable: "resource-exhausted" },
   internal: { http: 500, callable: "internal" },
   unavailable: { http: 503, callable: "unavailable" },
 } as const;
@@ -28,6 +29,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly details: FieldProblem[] = [],
+    /** With `rate_limited`: when to try again (the REST API's `Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ApiError";
@@ -37,8 +40,15 @@ export class ApiError extends Error {
     return API_ERRORS[this.code].http;
   }
 
-  toBody(): { error: { code: ApiErrorCode; message: string; details?: FieldProblem[] } } {
-    return { error: { code: this.code, message: this.message, ...(this.details.length ? { details: this.details } : {}) } };
+  toBody(): { error: { code: ApiErrorCode; message: string; details?: FieldProblem[]; retryAfterSeconds?: number } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details.length ? { details: this.details } : {}),
+        ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+      },
+    };
   }
 }
 

@@ -20,15 +20,26 @@ export const LIMITS = {
   rotationOverlapDefaultSeconds: 86_400,
 } as const;
 
-// Firestore document ids: no slash, not "." or "..", not the reserved __x__ form.
-const docId = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^(?!\.\.?$)(?!__.*__$)[^/]+$/, "not a valid id");
+/** Firestore document ids: no slash, not "." or "..", not the reserved __x__ form. */
+export const DOC_ID = /^(?!\.\.?$)(?!__.*__$)[^/]+$/;
+const docId = z.string().min(1).max(256).regex(DOC_ID, "not a valid id");
 
-const name = z.string().trim().min(1, "must not be empty").max(LIMITS.nameLength, `at most ${LIMITS.nameLength} characters`);
-const description = z.string().trim().max(LIMITS.descriptionLength, `at most ${LIMITS.descriptionLength} characters`);
+/**
+ * Text people read in the dashboard: no control characters (NUL, line breaks in a name, BEL,
+ * DEL, C1) and no bidirectional overrides or isolates, which can make one name look like another.
+ */
+const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_NAME = /[\n\r\t]/;
+const readable = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `at most ${max} characters`)
+    .refine((v) => !UNSAFE_TEXT.test(v), "must not contain control characters or bidirectional overrides");
+const name = readable(LIMITS.nameLength)
+  .refine((v) => v.length > 0, "must not be empty")
+  .refine((v) => !UNSAFE_NAME.test(v), "must be one line");
+const description = readable(LIMITS.descriptionLength);
 
 const events = z
   .array(z.string())
@@ -50,12 +61,21 @@ const events = z
   });
 
 const headers = z
-  .record(z.string(), z.string({ error: "header values must be strings" }))
-  .superRefine((value, ctx) => {
-    for (const problem of customHeaderProblems(value)) {
-      ctx.addIssue({ code: "custom", path: problem.header === "*" ? [] : [problem.header], message: problem.reason });
+  .unknown()
+  .transform((raw, ctx) => {
+    // JSON.parse keeps "__proto__" as an own key, which an object copy would drop silently.
+    if (typeof raw === "object" && raw !== null && Object.hasOwn(raw, "__proto__")) {
+      ctx.addIssue({ code: "custom", path: ["__proto__"], message: "not usable as a header name here" });
     }
-  });
+    return raw;
+  })
+  .pipe(
+    z.record(z.string(), z.string({ error: "header values must be strings" })).superRefine((value, ctx) => {
+      for (const problem of customHeaderProblems(value)) {
+        ctx.addIssue({ code: "custom", path: problem.header === "*" ? [] : [problem.header], message: problem.reason });
+      }
+    }),
+  );
 
 function url(allowLocalHttp: boolean) {
   return z
@@ -130,11 +150,18 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
       .superRefine(needsRoutingKey),
     rotateSecret: z.strictObject({
       ...webhook,
-      overlapSeconds: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`)
+      // A number, or its decimal string (a query or form value); never null, "", [] or true.
+      overlapSeconds: z
+        .union([z.number(), z.string().regex(/^\d{1,7}$/, "a whole number of seconds").transform(Number)], {
+          error: "a whole number of seconds",
+        })
+        .pipe(
+          z
+            .number()
+            .int("a whole number of seconds")
+            .min(0)
+            .max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`),
+        )
         .default(LIMITS.rotationOverlapDefaultSeconds),
     }),
     probe: z

@@ -143,7 +143,10 @@ export async function handleRest(
     return { status: route.status ?? 200, headers: json, body };
   } catch (err) {
     if (err instanceof ApiError) {
-      const extra: Record<string, string> = err.code === "unauthenticated" ? { "WWW-Authenticate": 'Bearer realm="owlette"' } : {};
+      const extra: Record<string, string> = {
+        ...(err.code === "unauthenticated" ? { "WWW-Authenticate": 'Bearer realm="owlette"' } : {}),
+        ...(err.retryAfterSeconds !== undefined ? { "Retry-After": String(err.retryAfterSeconds) } : {}),
+      };
       return { status: err.httpStatus, headers: { ...json, ...extra }, body: err.toBody() };
     }
     ctx.log.error("api.internal_error", { method: req.method, path: req.path, error: String((err as Error)?.message ?? err) });

@@ -5,6 +5,7 @@ import { renderBody } from "../domain/destination-formats";
 import { buildTestPayload, serializePayload, siteRefOf } from "../domain/payload";
 import { generateSecret } from "../domain/signing";
 import { needsMigration } from "../domain/legacy-webhooks";
+import { credentialsOf, scrubResult } from "../domain/scrub";
 import { ManagementStore, QuotaExceededError, type StoredDoc } from "../data/management-store";
 import type { DeliverDeps } from "../delivery/deliver";
 import { retryNow } from "../delivery/manual-retry";
@@ -12,9 +13,10 @@ import { missingRoutingKey, sendSigned, sendToWebhook } from "../delivery/send-s
 import { requireSiteAccess, type Principal } from "./access";
 import { generateApiKey } from "./api-keys";
 import { ApiError, invalid } from "./errors";
-import { inputSchemas, parseInput, type InputSchemas } from "./inputs";
+import { DOC_ID, inputSchemas, parseInput, type InputSchemas } from "./inputs";
 import { webhookQuota } from "./quota";
-import { apiKeyView, attemptView, deliveryView, webhookView } from "./views";
+import { apiKeyView, attemptView, deliveryView, probeView, webhookView } from "./views";
+import { ABUSE_LIMITS, secondsLeftInWindow, type AbuseBucket } from "./abuse-limits";
 
 export type ServiceDeps = Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log"> & {
   manage: ManagementStore;
@@ -40,9 +42,21 @@ export function createService(deps: ServiceDeps) {
   const schemas: InputSchemas = inputSchemas({ allowLocalHttp: deps.config.allowLocalHttp });
   const { manage } = deps;
 
-  async function access(principal: Principal, siteId: string, needed: "read" | "admin") {
+  /**
+   * The caller's access to the site; with a bucket, one use of the site's per-minute ceiling
+   * (counted only for callers with access, so a stranger cannot spend a site's budget).
+   */
+  async function access(principal: Principal, siteId: string, needed: "read" | "admin", bucket?: AbuseBucket) {
     const site = await manage.loadSite(siteId);
     requireSiteAccess(principal, siteId, site, needed);
+    if (bucket) {
+      const now = deps.now();
+      const limit = ABUSE_LIMITS[bucket];
+      if (!(await manage.countUse(siteId, bucket, limit, ABUSE_LIMITS.windowSeconds, now))) {
+        const retryAfter = secondsLeftInWindow(now.getTime());
+        throw new ApiError("rate_limited", `site ${siteId} is over ${limit} ${bucket === "sends" ? "tests and probes" : "changes"} a minute; try again in ${retryAfter} s`, [], retryAfter);
+      }
+    }
     return site ?? {};
   }
 
@@ -69,7 +83,7 @@ export function createService(deps: ServiceDeps) {
   function switchTo(enabled: boolean, reason: "paused" | "manual"): Handler {
     return async (principal, raw) => {
       const input = parseInput(schemas.webhook, raw);
-      await access(principal, input.siteId, "admin");
+      await access(principal, input.siteId, "admin", "writes");
       await changeable(input.siteId, input.webhookId);
       return found(input.siteId, input.webhookId, await manage.setEnabled(input.siteId, input.webhookId, enabled, reason, deps.now()));
     };
@@ -98,7 +112,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.create": async (principal, raw) => {
       const input = parseInput(schemas.createWebhook, raw);
-      const site = await access(principal, input.siteId, "admin");
+      const site = await access(principal, input.siteId, "admin", "writes");
       const { siteId, events, ...rest } = input;
       const quota = webhookQuota(site);
       try {
@@ -123,7 +137,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.update": async (principal, raw) => {
       const input = parseInput(schemas.updateWebhook, raw);
-      await access(principal, input.siteId, "admin");
+      await access(principal, input.siteId, "admin", "writes");
       await changeable(input.siteId, input.webhookId);
       const { siteId, webhookId, events, ...fields } = input;
       const patch = { ...fields, ...(events ? { events: events as EventType[] } : {}) };
@@ -132,7 +146,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.delete": async (principal, raw) => {
       const input = parseInput(schemas.webhook, raw);
-      await access(principal, input.siteId, "admin");
+      await access(principal, input.siteId, "admin", "writes");
       const result = await manage.deleteWebhook(input.siteId, input.webhookId, deps.now());
       if (!result.deleted) throw webhookNotFound(input.webhookId);
       deps.log.info("webhook.deleted", { siteId: input.siteId, webhookId: input.webhookId, pendingSkipped: result.pendingSkipped });
@@ -146,7 +160,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.rotateSecret": async (principal, raw) => {
       const input = parseInput(schemas.rotateSecret, raw);
-      await access(principal, input.siteId, "admin");
+      await access(principal, input.siteId, "admin", "writes");
       await changeable(input.siteId, input.webhookId);
       const now = deps.now();
       const secret = await manage.rotateSecret(input.siteId, input.webhookId, input.overlapSeconds, now);
@@ -162,7 +176,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.test": async (principal, raw) => {
       const input = parseInput(schemas.webhook, raw);
-      const site = await access(principal, input.siteId, "admin");
+      const site = await access(principal, input.siteId, "admin", "sends");
       await changeable(input.siteId, input.webhookId);
       const ctx = await deps.store.loadDeliveryContext({ ...input, eventId: "-", deliveryId: "-" });
       if (!ctx.webhook || !ctx.secret) throw webhookNotFound(input.webhookId);
@@ -183,7 +197,7 @@ export function createService(deps: ServiceDeps) {
 
     "webhooks.probe": async (principal, raw) => {
       const input = parseInput(schemas.probe, raw);
-      const site = await access(principal, input.siteId, "admin");
+      const site = await access(principal, input.siteId, "admin", "sends");
       const at = deps.now();
       const id = `evt_probe_${randomBytes(12).toString("hex")}`;
       // A throwaway secret, returned so the receiver's verification can be checked with it.
@@ -211,7 +225,7 @@ export function createService(deps: ServiceDeps) {
         deps,
       );
       deps.log.info("webhook.probed", { siteId: input.siteId, lastStatus: lastStatusOf(result) });
-      return { eventId: id, signatureScheme: scheme, secret, result: attemptView(result) };
+      return { eventId: id, signatureScheme: scheme, secret, result: probeView(scrubResult(result, credentialsOf({ secrets: [secret], headers: input.headers ?? {}, routingKey: input.routingKey }))) };
     },
 
     "deliveries.list": async (principal, raw) => {
@@ -230,7 +244,7 @@ export function createService(deps: ServiceDeps) {
 
     "deliveries.retry": async (principal, raw) => {
       const input = parseInput(schemas.delivery, raw);
-      await access(principal, input.siteId, "admin");
+      await access(principal, input.siteId, "admin", "writes");
       await changeable(input.siteId, input.webhookId);
       const existing = await manage.getDelivery(input.siteId, input.webhookId, input.deliveryId);
       const eventId = existing?.data.eventId;
@@ -255,7 +269,11 @@ export function createService(deps: ServiceDeps) {
     "apiKeys.create": async (principal, raw) => {
       const user = userOnly(principal);
       const input = parseInput(schemas.createApiKey, raw);
-      await access(principal, input.siteId, input.access === "write" ? "admin" : "read");
+      await access(principal, input.siteId, input.access === "write" ? "admin" : "read", "writes");
+      const live = (await manage.listApiKeys(input.siteId)).filter((k) => !k.data.revokedAt).length;
+      if (live >= MAX_API_KEYS_PER_SITE) {
+        throw new ApiError("quota_exceeded", `site ${input.siteId} has ${live} API keys, the most it may have; revoke one first`);
+      }
       const keyId = manage.newApiKeyId();
       const { key, hash, prefix } = generateApiKey(keyId);
       const now = deps.now();
@@ -277,7 +295,7 @@ export function createService(deps: ServiceDeps) {
     "apiKeys.revoke": async (principal, raw) => {
       const user = userOnly(principal);
       const input = parseInput(schemas.apiKey, raw);
-      const isAdmin = await hasAdmin(principal, input.siteId);
+      const isAdmin = await hasAdmin(principal, input.siteId, "writes");
       const key = await manage.loadApiKey(input.keyId);
       if (!key || key.siteId !== input.siteId || (!isAdmin && key.uid !== user.uid)) {
         throw new ApiError("not_found", `API key ${input.keyId} not found`);
@@ -289,8 +307,8 @@ export function createService(deps: ServiceDeps) {
   } satisfies Record<string, Handler>;
 
   /** Read access is required; returns whether the caller is also a site admin. */
-  async function hasAdmin(principal: Principal, siteId: string): Promise<boolean> {
-    const site = await access(principal, siteId, "read");
+  async function hasAdmin(principal: Principal, siteId: string, bucket?: AbuseBucket): Promise<boolean> {
+    const site = await access(principal, siteId, "read", bucket);
     try {
       requireSiteAccess(principal, siteId, site, "admin");
       return true;
@@ -310,12 +328,19 @@ export function createService(deps: ServiceDeps) {
 export type Service = ReturnType<typeof createService>;
 export type OperationName = keyof Service["operations"];
 
+/** API keys a site may have at once (revoked ones do not count). */
+export const MAX_API_KEYS_PER_SITE = 25;
+
 const webhookNotFound = (webhookId: string) => new ApiError("not_found", `webhook ${webhookId} not found`);
 
 function actorOf(principal: Principal): string {
   if (principal.kind === "api_key") return `api_key:${principal.keyId}`;
   return principal.kind === "user" ? principal.user.uid : "agent";
 }
+
+/** Firestore Timestamps run from year 1 to year 9999. */
+const TIMESTAMP_MIN_MS = -62_135_596_800_000;
+const TIMESTAMP_MAX_MS = 253_402_300_799_999;
 
 /** Cursors are opaque to callers: base64url of the last item's `createdAt` and id. */
 export function encodeCursor(doc: StoredDoc): string {
@@ -326,7 +351,9 @@ export function encodeCursor(doc: StoredDoc): string {
 export function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
   try {
     const [createdAtMs, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof createdAtMs === "number" && Number.isFinite(createdAtMs) && typeof id === "string" && id) return { createdAtMs, id };
+    // Within Firestore's Timestamp range, and an id Firestore accepts: a forged cursor is a 400, not a 500.
+    const inRange = typeof createdAtMs === "number" && Number.isInteger(createdAtMs) && createdAtMs >= TIMESTAMP_MIN_MS && createdAtMs <= TIMESTAMP_MAX_MS;
+    if (inRange && typeof id === "string" && DOC_ID.test(id) && id.length <= 256) return { createdAtMs, id };
   } catch {
     // fall through to the refusal below
   }

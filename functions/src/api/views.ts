@@ -83,3 +83,15 @@ export function attemptView(result: AttemptResult) {
     ? { ok: isSuccess(result), status: result.status, error: null, durationMs: result.durationMs, responseSnippet: result.bodySnippet }
     : { ok: false, status: null, error: result.error, durationMs: result.durationMs, responseSnippet: result.detail };
 }
+
+/**
+ * A probe's outcome: it sends to any URL its caller names, so it must not fingerprint what
+ * answers there. An HTTP answer shows its status and the start of its body; anything else is
+ * `unreachable` (refused, reset, silent, not TLS, unknown name alike), with no detail and no time.
+ * A URL the policy refuses says so (`blocked_url`), as the caller could read that rule anyway.
+ */
+export function probeView(result: AttemptResult) {
+  if (result.kind === "response") return attemptView(result);
+  const error = result.error === "blocked_url" || result.error === "invalid_request" ? result.error : "unreachable";
+  return { ok: false, status: null, error, durationMs: null, responseSnippet: null };
+}

@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { redactUrl, urlIsSecret } from "../domain/destination-formats";
+import { keepsUrlSecret, redactUrl } from "../domain/destination-formats";
 import { planMigration, type MigrationPlan } from "../domain/legacy-webhooks";
 import { generateSecret } from "../domain/signing";
 import { paths } from "./paths";
@@ -44,7 +44,7 @@ export async function applyMigration(db: Firestore, row: Pick<MigrationRow, "sit
     }
     const at = Timestamp.fromDate(now);
     const newSecret = plan.secret ? null : generateSecret();
-    const credentialUrl = urlIsSecret(plan.format);
+    const credentialUrl = keepsUrlSecret(plan.format, plan.url);
     if (!secretSnap?.exists) {
       tx.create(secretRef, {
         current: plan.secret ?? newSecret,

@@ -8,7 +8,7 @@ import {
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { rotateSecrets } from "../domain/secret-rotation";
-import { redactUrl, urlIsSecret, type Format } from "../domain/destination-formats";
+import { keepsUrlSecret, redactUrl, type Format } from "../domain/destination-formats";
 import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../api/access";
@@ -106,7 +106,7 @@ export class ManagementStore {
     const data = {
       name: input.name,
       description: input.description ?? "",
-      url: urlIsSecret(input.format ?? "owlette") ? redactUrl(input.url) : input.url,
+      url: keepsUrlSecret(input.format ?? "owlette", input.url) ? redactUrl(input.url) : input.url,
       events: input.events,
       signatureScheme: input.signatureScheme ?? "owlette",
       method: input.method ?? "POST",
@@ -134,7 +134,7 @@ export class ManagementStore {
         previous: [],
         headers,
         ...(input.routingKey ? { routingKey: input.routingKey } : {}),
-        ...(urlIsSecret(input.format ?? "owlette") ? { url: input.url } : {}),
+        ...(keepsUrlSecret(input.format ?? "owlette", input.url) ? { url: input.url } : {}),
         createdAt: Timestamp.fromDate(now),
       });
     });
@@ -168,15 +168,19 @@ export class ManagementStore {
         ...(headers ? { headerNames: Object.keys(headers) } : {}),
         updatedAt: Timestamp.fromDate(now),
       };
-      // Credentials go to the server-only doc beside the webhook.
+      // Credentials go to the server-only doc beside the webhook. Headers are replaced whole:
+      // the stored map is exactly the last one given (an old Authorization never lingers).
       const secrets: DocumentData = { ...(headers ? { headers } : {}), ...(routingKey ? { routingKey } : {}) };
       if (url !== undefined || patch.format !== undefined) {
         const format = (patch.format ?? snap.get("format") ?? "owlette") as Format;
-        const realUrl: string = url ?? secretSnap?.get("url") ?? snap.get("url");
-        update.url = urlIsSecret(format) ? redactUrl(realUrl) : realUrl;
-        secrets.url = urlIsSecret(format) ? realUrl : FieldValue.delete();
+        const storedUrl: unknown = secretSnap?.get("url");
+        const realUrl: string = url ?? (typeof storedUrl === "string" ? storedUrl : snap.get("url"));
+        // A URL once kept secret stays secret until it is replaced, whatever the new format.
+        const secret = keepsUrlSecret(format, realUrl) || (url === undefined && typeof storedUrl === "string");
+        update.url = secret ? redactUrl(realUrl) : realUrl;
+        secrets.url = secret ? realUrl : FieldValue.delete();
       }
-      if (Object.keys(secrets).length > 0) tx.set(secretRef, secrets, { merge: true });
+      if (Object.keys(secrets).length > 0) tx.set(secretRef, secrets, { mergeFields: Object.keys(secrets) });
       tx.update(ref, update);
       return { id: webhookId, data: { ...snap.data(), ...update } };
     });
@@ -284,6 +288,21 @@ export class ManagementStore {
   async getDelivery(siteId: string, webhookId: string, deliveryId: string): Promise<StoredDoc | null> {
     const snap = await this.db.doc(paths.delivery(siteId, webhookId, deliveryId)).get();
     return snap.exists ? { id: snap.id, data: snap.data() as DocumentData } : null;
+  }
+
+  /**
+   * Counts one use of a site's `bucket` in the current fixed window and says whether it is
+   * within `limit`. An increment then a read, no transaction: exact below the limit, and a burst
+   * hammering the same doc gets refusals, never aborted transactions.
+   */
+  async countUse(siteId: string, bucket: string, limit: number, windowSeconds: number, now: Date): Promise<boolean> {
+    const window = Math.floor(now.getTime() / (windowSeconds * 1000));
+    const ref = this.db.doc(paths.rateLimit(siteId, `${bucket}_${window}`));
+    await ref.set(
+      { bucket, window, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis((window + 2) * windowSeconds * 1000) },
+      { merge: true },
+    );
+    return Number((await ref.get()).get("count") ?? 0) <= limit;
   }
 
   // API keys: `apiKeys/{keyId}`, server only (no security rule opens it).

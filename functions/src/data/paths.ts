@@ -20,6 +20,8 @@ export const paths = {
   /** Server-only: emission limit windows and suppressed counts. */
   emissionLimit: (siteId: string, docId: string) => `sites/${siteId}/emissionLimits/${docId}`,
   logs: (siteId: string) => `sites/${siteId}/logs`,
+  /** Server-only: the management API's per-site rate-limit windows. */
+  rateLimit: (siteId: string, docId: string) => `sites/${siteId}/rateLimits/${docId}`,
 };
 
 /** Days an event, and each delivery record, are kept before the TTL policy removes them. */

@@ -50,7 +50,7 @@ function pinnedLookup(address: string): LookupFunction {
  * response are read; the connection is then dropped rather than draining a huge body.
  */
 export const sendHttp: Sender = (request) =>
-  new Promise((resolve) => {
+  new Promise<AttemptResult>((resolve) => {
     const started = process.hrtime.bigint();
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
     let settled = false;
@@ -118,4 +118,11 @@ export const sendHttp: Sender = (request) =>
       finish({ kind: "error", error: errorWord(err), durationMs: elapsed(), detail: err.code ?? err.message }),
     );
     req.end(request.body);
-  });
+  }).catch((err: NodeJS.ErrnoException) => ({
+    // What the client refuses to send (a header value it cannot encode, say) is a failed
+    // attempt like any other, never an exception that would lose the delivery.
+    kind: "error" as const,
+    error: "invalid_request" as const,
+    durationMs: 0,
+    detail: err.code ?? err.message,
+  }));

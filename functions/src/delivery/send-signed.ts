@@ -3,6 +3,7 @@ import type { AttemptResult } from "../domain/attempt-result";
 import { deliveryHeaders } from "../domain/request-headers";
 import { renderBody } from "../domain/destination-formats";
 import { activeSecrets } from "../domain/secret-rotation";
+import { credentialsOf, scrubResult } from "../domain/scrub";
 import { toSecretSet } from "../data/store";
 import type { HttpMethod, SecretDoc, WebhookDoc } from "../data/webhook-docs";
 import type { Sender } from "./http-sender";
@@ -57,24 +58,27 @@ export function missingRoutingKey(webhook: WebhookDoc, secret: SecretDoc): boole
  * Slack and Discord), method, signature scheme with every secret valid at `at`, body format,
  * custom headers. Scheduled attempts, manual retries and the test action all send this way.
  */
-export function sendToWebhook(
+export async function sendToWebhook(
   target: { webhook: WebhookDoc; secret: SecretDoc },
   message: { body: string; eventId: string; eventType: string; deliveryId: string; attempt: number },
   at: Date,
   deps: SendDeps,
 ): Promise<AttemptResult> {
   const { webhook, secret } = target;
-  return sendSigned(
+  const secrets = activeSecrets(toSecretSet(secret), at.getTime());
+  const result = await sendSigned(
     {
       ...message,
       url: secret.url ?? webhook.url,
       method: webhook.method,
       scheme: webhook.signatureScheme,
-      secrets: activeSecrets(toSecretSet(secret), at.getTime()),
+      secrets,
       body: renderBody(webhook.format, message.body, { routingKey: secret.routingKey }),
       custom: secret.headers,
       at,
     },
     deps,
   );
+  // Whatever the receiver echoes, its credentials never reach the client-readable record.
+  return scrubResult(result, credentialsOf({ secrets: [secret.current, ...secret.previous.map((p) => p.secret)], headers: secret.headers, routingKey: secret.routingKey, url: secret.url }));
 }

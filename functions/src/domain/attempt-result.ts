@@ -6,7 +6,8 @@ export type DeliveryErrorWord =
   | "dns_error"
   | "tls_error"
   | "network_error"
-  | "blocked_url";
+  | "blocked_url"
+  | "invalid_request";
 
 export type AttemptResult =
   | { kind: "response"; status: number; durationMs: number; bodySnippet: string; retryAfter?: string }

@@ -26,6 +26,14 @@ const DENIED = new Set([
 ]);
 const DENIED_PREFIXES = ["x-owlette-", "webhook-"];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * What Node's HTTP client will put in a header value (it throws ERR_INVALID_CHAR on the rest),
+ * less the C1 controls: a tab, printable ASCII and printable Latin-1. No CR, LF, NUL, DEL, BEL,
+ * U+2028, €, emoji.
+ */
+const SENDABLE_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
+/** Keys that JavaScript objects treat specially: refused rather than dropped on the way. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 export type HeaderProblem = { header: string; reason: string };
 
@@ -39,7 +47,9 @@ export function customHeaderProblems(headers: Record<string, string>): HeaderPro
   const seen = new Set<string>();
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
-    if (!TOKEN.test(name) || name.length > CUSTOM_HEADER_LIMITS.nameLength) {
+    if (UNSAFE_KEYS.has(lower)) {
+      problems.push({ header: name, reason: "not usable as a header name here" });
+    } else if (!TOKEN.test(name) || name.length > CUSTOM_HEADER_LIMITS.nameLength) {
       problems.push({ header: name, reason: "not a valid header name" });
     } else if (DENIED.has(lower) || DENIED_PREFIXES.some((p) => lower.startsWith(p))) {
       problems.push({ header: name, reason: "reserved: set by the pipeline" });
@@ -49,6 +59,8 @@ export function customHeaderProblems(headers: Record<string, string>): HeaderPro
     seen.add(lower);
     if (typeof value !== "string" || /[\r\n\0]/.test(value) || value.length > CUSTOM_HEADER_LIMITS.valueLength) {
       problems.push({ header: name, reason: "value must be a single line of at most 1024 characters" });
+    } else if (!SENDABLE_VALUE.test(value)) {
+      problems.push({ header: name, reason: "value must be printable Latin-1 (tab, space to ~, or ¡ to ÿ): HTTP cannot carry other characters in a header" });
     }
   }
   return problems;

@@ -18,13 +18,40 @@ export function urlIsSecret(format: Format): boolean {
   return format === "slack" || format === "discord";
 }
 
-/** `https://hooks.slack.com/services/T1/B2/secret` -> `https://hooks.slack.com/services/T1/B2/…` */
+/** Known incoming-webhook URLs whose path is a credential, whatever format the webhook uses. */
+const CREDENTIAL_PATHS: { host: RegExp; path: RegExp }[] = [
+  { host: /^hooks\.slack\.com$/i, path: /^\/services\//i },
+  { host: /^(?:[a-z0-9-]+\.)?discord(?:app)?\.com$/i, path: /^\/api\/(?:v\d+\/)?webhooks\//i },
+];
+
+/** A Slack or Discord incoming-webhook URL: a credential, kept server-side whatever the format. */
+export function isCredentialUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return CREDENTIAL_PATHS.some((c) => c.host.test(url.hostname) && c.path.test(url.pathname));
+  } catch {
+    return false;
+  }
+}
+
+/** The URL is kept server-side (and shown redacted) for a Slack or Discord format, or a Slack or Discord URL in any format. */
+export function keepsUrlSecret(format: Format, url: string): boolean {
+  return urlIsSecret(format) || isCredentialUrl(url);
+}
+
+/**
+ * What members see of a credential URL: the origin and the path segments that name the service
+ * (`/services`, `/api/webhooks`), never an id, token, suffix or query.
+ * `https://discord.com/api/webhooks/1/tok/slack` -> `https://discord.com/api/webhooks/…`;
+ * any other URL -> its origin and `/…`.
+ */
 export function redactUrl(raw: string): string {
   try {
     const url = new URL(raw);
-    const parts = url.pathname.split("/");
-    if (parts.length > 1 && parts[parts.length - 1]) parts[parts.length - 1] = "…";
-    return `${url.origin}${parts.join("/")}`;
+    const known = CREDENTIAL_PATHS.find((c) => c.host.test(url.hostname) && c.path.test(url.pathname));
+    // The segments the service's own prefix matched (`services`, `api/v10/webhooks`), nothing after.
+    const kept = known ? (known.path.exec(url.pathname)?.[0] ?? "").split("/").filter(Boolean) : [];
+    return `${url.origin}/${[...kept, "…"].join("/")}`;
   } catch {
     return "…";
   }

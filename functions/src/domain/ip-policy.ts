@@ -22,16 +22,28 @@ const V4_BLOCKED: [string, number, string][] = [
   ["240.0.0.0", 4, "reserved"],
 ];
 
+/**
+ * From the IANA IPv6 Special-Purpose Address Registry, every block that is not a globally
+ * reachable unicast destination, plus the address forms that embed an IPv4 address (which would
+ * otherwise smuggle one past the IPv4 table). The whole IETF protocol assignments block
+ * (2001::/23: Teredo, benchmarking, ORCHID 2001:10::/28, ORCHIDv2 2001:20::/28, drone remote ID,
+ * anycast services) is refused: ORCHIDs are identifiers, not routable locators, and nothing
+ * there hosts a webhook receiver. functions/test/unit/ssrf-guard.test.ts checks the table.
+ */
 const V6_BLOCKED: [string, number, string][] = [
   ["::", 128, "unspecified"],
   ["::1", 128, "loopback"],
   ["::", 96, "IPv4-compatible"],
+  ["::ffff:0:0:0", 96, "IPv4-translated (SIIT)"],
   ["64:ff9b::", 96, "NAT64"],
   ["64:ff9b:1::", 48, "NAT64 (local)"],
   ["100::", 64, "discard-only"],
-  ["2001::", 32, "Teredo"],
+  ["100:0:0:1::", 64, "dummy prefix"],
+  ["2001::", 23, "IETF protocol assignments"],
   ["2001:db8::", 32, "documentation"],
   ["2002::", 16, "6to4"],
+  ["3fff::", 20, "documentation"],
+  ["5f00::", 16, "SRv6 SIDs"],
   ["fc00::", 7, "unique-local"],
   ["fe80::", 10, "link-local"],
   ["fec0::", 10, "site-local"],

@@ -8,15 +8,23 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  *   if (!result.ok) return res.status(401).send(result.reason);
  *
  * Pass the raw body (the exact bytes received, before any JSON parsing). `secret` may be a list
- * (during a rotation, the new and the old one). The scheme is recognised from the headers, or
- * forced with `opts.scheme`. Timestamped schemes refuse a timestamp more than
- * `toleranceSeconds` (300) away from now, which stops replays.
+ * (during a rotation, the new and the old one). Say which scheme the webhook uses with
+ * `opts.scheme`: the kit then accepts that scheme only (recognising it from the headers lets a
+ * signature of one scheme be replayed as another's). Timestamped schemes (`standard`,
+ * `timestamped`) refuse a timestamp more than `toleranceSeconds` (300) away from now, which
+ * stops replays after that window; `owlette` and `sha256` sign no time, so a captured delivery
+ * verifies for ever: deduplicate on `id`.
+ *
+ * `id` is the event id as signed: the `webhook-id` header for `standard` (it is in the signed
+ * content), the body's `id` for the others (the body is signed, the header is not). A
+ * `webhook-id` header that contradicts the signed body is refused (`id_mismatch`): dedupe on
+ * the returned `id`, never on the raw header (it is null for a body without one).
  */
 export type VerifyScheme = "owlette" | "sha256" | "standard" | "timestamped";
 
 export type VerifyResult =
   | { ok: true; scheme: VerifyScheme; id: string | null; timestamp: number | null }
-  | { ok: false; reason: "missing_signature" | "bad_signature" | "stale_timestamp" | "bad_timestamp" | "no_secret" };
+  | { ok: false; reason: "missing_signature" | "bad_signature" | "stale_timestamp" | "bad_timestamp" | "no_secret" | "id_mismatch" };
 
 export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
@@ -58,13 +66,35 @@ function fresh(timestamp: number, opts: VerifyOptions): boolean {
   return Math.abs(now - timestamp) <= (opts.toleranceSeconds ?? 300);
 }
 
+/** The `id` of a JSON body, when it is one with a string id (Slack, Discord and PagerDuty formats have none). */
+function bodyId(raw: Buffer): string | null {
+  try {
+    const parsed: unknown = JSON.parse(raw.toString("utf8"));
+    const id = typeof parsed === "object" && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For schemes that sign the body alone: the body's id, and no header contradicting it. A body
+ * without an id (the Slack, Discord and PagerDuty formats) gives `id: null`: nothing signed to
+ * deduplicate on.
+ */
+function signedBodyId(raw: Buffer, headers: HeaderBag, scheme: VerifyScheme, timestamp: number | null): VerifyResult {
+  const id = bodyId(raw);
+  const claimed = header(headers, "webhook-id");
+  if (id !== null && claimed !== undefined && claimed !== id) return { ok: false, reason: "id_mismatch" };
+  return { ok: true, scheme, id, timestamp };
+}
+
 export function verify(body: string | Buffer, headers: HeaderBag, secret: string | readonly string[], opts: VerifyOptions = {}): VerifyResult {
   const secrets = (typeof secret === "string" ? [secret] : [...secret]).filter((s) => s.length > 0);
   if (secrets.length === 0) return { ok: false, reason: "no_secret" };
   const scheme = opts.scheme ?? detect(headers);
   if (!scheme) return { ok: false, reason: "missing_signature" };
   const raw = typeof body === "string" ? Buffer.from(body) : body;
-  const id = header(headers, "webhook-id") ?? null;
 
   switch (scheme) {
     case "owlette": {
@@ -74,14 +104,14 @@ export function verify(body: string | Buffer, headers: HeaderBag, secret: string
         .map((v) => v.trim());
       if (given.length === 0) return { ok: false, reason: "missing_signature" };
       const ok = secrets.some((s) => given.some((g) => same(g, hex(s, raw))));
-      return ok ? { ok: true, scheme, id, timestamp: null } : { ok: false, reason: "bad_signature" };
+      return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
     }
     case "sha256": {
       const value = header(headers, "x-owlette-signature");
       if (!value) return { ok: false, reason: "missing_signature" };
       const given = value.split(",").map((v) => v.trim());
       const ok = secrets.some((s) => given.some((g) => same(g, `sha256=${hex(s, raw)}`)));
-      return ok ? { ok: true, scheme, id, timestamp: null } : { ok: false, reason: "bad_signature" };
+      return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
     }
     case "timestamped": {
       const value = header(headers, "owlette-signature");
@@ -93,9 +123,11 @@ export function verify(body: string | Buffer, headers: HeaderBag, secret: string
       const signed = Buffer.concat([Buffer.from(`${t}.`), raw]);
       const given = parts.filter((p) => p.startsWith("v1=")).map((p) => p.slice(3));
       const ok = secrets.some((s) => given.some((g) => same(g, hex(s, signed))));
-      return ok ? { ok: true, scheme, id, timestamp: t } : { ok: false, reason: "bad_signature" };
+      return ok ? signedBodyId(raw, headers, scheme, t) : { ok: false, reason: "bad_signature" };
     }
     case "standard": {
+      // The id is part of the signed content here.
+      const id = header(headers, "webhook-id") ?? null;
       const signatures = header(headers, "webhook-signature");
       const stamp = header(headers, "webhook-timestamp");
       if (!signatures || !id || !stamp) return { ok: false, reason: "missing_signature" };

@@ -27,7 +27,11 @@ function callable(op: OperationName) {
       return await service.run(op, principal, request.data);
     } catch (err) {
       if (err instanceof ApiError) {
-        throw new HttpsError(API_ERRORS[err.code].callable, err.message, { code: err.code, details: err.details });
+        throw new HttpsError(API_ERRORS[err.code].callable, err.message, {
+          code: err.code,
+          details: err.details,
+          ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+        });
       }
       deps.log.error("api.internal_error", { op, error: String((err as Error)?.message ?? err) });
       throw new HttpsError("internal", "internal error; try again");

@@ -40,7 +40,7 @@ describe("native destination formats on local receivers", () => {
     const pd = await hook(site, "pagerduty", ["process.crashed"], { routingKey: ROUTING_KEY });
     expect(pd.webhook.format).toBe("pagerduty");
     // Slack and Discord URLs carry their token: shown redacted, kept server-side.
-    expect(slack.webhook.url).toBe(receiver.url(slack.path).replace(/[^/]+$/, "…"));
+    expect(slack.webhook.url).toBe(`${new URL(receiver.url(slack.path)).origin}/…`);
     const stored = (await store.db.doc(paths.webhook(site.siteId, slack.id)).get()).get("url");
     expect(stored).toBe(slack.webhook.url);
     expect(JSON.stringify((await rest("GET", "/v1/webhooks", { key: site.key })).body)).not.toContain(slack.path);
@@ -64,9 +64,11 @@ describe("native destination formats on local receivers", () => {
       dedup_key: `owlette/${site.siteId}/m1/process/td`,
       payload: { severity: "error", source: "Gallery PC 1", class: "process.crashed" },
     });
-    // Switching the format back shows the real URL again (it is no credential any more).
+    // Switching the format back keeps the URL a credential (it was one); only a new URL shows.
     const back = await rest("PATCH", `/v1/webhooks/${discord.id}`, { key: site.key, body: { format: "owlette" } });
-    expect(back.body.webhook).toMatchObject({ format: "owlette", url: receiver.url(discord.path) });
+    expect(back.body.webhook).toMatchObject({ format: "owlette", url: `${new URL(receiver.url(discord.path)).origin}/…` });
+    const replaced = await rest("PATCH", `/v1/webhooks/${discord.id}`, { key: site.key, body: { url: receiver.url(`${discord.path}-new`) } });
+    expect(replaced.body.webhook).toMatchObject({ format: "owlette", url: receiver.url(`${discord.path}-new`) });
     // Signed like any delivery, and the 202 PagerDuty answers counts as delivered.
     expect([s, d, p].every((x) => x?.verified)).toBe(true);
     const [record] = (await store.db.collection(paths.deliveries(site.siteId, pd.id)).get()).docs.map((x) => x.data());

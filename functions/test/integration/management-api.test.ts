@@ -7,6 +7,7 @@ import { verifyOwletteSignature } from "../../src/domain/signing";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken, rest } from "../support/api-client";
 import { seedPendingDelivery, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { createHook as createHookOn, newSite as newSiteOf, type Site } from "../support/sites";
 
 jest.setTimeout(90_000);
 
@@ -16,41 +17,8 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-interface Site {
-  siteId: string;
-  admin: string;
-  member: string;
-  adminKey: string;
-  memberKey: string;
-}
-
-/** A site with an admin and a member, each holding an API key made through the dashboard callable. */
-async function newSite(fields: Record<string, unknown> = {}): Promise<Site> {
-  const siteId = uniqueId("site");
-  const admin = `admin-${siteId}`;
-  const member = `member-${siteId}`;
-  await Promise.all([
-    store.db.doc(paths.site(siteId)).set({ name: "API Site", owner: admin, ...fields }),
-    store.db.doc(paths.user(admin)).set({ role: "admin", sites: [siteId] }),
-    store.db.doc(paths.user(member)).set({ role: "member", sites: [siteId] }),
-  ]);
-  const adminKey = await call("createApiKey", { siteId, name: "automation", access: "write" }, idToken(admin));
-  const memberKey = await call("createApiKey", { siteId, name: "reporting", access: "read" }, idToken(member));
-  expect(adminKey.status).toBe(200);
-  expect(memberKey.status).toBe(200);
-  return { siteId, admin, member, adminKey: adminKey.body.result.key, memberKey: memberKey.body.result.key };
-}
-
-async function createHook(site: Site, body: Record<string, unknown> = {}) {
-  const path = `/api/${uniqueId("hook")}`;
-  const res = await rest("POST", "/v1/webhooks", {
-    key: site.adminKey,
-    body: { name: "Ops alerts", url: receiver.url(path), events: ["process.crashed"], ...body },
-  });
-  expect(res.status).toBe(201);
-  receiver.register(path, res.body.secret);
-  return { id: res.body.webhook.id as string, secret: res.body.secret as string, path };
-}
+const newSite = (fields: Record<string, unknown> = {}) => newSiteOf(store, fields);
+const createHook = (site: Site, body: Record<string, unknown> = {}) => createHookOn(receiver, site, body);
 
 async function crash(siteId: string, processId: string, name = "TouchDesigner") {
   const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
