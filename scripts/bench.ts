@@ -225,7 +225,7 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   const hb = counting.take();
   report(`idle heartbeat: pipeline cost beyond the agent's own write`, `${hb.reads} reads, ${hb.writes} writes`);
   notes.push(
-    `Firestore cost grows with webhooks, not with heartbeats: each delivered event costs ${(f.reads + WEBHOOKS * d.reads).toFixed(0)} reads and ${(f.writes + WEBHOOKS * d.writes).toFixed(0)} writes for ${WEBHOOKS} webhooks (the fan-out query, the site and machine names, one event doc; per delivery one batched read of webhook, secret, event and delivery docs and one delivery-doc write). A healthy webhook's own doc is rewritten at most once a minute.`,
+    `Firestore cost grows with webhooks, not with heartbeats: each delivered event costs ${(f.reads + WEBHOOKS * d.reads).toFixed(0)} reads and ${(f.writes + WEBHOOKS * d.writes).toFixed(0)} writes for ${WEBHOOKS} webhooks (per event: matching the report to its occurrence in a transaction, the site's settings, the three emission limits (a read, an append and a read each), the suppressed count and the decision in transactions, the fan-out query, the machine name, one event doc, the emitted mark; per delivery one batched read of webhook, secret, event and delivery docs and one delivery-doc write). A healthy webhook's own doc is rewritten at most once a minute. Per-event cost is the emission limits' price; events are rare beside heartbeats, which cost nothing.`,
   );
   notes.push(`An idle heartbeat costs the agent's own write (1) and nothing else: the machine trigger parses both sides, detects no transition and returns without touching Firestore.`);
 }
@@ -456,7 +456,7 @@ function machineDetails(): string[] {
   return [
     `- CPU: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${type()}`,
-    `- Node ${process.version}; firebase-tools ${require("firebase-tools/package.json").version}, emulators: Firestore, Functions, Cloud Tasks`,
+    `- Node ${process.version}; firebase-tools ${require("firebase-tools/package.json").version}, emulators: Firestore, Functions, Cloud Tasks, Auth`,
   ];
 }
 
