@@ -8,11 +8,16 @@ export const ABUSE_LIMITS = {
   windowSeconds: 60,
   /** Test actions and probes. */
   sends: 10,
-  /** Creates, updates, deletes, state changes, rotations, manual retries, API key changes. */
+  /** Webhook creates, updates, deletes, state changes, rotations, manual retries. */
   writes: 60,
+  /**
+   * API key creates and revocations, apart from the webhook changes: members may make read keys
+   * and revoke their own, and must not be able to use up the admins' budget for changes.
+   */
+  keys: 20,
 } as const;
 
-export type AbuseBucket = "sends" | "writes";
+export type AbuseBucket = "sends" | "writes" | "keys";
 
 /** Seconds until the window of `nowMs` ends. */
 export function secondsLeftInWindow(nowMs: number, windowSeconds = ABUSE_LIMITS.windowSeconds): number {

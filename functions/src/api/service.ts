@@ -5,7 +5,7 @@ import { renderBody } from "../domain/destination-formats";
 import { buildTestPayload, serializePayload, siteRefOf } from "../domain/payload";
 import { generateSecret } from "../domain/signing";
 import { needsMigration } from "../domain/legacy-webhooks";
-import { credentialsOf, scrubResult } from "../domain/scrub";
+import { credentialsOf } from "../domain/scrub";
 import { ManagementStore, QuotaExceededError, type StoredDoc } from "../data/management-store";
 import type { DeliverDeps } from "../delivery/deliver";
 import { retryNow } from "../delivery/manual-retry";
@@ -54,7 +54,8 @@ export function createService(deps: ServiceDeps) {
       const limit = ABUSE_LIMITS[bucket];
       if (!(await manage.countUse(siteId, bucket, limit, ABUSE_LIMITS.windowSeconds, now))) {
         const retryAfter = secondsLeftInWindow(now.getTime());
-        throw new ApiError("rate_limited", `site ${siteId} is over ${limit} ${bucket === "sends" ? "tests and probes" : "changes"} a minute; try again in ${retryAfter} s`, [], retryAfter);
+        const what = { sends: "tests and probes", writes: "webhook changes", keys: "API key changes" }[bucket];
+        throw new ApiError("rate_limited", `site ${siteId} is over ${limit} ${what} a minute; try again in ${retryAfter} s`, [], retryAfter);
       }
     }
     return site ?? {};
@@ -223,9 +224,10 @@ export function createService(deps: ServiceDeps) {
           at,
         },
         deps,
+        credentialsOf({ secrets: [secret], headers: input.headers ?? {}, routingKey: input.routingKey }),
       );
       deps.log.info("webhook.probed", { siteId: input.siteId, lastStatus: lastStatusOf(result) });
-      return { eventId: id, signatureScheme: scheme, secret, result: probeView(scrubResult(result, credentialsOf({ secrets: [secret], headers: input.headers ?? {}, routingKey: input.routingKey }))) };
+      return { eventId: id, signatureScheme: scheme, secret, result: probeView(result) };
     },
 
     "deliveries.list": async (principal, raw) => {
@@ -269,7 +271,7 @@ export function createService(deps: ServiceDeps) {
     "apiKeys.create": async (principal, raw) => {
       const user = userOnly(principal);
       const input = parseInput(schemas.createApiKey, raw);
-      await access(principal, input.siteId, input.access === "write" ? "admin" : "read", "writes");
+      await access(principal, input.siteId, input.access === "write" ? "admin" : "read", "keys");
       const live = (await manage.listApiKeys(input.siteId)).filter((k) => !k.data.revokedAt).length;
       if (live >= MAX_API_KEYS_PER_SITE) {
         throw new ApiError("quota_exceeded", `site ${input.siteId} has ${live} API keys, the most it may have; revoke one first`);
@@ -295,7 +297,7 @@ export function createService(deps: ServiceDeps) {
     "apiKeys.revoke": async (principal, raw) => {
       const user = userOnly(principal);
       const input = parseInput(schemas.apiKey, raw);
-      const isAdmin = await hasAdmin(principal, input.siteId, "writes");
+      const isAdmin = await hasAdmin(principal, input.siteId, "keys");
       const key = await manage.loadApiKey(input.keyId);
       if (!key || key.siteId !== input.siteId || (!isAdmin && key.uid !== user.uid)) {
         throw new ApiError("not_found", `API key ${input.keyId} not found`);

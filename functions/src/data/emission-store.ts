@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
+  alertsResent,
   joinOccurrence,
   OCCURRENCE_REPORTS_KEPT,
   PAIRING_WINDOW_MS,
@@ -45,7 +46,9 @@ function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): Store
 
 /**
  * Firestore side of the emission policy: occurrences (which reports are one event) and limit
- * windows. None of it is on a hot path: it runs once per agent report, never per heartbeat.
+ * windows. It runs once per agent report, never per heartbeat. The suppressed counts are
+ * approximate when two handlers decide the same occurrence at once (a takeover, a redelivered
+ * trigger): one may count it twice, or report it with the other's count.
  */
 export class EmissionStore {
   constructor(readonly db: Firestore) {}
@@ -58,7 +61,7 @@ export class EmissionStore {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
     return this.db.runTransaction(async (tx) => {
       const state = readOccurrence((await tx.get(ref)).data());
-      const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() });
+      const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
       const reports = (kept: string[]) => (report.reportId === null ? kept : [...kept, report.reportId].slice(-OCCURRENCE_REPORTS_KEPT));
       if (join === "new") {
         const next: StoredOccurrence = {
@@ -121,7 +124,8 @@ export class EmissionStore {
    * Whether `eventId` is among the first `limit` events of this limit's window. The window doc
    * lists granted ids in the order they were appended (`arrayUnion` appends in commit order),
    * so an event's rank is exact without a transaction, and asking again gives the same answer.
-   * Once the window is full nothing more is appended: the doc stays small under a flood.
+   * Once the window is seen full nothing more is appended (reports racing that read may still
+   * append, past the limit and refused): the doc stays small under a flood.
    */
   async grant(siteId: string, limit: LimitSpec, window: number, eventId: string): Promise<boolean> {
     const ref = this.db.doc(paths.emissionLimit(siteId, counterId(limit.key, window)));

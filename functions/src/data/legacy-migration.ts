@@ -53,9 +53,15 @@ export async function applyMigration(db: Firestore, row: Pick<MigrationRow, "sit
         createdAt: at,
         ...(credentialUrl ? { url: plan.url } : {}),
       });
+    } else {
+      // A secret doc of this pipeline already there (a half-done earlier run): its secret stays,
+      // the real URL follows the doc.
+      tx.set(secretRef, { url: credentialUrl ? plan.url : FieldValue.delete() }, { merge: true });
     }
+    const { lastDeliveryAtMs, ...fields } = plan.fields;
     tx.update(ref, {
-      ...plan.fields,
+      ...fields,
+      lastDeliveryAt: lastDeliveryAtMs === null ? null : Timestamp.fromMillis(lastDeliveryAtMs),
       url: credentialUrl ? redactUrl(plan.url) : plan.url,
       updatedAt: at,
       migratedAt: at,

@@ -292,7 +292,8 @@ export class ManagementStore {
 
   /**
    * Counts one use of a site's `bucket` in the current fixed window and says whether it is
-   * within `limit`. An increment then a read, no transaction: exact below the limit, and a burst
+   * within `limit`. An increment then a read, no transaction: it never admits more than `limit`
+   * (a use reads a count at least its own rank), may refuse one racing the limit, and a burst
    * hammering the same doc gets refusals, never aborted transactions.
    */
   async countUse(siteId: string, bucket: string, limit: number, windowSeconds: number, now: Date): Promise<boolean> {

@@ -3,6 +3,7 @@ import {
   Timestamp,
   type DocumentReference,
   type Firestore,
+  type QueryDocumentSnapshot,
 } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { siteRefOf, type SiteRef } from "../domain/payload";
@@ -70,7 +71,8 @@ export class Store {
    * so that webhook docs written by deployed Owlette dashboards and its public API (a `secret` or
    * `signingSecret` inside the doc, `paused` instead of `enabled`) are seen too: those are never
    * delivered to before `cli webhooks migrate` moves their secret out of the client-readable doc,
-   * and say so on the doc (`disabledReason: "needs_migration"`) instead of being skipped silently.
+   * and say so on the doc (`disabledReason: "needs_migration"`, `enabled` untouched) instead of
+   * being skipped silently.
    * `paused: true` and `deletedAt` are honoured.
    */
   async fanOutTargets(siteId: string, type: EventType, log?: Log): Promise<string[]> {
@@ -84,7 +86,7 @@ export class Store {
       const shape = webhookShape(doc.data());
       if (shape === "deliverable") targets.push(doc.id);
       else if (shape === "legacy_active") {
-        await flagForMigration(doc.ref);
+        await flagForMigration(doc.ref, new Date());
         log?.warn("webhook.needs_migration", { siteId, webhookId: doc.id });
       }
     }
@@ -262,16 +264,20 @@ export class Store {
     });
   }
 
-  /** Machines the agent last reported online whose heartbeat is older than `cutoff`. */
-  async findStaleMachines(cutoff: Date, limit: number): Promise<DocumentReference[]> {
-    const snap = await this.db
+  /**
+   * Machines the agent last reported online whose heartbeat is older than `cutoff`, oldest
+   * first, a page at a time: `after` is the previous page's last one, so machines left unmarked
+   * (in an announced reboot, say) never hide the ones behind them.
+   */
+  async findStaleMachines(cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
+    let query = this.db
       .collectionGroup("machines")
       .where("online", "==", true)
       .where("lastHeartbeat", "<", Timestamp.fromDate(cutoff))
-      .limit(limit)
-      .select()
-      .get();
-    return snap.docs.map((d) => d.ref);
+      .orderBy("lastHeartbeat")
+      .select("lastHeartbeat");
+    if (after) query = query.startAfter(after);
+    return (await query.limit(limit).get()).docs;
   }
 
   /**
@@ -295,13 +301,48 @@ export class Store {
     });
   }
 
-  /** Clears the sweep's mark once the machine is back, unless it went offline again meanwhile. */
+  /** Clears the sweep's mark (and a held page) once the machine is back, unless it went offline again meanwhile. */
   async clearStaleMark(siteId: string, machineId: string): Promise<void> {
     const ref = this.db.doc(paths.machine(siteId, machineId));
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (snap.get("online") !== true || snap.get("offlineReason") !== STALE_REASON) return;
-      tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete() });
+      tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete(), offlinePageHeldUntil: FieldValue.delete() });
+    });
+  }
+
+  /**
+   * The machine.offline of this mark was held back by the emission limit (a machine that went
+   * offline once already this hour): if the machine is still silent when the limit's window
+   * turns, the sweep marks it again and it is paged then. A page is delayed, never lost.
+   */
+  async holdOfflinePage(siteId: string, machineId: string, until: Date): Promise<void> {
+    const ref = this.db.doc(paths.machine(siteId, machineId));
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("online") !== false || snap.get("offlineReason") !== STALE_REASON) return;
+      tx.update(ref, { offlinePageHeldUntil: Timestamp.fromDate(until) });
+    });
+  }
+
+  /** Machines whose held page is due. */
+  async findHeldPages(now: Date, limit: number): Promise<DocumentReference[]> {
+    const snap = await this.db.collectionGroup("machines").where("offlinePageHeldUntil", "<=", Timestamp.fromDate(now)).limit(limit).select().get();
+    return snap.docs.map((d) => d.ref);
+  }
+
+  /** A due held page: still silent, the machine is marked again (a new outage report); back, the hold just goes. */
+  async markHeldAgain(ref: DocumentReference, now: Date): Promise<boolean> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const until = snap.get("offlinePageHeldUntil");
+      if (!(until instanceof Timestamp) || until.toMillis() > now.getTime()) return false;
+      const stillSilent = snap.get("online") === false && snap.get("offlineReason") === STALE_REASON;
+      tx.update(ref, {
+        offlinePageHeldUntil: FieldValue.delete(),
+        ...(stillSilent ? { offlineSince: FieldValue.serverTimestamp() } : {}),
+      });
+      return stillSilent;
     });
   }
 }
@@ -309,12 +350,15 @@ export class Store {
 /** The fields that tell a webhook doc of this pipeline from one a deployed Owlette project already holds. */
 const LEGACY_SHAPE_FIELDS = ["enabled", "paused", "deletedAt", "secret", "signingSecret", "disabledReason"] as const;
 
-/** Shown on the doc: deliveries wait for the migration; `enabledBeforeMigration` lets it restore the state. */
-async function flagForMigration(ref: DocumentReference): Promise<void> {
+/**
+ * Shown on the doc: this pipeline's deliveries wait for the migration. `enabled` is left as it
+ * is, for the earlier Owlette that may still deliver from the same doc during a rollout.
+ */
+async function flagForMigration(ref: DocumentReference, now: Date): Promise<void> {
   await ref.firestore.runTransaction(async (tx) => {
     const d = (await tx.get(ref)).data();
     if (!d || webhookShape(d) !== "legacy_active") return;
-    tx.update(ref, { enabled: false, disabledReason: NEEDS_MIGRATION, enabledBeforeMigration: true });
+    tx.update(ref, { disabledReason: NEEDS_MIGRATION, needsMigrationSince: Timestamp.fromDate(now) });
   });
 }
 

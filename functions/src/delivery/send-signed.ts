@@ -31,22 +31,30 @@ export async function sendSigned(
     at: Date;
   },
   deps: SendDeps,
+  /** Credentials a receiver might echo, replaced in the kept snippet (see domain/scrub.ts). */
+  credentials: readonly string[] = [],
 ): Promise<AttemptResult> {
   const destination = await resolveDestination(input.url, {
     allowLocalHttp: deps.config.allowLocalHttp,
     resolve: deps.resolve,
   });
   if (!destination.ok) return { kind: "error", error: destination.error, durationMs: 0, detail: destination.reason };
-  return deps.send({
+  const result = await deps.send({
     url: destination.url,
     address: destination.address,
     method: input.method,
     headers: deliveryHeaders({ ...input, timestampSeconds: Math.floor(input.at.getTime() / 1000) }),
     body: input.body,
     timeoutMs: deps.config.deliveryTimeoutMs,
-    snippetBytes: RESPONSE_SNIPPET_BYTES,
+    // Read past the kept length, so a credential straddling the cut is whole when scrubbed.
+    snippetBytes: RESPONSE_SNIPPET_BYTES + (credentials.length > 0 ? SCRUB_MARGIN_BYTES : 0),
   });
+  const scrubbed = scrubResult(result, credentials);
+  return scrubbed.kind === "response" ? { ...scrubbed, bodySnippet: scrubbed.bodySnippet.slice(0, RESPONSE_SNIPPET_BYTES) } : scrubbed;
 }
+
+/** The longest credential a receiver could echo: a custom header value or a credential URL. */
+const SCRUB_MARGIN_BYTES = 4096;
 
 /** A `pagerduty` webhook without its routing key cannot be sent to. */
 export function missingRoutingKey(webhook: WebhookDoc, secret: SecretDoc): boolean {
@@ -66,7 +74,9 @@ export async function sendToWebhook(
 ): Promise<AttemptResult> {
   const { webhook, secret } = target;
   const secrets = activeSecrets(toSecretSet(secret), at.getTime());
-  const result = await sendSigned(
+  // Whatever the receiver echoes, its credentials never reach the client-readable record.
+  const credentials = credentialsOf({ secrets: [secret.current, ...secret.previous.map((p) => p.secret)], headers: secret.headers, routingKey: secret.routingKey, url: secret.url });
+  return sendSigned(
     {
       ...message,
       url: secret.url ?? webhook.url,
@@ -78,7 +88,6 @@ export async function sendToWebhook(
       at,
     },
     deps,
+    credentials,
   );
-  // Whatever the receiver echoes, its credentials never reach the client-readable record.
-  return scrubResult(result, credentialsOf({ secrets: [secret.current, ...secret.previous.map((p) => p.secret)], headers: secret.headers, routingKey: secret.routingKey, url: secret.url }));
 }

@@ -20,15 +20,22 @@ export function urlIsSecret(format: Format): boolean {
 
 /** Known incoming-webhook URLs whose path is a credential, whatever format the webhook uses. */
 const CREDENTIAL_PATHS: { host: RegExp; path: RegExp }[] = [
-  { host: /^hooks\.slack\.com$/i, path: /^\/services\//i },
+  // Incoming webhooks (/services/), workflow triggers (/triggers/, /workflows/): every path there.
+  { host: /^hooks\.slack\.com$/i, path: /^\/[^/]+\//i },
   { host: /^(?:[a-z0-9-]+\.)?discord(?:app)?\.com$/i, path: /^\/api\/(?:v\d+\/)?webhooks\//i },
 ];
+
+/** `hooks.slack.com.` is `hooks.slack.com`. */
+const hostOf = (url: URL) => url.hostname.replace(/\.$/, "");
+
+function credentialPrefix(url: URL): { path: RegExp } | undefined {
+  return CREDENTIAL_PATHS.find((c) => c.host.test(hostOf(url)) && c.path.test(url.pathname));
+}
 
 /** A Slack or Discord incoming-webhook URL: a credential, kept server-side whatever the format. */
 export function isCredentialUrl(raw: string): boolean {
   try {
-    const url = new URL(raw);
-    return CREDENTIAL_PATHS.some((c) => c.host.test(url.hostname) && c.path.test(url.pathname));
+    return credentialPrefix(new URL(raw)) !== undefined;
   } catch {
     return false;
   }
@@ -48,7 +55,7 @@ export function keepsUrlSecret(format: Format, url: string): boolean {
 export function redactUrl(raw: string): string {
   try {
     const url = new URL(raw);
-    const known = CREDENTIAL_PATHS.find((c) => c.host.test(url.hostname) && c.path.test(url.pathname));
+    const known = credentialPrefix(url);
     // The segments the service's own prefix matched (`services`, `api/v10/webhooks`), nothing after.
     const kept = known ? (known.path.exec(url.pathname)?.[0] ?? "").split("/").filter(Boolean) : [];
     return `${url.origin}/${[...kept, "…"].join("/")}`;

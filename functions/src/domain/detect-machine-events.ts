@@ -41,7 +41,8 @@ function offlineEvent(marked: MachineDoc, machineId: string): DetectedEvent {
  * Events implied by one write to `sites/{siteId}/machines/{machineId}`.
  *
  * machine.offline fires only on the sweep's own mark (a fresh `offlineSince` with the stale
- * reason), never on an agent's clean shutdown, even one that races the clearing of an old mark.
+ * reason: a first mark, or a renewed one), never on an agent's clean shutdown, even one that
+ * races the clearing of an old mark.
  * machine.online fires when a machine the sweep marked stale reports online again; it names the
  * machine.offline it answers, which must go out first.
  */
@@ -54,7 +55,9 @@ export function detectMachineEvents(
   const machineName = after.name ?? undefined;
   const events: DetectedEvent[] = [];
 
-  if (isMarkedStale(after) && !(isMarkedStale(before) || sameInstant(before?.offlineSince, after.offlineSince))) {
+  // A new mark instant is a new outage report, even on a doc still marked: the sweep marks a
+  // machine again when a page held back by the emission limit comes due (Store.markHeldAgain).
+  if (isMarkedStale(after) && !sameInstant(before?.offlineSince, after.offlineSince)) {
     events.push(offlineEvent(after, machineId));
   }
 

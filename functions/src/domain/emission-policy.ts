@@ -33,7 +33,10 @@ export const EMISSION_LIMITS = {
   perProcess: 3,
   /** Connection failures of one machine. */
   perConnection: 3,
-  /** machine.offline pages of one machine: a flapping machine pages at most once an hour. */
+  /**
+   * machine.offline pages of one machine: a flapping machine pages at most once an hour. One
+   * held back is paged when the window turns if the machine is still silent (heldPageDue).
+   */
   perMachinePresence: 1,
   /** Agent-reported events of one machine, all processes together (a hostile agent inventing names). */
   perMachine: 20,
@@ -74,6 +77,15 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
     case "webhook.test":
       return [];
   }
+}
+
+/**
+ * When a machine.offline held back by its limit is reconsidered: the start of the next window.
+ * The sweep marks the machine again then if it is still silent, so an outage is paged late,
+ * never lost.
+ */
+export function heldPageDue(at: Date): Date {
+  return new Date((windowOf(at.getTime(), EMISSION_LIMITS.windowMs) + 1) * EMISSION_LIMITS.windowMs);
 }
 
 /** The key whose suppressed count the next emitted event reports: its subject limit. */
@@ -124,19 +136,28 @@ export interface OccurrenceState {
  *   (a log doc is never resent, so two are two crashes): a new occurrence;
  * - `replay`: this very report again (a redelivered trigger);
  * - `pair`: the same occurrence reported by another channel (the alert of a logged crash);
- * - `resend`: an alert the agent sent again (alerts carry no id of their own).
+ * - `resend`: a process alert the agent sent again (alerts carry no id of their own; only process
+ *   alerts are queued and resent, so an identical connection-failure alert is `new`).
  */
 export type Join = "new" | "replay" | "pair" | "resend";
 
 export function joinOccurrence(
   state: OccurrenceState | null,
   report: { channel: Channel; reportId: string | null; atMs: number },
+  resendable = true,
 ): Join {
   if (!state) return "new";
   if (report.reportId !== null && state.reports.includes(report.reportId)) return "replay";
   if (Math.abs(report.atMs - state.firstAtMs) > PAIRING_WINDOW_MS) return "new";
   if (!state.channels[report.channel]) return "pair";
-  return report.channel === "alert" ? "resend" : "new";
+  // Process alerts are queued and resent by the agent; connection-failure alerts never are, so an
+  // identical one is a new failure.
+  return report.channel === "alert" && resendable ? "resend" : "new";
+}
+
+/** Alerts of this type are queued and resent by the deployed agent (process alerts; connection failures are not). */
+export function alertsResent(type: DetectedEvent["type"]): boolean {
+  return type === "process.crashed" || type === "process.start_failed";
 }
 
 /** How many report ids an occurrence keeps for replay detection (a hostile flood cannot grow it). */

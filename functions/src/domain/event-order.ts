@@ -1,7 +1,8 @@
 /**
- * Paired events stay in order per webhook: a machine.online (a PagerDuty resolve) is never sent
+ * Paired events stay in order per webhook: a machine.online (a PagerDuty resolve) is not sent
  * before the machine.offline (the trigger) it answers has been delivered, or has failed for good.
- * The answer's attempt is held back and re-enqueued until then.
+ * The answer's attempt is held back and re-enqueued until then, at most HOLD_LIMIT times (over a
+ * day: far past the question's own 2.6-hour retry schedule), so nothing waits for ever.
  */
 export const HOLD_LIMIT = 200;
 const MIN_HOLD_SECONDS = 2;

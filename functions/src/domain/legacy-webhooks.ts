@@ -8,7 +8,9 @@ import { isSubscribableEventType, type EventType } from "./event-catalog";
  * - the public API (developer preview): `{url, events, description, paused, signingSecret,
  *   failureCount, lastDeliveryAt, lastDeliveryStatus, deletedAt}`.
  * Their secret sits in the client-readable doc, so they are not delivered to until
- * `cli webhooks migrate` moves it into the server-only doc; meanwhile they say so.
+ * `cli webhooks migrate` moves it into the server-only doc; meanwhile they say so
+ * (`disabledReason: "needs_migration"`), leaving `enabled` as it is: the earlier Owlette, which
+ * may still be running beside this pipeline, reads it.
  */
 export const NEEDS_MIGRATION = "needs_migration";
 
@@ -27,7 +29,8 @@ const isSet = (v: unknown) => v !== undefined && v !== null;
  * - `legacy_active`: a deployed project's doc that would be delivered to, still to be migrated.
  */
 export function webhookShape(d: Doc): "deliverable" | "off" | "legacy_active" {
-  if (isSet(d.deletedAt) || d.disabledReason === NEEDS_MIGRATION) return "off";
+  if (isSet(d.deletedAt)) return "off";
+  if (d.disabledReason === NEEDS_MIGRATION) return "off";
   const active = typeof d.enabled === "boolean" ? d.enabled : d.paused !== true;
   if (!active) return "off";
   return needsMigration(d) ? "legacy_active" : "deliverable";
@@ -65,7 +68,8 @@ export interface MigrationPlan {
     disabledReason: "paused" | "manual" | null;
     failCount: number;
     lastStatus: unknown;
-    lastDeliveryAt: unknown;
+    /** When it last delivered, in ms: legacy docs hold a Timestamp, an ISO string or a number. */
+    lastDeliveryAtMs: number | null;
     signatureScheme: "sha256";
     method: "POST";
     format: Format;
@@ -76,7 +80,20 @@ export interface MigrationPlan {
   notes: string[];
 }
 
-const LEGACY_FIELDS = ["secret", "signingSecret", "paused", "failureCount", "lastDeliveryStatus", "lastTriggered", "enabledBeforeMigration"];
+/** A Firestore Timestamp, an ISO string, or a Unix time in seconds or milliseconds. */
+function millisOf(v: unknown): number | null {
+  if (typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function") return (v as { toMillis(): number }).toMillis();
+  if (typeof v === "string") {
+    const ms = Date.parse(v);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  if (typeof v === "number" && Number.isFinite(v) && v > 0) return v < 1e12 ? v * 1000 : v;
+  return null;
+}
+
+const countOf = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.floor(v) : null);
+
+const LEGACY_FIELDS = ["secret", "signingSecret", "paused", "failureCount", "lastDeliveryStatus", "lastTriggered", "needsMigrationSince"];
 
 /** What the migration does to one doc; null for a doc of this pipeline. Pure: the CLI prints it (dry run) or applies it. */
 export function planMigration(d: Doc): MigrationPlan | null {
@@ -93,8 +110,7 @@ export function planMigration(d: Doc): MigrationPlan | null {
     } else notes.push(`event ${String(e)} is not sent by this pipeline: dropped`);
   }
   if (!secret) notes.push("no secret in the doc: a new one is made (shown once); receivers need it");
-  const wasActive =
-    d.disabledReason === NEEDS_MIGRATION ? d.enabledBeforeMigration !== false : typeof d.enabled === "boolean" ? d.enabled : d.paused !== true;
+  const wasActive = typeof d.enabled === "boolean" ? d.enabled : d.paused !== true;
   const paused = d.paused === true;
   const text = (v: unknown) => (typeof v === "string" ? v : "");
   let host = "webhook";
@@ -109,9 +125,9 @@ export function planMigration(d: Doc): MigrationPlan | null {
     events,
     enabled: wasActive && !paused,
     disabledReason: paused ? "paused" : wasActive ? null : "manual",
-    failCount: typeof d.failCount === "number" ? d.failCount : typeof d.failureCount === "number" ? d.failureCount : 0,
+    failCount: countOf(d.failCount) ?? countOf(d.failureCount) ?? 0,
     lastStatus: d.lastStatus ?? d.lastDeliveryStatus ?? null,
-    lastDeliveryAt: d.lastTriggered || d.lastDeliveryAt || null,
+    lastDeliveryAtMs: millisOf(d.lastTriggered) ?? millisOf(d.lastDeliveryAt),
     // What deployed receivers verify: X-owlette-Signature: sha256=<hex> over the body with this secret.
     signatureScheme: "sha256",
     method: "POST",

@@ -110,12 +110,15 @@ async function decide(
   eventsPerHour: number | null,
   deps: IngestDeps,
 ): Promise<StoredOccurrence> {
-  // Every limit at once (fewer round trips); one that refuses leaves the others' admissions
-  // spent, which only ever errs on the strict side.
-  const grants = await Promise.all(
-    limitsFor(event, { eventsPerHour }).map((limit) => deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId)),
-  );
-  const granted = grants.every(Boolean);
+  // Finest first, and no further once one refuses: a process crashing in a loop must not spend
+  // its machine's or its site's admissions on events that do not go out.
+  let granted = true;
+  for (const limit of limitsFor(event, { eventsPerHour })) {
+    if (!(await deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId))) {
+      granted = false;
+      break;
+    }
+  }
   const key = suppressionKey(event);
   if (!granted) {
     if (key) await deps.emissions.addSuppressed(report.siteId, key, deps.now());

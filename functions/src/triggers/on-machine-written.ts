@@ -1,6 +1,7 @@
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { machineDocSchema } from "../domain/agent-docs";
 import { detectMachineEvents, hasLeftoverStaleMark } from "../domain/detect-machine-events";
+import { heldPageDue } from "../domain/emission-policy";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
 import { ingestDeps } from "../wiring";
 import { parseWrite, toAgentWrite, type AgentWrite } from "./agent-write";
@@ -19,6 +20,9 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps) {
       ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps)
       : [];
   if (hasLeftoverStaleMark(docs.after)) await deps.store.clearStaleMark(siteId, machineId);
+  // An outage paged already this hour: this one's page waits for the window to turn.
+  const held = outcomes.find((o) => o.type === "machine.offline" && o.outcome === "suppressed");
+  if (held) await deps.store.holdOfflinePage(siteId, machineId, heldPageDue(write.occurredAt));
   return outcomes;
 }
 

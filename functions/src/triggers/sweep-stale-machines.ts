@@ -1,3 +1,4 @@
+import type { QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import type { Store } from "../data/store";
 import type { Log } from "../log";
@@ -7,29 +8,37 @@ const PAGE = 300;
 const MAX_PAGES = 20;
 
 /**
- * Marks machines whose heartbeat is older than `staleAfterMs` as offline. It emits nothing
- * itself: the machine trigger sees the mark and emits `machine.offline`, so there is one
+ * Marks machines whose heartbeat is older than `staleAfterMs` as offline, and marks again those
+ * still silent whose page the emission limit held back until now. It emits nothing itself: the machine trigger sees the mark and emits `machine.offline`, so there is one
  * emission path. Each mark is a transaction that re-checks the heartbeat, so a heartbeat racing
  * the sweep wins.
  */
 export async function runSweep(
   store: Store,
-  opts: { now: Date; staleAfterMs: number; log?: Log },
-): Promise<{ candidates: number; marked: number }> {
+  opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number },
+): Promise<{ candidates: number; marked: number; remarked: number }> {
   const cutoff = new Date(opts.now.getTime() - opts.staleAfterMs);
   let candidates = 0;
   let marked = 0;
+  let after: QueryDocumentSnapshot | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const refs = await store.findStaleMachines(cutoff, PAGE);
-    candidates += refs.length;
-    for (let i = 0; i < refs.length; i += 20) {
-      const results = await Promise.all(refs.slice(i, i + 20).map((ref) => store.markStale(ref, cutoff, opts.now)));
+    const docs = await store.findStaleMachines(cutoff, opts.pageSize ?? PAGE, after);
+    candidates += docs.length;
+    for (let i = 0; i < docs.length; i += 20) {
+      const results = await Promise.all(docs.slice(i, i + 20).map((doc) => store.markStale(doc.ref, cutoff, opts.now)));
       marked += results.filter(Boolean).length;
     }
-    if (refs.length < PAGE) break;
+    if (docs.length < (opts.pageSize ?? PAGE)) break;
+    after = docs[docs.length - 1];
   }
-  opts.log?.info("sweep.done", { candidates, marked, cutoff: cutoff.toISOString() });
-  return { candidates, marked };
+  // Pages the emission limit held back, now due: machines still silent are marked again.
+  const held = await store.findHeldPages(opts.now, PAGE);
+  let remarked = 0;
+  for (let i = 0; i < held.length; i += 20) {
+    remarked += (await Promise.all(held.slice(i, i + 20).map((ref) => store.markHeldAgain(ref, opts.now)))).filter(Boolean).length;
+  }
+  opts.log?.info("sweep.done", { candidates, marked, remarked, cutoff: cutoff.toISOString() });
+  return { candidates, marked, remarked };
 }
 
 /**

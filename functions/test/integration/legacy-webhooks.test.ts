@@ -40,6 +40,7 @@ describe("webhook docs an earlier Owlette wrote", () => {
       createdBy: admin,
       lastStatus: 200,
       failCount: 0,
+      lastTriggered: "2025-06-01T00:00:00Z",
     });
     await hooks.doc("api").set({ url: receiver.url(`/legacy/${siteId}/api`), events: ["process.crashed"], description: "Bridge", paused: false, signingSecret: "api-legacy-secret", failureCount: 3, deletedAt: null });
     await hooks.doc("paused").set({ url: receiver.url(`/legacy/${siteId}/paused`), events: ["process.crashed"], paused: true, signingSecret: "s" });
@@ -53,7 +54,8 @@ describe("webhook docs an earlier Owlette wrote", () => {
     // Before the migration: an event shows on the two active docs why nothing is delivered.
     await crash(siteId, "p1");
     await waitFor("the flags", async () => (await doc("v1"))?.disabledReason === "needs_migration" && (await doc("api"))?.disabledReason === "needs_migration");
-    expect(await doc("v1")).toMatchObject({ enabled: false, enabledBeforeMigration: true, secret: "v1-legacy-secret" });
+    // enabled stays as the earlier Owlette wrote it: it may still deliver from this doc meanwhile.
+    expect(await doc("v1")).toMatchObject({ enabled: true, disabledReason: "needs_migration", secret: "v1-legacy-secret" });
     expect(await doc("paused")).not.toHaveProperty("disabledReason");
     expect(await doc("deleted")).not.toHaveProperty("disabledReason");
     // The management API refuses to change one until it is migrated.
@@ -81,7 +83,8 @@ describe("webhook docs an earlier Owlette wrote", () => {
     const v1 = await doc("v1");
     expect(v1).toMatchObject({ enabled: true, disabledReason: null, signatureScheme: "sha256", format: "owlette", failCount: 0, events: ["process.crashed"] });
     expect(v1).not.toHaveProperty("secret");
-    expect(v1).not.toHaveProperty("enabledBeforeMigration");
+    expect(v1).not.toHaveProperty("needsMigrationSince");
+    expect((v1?.lastDeliveryAt as Timestamp).toMillis()).toBe(Date.parse("2025-06-01T00:00:00Z"));
     expect(await doc("api")).toMatchObject({ name: "Bridge", enabled: true, failCount: 3, signatureScheme: "sha256" });
     expect(await doc("api")).not.toHaveProperty("signingSecret");
     expect(await doc("paused")).toMatchObject({ enabled: false, disabledReason: "paused" });

@@ -213,11 +213,29 @@ describe("machine events", () => {
     await ref.set({ online: true, name: "Racer", lastHeartbeat: hoursAgo(1) });
     const cutoff = new Date(Date.now() - 10 * 60_000);
     const candidates = await store.findStaleMachines(cutoff, 1000);
-    expect(candidates.map((r) => r.path)).toContain(ref.path);
+    expect(candidates.map((d) => d.ref.path)).toContain(ref.path);
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
     expect(await store.markStale(ref, cutoff, new Date())).toBe(false);
     expect((await ref.get()).data()).toMatchObject({ online: true });
     expect((await ref.get()).get("offlineReason")).toBeUndefined();
+  });
+
+  it("pages past machines in an announced reboot: they never hide a dead one behind them", async () => {
+    const hook = await siteWithWebhook(["machine.offline"]);
+    // The oldest heartbeats of the whole suite, so these come first in the sweep's order.
+    const old = (minutes: number) => Timestamp.fromMillis(Date.parse("2000-01-01T00:00:00Z") + minutes * 60_000);
+    const inAMinute = Math.floor(Date.now() / 1000) + 60;
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        machine(hook.siteId, `rebooting-${i}`).set({ online: true, lastHeartbeat: old(i), rebooting: true, rebootScheduledAt: inAMinute }),
+      ),
+    );
+    await machine(hook.siteId, "dead").set({ online: true, name: "Dead", lastHeartbeat: old(10) });
+    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000, pageSize: 2 });
+    expect(swept.marked).toBeGreaterThanOrEqual(1);
+    expect((await machine(hook.siteId, "dead").get()).get("offlineReason")).toBe("heartbeat_stale");
+    expect((await machine(hook.siteId, "rebooting-0").get()).get("online")).toBe(true);
+    await waitFor("machine.offline", () => hook.received().some((d) => d.payload?.data?.machineId === "dead"));
   });
 
   it("leaves every machine online when heartbeats and sweeps run concurrently", async () => {

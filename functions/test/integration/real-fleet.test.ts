@@ -119,6 +119,43 @@ describe("a real fleet, replayed", () => {
     expect(connection).toMatchObject({ machineId: "STAGE-PC", errorCode: "connection_failure", errorMessage: "Waiting 23s before retry" });
   });
 
+  it("a machine that flaps is paged once an hour, and an outage held back is paged when the hour turns, never lost", async () => {
+    const site = await fleetSite();
+    const agent = await suiteAgent(site.siteId, "FLAPPY-PC");
+    await agent.presence(true);
+    await agent.heartbeat();
+    const offlineAgain = async () => {
+      await silence(agent, 240);
+      await sweep();
+    };
+    await offlineAgain();
+    await waitFor("the first outage", () => site.events().includes("machine.offline FLAPPY-PC"));
+    await agent.presence(true);
+    await waitFor("its end", () => site.events().includes("machine.online FLAPPY-PC"));
+    // Down again within the hour: held back, and the hold is on the doc.
+    await offlineAgain();
+    const held = await waitFor("the held page", async () => (await store.db.doc(agent.machinePath).get()).get("offlinePageHeldUntil"));
+    expect((held as Timestamp).toMillis() % 3_600_000).toBe(0);
+    await sleep(2000);
+    expect(site.events()).toEqual(["machine.offline FLAPPY-PC", "machine.online FLAPPY-PC"]);
+    // The hour turns with the machine still silent (the hold is moved to now, as the clock
+    // would): the next sweep marks it again, a new outage report for the new window (which the
+    // emission-policy unit tests show is granted; here the clock has not really turned).
+    const before = (await store.db.doc(agent.machinePath).get()).get("offlineSince") as Timestamp;
+    await store.db.doc(agent.machinePath).update({ offlinePageHeldUntil: Timestamp.fromMillis(Date.now() - 1000) });
+    const swept = await sweep();
+    expect(swept.remarked).toBeGreaterThanOrEqual(1);
+    const after = (await store.db.doc(agent.machinePath).get()).data();
+    expect(after).toMatchObject({ online: false, offlineReason: "heartbeat_stale" });
+    expect((after?.offlineSince as Timestamp).toMillis()).toBeGreaterThan(before.toMillis());
+    // Back online, the hold goes with the mark.
+    await agent.presence(true);
+    await waitFor("the mark and hold cleared", async () => {
+      const d = (await store.db.doc(agent.machinePath).get()).data();
+      return d?.offlineReason === undefined && d?.offlinePageHeldUntil === undefined;
+    });
+  });
+
   it("one crash is one delivery whichever report comes first, a late resent alert included", async () => {
     const site = await fleetSite();
     const agent = await suiteAgent(site.siteId, "GALLERY-PC2");

@@ -45,6 +45,12 @@ describe("detectMachineEvents", () => {
     ]);
   });
 
+  it("emits a new machine.offline when the sweep marks a still-marked machine again (a held page come due)", () => {
+    const remarked = doc({ ...markedStale, offlineSince: ts(T0 + 3_600_000) });
+    expect(detectMachineEvents(markedStale, remarked, "m1")).toMatchObject([{ type: "machine.offline", content: `offline:${T0 + 3_600_000}` }]);
+    expect(detectMachineEvents(markedStale, doc({ ...markedStale, lastHeartbeat: ts(T0) }), "m1")).toEqual([]);
+  });
+
   it("emits machine.online naming the machine.offline it answers, the same one the mark emitted", () => {
     const back = doc({ online: true, lastHeartbeat: ts(T0 + 400_000), name: "Gallery PC 1", offlineReason: STALE_REASON, offlineSince: ts(T0 + 200_000) });
     const [online] = detectMachineEvents(markedStale, back, "m1");

@@ -2,6 +2,7 @@ import { connectionFailure } from "../../src/domain/detect-machine-events";
 import { processEvent } from "../../src/domain/detect-process-events";
 import {
   EMISSION_LIMITS,
+  heldPageDue,
   HOUR_MS,
   joinOccurrence,
   limitsFor,
@@ -65,6 +66,11 @@ describe("emission limits", () => {
     expect(limitsFor(failure)[0]).toMatchObject({ key: "connection|m1", limit: 3 });
     expect(limitsFor({ ...crash, type: "machine.offline", subject: "presence" })).toEqual([{ scope: "subject", key: "presence|m1", limit: 1, windowMs: HOUR_MS }]);
     expect(limitsFor({ ...crash, type: "machine.online", subject: "presence" })).toEqual([]);
+  });
+
+  it("a held machine.offline comes due when its window turns", () => {
+    expect(heldPageDue(new Date("2026-03-22T10:05:00Z")).toISOString()).toBe("2026-03-22T11:00:00.000Z");
+    expect(heldPageDue(new Date("2026-03-22T10:59:59Z")).toISOString()).toBe("2026-03-22T11:00:00.000Z");
   });
 
   it("windows are fixed hours", () => {

@@ -55,7 +55,7 @@ describe("legacy webhook docs", () => {
         disabledReason: null,
         failCount: 2,
         lastStatus: 200,
-        lastDeliveryAt: "2025-06-01T00:00:00Z",
+        lastDeliveryAtMs: Date.parse("2025-06-01T00:00:00Z"),
         signatureScheme: "sha256",
         method: "POST",
         headerNames: [],
@@ -75,8 +75,11 @@ describe("legacy webhook docs", () => {
     expect(planMigration({ ...v1, enabled: false })?.fields).toMatchObject({ enabled: false, disabledReason: "manual" });
   });
 
-  it("a doc the pipeline flagged keeps the state it had before", () => {
-    expect(planMigration({ ...v1, enabled: false, disabledReason: "needs_migration", enabledBeforeMigration: true })?.fields).toMatchObject({ enabled: true, disabledReason: null });
+  it("a doc the pipeline flagged keeps the state it had (the flag leaves `enabled` alone)", () => {
+    expect(planMigration({ ...v1, disabledReason: "needs_migration", needsMigrationSince: "2026-01-01T00:00:00Z" })).toMatchObject({
+      fields: { enabled: true, disabledReason: null },
+      removes: expect.arrayContaining(["needsMigrationSince"]),
+    });
   });
 
   it("a deleted doc is removed; a doc without a secret gets a new one, said in a note", () => {
@@ -97,5 +100,15 @@ describe("legacy webhook docs", () => {
 
   it("leaves this pipeline's docs alone", () => {
     expect(planMigration(ours)).toBeNull();
+  });
+});
+
+describe("legacy values this pipeline's schema would refuse", () => {
+  it("times become milliseconds (a Timestamp, an ISO string, Unix seconds), counts whole and non-negative", () => {
+    expect(planMigration({ ...v1, lastTriggered: { toMillis: () => 42 } })?.fields.lastDeliveryAtMs).toBe(42);
+    expect(planMigration({ ...v1, lastTriggered: 1_750_000_000 })?.fields.lastDeliveryAtMs).toBe(1_750_000_000_000);
+    expect(planMigration({ ...v1, lastTriggered: "not a date" })?.fields.lastDeliveryAtMs).toBeNull();
+    expect(planMigration({ ...v1, failCount: -3 })?.fields.failCount).toBe(0);
+    expect(planMigration({ ...v1, failCount: 2.7 })?.fields.failCount).toBe(2);
   });
 });

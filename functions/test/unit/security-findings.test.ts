@@ -10,6 +10,7 @@ import { customHeaderProblems } from "../../src/domain/custom-headers";
 import { isCredentialUrl, keepsUrlSecret, redactUrl } from "../../src/domain/destination-formats";
 import { blockedAddressReason } from "../../src/domain/ip-policy";
 import { credentialsOf, REDACTED, scrubResult } from "../../src/domain/scrub";
+import { sendSigned } from "../../src/delivery/send-signed";
 import { activeSecrets, MAX_PREVIOUS_SECRETS, rotateSecrets, type SecretSet } from "../../src/domain/secret-rotation";
 import { signatureHeaders } from "../../src/domain/signature-schemes";
 import { generateSecret } from "../../src/domain/signing";
@@ -125,6 +126,14 @@ describe("4. Slack and Discord tokens are never shown", () => {
     expect(redactUrl(url)).not.toContain("tok3n");
   });
 
+  it.each(["https://hooks.slack.com/triggers/T1/123/tok3n", "https://hooks.slack.com/workflows/T1/A1/123/tok3n", "https://hooks.slack.com./services/T1/B2/tok3n"])(
+    "every Slack hooks URL is a credential: %s",
+    (url) => {
+      expect(isCredentialUrl(url)).toBe(true);
+      expect(redactUrl(url)).not.toContain("tok3n");
+    },
+  );
+
   it("a Slack or Discord URL stays server-side whatever the format (a switch to pagerduty included)", () => {
     expect(isCredentialUrl("https://hooks.slack.com/services/T1/B2/x")).toBe(true);
     expect(keepsUrlSecret("pagerduty", "https://hooks.slack.com/services/T1/B2/x")).toBe(true);
@@ -140,6 +149,37 @@ describe("5. stored response snippets carry no credential", () => {
     const echo = `authorization: Bearer s3cr3t-receiver-token\nx-api-key: k3y-value\nsig for ${secret}\nrk R0UTINGKEY123\ntoken alone: s3cr3t-receiver-token`;
     const scrubbed = scrubResult({ kind: "response", status: 200, durationMs: 3, bodySnippet: echo }, credentials);
     expect(scrubbed.kind === "response" && scrubbed.bodySnippet).toBe(`authorization: ${REDACTED}\nx-api-key: ${REDACTED}\nsig for ${REDACTED}\nrk ${REDACTED}\ntoken alone: ${REDACTED}`);
+  });
+});
+
+describe("5. scrubbing sees whole credentials", () => {
+  it("one that straddles the kept length is replaced, not cut in half, and short header values are left alone", async () => {
+    const credential = "Bearer straddling-credential-0123456789";
+    const sent: number[] = [];
+    const echo = `${"x".repeat(1000)}${credential} and a 1 for X-Env`;
+    const result = await sendSigned(
+      { url: "https://receiver.example/h", method: "POST", scheme: "owlette", secrets: ["whsec_x"], body: "{}", eventId: "e", eventType: "process.crashed", deliveryId: "d", attempt: 1, custom: {}, at: new Date() },
+      {
+        send: async (req) => {
+          sent.push(req.snippetBytes);
+          return { kind: "response", status: 200, durationMs: 1, bodySnippet: echo.slice(0, req.snippetBytes) };
+        },
+        resolve: async () => ["93.184.216.34"],
+        config: { allowLocalHttp: false, deliveryTimeoutMs: 1000 },
+      },
+      credentialsOf({ secrets: [], headers: { Authorization: credential, "X-Env": "1" } }),
+    );
+    expect(sent[0]).toBeGreaterThan(1024);
+    const snippet = result.kind === "response" ? result.bodySnippet : "";
+    expect(snippet).toHaveLength(1024);
+    expect(snippet).not.toContain("straddl");
+    expect(snippet.slice(1000, 1000 + REDACTED.length)).toBe(REDACTED);
+    expect(snippet).toContain(" a 1 for");
+  });
+  it("JSON-escaped echoes are replaced too", () => {
+    const credentials = credentialsOf({ secrets: [], headers: { "X-Token": 'pa"ss\\word' } });
+    const scrubbed = scrubResult({ kind: "response", status: 200, durationMs: 1, bodySnippet: JSON.stringify({ "x-token": 'pa"ss\\word' }) }, credentials);
+    expect(scrubbed.kind === "response" && scrubbed.bodySnippet).toBe(`{"x-token":"${REDACTED}"}`);
   });
 });
 
