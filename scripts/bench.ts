@@ -157,7 +157,7 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
     send: sendHttp,
     enqueue,
     now: () => new Date(),
-    config: { deliveryTimeoutMs: 5000, ...PRODUCTION, retrySchedule: [0, 60, 300, 1800, 7200], allowLocalHttp: true },
+    config: { deliveryTimeoutMs: 5000, fastLaneDeadlineMs: 2000, ...PRODUCTION, retrySchedule: [0, 60, 300, 1800, 7200], allowLocalHttp: true },
     log: silent,
     resolve: systemResolver,
   };

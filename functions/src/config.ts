@@ -9,6 +9,11 @@ const deliveryTimeoutMs = defineInt("DELIVERY_TIMEOUT_MS", {
   default: 10_000,
   description: "Deadline for one delivery request, connect to last byte read (ms).",
 });
+const fastLaneDeadlineMs = defineInt("FAST_LANE_DEADLINE_MS", {
+  default: 2_000,
+  description:
+    "Deadline of a request in the fast delivery lane (ms): a receiver slower than this is moved to the slow lane (see domain/delivery-lanes.ts).",
+});
 const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
   default: 210,
   description:
@@ -37,8 +42,15 @@ export const deliveryMaxPerSecond = defineInt("DELIVERY_MAX_PER_SECOND", {
   description: "Cloud Tasks maxDispatchesPerSecond of the delivery queue.",
 });
 
+/** The slow lane's queue: receivers that hang or answer late wait here, not in everyone's way. */
+export const deliverySlowMaxConcurrent = defineInt("DELIVERY_SLOW_MAX_CONCURRENT", {
+  default: 20,
+  description: "Cloud Tasks maxConcurrentDispatches of the slow delivery lane.",
+});
+
 const configSchema = z.object({
   deliveryTimeoutMs: z.number().int().min(100).max(60_000),
+  fastLaneDeadlineMs: z.number().int().min(100).max(60_000),
   staleAfterSeconds: z.number().int().min(1).max(86_400),
   sweepPassesPerMinute: z.number().int().min(1).max(12),
   retrySchedule: z.array(z.number().int().nonnegative()).min(1),
@@ -53,6 +65,7 @@ let cached: PipelineConfig | undefined;
 export function getConfig(): PipelineConfig {
   cached ??= configSchema.parse({
     deliveryTimeoutMs: deliveryTimeoutMs.value(),
+    fastLaneDeadlineMs: fastLaneDeadlineMs.value(),
     staleAfterSeconds: staleAfterSeconds.value(),
     sweepPassesPerMinute: sweepPassesPerMinute.value(),
     retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),

@@ -11,5 +11,5 @@ export { onProcessWritten } from "./triggers/on-process-written";
 export { onLogCreated } from "./triggers/on-log-created";
 export { agentApi } from "./triggers/agent-api";
 export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
-export { deliverWebhook } from "./triggers/deliver-webhook";
+export { deliverWebhook, deliverWebhookSlow } from "./triggers/deliver-webhook";
 export * from "./triggers/management-api";

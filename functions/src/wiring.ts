@@ -10,6 +10,7 @@ import type { IngestDeps } from "./pipeline/ingest";
 import { sendHttp } from "./delivery/http-sender";
 import { systemResolver } from "./delivery/resolve-destination";
 import { taskQueueEnqueue } from "./delivery/task-queue";
+import { SecretCache, SlowMemory } from "./delivery/secret-cache";
 
 /** Production dependencies, built once per instance on first use (not at cold-start import). */
 let deps: DeliverDeps | undefined;
@@ -22,6 +23,8 @@ export function productionDeps(): DeliverDeps {
     config: getConfig(),
     log: logger,
     resolve: systemResolver,
+    secrets: new SecretCache(),
+    slow: new SlowMemory(),
   };
   return deps;
 }

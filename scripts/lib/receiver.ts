@@ -34,6 +34,8 @@ export type Answer =
       stream?: { bytes: number; chunk: number; everyMs: number };
       /** The response body, instead of "ok" / "not ok". */
       body?: string;
+      /** Answer only after this long (a slow receiver). */
+      delayMs?: number;
     };
 export type Responder = (delivery: Omit<ReceivedDelivery, "status">, n: number) => Answer;
 
@@ -126,6 +128,19 @@ export class Receiver {
         req.socket.destroy();
         return;
       }
+      const delayMs = typeof answer === "object" ? (answer.delayMs ?? 0) : 0;
+      if (delayMs > 0) {
+        const timer = setTimeout(() => this.answer(res, answer, status), delayMs);
+        res.on("close", () => clearTimeout(timer));
+        return;
+      }
+      this.answer(res, answer, status, delivery);
+    });
+  }
+
+  private answer(res: http.ServerResponse, answer: Answer, status: number, delivery?: ReceivedDelivery) {
+    if (res.destroyed) return;
+    {
       const headers = typeof answer === "object" ? (answer.headers ?? {}) : {};
       res.writeHead(status, { "Content-Type": "text/plain", ...headers });
       const stream = typeof answer === "object" ? answer.stream : undefined;
@@ -145,8 +160,10 @@ export class Receiver {
         }
         if (!res.destroyed) res.end();
       };
-      res.on("close", () => delivery.streamed = sent);
+      res.on("close", () => {
+        if (delivery) delivery.streamed = sent;
+      });
       pump();
-    });
+    }
   }
 }

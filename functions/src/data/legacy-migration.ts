@@ -65,6 +65,9 @@ export async function applyMigration(db: Firestore, row: Pick<MigrationRow, "sit
       url: credentialUrl ? redactUrl(plan.url) : plan.url,
       updatedAt: at,
       migratedAt: at,
+      // The secret doc was written: instances' cached copies of it are stale.
+      secretVersion: FieldValue.increment(1),
+      failStreak: [],
       ...Object.fromEntries(plan.removes.map((f) => [f, FieldValue.delete()])),
     });
     return { applied: true, newSecret: secretSnap?.exists ? null : newSecret };

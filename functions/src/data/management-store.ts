@@ -115,9 +115,11 @@ export class ManagementStore {
       headerNames: Object.keys(headers),
       enabled: true,
       failCount: 0,
+      failStreak: [],
       lastStatus: null,
       lastDeliveryAt: null,
       disabledReason: null,
+      secretVersion: 0,
       createdAt: Timestamp.fromDate(now),
       updatedAt: Timestamp.fromDate(now),
       createdBy: input.createdBy,
@@ -180,8 +182,11 @@ export class ManagementStore {
         update.url = secret ? redactUrl(realUrl) : realUrl;
         secrets.url = secret ? realUrl : FieldValue.delete();
       }
-      if (Object.keys(secrets).length > 0) tx.set(secretRef, secrets, { mergeFields: Object.keys(secrets) });
-      tx.update(ref, update);
+      if (Object.keys(secrets).length > 0) {
+        tx.set(secretRef, secrets, { mergeFields: Object.keys(secrets) });
+        // Instances' cached copies of the secret doc are stale from now (delivery/secret-cache.ts).
+        tx.update(ref, { ...update, secretVersion: FieldValue.increment(1) });
+      } else tx.update(ref, update);
       return { id: webhookId, data: { ...snap.data(), ...update } };
     });
   }
@@ -247,12 +252,16 @@ export class ManagementStore {
    */
   async rotateSecret(siteId: string, webhookId: string, overlapSeconds: number, now = new Date()): Promise<string | null> {
     const ref = this.db.doc(paths.webhookSecret(siteId, webhookId));
+    const webhookRef = this.db.doc(paths.webhook(siteId, webhookId));
     const secret = generateSecret();
     const done = await this.db.runTransaction(async (tx) => {
-      const doc = parseOrNull(secretDocSchema, (await tx.get(ref)).data());
+      const [secretSnap, webhookSnap] = await tx.getAll(ref, webhookRef);
+      const doc = parseOrNull(secretDocSchema, secretSnap?.data());
       if (!doc) return false;
       const next = rotateSecrets(toSecretSet(doc), secret, now.getTime(), overlapSeconds);
       tx.update(ref, { ...fromSecretSet(next), rotatedAt: Timestamp.fromDate(now) });
+      // Every attempt from now on signs with the new secret, cached copies notwithstanding.
+      if (webhookSnap?.exists) tx.update(webhookRef, { secretVersion: FieldValue.increment(1) });
       return true;
     });
     return done ? secret : null;
@@ -342,5 +351,5 @@ export class ManagementStore {
 }
 
 function enabledFields(enabled: boolean, reason: "paused" | "manual"): DocumentData {
-  return enabled ? { enabled: true, failCount: 0, disabledReason: null } : { enabled: false, disabledReason: reason };
+  return enabled ? { enabled: true, failCount: 0, failStreak: [], disabledReason: null } : { enabled: false, disabledReason: reason };
 }

@@ -1,6 +1,7 @@
 import {
   FieldValue,
   Timestamp,
+  type DocumentData,
   type DocumentReference,
   type Firestore,
   type QueryDocumentSnapshot,
@@ -13,7 +14,17 @@ import { isStale } from "../domain/staleness";
 import { NEEDS_MIGRATION, webhookShape } from "../domain/legacy-webhooks";
 import type { QuestionState } from "../domain/event-order";
 import { deliveryIdFor } from "../domain/ids";
-import { healthAfterAttempt, type HealthUpdate } from "../domain/webhook-health";
+import {
+  AUTO_DISABLE_AFTER,
+  failureKey,
+  failureKeyTime,
+  healthAfterAttempt,
+  streakAfterSuccess,
+  streakDecision,
+  type HealthUpdate,
+  type HealthWrite,
+} from "../domain/webhook-health";
+import type { WebhookSnapshot } from "../delivery/task-queue";
 import type { Log } from "../log";
 import { expiryFrom, paths } from "./paths";
 import {
@@ -75,25 +86,23 @@ export class Store {
    * being skipped silently.
    * `paused: true` and `deletedAt` are honoured.
    */
-  async fanOutTargets(siteId: string, type: EventType, log?: Log): Promise<string[]> {
-    const snap = await this.db
-      .collection(paths.webhooks(siteId))
-      .where("events", "array-contains", type)
-      .select(...LEGACY_SHAPE_FIELDS)
-      .get();
-    const targets: string[] = [];
+  async fanOutTargets(siteId: string, type: EventType, log?: Log, now = new Date()): Promise<FanOutTarget[]> {
+    const snap = await this.db.collection(paths.webhooks(siteId)).where("events", "array-contains", type).get();
+    const targets: FanOutTarget[] = [];
     for (const doc of snap.docs) {
       const shape = webhookShape(doc.data());
-      if (shape === "deliverable") targets.push(doc.id);
-      else if (shape === "legacy_active") {
-        await flagForMigration(doc.ref, new Date());
+      if (shape === "deliverable") {
+        const parsed = parseOrNull(webhookDocSchema, doc.data());
+        if (parsed) targets.push({ id: doc.id, snapshot: snapshotOf(parsed, now.getTime()) });
+      } else if (shape === "legacy_active") {
+        await flagForMigration(doc.ref, now);
         log?.warn("webhook.needs_migration", { siteId, webhookId: doc.id });
       }
     }
     return targets;
   }
 
-  /** Everything one attempt needs, in a single round trip. */
+  /** Everything one attempt needs, in a single round trip (the retry action, the test action). */
   async loadDeliveryContext(ids: { siteId: string; webhookId: string; eventId: string; deliveryId: string }) {
     const refs = [
       this.db.doc(paths.webhook(ids.siteId, ids.webhookId)),
@@ -117,6 +126,25 @@ export class Store {
     };
   }
 
+  /** The webhook as an attempt sees it, read now (one read). */
+  async loadWebhookSnapshot(ids: { siteId: string; webhookId: string }, now = new Date()): Promise<WebhookSnapshot | null> {
+    const doc = parseOrNull(webhookDocSchema, (await this.db.doc(paths.webhook(ids.siteId, ids.webhookId)).get()).data());
+    return doc ? snapshotOf(doc, now.getTime()) : null;
+  }
+
+  async loadSecret(ids: { siteId: string; webhookId: string }): Promise<SecretDoc | null> {
+    return parseOrNull(secretDocSchema, (await this.db.doc(paths.webhookSecret(ids.siteId, ids.webhookId)).get()).data());
+  }
+
+  async loadEvent(ids: { siteId: string; eventId: string }): Promise<EventDoc | null> {
+    return parseOrNull(eventDocSchema, (await this.db.doc(paths.event(ids.siteId, ids.eventId)).get()).data());
+  }
+
+  async loadDelivery(ids: { siteId: string; webhookId: string; deliveryId: string }): Promise<{ doc: DeliveryDoc | null; exists: boolean }> {
+    const snap = await this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).get();
+    return { doc: parseOrNull(deliveryDocSchema, snap.data()), exists: snap.exists };
+  }
+
   /** Where the event an answer follows stands for one webhook (see domain/event-order.ts), in one round trip. */
   async loadQuestion(ids: { siteId: string; webhookId: string }, questionEventId: string): Promise<QuestionState> {
     const [event, delivery] = await this.db.getAll(
@@ -133,68 +161,113 @@ export class Store {
   }
 
   /**
-   * Step 1 of recording an attempt: the delivery doc alone. Once this lands, a retried task never
-   * sends this attempt again.
-   *
-   * A success that changes nothing on the webhook (the common case) is one plain write and needs
-   * no step 2, keeping the webhook doc off the hot path. Anything else is a transaction on the
-   * delivery doc that re-reads it, so a manual retry and a scheduled attempt finishing together
-   * cannot undo each other (a succeeded delivery stays succeeded; a failed manual retry leaves a
-   * pending delivery on its schedule), and that parks the outcome in `healthPending` for step 2,
-   * `applyPendingHealth`.
+   * The record of a first attempt dispatched for the first time: the delivery doc is created,
+   * with the outcome's webhook write (if any) in the same commit, and nothing is read. Another
+   * dispatch of the same task that recorded first makes this one a duplicate (Cloud Tasks
+   * delivers at least once); the request went out twice, with the same ids.
    */
-  async recordAttempt(input: {
-    siteId: string;
-    webhookId: string;
-    delivery: DeliveryRecordWrite;
-    outcome: { ok: boolean; lastStatus: number | string; gone?: boolean };
-    preloaded: WebhookDoc;
-    now: Date;
-  }): Promise<{ status: DeliveryStatus; healthPending: boolean }> {
+  async recordFirstAttempt(input: { siteId: string; webhookId: string; delivery: DeliveryRecordWrite; health: HealthWrite | null; now: Date }): Promise<"recorded" | "duplicate"> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
-    const quiet =
-      input.outcome.ok && healthAfterAttempt(healthOf(input.preloaded), input.outcome, input.now.getTime()) === null;
-    if (quiet) {
-      await deliveryRef.set(deliveryWrite(input.delivery, input.now), { merge: true });
-      return { status: input.delivery.status, healthPending: false };
-    }
-    const { attempt } = input.delivery;
-    const pending: PendingHealth = {
-      attempt: attempt.attempt,
-      ok: input.outcome.ok,
-      gone: input.outcome.gone ?? false,
-      lastStatus: input.outcome.lastStatus,
-      at: Timestamp.fromDate(input.now),
+    const commit = (health: HealthWrite | null) => {
+      const batch = this.db.batch();
+      batch.create(deliveryRef, deliveryCreate(input.delivery, input.now));
+      if (health) batch.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health));
+      return batch.commit();
     };
-    return this.db.runTransaction(async (tx) => {
-      const current = parseOrNull(deliveryDocSchema, (await tx.get(deliveryRef)).data());
-      let write = input.delivery;
-      let keepSchedule = false;
-      if (current?.status === "succeeded") {
-        // Delivered meanwhile (a manual retry and a scheduled attempt crossed): stays delivered.
-        write = { ...write, status: "succeeded" };
-        keepSchedule = true;
-      } else if (attempt.manual && !input.outcome.ok) {
-        keepSchedule = current?.status === "pending";
-        write = { ...write, status: keepSchedule ? "pending" : "failed" };
-      }
-      tx.set(
-        deliveryRef,
-        {
-          ...deliveryWrite(write, input.now, { keepSchedule }),
-          healthPending: { [`${attempt.attempt}${attempt.manual ? "m" : ""}`]: pending },
-        },
-        { merge: true },
-      );
-      return { status: write.status, healthPending: true };
-    });
+    try {
+      await withoutMissingWebhook(commit, input.health);
+      return "recorded";
+    } catch (err) {
+      if (grpcCode(err) === ALREADY_EXISTS) return "duplicate";
+      throw err;
+    }
   }
 
   /**
-   * Step 2: applies the delivery's parked outcomes to the webhook's `failCount`, `lastStatus`
-   * and auto-disable, in one transaction over both docs that also clears them, so each outcome
-   * counts exactly once however often this runs. Stops a pending delivery whose webhook is gone
-   * or off, whoever switched it off.
+   * The record of any other attempt (a later one, a redispatched task, a manual retry): a
+   * transaction on the delivery doc alone, which re-reads it so a manual retry and a scheduled
+   * attempt finishing together cannot undo each other (a succeeded delivery stays succeeded; a
+   * failed manual retry leaves a pending delivery on its schedule), with the outcome's webhook
+   * write blind in the same commit. Returns null when this attempt was recorded meanwhile.
+   */
+  async recordAttempt(input: { siteId: string; webhookId: string; delivery: DeliveryRecordWrite; ok: boolean; health: HealthWrite | null; now: Date }): Promise<{ status: DeliveryStatus } | null> {
+    const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
+    const { attempt } = input.delivery;
+    const run = (health: HealthWrite | null) =>
+      this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(deliveryRef);
+        const current = parseOrNull(deliveryDocSchema, snap.data());
+        if (!attempt.manual && current?.attempts.some((a) => a.attempt === attempt.attempt && !a.manual)) return null;
+        let write = input.delivery;
+        let keepSchedule = false;
+        if (current?.status === "succeeded") {
+          // Delivered meanwhile (a manual retry and a scheduled attempt crossed): stays delivered.
+          write = { ...write, status: "succeeded" };
+          keepSchedule = true;
+        } else if (attempt.manual && !input.ok) {
+          keepSchedule = current?.status === "pending";
+          write = { ...write, status: keepSchedule ? "pending" : "failed" };
+        }
+        tx.set(deliveryRef, deliveryWrite({ ...write, firstAttempt: !snap.exists }, input.now, { keepSchedule }), { merge: true });
+        if (health) tx.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health));
+        return { status: write.status };
+      });
+    return withoutMissingWebhook(run, input.health);
+  }
+
+  /**
+   * After a failure's blind write: reads the webhook back and acts on the failure's rank in the
+   * streak (domain/webhook-health.ts `streakDecision`). Only the failure that reaches the limit
+   * runs a transaction, so a hundred concurrent failures contend on nothing. Idempotent: a task
+   * redispatched after a crash runs it again for its recorded failure.
+   */
+  async settleFailure(ids: { siteId: string; webhookId: string }, key: string, disableAfter = AUTO_DISABLE_AFTER): Promise<{ disabled: boolean; failCount: number | null }> {
+    const ref = this.db.doc(paths.webhook(ids.siteId, ids.webhookId));
+    const state = healthStateOf((await ref.get()).data());
+    if (!state) return { disabled: true, failCount: null };
+    const decision = streakDecision(state, key, disableAfter);
+    if (decision === "uncount") {
+      await ref.update({ failCount: FieldValue.increment(-1), failStreak: FieldValue.arrayRemove(key) }).catch(ignoreMissing);
+      return { disabled: true, failCount: null };
+    }
+    if (decision !== "disable") return { disabled: !state.enabled, failCount: state.failStreak.length };
+    const deliveries = this.db.collection(paths.deliveries(ids.siteId, ids.webhookId));
+    return this.db.runTransaction(async (tx) => {
+      const now = healthStateOf((await tx.get(ref)).data());
+      if (!now || streakDecision(now, key, disableAfter) !== "disable") return { disabled: !now?.enabled, failCount: null };
+      const first = failureKeyTime(now.failStreak[0] ?? "");
+      const success = await tx.get(deliveries.where("status", "==", "succeeded").where("updatedAt", ">", Timestamp.fromMillis(first)).orderBy("updatedAt", "desc").limit(1));
+      const lastSuccess = success.docs[0]?.get("updatedAt");
+      const streak = streakAfterSuccess(now.failStreak, lastSuccess instanceof Timestamp ? lastSuccess.toMillis() : null);
+      if (streak.length < disableAfter) {
+        // Not consecutive after all: a success came between. The count restarts after it.
+        tx.update(ref, { failStreak: streak, failCount: streak.length });
+        return { disabled: false, failCount: streak.length };
+      }
+      tx.update(ref, { enabled: false, disabledReason: "auto", failStreak: streak.slice(0, disableAfter), failCount: disableAfter });
+      return { disabled: true, failCount: disableAfter };
+    });
+  }
+
+  /** A pending delivery whose webhook was switched off while its attempt was out: no further attempt. */
+  async stopDelivery(ids: { siteId: string; webhookId: string; deliveryId: string }, now: Date): Promise<void> {
+    const ref = this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId));
+    await this.db.runTransaction(async (tx) => {
+      if ((await tx.get(ref)).get("status") !== "pending") return;
+      tx.update(ref, { status: "failed", nextAttempt: null, nextAttemptAt: null, updatedAt: Timestamp.fromDate(now) });
+    });
+  }
+
+  /** The webhook's deliveries go to the slow lane until `until` (a plain write; see domain/delivery-lanes.ts). */
+  async markSlow(ids: { siteId: string; webhookId: string }, until: Date): Promise<void> {
+    await this.db.doc(paths.webhook(ids.siteId, ids.webhookId)).update({ slowUntil: Timestamp.fromDate(until) }).catch(ignoreMissing);
+  }
+
+  /**
+   * Outcomes an earlier version parked on a delivery doc (`healthPending`) before applying them
+   * to the webhook: applied once, in one transaction over both docs that also clears them. The
+   * current version records an outcome and its webhook write in one commit and parks nothing.
+   * Stops a pending delivery whose webhook is gone or off.
    */
   async applyPendingHealth(ids: { siteId: string; webhookId: string; deliveryId: string }): Promise<{ health: HealthUpdate | null; status: DeliveryStatus }> {
     const webhookRef = this.db.doc(paths.webhook(ids.siteId, ids.webhookId));
@@ -206,15 +279,17 @@ export class Store {
         const outcomes = Object.values(delivery?.healthPending ?? {}).sort((a, b) => a.at.toMillis() - b.at.toMillis());
         if (!delivery || outcomes.length === 0) return { health: null, status: delivery?.status ?? "failed" };
         const current = webhookSnap?.exists ? parseOrNull(webhookDocSchema, webhookSnap.data()) : null;
-        let state = current ? healthOf(current) : null;
+        let state = current ? { enabled: current.enabled, failCount: current.failCount, lastStatus: current.lastStatus ?? null } : null;
+        let streak = current?.failStreak ?? [];
         let health = null as HealthUpdate | null;
         for (const outcome of outcomes) {
           const next = state ? healthAfterAttempt(state, outcome, outcome.at.toMillis()) : null;
           if (!next || !state) continue;
+          streak = outcome.ok ? [] : [...streak, failureKey(outcome.at.toMillis(), ids.deliveryId, outcome.attempt)];
           health = health ? { ...health, ...next } : next;
-          state = { enabled: next.enabled ?? state.enabled, failCount: next.failCount, lastStatus: next.lastStatus, lastDeliveryAtMs: next.lastDeliveryAt.getTime() };
+          state = { enabled: next.enabled ?? state.enabled, failCount: next.failCount, lastStatus: next.lastStatus };
         }
-        if (health) tx.update(webhookRef, { ...health, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
+        if (health) tx.update(webhookRef, { ...health, failStreak: streak, lastDeliveryAt: Timestamp.fromDate(health.lastDeliveryAt) });
         const stopped = !state || !state.enabled;
         const status: DeliveryStatus = stopped && delivery.status === "pending" ? "failed" : delivery.status;
         tx.update(deliveryRef, {
@@ -223,10 +298,10 @@ export class Store {
         });
         return { health, status };
       },
-      // Many attempts failing at once all want the same webhook doc: give each room to wait.
       { maxAttempts: 10 },
     );
   }
+
 
   /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
   async recordSkipped(
@@ -347,8 +422,6 @@ export class Store {
   }
 }
 
-/** The fields that tell a webhook doc of this pipeline from one a deployed Owlette project already holds. */
-const LEGACY_SHAPE_FIELDS = ["enabled", "paused", "deletedAt", "secret", "signingSecret", "disabledReason"] as const;
 
 /**
  * Shown on the doc: this pipeline's deliveries wait for the migration. `enabled` is left as it
@@ -362,22 +435,71 @@ async function flagForMigration(ref: DocumentReference, now: Date): Promise<void
   });
 }
 
-/** An attempt's outcome, kept on the delivery doc until it has been applied to the webhook. */
-export interface PendingHealth {
-  attempt: number;
-  ok: boolean;
-  gone: boolean;
-  lastStatus: number | string;
-  at: Timestamp;
+/** A subscribed webhook and what the fan-out read of it. */
+export interface FanOutTarget {
+  id: string;
+  snapshot: WebhookSnapshot;
 }
 
-function healthOf(doc: WebhookDoc) {
+export function snapshotOf(doc: WebhookDoc, readAtMs: number): WebhookSnapshot {
   return {
+    readAtMs,
+    url: doc.url,
     enabled: doc.enabled,
+    disabledReason: doc.disabledReason ?? null,
     failCount: doc.failCount,
     lastStatus: doc.lastStatus ?? null,
-    lastDeliveryAtMs: doc.lastDeliveryAt?.toMillis() ?? null,
+    signatureScheme: doc.signatureScheme,
+    method: doc.method,
+    format: doc.format,
+    secretVersion: doc.secretVersion,
+    slowUntilMs: doc.slowUntil ? doc.slowUntil.toMillis() : null,
   };
+}
+
+function healthStateOf(data: DocumentData | undefined): { enabled: boolean; disabledReason: string | null; failStreak: string[] } | null {
+  if (!data) return null;
+  const streak = data.failStreak;
+  return {
+    enabled: data.enabled === true,
+    disabledReason: typeof data.disabledReason === "string" ? data.disabledReason : null,
+    failStreak: Array.isArray(streak) ? streak.filter((k): k is string => typeof k === "string") : [],
+  };
+}
+
+/** The webhook-doc fields of one outcome's blind write (see domain/webhook-health.ts). */
+function healthFields(h: HealthWrite): DocumentData {
+  const at = Timestamp.fromDate(h.at);
+  if (h.kind === "reset") return { failCount: 0, failStreak: [], lastStatus: h.lastStatus, lastDeliveryAt: at };
+  return {
+    failCount: FieldValue.increment(1),
+    failStreak: FieldValue.arrayUnion(h.key),
+    lastStatus: h.lastStatus,
+    lastDeliveryAt: at,
+    ...(h.gone ? { enabled: false, disabledReason: "gone" } : {}),
+  };
+}
+
+const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
+
+function grpcCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function ignoreMissing(err: unknown): void {
+  if (grpcCode(err) !== NOT_FOUND) throw err;
+}
+
+/** A webhook deleted while its attempt was out: the attempt is still recorded, without the webhook write. */
+async function withoutMissingWebhook<T>(commit: (health: HealthWrite | null) => Promise<T>, health: HealthWrite | null): Promise<T> {
+  try {
+    return await commit(health);
+  } catch (err) {
+    if (health && grpcCode(err) === NOT_FOUND) return commit(null);
+    throw err;
+  }
 }
 
 export interface AttemptRecord {
@@ -402,6 +524,25 @@ export interface DeliveryRecordWrite {
   nextAttempt: number | null;
   nextAttemptAt: Date | null;
   firstAttempt: boolean;
+}
+
+/** A first attempt's delivery doc, whole (created, never merged). */
+function deliveryCreate(d: DeliveryRecordWrite, now: Date) {
+  return {
+    id: d.id,
+    siteId: d.siteId,
+    webhookId: d.webhookId,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: [{ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }],
+    attemptCount: 1,
+    nextAttempt: d.nextAttempt,
+    nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null,
+    updatedAt: Timestamp.fromDate(now),
+    createdAt: Timestamp.fromDate(now),
+    expireAt: Timestamp.fromDate(expiryFrom(now)),
+  };
 }
 
 /** The delivery-doc fields one attempt writes; `keepSchedule` leaves `nextAttempt*` as they are. */

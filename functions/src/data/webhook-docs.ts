@@ -19,6 +19,12 @@ export const webhookDocSchema = z.object({
   signatureScheme: z.enum(SIGNATURE_SCHEMES).default("owlette"),
   method: z.enum(HTTP_METHODS).default("POST"),
   format: z.enum(FORMATS).default("owlette"),
+  /** Raised with every change of the secret doc: an instance's cached copy is used only at this version. */
+  secretVersion: z.number().int().nonnegative().default(0),
+  /** Keys of the failed attempts counted in `failCount` (see domain/webhook-health.ts). */
+  failStreak: z.array(z.string()).default([]),
+  /** Deliveries go to the slow lane until then (see domain/delivery-lanes.ts). */
+  slowUntil: timestampSchema.nullish(),
 });
 export type WebhookDoc = z.infer<typeof webhookDocSchema>;
 

@@ -3,14 +3,16 @@ import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-r
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
 import { hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
-import type { HealthUpdate } from "../domain/webhook-health";
-import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
+import { failureKey, failureKeyTime, healthWriteFor } from "../domain/webhook-health";
+import { hasPendingHealth, type DeliveryStatus, type EventDoc } from "../data/webhook-docs";
 import type { Log } from "../log";
 import type { Sender } from "./http-sender";
 import type { Resolver } from "./resolve-destination";
 import { holdSeconds } from "../domain/event-order";
+import { cutByFastLane, isSlow, laneDeadlineMs, SLOW_LANE_SECONDS, tooSlowForFastLane, type Lane } from "../domain/delivery-lanes";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
-import type { DeliveryTask, Enqueue } from "./task-queue";
+import { SecretCache, SlowMemory } from "./secret-cache";
+import { carriedEvent, type DeliveryTask, type Enqueue, type WebhookSnapshot } from "./task-queue";
 
 export interface DeliverDeps {
   store: Store;
@@ -22,76 +24,138 @@ export interface DeliverDeps {
   resolve: Resolver;
   /** Source of retry jitter; tests pin it. */
   random?: () => number;
+  /** Per-instance caches; a fresh one per call when absent. */
+  secrets?: SecretCache;
+  slow?: SlowMemory;
 }
+
+/**
+ * How long a fan-out's read of a webhook, carried in the task, stands in for reading the doc:
+ * a change to the webhook (disable, pause, delete, a new URL or format, a rotated secret) is
+ * honoured by every attempt dispatched more than this after the fan-out that preceded it.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 30_000;
 
 export type DeliverResult =
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult }
   | { outcome: "duplicate" }
   | { outcome: "held"; seconds: number }
+  | { outcome: "moved"; reason: "webhook_slow" | "fast_lane_deadline" }
   | { outcome: "skipped"; reason: string };
+
+/** How Cloud Tasks dispatched this task: its lane, and how often it was dispatched before. */
+export interface Dispatch {
+  lane: Lane;
+  retryCount: number;
+}
 
 /**
  * One attempt of one delivery. Receiver failures are recorded outcomes, followed by the next
  * attempt on the retry schedule; infrastructure errors (Firestore, Cloud Tasks) throw so Cloud
  * Tasks retries this same attempt, which is then recognised and not sent twice once recorded.
+ *
+ * Cost of the common case, a fan-out's task dispatched once and answered 2xx: no read but the
+ * secret's on a cold instance, one write (the delivery doc, created). Everything else (a later
+ * attempt, a redispatched or held task, a stale snapshot) reads what it needs first.
  */
-export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<DeliverResult> {
+export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: Dispatch = { lane: "fast", retryCount: 0 }): Promise<DeliverResult> {
   const { store, log } = deps;
-  const ctx = await store.loadDeliveryContext(task);
-  let delivery = ctx.delivery;
-
-  // Recorded attempts whose outcome never reached the webhook (a handler failed in between):
-  // finish that first, exactly once, before anything else.
-  if (hasPendingHealth(delivery)) {
-    const applied = await store.applyPendingHealth(task);
-    delivery = { ...delivery, status: applied.status };
-  }
-  if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
-  // A manual retry's attempt (marked `manual`) never stands for a scheduled one of the same number.
-  if (delivery?.attempts.some((a) => a.attempt === task.attempt && !a.manual)) {
-    // Recorded but perhaps cut off before the next attempt was queued: queue it (idempotent).
-    if (delivery.nextAttempt === task.attempt + 1) {
-      const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
-      const delay = Math.max(0, Math.ceil((dueMs - deps.now().getTime()) / 1000));
-      await deps.enqueue(attemptTask(task, delivery.nextAttempt), delay);
+  const startedAt = deps.now();
+  // A first attempt on its first dispatch cannot have been recorded: it skips the read and
+  // creates the record (a rare second dispatch finds it there and stands down).
+  const firstDispatch = dispatch.retryCount === 0 && task.attempt === 1 && !task.hold && !!task.webhook;
+  let deliveryExists = false;
+  if (!firstDispatch) {
+    const loaded = await store.loadDelivery(task);
+    let delivery = loaded.doc;
+    deliveryExists = loaded.exists;
+    // Outcomes an earlier version parked on the delivery doc are applied first, exactly once.
+    if (hasPendingHealth(delivery)) {
+      const applied = await store.applyPendingHealth(task);
+      delivery = { ...delivery, status: applied.status };
     }
-    return { outcome: "duplicate" };
+    if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
+    // A manual retry's attempt (marked `manual`) never stands for a scheduled one of the same number.
+    const recorded = delivery?.attempts.find((a) => a.attempt === task.attempt && !a.manual);
+    if (delivery && recorded) {
+      // Recorded, but perhaps cut off before its failure was settled or the next attempt queued:
+      // finish both (each idempotent).
+      const key = recordedFailureKey(recorded, task.deliveryId);
+      const settled = key ? await store.settleFailure(task, key) : { disabled: false };
+      if (settled.disabled) await store.stopDelivery(task, deps.now());
+      else if (delivery.nextAttempt === task.attempt + 1) {
+        const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
+        const delay = Math.max(0, Math.ceil((dueMs - deps.now().getTime()) / 1000));
+        await deps.enqueue(attemptTask(task, delivery.nextAttempt, task.event), delay, dispatch.lane);
+      }
+      return { outcome: "duplicate" };
+    }
   }
+
+  const snapshotFresh = firstDispatch && task.webhook && startedAt.getTime() - task.webhook.readAtMs <= SNAPSHOT_MAX_AGE_MS;
+  const [webhook, event] = await Promise.all([
+    snapshotFresh ? (task.webhook as WebhookSnapshot) : store.loadWebhookSnapshot(task, startedAt),
+    task.event ?? store.loadEvent(task).then((e: EventDoc | null) => e && { type: e.type, body: e.body, follows: e.follows }),
+  ]);
 
   const skip = async (reason: string): Promise<DeliverResult> => {
-    await store.recordSkipped({ ...task, eventType: ctx.event?.type ?? null }, reason, deps.now(), !ctx.deliveryExists);
+    await store.recordSkipped({ ...task, eventType: event?.type ?? null }, reason, deps.now(), !deliveryExists);
     log.info("delivery.skipped", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason });
     return { outcome: "skipped", reason };
   };
-  if (!ctx.event) {
+  if (!event) {
     log.error("delivery.event_missing", { deliveryId: task.deliveryId, eventId: task.eventId });
     return skip("event_missing");
   }
-  if (!ctx.webhook) return skip("webhook_deleted");
-  if (!ctx.webhook.enabled) return skip(ctx.webhook.disabledReason === "paused" ? "webhook_paused" : "webhook_disabled");
-  if (!ctx.secret) {
+  if (!webhook) return skip("webhook_deleted");
+  if (!webhook.enabled) return skip(webhook.disabledReason === "paused" ? "webhook_paused" : "webhook_disabled");
+
+  const slowKey = `${task.siteId}/${task.webhookId}`;
+  const slow = deps.slow ?? new SlowMemory();
+  if (dispatch.lane === "fast" && (isSlow(webhook.slowUntilMs, startedAt.getTime()) || isSlow(slow.slowUntil(slowKey), startedAt.getTime()))) {
+    await deps.enqueue(task, 0, "slow");
+    log.info("delivery.moved", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason: "webhook_slow" });
+    return { outcome: "moved", reason: "webhook_slow" };
+  }
+
+  const secrets = deps.secrets ?? new SecretCache();
+  const secret = await secrets.get(slowKey, webhook.secretVersion, startedAt.getTime(), () => store.loadSecret(task));
+  if (!secret) {
     log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
     return skip("secret_missing");
   }
-  if (missingRoutingKey(ctx.webhook, ctx.secret)) return skip("routing_key_missing");
-  if (ctx.event.follows) {
-    const question = await store.loadQuestion(task, ctx.event.follows);
+  if (missingRoutingKey(webhook, secret)) return skip("routing_key_missing");
+  if (event.follows) {
+    const question = await store.loadQuestion(task, event.follows);
     const seconds = holdSeconds(task.webhookId, question, task.hold ?? 0, deps.now().getTime());
     if (seconds !== null) {
-      await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, seconds);
-      log.info("delivery.held", { deliveryId: task.deliveryId, webhookId: task.webhookId, follows: ctx.event.follows, seconds });
+      await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, seconds, dispatch.lane);
+      log.info("delivery.held", { deliveryId: task.deliveryId, webhookId: task.webhookId, follows: event.follows, seconds });
       return { outcome: "held", seconds };
     }
   }
 
   const sendAt = deps.now();
   const result = await sendToWebhook(
-    { webhook: ctx.webhook, secret: ctx.secret },
-    { body: ctx.event.body, eventId: task.eventId, eventType: ctx.event.type, deliveryId: task.deliveryId, attempt: task.attempt },
+    { webhook, secret },
+    { body: event.body, eventId: task.eventId, eventType: event.type, deliveryId: task.deliveryId, attempt: task.attempt },
     sendAt,
-    deps,
+    { ...deps, config: { ...deps.config, deliveryTimeoutMs: laneDeadlineMs(dispatch.lane, deps.config) } },
   );
-  if (hasExpiredSecrets(toSecretSet(ctx.secret), sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
+  // Too slow for the fast lane: the webhook's deliveries go to the slow lane from now on; an
+  // attempt cut off by the fast lane's deadline is not an attempt, and is sent again there at once.
+  const laneAfter: Lane = dispatch.lane === "fast" && tooSlowForFastLane(result.durationMs, deps.config) ? "slow" : dispatch.lane;
+  if (laneAfter !== dispatch.lane) {
+    const until = new Date(sendAt.getTime() + SLOW_LANE_SECONDS * 1000);
+    slow.mark(slowKey, until.getTime());
+    if (!isSlow(webhook.slowUntilMs, sendAt.getTime())) await store.markSlow(task, until);
+  }
+  if (result.kind === "error" && cutByFastLane(dispatch.lane, result.error, deps.config)) {
+    await deps.enqueue(task, 0, "slow");
+    log.info("delivery.moved", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason: "fast_lane_deadline", durationMs: result.durationMs });
+    return { outcome: "moved", reason: "fast_lane_deadline" };
+  }
+  if (hasExpiredSecrets(toSecretSet(secret), sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
 
   const now = deps.now();
   const ok = isSuccess(result);
@@ -104,20 +168,21 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
           ...(deps.random ? { random: deps.random } : {}),
         });
   const status: DeliveryStatus = ok ? "succeeded" : delay === null ? "failed" : "pending";
-  const recorded = await store.recordAttempt({
+  const key = failureKey(now.getTime(), task.deliveryId, task.attempt);
+  const health = healthWriteFor({ enabled: webhook.enabled, failCount: webhook.failCount, lastStatus: webhook.lastStatus }, { ok, gone, lastStatus: lastStatusOf(result) }, key, now);
+  const record = {
     siteId: task.siteId,
     webhookId: task.webhookId,
-    preloaded: ctx.webhook,
-    outcome: { ok, gone, lastStatus: lastStatusOf(result) },
+    health,
     now,
     delivery: {
       id: task.deliveryId,
       siteId: task.siteId,
       webhookId: task.webhookId,
       eventId: task.eventId,
-      eventType: ctx.event.type,
+      eventType: event.type,
       status,
-      firstAttempt: !ctx.deliveryExists,
+      firstAttempt: !deliveryExists,
       nextAttempt: status === "pending" ? task.attempt + 1 : null,
       nextAttemptAt: status === "pending" && delay !== null ? new Date(now.getTime() + delay * 1000) : null,
       attempt: {
@@ -129,44 +194,69 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps): Promise<De
         responseSnippet: result.kind === "response" ? result.bodySnippet : result.detail,
       },
     },
-  });
+  };
+  let finalStatus: DeliveryStatus = status;
+  if (firstDispatch) {
+    if ((await store.recordFirstAttempt(record)) === "duplicate") {
+      log.warn("delivery.dispatched_twice", { deliveryId: task.deliveryId, webhookId: task.webhookId, attempt: task.attempt });
+      return { outcome: "duplicate" };
+    }
+  } else {
+    const recorded = await store.recordAttempt({ ...record, ok });
+    if (!recorded) return { outcome: "duplicate" };
+    finalStatus = recorded.status;
+  }
 
-  const next = attemptTask(task, task.attempt + 1);
-  let applied: { health: HealthUpdate | null; status: DeliveryStatus } = { health: null, status: recorded.status };
-  if (recorded.healthPending) {
-    try {
-      applied = await store.applyPendingHealth(task);
-    } catch (err) {
-      // The attempt is recorded; queue its successor now (idempotent) so that a webhook doc too
-      // busy to update for every Cloud Tasks retry of this task still loses no delivery.
-      if (recorded.status === "pending" && delay !== null) await deps.enqueue(next, delay);
-      throw err;
+  let failCount: number | null = ok ? 0 : null;
+  if (health?.kind === "fail" && !gone) {
+    const settled = await store.settleFailure(task, key);
+    failCount = settled.failCount;
+    if (settled.disabled && finalStatus === "pending") {
+      await store.stopDelivery(task, now);
+      finalStatus = "failed";
+    }
+    if (settled.disabled && settled.failCount !== null) {
+      log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, failCount: settled.failCount, reason: "auto" });
     }
   }
+  if (gone) log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, reason: "gone" });
 
   log.info("delivery.attempt", {
     deliveryId: task.deliveryId,
     webhookId: task.webhookId,
     siteId: task.siteId,
-    eventType: ctx.event.type,
+    eventType: event.type,
     attempt: task.attempt,
+    lane: dispatch.lane,
     lastStatus: lastStatusOf(result),
     durationMs: result.durationMs,
-    deliveryStatus: applied.status,
+    deliveryStatus: finalStatus,
+    ...(failCount !== null ? { failCount } : {}),
   });
-  if (applied.health?.enabled === false) {
-    log.warn("webhook.auto_disabled", {
-      webhookId: task.webhookId,
-      siteId: task.siteId,
-      failCount: applied.health.failCount,
-      reason: applied.health.disabledReason,
-    });
+  if (finalStatus === "pending" && delay !== null) {
+    await deps.enqueue(attemptTask(task, task.attempt + 1, event), delay, laneAfter);
   }
-  if (applied.status === "pending" && delay !== null) await deps.enqueue(next, delay);
-  return { outcome: "attempted", status: applied.status, result };
+  return { outcome: "attempted", status: finalStatus, result };
 }
 
-/** The task of another attempt of the same delivery (never held back yet). */
-function attemptTask(task: DeliveryTask, attempt: number): DeliveryTask {
-  return { siteId: task.siteId, webhookId: task.webhookId, eventId: task.eventId, deliveryId: task.deliveryId, attempt };
+/** The task of another attempt of the same delivery (never held back yet), carrying the event. */
+function attemptTask(task: DeliveryTask, attempt: number, event: DeliveryTask["event"] | null | undefined): DeliveryTask {
+  const carried = event ? carriedEvent(event) : undefined;
+  return {
+    siteId: task.siteId,
+    webhookId: task.webhookId,
+    eventId: task.eventId,
+    deliveryId: task.deliveryId,
+    attempt,
+    ...(carried ? { event: carried } : {}),
+  };
+}
+
+/** The `failStreak` key of a recorded failed attempt, rebuilt from its record. */
+function recordedFailureKey(recorded: { attempt: number; status: number | null; error: string | null; at?: unknown }, deliveryId: string): string | null {
+  const failed = recorded.error !== null || recorded.status === null || recorded.status < 200 || recorded.status >= 300;
+  const at = recorded.at as { toMillis?: () => number } | undefined;
+  if (!failed || typeof at?.toMillis !== "function") return null;
+  const key = failureKey(at.toMillis(), deliveryId, recorded.attempt);
+  return failureKeyTime(key) > 0 ? key : null;
 }

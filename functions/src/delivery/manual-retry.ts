@@ -1,6 +1,7 @@
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
 import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import type { DeliverDeps } from "./deliver";
+import { failureKey, healthWriteFor } from "../domain/webhook-health";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
 
 export type ManualRetryResult =
@@ -45,11 +46,19 @@ export async function retryNow(
   const ok = isSuccess(result);
   // A failure keeps a pending delivery on its schedule: the store decides from a fresh read.
   const status: DeliveryStatus = ok ? "succeeded" : "failed";
+  const gone = result.kind === "response" && result.status === 410;
+  const key = failureKey(now.getTime(), ids.deliveryId, attempt, true);
+  const health = healthWriteFor(
+    { enabled: ctx.webhook.enabled, failCount: ctx.webhook.failCount, lastStatus: ctx.webhook.lastStatus ?? null },
+    { ok, gone, lastStatus: lastStatusOf(result) },
+    key,
+    now,
+  );
   const recorded = await deps.store.recordAttempt({
     siteId: ids.siteId,
     webhookId: ids.webhookId,
-    preloaded: ctx.webhook,
-    outcome: { ok, gone: result.kind === "response" && result.status === 410, lastStatus: lastStatusOf(result) },
+    ok,
+    health,
     now,
     delivery: {
       id: ids.deliveryId,
@@ -72,14 +81,12 @@ export async function retryNow(
       },
     },
   });
-  let finalStatus = recorded.status;
-  if (recorded.healthPending) {
-    try {
-      finalStatus = (await deps.store.applyPendingHealth(ids)).status;
-    } catch (err) {
-      // The request went out and is recorded: report it rather than invite a second click. The
-      // parked outcome is applied by the delivery's next attempt or retry.
-      deps.log.warn("delivery.health_deferred", { deliveryId: ids.deliveryId, webhookId: ids.webhookId, error: String((err as Error)?.message ?? err) });
+  let finalStatus = recorded?.status ?? status;
+  if (health?.kind === "fail" && !gone) {
+    const settled = await deps.store.settleFailure(ids, key);
+    if (settled.disabled && finalStatus === "pending") {
+      await deps.store.stopDelivery(ids, now);
+      finalStatus = "failed";
     }
   }
   deps.log.info("delivery.manual_retry", {

@@ -57,7 +57,7 @@ export async function sendSigned(
 const SCRUB_MARGIN_BYTES = 4096;
 
 /** A `pagerduty` webhook without its routing key cannot be sent to. */
-export function missingRoutingKey(webhook: WebhookDoc, secret: SecretDoc): boolean {
+export function missingRoutingKey(webhook: Pick<WebhookDoc, "format">, secret: SecretDoc): boolean {
   return webhook.format === "pagerduty" && !secret.routingKey;
 }
 
@@ -67,7 +67,7 @@ export function missingRoutingKey(webhook: WebhookDoc, secret: SecretDoc): boole
  * custom headers. Scheduled attempts, manual retries and the test action all send this way.
  */
 export async function sendToWebhook(
-  target: { webhook: WebhookDoc; secret: SecretDoc },
+  target: { webhook: Pick<WebhookDoc, "url" | "method" | "signatureScheme" | "format">; secret: SecretDoc },
   message: { body: string; eventId: string; eventType: string; deliveryId: string; attempt: number },
   at: Date,
   deps: SendDeps,

@@ -1,8 +1,39 @@
 import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
 import { taskIdFor } from "../domain/ids";
+import type { Lane } from "../domain/delivery-lanes";
+import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
+import { FORMATS } from "../domain/destination-formats";
+import { HTTP_METHODS } from "../data/webhook-docs";
 
-/** A task carries ids only; the handler loads the rest at send time. */
+/** An event body up to this size travels in its tasks, so an attempt reads no event doc. */
+export const MAX_CARRIED_BODY_BYTES = 64 * 1024;
+
+/**
+ * What the fan-out read of the webhook, carried in its first attempt's task: an attempt
+ * dispatched within `SNAPSHOT_MAX_AGE_MS` of `readAtMs` trusts it instead of reading the webhook
+ * doc again (see deliver.ts for the staleness bound).
+ */
+export const webhookSnapshotSchema = z.object({
+  readAtMs: z.number().int().nonnegative(),
+  url: z.string().max(4096),
+  enabled: z.boolean(),
+  disabledReason: z.string().max(64).nullable(),
+  failCount: z.number().int().nonnegative(),
+  lastStatus: z.union([z.number(), z.string().max(64)]).nullable(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES),
+  method: z.enum(HTTP_METHODS),
+  format: z.enum(FORMATS),
+  secretVersion: z.number().int().nonnegative(),
+  slowUntilMs: z.number().int().nullable(),
+});
+export type WebhookSnapshot = z.infer<typeof webhookSnapshotSchema>;
+
+/**
+ * A task names its delivery and attempt. The fan-out's tasks also carry the event (type, body,
+ * the event it follows) and its read of the webhook, so a first attempt needs no reads but the
+ * signing secret's (cached per instance); later attempts carry the event only.
+ */
 export const deliveryTaskSchema = z.object({
   siteId: z.string().min(1).max(256),
   webhookId: z.string().min(1).max(256),
@@ -11,21 +42,38 @@ export const deliveryTaskSchema = z.object({
   attempt: z.number().int().min(1).max(100),
   /** Times this attempt was held back behind the event it answers (machine.online behind its machine.offline). */
   hold: z.number().int().min(1).max(1000).optional(),
+  event: z
+    .object({
+      type: z.string().min(1).max(64),
+      body: z.string().max(MAX_CARRIED_BODY_BYTES),
+      follows: z.string().max(64).optional(),
+    })
+    .optional(),
+  webhook: webhookSnapshotSchema.optional(),
 });
 export type DeliveryTask = z.infer<typeof deliveryTaskSchema>;
 
-export type Enqueue = (task: DeliveryTask, delaySeconds: number) => Promise<"enqueued" | "duplicate">;
+export type Enqueue = (task: DeliveryTask, delaySeconds: number, lane?: Lane) => Promise<"enqueued" | "duplicate">;
 
 export const DELIVERY_FUNCTION = "deliverWebhook";
+export const SLOW_DELIVERY_FUNCTION = "deliverWebhookSlow";
+
+/** The carried event, when it is small enough to travel in a task. */
+export function carriedEvent(event: { type: string; body: string; follows?: string | undefined }): DeliveryTask["event"] {
+  if (Buffer.byteLength(event.body) > MAX_CARRIED_BODY_BYTES) return undefined;
+  return { type: event.type, body: event.body, ...(event.follows ? { follows: event.follows } : {}) };
+}
 
 /**
  * Enqueues through the firebase-admin task queue API, which also speaks to the Cloud Tasks
  * emulator. The task id is deterministic, so a replayed enqueue is refused by Cloud Tasks and
- * reported here as a duplicate rather than an error.
+ * reported here as a duplicate rather than an error. Each lane is its own queue, so the same id
+ * may stand once in each (a task moved to the slow lane keeps its id).
  */
 export function taskQueueEnqueue(region: string): Enqueue {
-  return async (task, delaySeconds) => {
-    const queue = getFunctions().taskQueue<DeliveryTask>(`locations/${region}/functions/${DELIVERY_FUNCTION}`);
+  return async (task, delaySeconds, lane = "fast") => {
+    const fn = lane === "slow" ? SLOW_DELIVERY_FUNCTION : DELIVERY_FUNCTION;
+    const queue = getFunctions().taskQueue<DeliveryTask>(`locations/${region}/functions/${fn}`);
     try {
       await queue.enqueue(task, {
         id: taskIdFor(task.deliveryId, task.attempt, task.hold),

@@ -2,7 +2,8 @@ import type { DetectedEvent } from "../domain/detected-event";
 import { deliveryIdFor } from "../domain/ids";
 import { buildPayload, serializePayload, type SiteRef } from "../domain/payload";
 import type { Store } from "../data/store";
-import type { Enqueue } from "../delivery/task-queue";
+import { carriedEvent, type Enqueue } from "../delivery/task-queue";
+import { isSlow } from "../domain/delivery-lanes";
 import type { Log } from "../log";
 
 export interface EmitDeps {
@@ -28,12 +29,13 @@ export interface Emission {
  */
 export async function emitEvent(siteId: string, emission: Emission, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<{ eventId: string; webhooks: number }> {
   const { eventId, detected } = emission;
-  const [webhookIds, site, machineName] = await Promise.all([
+  const [targets, site, machineName] = await Promise.all([
     deps.store.fanOutTargets(siteId, detected.type, deps.log),
     known.site ?? deps.store.loadSite(siteId),
     detected.machineName ?? deps.store.loadMachineName(siteId, detected.machineId),
   ]);
-  if (webhookIds.length === 0) return { eventId, webhooks: 0 };
+  if (targets.length === 0) return { eventId, webhooks: 0 };
+  const webhookIds = targets.map((t) => t.id);
   const payload = buildPayload({
     id: eventId,
     detected: {
@@ -44,17 +46,26 @@ export async function emitEvent(siteId: string, emission: Emission, deps: EmitDe
     occurredAt: emission.occurredAt,
     site,
   });
+  const body = serializePayload(payload);
   await deps.store.saveEvent(siteId, {
     id: eventId,
     type: detected.type,
-    body: serializePayload(payload),
+    body,
     occurredAt: emission.occurredAt,
     webhookIds,
     follows: emission.follows,
   });
+  // Each task carries the event and what was just read of its webhook: its first attempt reads
+  // neither again. A webhook marked slow gets its delivery in the slow lane directly.
+  const event = carriedEvent({ type: detected.type, body, follows: emission.follows });
+  const nowMs = Date.now();
   await Promise.all(
-    webhookIds.map((webhookId) =>
-      deps.enqueue({ siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1 }, 0),
+    targets.map(({ id: webhookId, snapshot }) =>
+      deps.enqueue(
+        { siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1, ...(event ? { event } : {}), webhook: snapshot },
+        0,
+        isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast",
+      ),
     ),
   );
   deps.log.info("event.emitted", { eventId, type: detected.type, siteId, webhooks: webhookIds.length });

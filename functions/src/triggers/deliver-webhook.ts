@@ -1,27 +1,56 @@
-import { onTaskDispatched } from "firebase-functions/v2/tasks";
+import { onTaskDispatched, type Request } from "firebase-functions/v2/tasks";
 import { deliver } from "../delivery/deliver";
-import { deliveryTaskSchema } from "../delivery/task-queue";
-import { deliveryMaxConcurrent, deliveryMaxPerSecond } from "../config";
+import { deliveryTaskSchema, type DeliveryTask } from "../delivery/task-queue";
+import { deliveryMaxConcurrent, deliveryMaxPerSecond, deliverySlowMaxConcurrent } from "../config";
+import type { Lane } from "../domain/delivery-lanes";
 import { productionDeps } from "../wiring";
 
 /**
- * Cloud Tasks retries this handler only when it throws, i.e. on infrastructure errors; the
+ * Cloud Tasks retries a handler only when it throws, i.e. on infrastructure errors; the
  * receiver's own failures are recorded and rescheduled by `deliver` on the retry schedule.
+ * Both lanes run the same handler (domain/delivery-lanes.ts): the fast lane's requests get
+ * FAST_LANE_DEADLINE_MS, the slow lane's the full DELIVERY_TIMEOUT_MS.
+ *
+ * Sizing (docs/BENCHMARKS.md, "Sizing"): a delivery is a few milliseconds of CPU around one
+ * outbound request, so an instance serves 80 at once on one vCPU; the queue's dispatch budget,
+ * not instance count, is what bounds the load on receivers.
  */
-export const deliverWebhook = onTaskDispatched(
-  {
-    retryConfig: { maxAttempts: 10, minBackoffSeconds: 5, maxBackoffSeconds: 300 },
-    rateLimits: { maxConcurrentDispatches: deliveryMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
-    timeoutSeconds: 120,
-    memory: "256MiB",
-  },
-  async (req) => {
+function handler(lane: Lane) {
+  return async (req: Request<DeliveryTask>) => {
     const deps = productionDeps();
     const task = deliveryTaskSchema.safeParse(req.data);
     if (!task.success) {
-      deps.log.error("delivery.bad_task", { problems: task.error.issues.map((i) => i.message).join("; ") });
+      deps.log.error("delivery.bad_task", { lane, problems: task.error.issues.map((i) => i.message).join("; ") });
       return;
     }
-    await deliver(task.data, deps);
+    await deliver(task.data, deps, { lane, retryCount: req.retryCount ?? 0 });
+  };
+}
+
+const retryConfig = { maxAttempts: 10, minBackoffSeconds: 5, maxBackoffSeconds: 300 };
+
+export const deliverWebhook = onTaskDispatched(
+  {
+    retryConfig,
+    rateLimits: { maxConcurrentDispatches: deliveryMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
+    timeoutSeconds: 60,
+    memory: "512MiB",
+    cpu: 1,
+    concurrency: 80,
+    maxInstances: 20,
   },
+  handler("fast"),
+);
+
+export const deliverWebhookSlow = onTaskDispatched(
+  {
+    retryConfig,
+    rateLimits: { maxConcurrentDispatches: deliverySlowMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
+    timeoutSeconds: 120,
+    memory: "512MiB",
+    cpu: 1,
+    concurrency: 80,
+    maxInstances: 5,
+  },
+  handler("slow"),
 );

@@ -73,8 +73,8 @@ describe("delivery engine", () => {
     expect(hook.received()).toHaveLength(2);
   });
 
-  it("cuts off a hanging receiver at the timeout and records `timeout`", async () => {
-    const hook = await setup((_d, n) => (n === 1 ? "hang" : 200));
+  it("cuts off a hanging receiver at the timeout and records `timeout`; the fast lane moves it to the slow lane first", async () => {
+    const hook = await setup((_d, n) => (n <= 2 ? "hang" : 200));
     await hook.crash("p1");
     const record = await waitFor("the delivery after a timeout", async () => {
       const [r] = await hook.records();
@@ -86,6 +86,30 @@ describe("delivery engine", () => {
     expect(first?.durationMs).toBeLessThan(5000);
     expect(second).toMatchObject({ status: 200, error: null });
     expect(await hook.webhook()).toMatchObject({ failCount: 0, lastStatus: 200 });
+    // Attempt 1 went out twice: cut at the fast lane's deadline (not recorded), then sent again
+    // at once in the slow lane, where it ran to the full timeout. The webhook is marked slow.
+    expect(hook.received().map((d) => d.headers["x-owlette-attempt"])).toEqual(["1", "1", "2"]);
+    expect(hook.received().map((d) => d.headers["x-owlette-delivery"])).toEqual(Array(3).fill(record.id));
+    expect(((await hook.webhook())?.slowUntil as FirebaseFirestore.Timestamp).toMillis()).toBeGreaterThan(Date.now());
+  });
+
+  it("a receiver too slow for the fast lane is moved once, then gets its deliveries in the slow lane directly", async () => {
+    // Answers 200 after 1 s: past the fast lane's deadline (0.7 s here), within the timeout (1.5 s).
+    const hook = await setup(() => ({ status: 200, delayMs: 1000 }));
+    await hook.crash("p1");
+    await waitFor("the first delivery", async () => (await hook.records()).some((r) => isSettled(r, "succeeded")));
+    expect(((await hook.webhook())?.slowUntil as FirebaseFirestore.Timestamp).toMillis()).toBeGreaterThan(Date.now());
+    await hook.crash("p2");
+    const records = await waitFor("both deliveries", async () => {
+      const rs = await hook.records();
+      return rs.length === 2 && rs.every((r) => isSettled(r, "succeeded")) && rs;
+    });
+    for (const r of records) expect(r.attempts).toHaveLength(1);
+    // The first event went out twice (cut at 0.7 s, then sent again in the slow lane); the second once.
+    const perDelivery = new Map<string, number>();
+    for (const d of hook.received()) perDelivery.set(String(d.headers["x-owlette-delivery"]), (perDelivery.get(String(d.headers["x-owlette-delivery"])) ?? 0) + 1);
+    expect([...perDelivery.values()].sort()).toEqual([1, 2]);
+    expect(await hook.webhook()).toMatchObject({ failCount: 0, lastStatus: 200, enabled: true });
   });
 
   it("sends the chosen method, scheme and custom headers, and keeps header values out of the webhook doc", async () => {

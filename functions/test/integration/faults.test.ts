@@ -75,14 +75,17 @@ describe("fault suite", () => {
     expect(hook.received()[0]?.streamed).toBeLessThan(32 * 1024 * 1024);
   });
 
-  it("cuts off a receiver that answers byte by byte at the deadline, keeping its status", async () => {
+  it("cuts off a receiver that answers byte by byte at the fast lane's deadline, keeping its status, and marks it slow", async () => {
     const hook = await hookWith(() => ({ status: 200, stream: { bytes: 100, chunk: 1, everyMs: 200 } }));
     await hook.crash("p1");
     const [record] = await hook.settled("the dripping delivery");
     const [attempt] = record?.attempts as AttemptRow[];
     expect(attempt?.status).toBe(200);
-    expect(attempt?.durationMs).toBeGreaterThanOrEqual(1400);
+    // A status in hand is an answer: recorded, not moved; its next deliveries go to the slow lane.
+    expect(attempt?.durationMs).toBeGreaterThanOrEqual(650);
     expect(attempt?.durationMs).toBeLessThan(5000);
+    expect(hook.received()).toHaveLength(1);
+    expect(((await hook.webhook())?.slowUntil as FirebaseFirestore.Timestamp).toMillis()).toBeGreaterThan(Date.now());
     expect((attempt?.responseSnippet ?? "").length).toBeLessThan(20);
     await waitFor("the receiver to see the hang-up", () => hook.received()[0]?.streamed !== undefined);
     expect(hook.received()[0]?.streamed).toBeLessThan(100);
@@ -91,7 +94,8 @@ describe("fault suite", () => {
   it("honours 429 with Retry-After: the next attempt is scheduled no earlier than asked", async () => {
     let pendingRecord: FirebaseFirestore.DocumentData | undefined;
     // Attempt 2 hangs until the deadline so the pending state between attempts can be read.
-    const hook = await hookWith((_d, n) => (n === 1 ? { status: 429, headers: { "Retry-After": "120" } } : n === 2 ? "hang" : 200));
+    // (Request 2 is attempt 2 cut at the fast lane's deadline, request 3 the same attempt in the slow lane.)
+    const hook = await hookWith((_d, n) => (n === 1 ? { status: 429, headers: { "Retry-After": "120" } } : n <= 3 ? "hang" : 200));
     receiver.onDelivery((d) => {
       if (d.path !== hook.path || hook.received().length !== 2) return;
       void hook.records().then(([r]) => (pendingRecord = r));
