@@ -21,9 +21,22 @@ export interface EventPayload {
   data: Record<string, unknown>;
 }
 
-/** Owlette timestamps are RFC 3339 in UTC, to the second: "2026-03-22T10:30:00Z". */
+let lastSecond = NaN;
+let lastFormatted = "";
+
+/**
+ * Owlette timestamps are RFC 3339 in UTC, to the second: "2026-03-22T10:30:00Z". Formatted once
+ * per second: a burst's events mostly share it.
+ */
 export function formatTimestamp(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const second = Math.floor(at.getTime() / 1000);
+  if (second !== lastSecond) {
+    const iso = at.toISOString();
+    // "YYYY-MM-DDTHH:MM:SS.mmmZ" (years 0-9999): drop the milliseconds.
+    lastFormatted = iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
+    lastSecond = second;
+  }
+  return lastFormatted;
 }
 
 /** What the payload shows of a detected event (not how it was matched and limited). */

@@ -19,19 +19,21 @@ export function deliveryHeaders(input: {
   timestampSeconds: number;
   custom?: Record<string, string>;
 }): Record<string, string> {
-  return {
-    ...input.custom,
-    "Content-Type": "application/json",
-    "User-Agent": USER_AGENT,
-    "X-Owlette-Event": input.eventType,
-    "X-Owlette-Delivery": input.deliveryId,
-    "X-Owlette-Attempt": String(input.attempt),
-    "webhook-id": input.eventId,
-    ...signatureHeaders(input.scheme, {
-      body: input.body,
-      messageId: input.eventId,
-      timestampSeconds: input.timestampSeconds,
-      secrets: input.secrets,
-    }),
-  };
+  // Built in place (no spread copies): same keys, same order as the documented header list.
+  const headers: Record<string, string> = {};
+  if (input.custom) for (const name of Object.keys(input.custom)) headers[name] = input.custom[name] as string;
+  headers["Content-Type"] = "application/json";
+  headers["User-Agent"] = USER_AGENT;
+  headers["X-Owlette-Event"] = input.eventType;
+  headers["X-Owlette-Delivery"] = input.deliveryId;
+  headers["X-Owlette-Attempt"] = String(input.attempt);
+  headers["webhook-id"] = input.eventId;
+  const signature = signatureHeaders(input.scheme, {
+    body: input.body,
+    messageId: input.eventId,
+    timestampSeconds: input.timestampSeconds,
+    secrets: input.secrets,
+  });
+  for (const name of Object.keys(signature)) headers[name] = signature[name] as string;
+  return headers;
 }

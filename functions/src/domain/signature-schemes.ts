@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { owletteSignature, SIGNATURE_HEADER } from "./signing";
+import { hmacKey, owletteSignature, SIGNATURE_HEADER } from "./signing";
 
 /**
  * How a webhook's requests are signed, chosen per webhook:
@@ -30,7 +30,7 @@ export interface SigningInput {
   secrets: readonly string[];
 }
 
-const hmacHex = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest("hex");
+const hmacHex = (secret: string, data: string) => createHmac("sha256", hmacKey(secret)).update(data).digest("hex");
 
 function standardKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");

@@ -67,3 +67,50 @@ describe("Owlette signature", () => {
     expect(JSON.stringify(headers)).not.toContain(secret);
   });
 });
+
+describe("the fast signing path signs byte for byte as before", () => {
+  const fc = require("fast-check") as typeof import("fast-check");
+  const { signatureHeaders } = require("../../src/domain/signature-schemes") as typeof import("../../src/domain/signature-schemes");
+  const { formatTimestamp } = require("../../src/domain/payload") as typeof import("../../src/domain/payload");
+
+  it("a cached key gives the digest of the string-keyed HMAC, for any secret and body", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, unit: "grapheme" }), fc.string({ unit: "grapheme" }), (secret, body) => {
+        expect(owletteSignature(secret, body)).toBe(crypto.createHmac("sha256", secret).update(body).digest("hex"));
+        expect(owletteSignature(secret, body)).toBe(owletteSignature(secret, body));
+        const sha = signatureHeaders("sha256", { body, messageId: "m", timestampSeconds: 1, secrets: [secret] });
+        expect(sha["X-Owlette-Signature"]).toBe(`sha256=${crypto.createHmac("sha256", secret).update(body).digest("hex")}`);
+        const ts = signatureHeaders("timestamped", { body, messageId: "m", timestampSeconds: 7, secrets: [secret] });
+        expect(ts["Owlette-Signature"]).toBe(`t=7,v1=${crypto.createHmac("sha256", secret).update(`7.${body}`).digest("hex")}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps every header in the documented order", () => {
+    const headers = deliveryHeaders({ scheme: "owlette", secrets: ["s1", "s0"], body: "{}", eventId: "e", eventType: "t", deliveryId: "d", attempt: 2, timestampSeconds: 1, custom: { "X-Custom": "v" } });
+    expect(Object.keys(headers)).toEqual([
+      "X-Custom",
+      "Content-Type",
+      "User-Agent",
+      "X-Owlette-Event",
+      "X-Owlette-Delivery",
+      "X-Owlette-Attempt",
+      "webhook-id",
+      "X-Owlette-Signature",
+      "X-Owlette-Signature-Previous",
+    ]);
+  });
+
+  it("formats timestamps as the ISO string without milliseconds, once per second", () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true }), (d) => {
+        expect(formatTimestamp(d)).toBe(d.toISOString().replace(/\.\d{3}Z$/, "Z"));
+      }),
+      { numRuns: 500 },
+    );
+    const t = Date.UTC(2026, 2, 22, 10, 30, 0);
+    expect(formatTimestamp(new Date(t + 999))).toBe("2026-03-22T10:30:00Z");
+    expect(formatTimestamp(new Date(t + 1000))).toBe("2026-03-22T10:30:01Z");
+  });
+});
