@@ -4,7 +4,8 @@ import { appOptions } from "./app-options";
 import { REGION } from "./config";
 
 initializeApp(appOptions());
-setGlobalOptions({ region: REGION, maxInstances: 20 });
+// Sizes are per function (sizing.ts): each scales on its own instances.
+setGlobalOptions({ region: REGION });
 
 export { onMachineWritten } from "./triggers/on-machine-written";
 export { onProcessWritten } from "./triggers/on-process-written";

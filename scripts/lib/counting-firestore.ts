@@ -10,6 +10,12 @@ export interface OpCounts {
   writes: number;
 }
 
+/** Transactions run, and how often their bodies ran (more than once: retried after contention). */
+export interface TxCounts {
+  transactions: number;
+  bodies: number;
+}
+
 const WRITES = new Set(["set", "update", "create", "delete"]);
 
 /**
@@ -17,8 +23,9 @@ const WRITES = new Set(["set", "update", "create", "delete"]);
  * transaction, batch or bulk writer, is counted. The bench runs the pipeline's own Store over
  * this wrapper to measure what an event, a heartbeat or a sweep costs.
  */
-export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCounts; take: () => OpCounts } {
+export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCounts; tx: TxCounts; take: () => OpCounts } {
   const counts: OpCounts = { reads: 0, writes: 0 };
+  const tx: TxCounts = { transactions: 0, bodies: 0 };
   // Aggregation snapshots have neither size nor docs: one read.
   const queryReads = (snap: { size?: number; docs?: unknown[] }) => Math.max(1, snap.size ?? snap.docs?.length ?? 1);
 
@@ -112,8 +119,17 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
         };
       }
       if (prop === "runTransaction") {
-        return (fn: (tx: object) => Promise<unknown>, ...rest: unknown[]) =>
-          value.call(obj, (tx: object) => fn(wrapWriter(tx)), ...rest);
+        return (fn: (t: object) => Promise<unknown>, ...rest: unknown[]) => {
+          tx.transactions++;
+          return value.call(
+            obj,
+            (t: object) => {
+              tx.bodies++;
+              return fn(wrapWriter(t));
+            },
+            ...rest,
+          );
+        };
       }
       if (prop === "batch" || prop === "bulkWriter") {
         return (...args: unknown[]) => wrapWriter(value.apply(obj, args));
@@ -125,6 +141,7 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
   return {
     db: wrapped,
     counts,
+    tx,
     take: () => {
       const snapshot = { ...counts };
       counts.reads = 0;

@@ -221,7 +221,11 @@ export class Store {
    * runs a transaction, so a hundred concurrent failures contend on nothing. Idempotent: a task
    * redispatched after a crash runs it again for its recorded failure.
    */
-  async settleFailure(ids: { siteId: string; webhookId: string }, key: string, disableAfter = AUTO_DISABLE_AFTER): Promise<{ disabled: boolean; failCount: number | null }> {
+  async settleFailure(
+    ids: { siteId: string; webhookId: string },
+    key: string,
+    disableAfter = AUTO_DISABLE_AFTER,
+  ): Promise<{ disabled: boolean; failCount: number | null; disabledNow?: true }> {
     const ref = this.db.doc(paths.webhook(ids.siteId, ids.webhookId));
     const state = healthStateOf((await ref.get()).data());
     if (!state) return { disabled: true, failCount: null };
@@ -231,31 +235,56 @@ export class Store {
       return { disabled: true, failCount: null };
     }
     if (decision !== "disable") return { disabled: !state.enabled, failCount: state.failStreak.length };
-    const deliveries = this.db.collection(paths.deliveries(ids.siteId, ids.webhookId));
+    const rank = state.failStreak.indexOf(key);
+    if (rank > disableAfter - 1) {
+      // Past the limit while the webhook is still on: the failure at the limit is switching it
+      // off. Only if it still is on after a moment (that handler died) does this one do it.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 250 * (i + 1)));
+        const later = healthStateOf((await ref.get()).data());
+        if (!later || streakDecision(later, key, disableAfter) !== "disable") return this.settleFailure(ids, key, disableAfter);
+      }
+    }
+    // Did a delivery succeed since the streak began? Asked outside the transaction: a query in a
+    // transaction locks the range it read, and every delivery record of this webhook is in it.
+    const first = failureKeyTime(state.failStreak[0] ?? "");
+    const success = await this.db
+      .collection(paths.deliveries(ids.siteId, ids.webhookId))
+      .where("status", "==", "succeeded")
+      .where("updatedAt", ">", Timestamp.fromMillis(first))
+      .orderBy("updatedAt", "desc")
+      .limit(1)
+      .get();
+    const lastSuccess = success.docs[0]?.get("updatedAt");
+    const lastSuccessMs = lastSuccess instanceof Timestamp ? lastSuccess.toMillis() : null;
     return this.db.runTransaction(async (tx) => {
       const now = healthStateOf((await tx.get(ref)).data());
       if (!now || streakDecision(now, key, disableAfter) !== "disable") return { disabled: !now?.enabled, failCount: null };
-      const first = failureKeyTime(now.failStreak[0] ?? "");
-      const success = await tx.get(deliveries.where("status", "==", "succeeded").where("updatedAt", ">", Timestamp.fromMillis(first)).orderBy("updatedAt", "desc").limit(1));
-      const lastSuccess = success.docs[0]?.get("updatedAt");
-      const streak = streakAfterSuccess(now.failStreak, lastSuccess instanceof Timestamp ? lastSuccess.toMillis() : null);
+      const streak = streakAfterSuccess(now.failStreak, lastSuccessMs);
       if (streak.length < disableAfter) {
         // Not consecutive after all: a success came between. The count restarts after it.
         tx.update(ref, { failStreak: streak, failCount: streak.length });
         return { disabled: false, failCount: streak.length };
       }
       tx.update(ref, { enabled: false, disabledReason: "auto", failStreak: streak.slice(0, disableAfter), failCount: disableAfter });
-      return { disabled: true, failCount: disableAfter };
+      return { disabled: true, failCount: disableAfter, disabledNow: true as const };
     });
   }
 
   /** A pending delivery whose webhook was switched off while its attempt was out: no further attempt. */
   async stopDelivery(ids: { siteId: string; webhookId: string; deliveryId: string }, now: Date): Promise<void> {
+    // A conditional write, not a transaction: it applies only if the doc is unchanged since read.
     const ref = this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId));
-    await this.db.runTransaction(async (tx) => {
-      if ((await tx.get(ref)).get("status") !== "pending") return;
-      tx.update(ref, { status: "failed", nextAttempt: null, nextAttemptAt: null, updatedAt: Timestamp.fromDate(now) });
-    });
+    for (let i = 0; i < 5; i++) {
+      const snap = await ref.get();
+      if (snap.get("status") !== "pending" || !snap.updateTime) return;
+      try {
+        await ref.update({ status: "failed", nextAttempt: null, nextAttemptAt: null, updatedAt: Timestamp.fromDate(now) }, { lastUpdateTime: snap.updateTime });
+        return;
+      } catch (err) {
+        if (grpcCode(err) !== FAILED_PRECONDITION) throw err;
+      }
+    }
   }
 
   /** The webhook's deliveries go to the slow lane until `until` (a plain write; see domain/delivery-lanes.ts). */
@@ -482,6 +511,7 @@ function healthFields(h: HealthWrite): DocumentData {
 
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
+const FAILED_PRECONDITION = 9;
 
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code;

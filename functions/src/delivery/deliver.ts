@@ -119,7 +119,11 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
   }
 
   const secrets = deps.secrets ?? new SecretCache();
-  const secret = await secrets.get(slowKey, webhook.secretVersion, startedAt.getTime(), () => store.loadSecret(task));
+  let secretRead = false;
+  const secret = await secrets.get(slowKey, webhook.secretVersion, startedAt.getTime(), () => {
+    secretRead = true;
+    return store.loadSecret(task);
+  });
   if (!secret) {
     log.error("delivery.secret_missing", { webhookId: task.webhookId, siteId: task.siteId });
     return skip("secret_missing");
@@ -155,7 +159,9 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     log.info("delivery.moved", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason: "fast_lane_deadline", durationMs: result.durationMs });
     return { outcome: "moved", reason: "fast_lane_deadline" };
   }
-  if (hasExpiredSecrets(toSecretSet(secret), sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
+  // Rotated-out secrets past their overlap are dropped from the doc by the attempt that read it
+  // (signing already leaves them out); a cached copy keeps them until it is read again.
+  if (secretRead && hasExpiredSecrets(toSecretSet(secret), sendAt.getTime())) await store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
 
   const now = deps.now();
   const ok = isSuccess(result);
@@ -215,7 +221,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
       await store.stopDelivery(task, now);
       finalStatus = "failed";
     }
-    if (settled.disabled && settled.failCount !== null) {
+    if (settled.disabledNow) {
       log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, failCount: settled.failCount, reason: "auto" });
     }
   }

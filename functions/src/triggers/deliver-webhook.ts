@@ -1,4 +1,5 @@
 import { onTaskDispatched, type Request } from "firebase-functions/v2/tasks";
+import { SIZING } from "../sizing";
 import { deliver } from "../delivery/deliver";
 import { deliveryTaskSchema, type DeliveryTask } from "../delivery/task-queue";
 import { deliveryMaxConcurrent, deliveryMaxPerSecond, deliverySlowMaxConcurrent } from "../config";
@@ -11,9 +12,8 @@ import { productionDeps } from "../wiring";
  * Both lanes run the same handler (domain/delivery-lanes.ts): the fast lane's requests get
  * FAST_LANE_DEADLINE_MS, the slow lane's the full DELIVERY_TIMEOUT_MS.
  *
- * Sizing (docs/BENCHMARKS.md, "Sizing"): a delivery is a few milliseconds of CPU around one
- * outbound request, so an instance serves 80 at once on one vCPU; the queue's dispatch budget,
- * not instance count, is what bounds the load on receivers.
+ * Sizing (functions/src/sizing.ts): the queue's dispatch budget, not instance count, is what
+ * bounds the load on receivers.
  */
 function handler(lane: Lane) {
   return async (req: Request<DeliveryTask>) => {
@@ -34,10 +34,7 @@ export const deliverWebhook = onTaskDispatched(
     retryConfig,
     rateLimits: { maxConcurrentDispatches: deliveryMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
     timeoutSeconds: 60,
-    memory: "512MiB",
-    cpu: 1,
-    concurrency: 80,
-    maxInstances: 20,
+    ...SIZING.deliveryFast,
   },
   handler("fast"),
 );
@@ -47,10 +44,7 @@ export const deliverWebhookSlow = onTaskDispatched(
     retryConfig,
     rateLimits: { maxConcurrentDispatches: deliverySlowMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
     timeoutSeconds: 120,
-    memory: "512MiB",
-    cpu: 1,
-    concurrency: 80,
-    maxInstances: 5,
+    ...SIZING.deliverySlow,
   },
   handler("slow"),
 );

@@ -1,4 +1,5 @@
 import { HttpsError, onCall, onRequest, type CallableRequest } from "firebase-functions/v2/https";
+import { SIZING } from "../sizing";
 import { principalFromApiKey, principalFromAuth } from "../api/principals";
 import { ApiError, API_ERRORS } from "../api/errors";
 import { handleRest } from "../api/rest";
@@ -6,7 +7,7 @@ import type { OperationName } from "../api/service";
 import { managementDeps } from "../wiring";
 
 /** `/v1/...`, authenticated by API key. The routing and error mapping live in `api/rest.ts`. */
-export const api = onRequest({ timeoutSeconds: 60, memory: "256MiB", cors: false }, async (req, res) => {
+export const api = onRequest({ timeoutSeconds: 60, cors: false, ...SIZING.management }, async (req, res) => {
   const { service, manage, deps } = managementDeps();
   const response = await handleRest(
     { method: req.method, path: req.path, headers: req.headers, query: req.query as Record<string, unknown>, rawBody: req.rawBody },
@@ -20,7 +21,7 @@ export const api = onRequest({ timeoutSeconds: 60, memory: "256MiB", cors: false
  * client SDK attaches. Refusals become HttpsErrors with the API's own code in `details`.
  */
 function callable(op: OperationName) {
-  return onCall({ timeoutSeconds: 60, memory: "256MiB" }, async (request: CallableRequest<unknown>) => {
+  return onCall({ timeoutSeconds: 60, ...SIZING.management }, async (request: CallableRequest<unknown>) => {
     const { service, manage, deps } = managementDeps();
     try {
       const principal = await principalFromAuth(request.auth, manage);

@@ -1,4 +1,5 @@
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
+import { SIZING } from "../sizing";
 import { logDocSchema } from "../domain/agent-docs";
 import { detectLogEvents } from "../domain/detect-process-events";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
@@ -21,6 +22,6 @@ export async function handleLogCreated(write: AgentWrite, deps: IngestDeps) {
   return ingest({ siteId, channel: "log", reportId: write.path, at }, detected, deps);
 }
 
-export const onLogCreated = onDocumentCreated({ document: "sites/{siteId}/logs/{logId}", retry: true }, async (event) => {
+export const onLogCreated = onDocumentCreated({ document: "sites/{siteId}/logs/{logId}", retry: true, ...SIZING.agentDocs }, async (event) => {
   await handleLogCreated(toAgentWrite(event), ingestDeps());
 });

@@ -1,4 +1,5 @@
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { SIZING } from "../sizing";
 import { machineDocSchema } from "../domain/agent-docs";
 import { detectMachineEvents, hasLeftoverStaleMark } from "../domain/detect-machine-events";
 import { heldPageDue } from "../domain/emission-policy";
@@ -27,7 +28,7 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps) {
 }
 
 export const onMachineWritten = onDocumentWritten(
-  { document: "sites/{siteId}/machines/{machineId}", retry: true },
+  { document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat },
   async (event) => {
     await handleMachineWrite(toAgentWrite(event), ingestDeps());
   },

@@ -1,4 +1,5 @@
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { SIZING } from "../sizing";
 import { processDocSchema } from "../domain/agent-docs";
 import { detectProcessEvents } from "../domain/detect-process-events";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
@@ -16,7 +17,7 @@ export async function handleProcessWrite(write: AgentWrite, deps: IngestDeps) {
 }
 
 export const onProcessWritten = onDocumentWritten(
-  { document: "sites/{siteId}/machines/{machineId}/processes/{processId}", retry: true },
+  { document: "sites/{siteId}/machines/{machineId}/processes/{processId}", retry: true, ...SIZING.agentDocs },
   async (event) => {
     await handleProcessWrite(toAgentWrite(event), ingestDeps());
   },

@@ -1,4 +1,5 @@
 import type { QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { SIZING } from "../sizing";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import type { Store } from "../data/store";
 import type { Log } from "../log";
@@ -46,7 +47,7 @@ export async function runSweep(
  * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
  * not threshold + 60 s. A pass that finds nothing stale costs one read.
  */
-export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90 }, async () => {
+export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90, ...SIZING.sweep }, async () => {
   const deps = productionDeps();
   const { staleAfterSeconds, sweepPassesPerMinute } = deps.config;
   const gapMs = 60_000 / sweepPassesPerMinute;
