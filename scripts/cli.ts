@@ -18,6 +18,7 @@ import { applyMigration, findLegacyWebhooks } from "../functions/src/data/legacy
 import { CliError, details, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
+import { useRunningSuite } from "./cli/suite";
 import type { VerifyScheme } from "../functions/src/receiver/verify";
 
 const program = new Command("cli")
@@ -25,10 +26,13 @@ const program = new Command("cli")
   .option("--api <url>", "REST API base URL (env OWLETTE_API_URL; default: the running emulator suite)")
   .option("--key <apiKey>", "API key, owk_... (env OWLETTE_API_KEY)")
   .option("--json", "print JSON instead of tables")
+  .version(require("../package.json").version as string, "-V, --version", "print the CLI's version")
   .showHelpAfterError("(add --help for usage)")
   .exitOverride();
 
-const globals = () => program.opts<ApiTarget & { json?: boolean }>();
+// No exports needed beside `npm start` / `npm run emulators`: the running suite is found.
+const suite = useRunningSuite(process.argv);
+const globals = () => ({ ...program.opts<ApiTarget & { json?: boolean }>(), suiteKey: suite?.demo?.apiKey });
 const api = () => client(globals());
 const out = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 
@@ -42,7 +46,11 @@ const number = (name: string) => (value: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
   return n;
 };
-const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 const headerPair = (value: string, previous: Record<string, string> = {}) => {
   const i = value.indexOf("=");
   if (i < 1) throw new InvalidArgumentError(`headers are Name=value, got "${value}"`);
@@ -60,7 +68,24 @@ const deliveryRow = (d: any) => {
   return { ...d, lastAttempt: last ? (last.status ?? last.error) : d.skippedReason };
 };
 const webhookDetails = (w: any) =>
-  details(w, ["id", "name", "description", "url", "events", "enabled", "disabledReason", "failCount", "lastStatus", "lastDeliveryAt", "format", "signatureScheme", "method", "headerNames", "createdAt", "createdBy"]);
+  details(w, [
+    "id",
+    "name",
+    "description",
+    "url",
+    "events",
+    "enabled",
+    "disabledReason",
+    "failCount",
+    "lastStatus",
+    "lastDeliveryAt",
+    "format",
+    "signatureScheme",
+    "method",
+    "headerNames",
+    "createdAt",
+    "createdBy",
+  ]);
 
 // ---- webhooks ---------------------------------------------------------------------------
 
@@ -99,7 +124,11 @@ const WEBHOOK_FIELDS: Record<string, string> = {
   header: "headers",
 };
 const webhookFields = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(WEBHOOK_FIELDS).filter(([opt]) => o[opt] !== undefined).map(([opt, field]) => [field, o[opt]]));
+  Object.fromEntries(
+    Object.entries(WEBHOOK_FIELDS)
+      .filter(([opt]) => o[opt] !== undefined)
+      .map(([opt, field]) => [field, o[opt]]),
+  );
 
 requestOptions(
   webhooks
@@ -146,7 +175,11 @@ for (const [name, action, what] of [
     .description(what)
     .action(async (id: string) => {
       const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/${action}`);
-      out(res, () => `${res.webhook.id}: enabled ${res.webhook.enabled}${res.webhook.disabledReason ? ` (${res.webhook.disabledReason})` : ""}, failCount ${res.webhook.failCount}`);
+      out(
+        res,
+        () =>
+          `${res.webhook.id}: enabled ${res.webhook.enabled}${res.webhook.disabledReason ? ` (${res.webhook.disabledReason})` : ""}, failCount ${res.webhook.failCount}`,
+      );
     });
 }
 
@@ -165,7 +198,10 @@ webhooks
     progress("sending webhook.test…");
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/test`);
     const r = res.result;
-    out(res, () => `${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`);
+    out(
+      res,
+      () => `${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`,
+    );
     if (!r.ok) process.exitCode = 1;
   });
 
@@ -175,12 +211,18 @@ webhooks
   .option("--overlap <seconds>", "how long the old secret keeps signing (0: stop now)", int("--overlap", 0, 604_800), 86_400)
   .action(async (id: string, o: { overlap: number }) => {
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`, { overlapSeconds: o.overlap });
-    out(res, () => `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`);
+    out(
+      res,
+      () =>
+        `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`,
+    );
   });
 
 webhooks
   .command("migrate")
-  .description("move webhook docs an earlier Owlette wrote (secret in the doc; paused, signingSecret, failureCount, deletedAt) to this pipeline's shape; a dry run unless --apply (Admin SDK)")
+  .description(
+    "move webhook docs an earlier Owlette wrote (secret in the doc; paused, signingSecret, failureCount, deletedAt) to this pipeline's shape; a dry run unless --apply (Admin SDK)",
+  )
   .option("--site <siteId>", "one site (default: every site)")
   .option("--apply", "write the changes (without it: only show them)")
   .option("--project <projectId>", "Firebase project (default: the emulator suite's)")
@@ -198,8 +240,11 @@ webhooks
       notes: r.plan.notes.join("; "),
     }));
     if (!o.apply) {
-      out({ dryRun: true, webhooks: view }, () => `${table(view, ["site", "webhook", "action", "format", "scheme", "enabled", "events", "notes"])}
-${rows.length} webhook(s) to migrate; nothing written (add --apply)`);
+      out(
+        { dryRun: true, webhooks: view },
+        () => `${table(view, ["site", "webhook", "action", "format", "scheme", "enabled", "events", "notes"])}
+${rows.length} webhook(s) to migrate; nothing written (add --apply)`,
+      );
       return;
     }
     const results: { site: string; webhook: string; action: string; applied: boolean; newSecret?: string }[] = [];
@@ -263,7 +308,14 @@ program
   .option("--host <host>", "interface", "127.0.0.1")
   .requiredOption("--secret <whsec>", "signing secret; repeat for a rotation overlap", (v: string, prev: string[] = []) => [...prev, v])
   .option("--tolerance <seconds>", "replay window for timestamped schemes", int("--tolerance", 1, 86_400), 300)
-  .addOption(new Option("--scheme <scheme>", "accept only this signature scheme (the webhook's); default: recognise any").choices(["owlette", "sha256", "standard", "timestamped"]))
+  .addOption(
+    new Option("--scheme <scheme>", "accept only this signature scheme (the webhook's); default: recognise any").choices([
+      "owlette",
+      "sha256",
+      "standard",
+      "timestamped",
+    ]),
+  )
   .action(async (o: { port: number; host: string; secret: string[]; tolerance: number; scheme?: VerifyScheme }) => {
     const receiver = await startReceiver({
       port: o.port,
@@ -297,7 +349,15 @@ program
     progress(`simulating ${o.machines} machines on site ${o.site}${o.seconds ? ` for ${o.seconds} s` : ""}…`);
     const totals = await simulate(
       db,
-      { siteId: o.site, machines: o.machines, seconds: o.seconds, heartbeatSeconds: o.heartbeat, crashChance: o.crashChance, failureChance: o.failureChance, onTick: progress },
+      {
+        siteId: o.site,
+        machines: o.machines,
+        seconds: o.seconds,
+        heartbeatSeconds: o.heartbeat,
+        crashChance: o.crashChance,
+        failureChance: o.failureChance,
+        onTick: progress,
+      },
       stop.signal,
     );
     out(totals, () => `done: ${totals.heartbeats} heartbeats, ${totals.crashes} crashes, ${totals.failures} connection failures`);
@@ -325,7 +385,11 @@ for (const [action, what] of [
     cmd.option("--max-per-second <n>", "maxDispatchesPerSecond", number("--max-per-second"));
   }
   cmd.action(async (o) => {
-    const req = buildQueueRequest(action as QueueAction, { project: o.project, location: o.location, queue: o.queue }, { maxConcurrent: o.maxConcurrent, maxPerSecond: o.maxPerSecond });
+    const req = buildQueueRequest(
+      action as QueueAction,
+      { project: o.project, location: o.location, queue: o.queue },
+      { maxConcurrent: o.maxConcurrent, maxPerSecond: o.maxPerSecond },
+    );
     if (o.dryRun) {
       out(req, () => `${req.method} ${JSON.stringify(req.request)}`);
       return;
@@ -340,6 +404,33 @@ program
   .description("show which API the commands talk to")
   .action(() => out({ api: apiBase(globals()) }, () => `api ${apiBase(globals())}`));
 
+const NO_CREDENTIALS = /Could not load the default credentials|default credentials|invalid_grant|reauth/i;
+
+/** One line for anything that went wrong, including failed Google credentials, with the fix. */
+function oneLine(err: unknown): string {
+  if (err instanceof CliError) return err.message;
+  const message = String((err as Error)?.message ?? err);
+  if (NO_CREDENTIALS.test(message)) {
+    return "no usable Google credentials for this project: run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file)";
+  }
+  return `unexpected: ${message.split("\n")[0]}`;
+}
+
+// The Google client libraries may reject a second time in the background after the command has
+// failed, and warn about the metadata server: neither adds to the one error line.
+let reported = false;
+process.on("unhandledRejection", (err) => {
+  if (!reported) {
+    reported = true;
+    process.stderr.write(`error: ${oneLine(err)}\n`);
+  }
+  process.exitCode = 1;
+});
+process.removeAllListeners("warning");
+process.on("warning", (w) => {
+  if (w.name !== "MetadataLookupWarning") process.stderr.write(`warning: ${w.message}\n`);
+});
+
 async function main() {
   try {
     await program.parseAsync(process.argv);
@@ -349,8 +440,8 @@ async function main() {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    const message = err instanceof CliError ? err.message : `unexpected: ${(err as Error).message ?? err}`;
-    process.stderr.write(`error: ${message}\n`);
+    if (!reported) process.stderr.write(`error: ${oneLine(err)}\n`);
+    reported = true;
     process.exitCode = 1;
   }
 }

@@ -25,6 +25,7 @@ import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
 import { suiteAgent } from "./lib/agent-auth";
 import type { AgentProcess, OwletteAgent } from "./lib/owlette-agent";
 import { startReceiver, type Received } from "./cli/receive";
+import { rememberDemoKey } from "./cli/suite";
 
 const once = process.argv.includes("--once");
 const reportIndex = process.argv.indexOf("--report");
@@ -37,9 +38,7 @@ const SITE = { id: "demo-gallery", name: "Demo Gallery" };
 const ADMIN_UID = "demo-admin";
 const EXPECTED: EventType[] = ["process.crashed", "process.start_failed", "connection_failure", "machine.offline", "machine.online"];
 
-const color = process.stdout.isTTY
-  ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
-  : () => (s: string) => s;
+const color = process.stdout.isTTY ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m` : () => (s: string) => s;
 const green = color(32);
 const red = color(31);
 const dim = color(2);
@@ -102,6 +101,8 @@ async function main() {
   say(`${bold("site")} ${SITE.id} (${SITE.name}), webhook ${webhookId} -> ${receiver.url(hookPath)}`);
   say(`${bold("secret")} ${secret.slice(0, 10)}… (returned once by POST /v1/webhooks; the receiver verifies X-Owlette-Signature with it)`);
   say(`${bold("api")} try: curl -s -H "Authorization: Bearer ${apiKey.key}" ${apiBase()}/v1/webhooks/${webhookId}/deliveries`);
+  // The CLI in another shell uses this key for the demo site by itself (scripts/cli/suite.ts).
+  if (rememberDemoKey(apiKey.key, SITE.id)) say(`${bold("cli")} in another shell: npm run cli -- webhooks list`);
   const tested = await api("POST", `/v1/webhooks/${webhookId}/test`);
   say(`${bold("test")} POST /v1/webhooks/${webhookId}/test -> receiver answered ${tested.result.status} in ${tested.result.durationMs} ms`);
 
@@ -138,7 +139,9 @@ async function main() {
     await a.uploadHardwareProfile();
     await beat(a);
   }
-  say(`${bold("agents")} ${agents.map((a) => a.id.machineId).join(", ")}: Owlette 2.12 write shapes, heartbeating every ${HEARTBEAT_MS / 1000}s through the security rules`);
+  say(
+    `${bold("agents")} ${agents.map((a) => a.id.machineId).join(", ")}: Owlette 2.12 write shapes, heartbeating every ${HEARTBEAT_MS / 1000}s through the security rules`,
+  );
 
   const timers: NodeJS.Timeout[] = [];
   timers.push(setInterval(() => void Promise.all(agents.filter((a) => !silent.has(a)).map(beat)).catch(report), HEARTBEAT_MS));
@@ -152,8 +155,7 @@ async function main() {
     ),
   );
 
-  const at = (ms: number, step: () => Promise<unknown>) =>
-    timers.push(setTimeout(() => void step().catch(report), ms));
+  const at = (ms: number, step: () => Promise<unknown>) => timers.push(setTimeout(() => void step().catch(report), ms));
   /** A crash as the agent reports it: the log doc, the relaunch, the alert (one event). */
   const crash = async (pid: number) => {
     writeTimes.set("process.crashed", Date.now());
@@ -228,7 +230,8 @@ async function main() {
       void crash(pid)
         .then((alert) => {
           const outcome = (alert?.body as { outcome?: string } | undefined)?.outcome;
-          if (outcome === "suppressed") say(`${dim("…")} ${bold("limit")} crash (PID ${pid}) held back: 3 an hour per machine and process; the next one out says how many`);
+          if (outcome === "suppressed")
+            say(`${dim("…")} ${bold("limit")} crash (PID ${pid}) held back: 3 an hour per machine and process; the next one out says how many`);
         })
         .catch(report);
     }, 20_000),

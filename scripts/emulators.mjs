@@ -6,6 +6,7 @@
 //   node scripts/emulators.mjs start                  run the suite until Ctrl-C
 // Options before exec/start:
 //   --quiet            only the emulators' warnings and errors
+//   --verbose          function logs and emulator notices here too (else: .cache/logs/<project>-emulators.log)
 //   --project ID       a demo- project id (default demo-owlette); functions/.env.ID applies
 //
 // Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
@@ -13,8 +14,8 @@
 // around it and points FIRESTORE_EMULATOR_BINARY_PATH at it. Elsewhere firebase-tools
 // downloads its own.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -114,6 +115,21 @@ async function writeConfig() {
   return { file, ports: { firestore, functions, tasks, auth } };
 }
 
+/** Resolves once something accepts connections on the port (the emulator is up), or never. */
+function whenListening(port) {
+  return new Promise((resolve) => {
+    const attempt = () => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", () => setTimeout(attempt, 500).unref());
+    };
+    attempt();
+  });
+}
+
 function shellQuote(arg) {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
@@ -121,10 +137,12 @@ function shellQuote(arg) {
 async function main() {
   const argv = process.argv.slice(2);
   let quiet = false;
+  let verbose = false;
   let projectId = "demo-owlette";
   while (argv[0]?.startsWith("--")) {
     const flag = argv.shift();
     if (flag === "--quiet") quiet = true;
+    else if (flag === "--verbose") verbose = true;
     else if (flag === "--project" && argv[0]?.startsWith("demo-")) projectId = argv.shift();
     else {
       say(`unknown option ${flag} (--project takes a demo- project id)`);
@@ -133,7 +151,7 @@ async function main() {
   }
   const [mode, ...rest] = argv;
   if (mode !== "exec" && mode !== "start") {
-    say("usage: emulators.mjs [--quiet] [--project demo-ID] exec -- <command...> | start");
+    say("usage: emulators.mjs [--quiet] [--verbose] [--project demo-ID] exec -- <command...> | start");
     process.exit(2);
   }
   const command = rest[0] === "--" ? rest.slice(1) : rest;
@@ -147,40 +165,134 @@ async function main() {
   }
   const launcher = firestoreLauncher();
   const { file, ports } = await writeConfig();
-  const cleanup = () => rmSync(file, { force: true });
+  const env = {
+    GCLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${ports.firestore}`,
+    CLOUD_TASKS_EMULATOR_HOST: `127.0.0.1:${ports.tasks}`,
+    FIREBASE_AUTH_EMULATOR_HOST: `127.0.0.1:${ports.auth}`,
+    FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
+  };
+  // The CLI in another shell finds the suite here (scripts/cli/suite.ts): no exports needed.
+  const suitesDir = join(root, ".cache", "suites");
+  const suiteFile = join(suitesDir, `${projectId}.json`);
+  mkdirSync(suitesDir, { recursive: true });
+  writeFileSync(suiteFile, JSON.stringify({ project: projectId, pid: process.pid, env }, null, 2));
+  const cleanup = () => {
+    rmSync(file, { force: true });
+    try {
+      if (JSON.parse(readFileSync(suiteFile, "utf8")).pid === process.pid) rmSync(suiteFile, { force: true });
+    } catch {
+      // already gone
+    }
+  };
   say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}, auth :${ports.auth}`);
+  const exportLine = `export ${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")}`;
   if (mode === "start") {
-    // For the CLI and scripts in another terminal: the ports are picked afresh on every start.
-    say(
-      `in another shell: export GCLOUD_PROJECT=${projectId} FIRESTORE_EMULATOR_HOST=127.0.0.1:${ports.firestore} ` +
-        `CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:${ports.tasks} FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:${ports.auth} ` +
-        `FUNCTIONS_EMULATOR_ORIGIN=http://127.0.0.1:${ports.functions}`,
-    );
+    // Said again once the functions answer, below the emulators' own start-up lines.
+    void whenListening(ports.functions).then(() => say(`ready. The CLI finds this suite by itself (npm run cli -- --help); other tools: ${exportLine}`));
   }
 
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
   const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", ONLY];
   if (quiet) args.push("--log-verbosity", "QUIET");
   if (mode === "exec") args.push(command.map(shellQuote).join(" "));
+  // Function logs and the emulators' routine notices go to a file; the command's own output and
+  // anything else the emulators say (errors included) come through. --verbose: everything here.
+  const logsDir = join(root, ".cache", "logs");
+  mkdirSync(logsDir, { recursive: true });
+  const logFile = join(logsDir, `${projectId}-emulators.log`);
+  const log = createWriteStream(logFile);
+  if (!verbose) say(`function logs and emulator notices: ${logFile.slice(root.length + 1)} (--verbose shows them here)`);
   const child = spawn(process.execPath, args, {
     cwd: root,
-    stdio: "inherit",
+    // Its own process group: a terminal's Ctrl-C reaches this script alone, which stops the
+    // suite once (firebase-tools takes a second SIGINT as "force exit").
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
       ...(launcher ? { FIRESTORE_EMULATOR_BINARY_PATH: launcher } : {}),
       GCLOUD_PROJECT: projectId,
       // Where the suite serves HTTP functions (the REST API, callables), for tests and the demo.
-      FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
+      FUNCTIONS_EMULATOR_ORIGIN: env.FUNCTIONS_EMULATOR_ORIGIN,
       // The command may name the project's own tools (jest, tsx) when run outside npm.
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
     },
   });
-  const forward = (signal) => () => child.kill(signal);
-  process.on("SIGINT", forward("SIGINT"));
-  process.on("SIGTERM", forward("SIGTERM"));
+  pipeLines(child.stdout, process.stdout, log, verbose);
+  pipeLines(child.stderr, process.stderr, log, verbose);
+  let interrupts = 0;
+  let firstAt = 0;
+  const stop = (signal) => () => {
+    // npm passes the terminal's Ctrl-C on as well: one keypress can arrive twice, at once.
+    if (interrupts > 0 && Date.now() - firstAt < 1_000) return;
+    interrupts++;
+    if (interrupts === 1) {
+      firstAt = Date.now();
+      say("stopping the suite…");
+    }
+    // A second Ctrl-C: stop waiting for a clean shutdown.
+    killGroup(child.pid, interrupts === 1 ? signal : "SIGKILL");
+  };
+  process.on("SIGINT", stop("SIGINT"));
+  process.on("SIGTERM", stop("SIGTERM"));
+  process.on("SIGHUP", stop("SIGTERM"));
   child.on("exit", (code, signal) => {
-    cleanup();
-    process.exit(code ?? (signal ? 1 : 0));
+    // Anything the suite left behind in its group (an emulator JVM, a function worker) goes too.
+    killGroup(child.pid, "SIGKILL");
+    const finish = () => {
+      cleanup();
+      log.end();
+      process.exit(interrupts > 0 ? 130 : (code ?? (signal ? 1 : 0)));
+    };
+    // Let the last lines through first.
+    child.once("close", finish);
+    setTimeout(finish, 2_000).unref();
+  });
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Emulator lines that are routine (function logs, start-up notices), kept out of the terminal. */
+const ROUTINE = [
+  /^> {2}/, // a function's own log line
+  /^i {2}(functions|firestore|tasks|auth|emulators|eventarc|hub|logging|ui):/,
+  /^✔ {2}(functions|firestore|tasks|auth|emulators|eventarc|hub|logging|ui):/,
+  /^⬢ {2}emulators: firebase-tools will drop support for Java/,
+  /^⚠ {2}Unable to fetch the CLI MOTD/,
+  /^⚠ {2}firestore: Env variable override detected/,
+  /^⚠ {2}emulators: The Emulator UI is not starting/,
+  /^⚠ {2}emulators: It seems that you are running multiple instances/,
+  /MetadataLookupWarning|Use `node --trace-warnings/,
+  /^Serving at port \d+$/,
+  /^⚠ {2}Script exited with signal: SIG(INT|TERM)$/, // after a Ctrl-C: the stop we asked for
+  /^\s*$/,
+];
+
+function pipeLines(from, to, log, verbose) {
+  let rest = "";
+  from.setEncoding("utf8");
+  from.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      log.write(`${line}\n`);
+      if (verbose || !ROUTINE.some((r) => r.test(line))) to.write(`${line}\n`);
+    }
+  });
+  from.on("end", () => {
+    if (rest) {
+      log.write(`${rest}\n`);
+      to.write(`${rest}\n`);
+    }
   });
 }
 

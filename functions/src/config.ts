@@ -11,8 +11,7 @@ const deliveryTimeoutMs = defineInt("DELIVERY_TIMEOUT_MS", {
 });
 const fastLaneDeadlineMs = defineInt("FAST_LANE_DEADLINE_MS", {
   default: 2_000,
-  description:
-    "Deadline of a request in the fast delivery lane (ms): a receiver slower than this is moved to the slow lane (see domain/delivery-lanes.ts).",
+  description: "Deadline of a request in the fast delivery lane (ms): a receiver slower than this is moved to the slow lane (see domain/delivery-lanes.ts).",
 });
 const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
   default: 210,

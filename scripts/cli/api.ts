@@ -4,6 +4,8 @@ import { CliError } from "./output";
 export interface ApiTarget {
   api?: string | undefined;
   key?: string | undefined;
+  /** The demo's key, from the running suite's file. */
+  suiteKey?: string | undefined;
 }
 
 /**
@@ -16,13 +18,15 @@ export function apiBase(target: ApiTarget): string {
   const origin = process.env.FUNCTIONS_EMULATOR_ORIGIN;
   const project = process.env.GCLOUD_PROJECT;
   if (origin && project) return `${origin}/${project}/${REGION}/api`;
-  throw new CliError("no API URL: pass --api https://<region>-<project>.cloudfunctions.net/api or set OWLETTE_API_URL");
+  throw new CliError(
+    "no API URL: start the emulator suite (npm start or npm run emulators), or pass --api https://<region>-<project>.cloudfunctions.net/api, or set OWLETTE_API_URL",
+  );
 }
 
 export function client(target: ApiTarget) {
   const base = apiBase(target);
-  const key = target.key ?? process.env.OWLETTE_API_KEY;
-  if (!key) throw new CliError("no API key: pass --key owk_... or set OWLETTE_API_KEY");
+  const key = target.key ?? process.env.OWLETTE_API_KEY ?? target.suiteKey;
+  if (!key) throw new CliError("no API key: pass --key owk_... or set OWLETTE_API_KEY (npm start makes one for its demo site, which the CLI uses by itself)");
   return async function request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {

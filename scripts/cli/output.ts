@@ -9,7 +9,14 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   };
   const grid = [columns, ...rows.map((r) => columns.map((c) => cell(r[c])))];
   const widths = columns.map((_, i) => Math.max(...grid.map((line) => (line[i] as string).length)));
-  return grid.map((line) => line.map((c, i) => c.padEnd(widths[i] as number)).join("  ").trimEnd()).join("\n");
+  return grid
+    .map((line) =>
+      line
+        .map((c, i) => c.padEnd(widths[i] as number))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function details(obj: Record<string, unknown>, keys: string[]): string {

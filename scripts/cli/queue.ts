@@ -63,7 +63,12 @@ export function buildQueueRequest(action: QueueAction, t: QueueTarget, limits: {
 }
 
 /** The parts of a queue worth showing. */
-export function describeQueue(queue: { name?: string | null; state?: unknown; rateLimits?: Record<string, unknown> | null; retryConfig?: Record<string, unknown> | null }) {
+export function describeQueue(queue: {
+  name?: string | null;
+  state?: unknown;
+  rateLimits?: Record<string, unknown> | null;
+  retryConfig?: Record<string, unknown> | null;
+}) {
   return {
     name: queue.name ?? "-",
     state: String(queue.state ?? "-"),

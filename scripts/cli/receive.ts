@@ -20,7 +20,14 @@ export interface Received {
   receivedAt: number;
 }
 
-export type Verdict = { status: "accepted" | "duplicate" | "rejected"; id: string | null; event: string | null; scheme: string | null; reason: string | null; attempt: string | null };
+export type Verdict = {
+  status: "accepted" | "duplicate" | "rejected";
+  id: string | null;
+  event: string | null;
+  scheme: string | null;
+  reason: string | null;
+  attempt: string | null;
+};
 
 /**
  * A local receiver for trying webhooks out: verifies every supported signature scheme with the

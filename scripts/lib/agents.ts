@@ -13,7 +13,11 @@ import { CliError } from "../cli/output";
  */
 export function firestore(project?: string): Firestore {
   if (project) process.env.GCLOUD_PROJECT = project;
-  if (!process.env.GCLOUD_PROJECT) throw new CliError("no project: pass --project or run against the emulator suite");
+  if (!process.env.GCLOUD_PROJECT) {
+    throw new CliError(
+      "no project: start the emulator suite (npm start or npm run emulators), or pass --project <id> for a real project (application default credentials), or set GCLOUD_PROJECT",
+    );
+  }
   if (getApps().length === 0) initializeApp(appOptions());
   return getFirestore();
 }
@@ -166,7 +170,9 @@ export async function simulate(db: Firestore, o: SimulateOptions, signal?: Abort
         }
       }),
     );
-    o.onTick?.(`round ${round}: ${ids.length} heartbeats; totals ${totals.heartbeats} heartbeats, ${totals.crashes} crashes, ${totals.failures} connection failures`);
+    o.onTick?.(
+      `round ${round}: ${ids.length} heartbeats; totals ${totals.heartbeats} heartbeats, ${totals.crashes} crashes, ${totals.failures} connection failures`,
+    );
     const wait = o.heartbeatSeconds * 1000 - (Date.now() - started);
     if (wait > 0 && Date.now() + wait < until) await sleepUnless(wait, signal);
     else if (Date.now() + wait >= until) break;
@@ -178,9 +184,13 @@ export async function simulate(db: Firestore, o: SimulateOptions, signal?: Abort
 function sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

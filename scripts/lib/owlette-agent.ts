@@ -44,8 +44,7 @@ function toFields(d: PyDict): Record<string, Value> {
 }
 
 const IDENT = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
-const isDict = (v: Py): v is PyDict =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Double) && !(v instanceof Date);
+const isDict = (v: Py): v is PyDict => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Double) && !(v instanceof Date);
 
 /**
  * `_extract_server_timestamps`: pulls SERVER_TIMESTAMP values out into transform paths. Each key
@@ -185,7 +184,11 @@ export class OwletteAgent {
       });
       return;
     }
-    const query = merge ? `?${flattenFieldPaths(cleaned).map((p) => `updateMask.fieldPaths=${encodeURIComponent(p)}`).join("&")}` : "";
+    const query = merge
+      ? `?${flattenFieldPaths(cleaned)
+          .map((p) => `updateMask.fieldPaths=${encodeURIComponent(p)}`)
+          .join("&")}`
+      : "";
     await this.request("PATCH", `${this.documentsBase}/${path}${query}`, { fields: toFields(cleaned) });
   }
 
@@ -299,7 +302,15 @@ export class OwletteAgent {
   clearAnnouncements() {
     return this.setDocument(
       this.machinePath,
-      { rebooting: false, shuttingDown: false, rebootScheduledAt: null, shutdownScheduledAt: null, rebootCancellable: false, rebootSource: null, rebootEntryId: null },
+      {
+        rebooting: false,
+        shuttingDown: false,
+        rebootScheduledAt: null,
+        shutdownScheduledAt: null,
+        rebootCancellable: false,
+        rebootSource: null,
+        rebootEntryId: null,
+      },
       true,
     );
   }

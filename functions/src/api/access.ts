@@ -15,9 +15,7 @@ export type KeyAccess = "read" | "write";
 
 /** Who is calling: a dashboard user (Firebase Auth), an API key, or an agent's custom token. */
 export type Principal =
-  | { kind: "user"; user: UserRecord }
-  | { kind: "api_key"; keyId: string; siteId: string; access: KeyAccess; user: UserRecord }
-  | { kind: "agent" };
+  { kind: "user"; user: UserRecord } | { kind: "api_key"; keyId: string; siteId: string; access: KeyAccess; user: UserRecord } | { kind: "agent" };
 
 export type SiteAccess = "none" | "read" | "admin";
 
@@ -54,18 +52,10 @@ export function siteAccess(principal: Principal, siteId: string, site: { owner?:
  * Refuses with 403 without saying whether the site exists: a stranger learns nothing. A caller
  * with access (only a superadmin can have it for a missing site) gets 404 for a missing site.
  */
-export function requireSiteAccess(
-  principal: Principal,
-  siteId: string,
-  site: { owner?: unknown } | null,
-  needed: "read" | "admin",
-): void {
+export function requireSiteAccess(principal: Principal, siteId: string, site: { owner?: unknown } | null, needed: "read" | "admin"): void {
   const access = siteAccess(principal, siteId, site);
   if (access === "none") {
-    throw new ApiError(
-      "permission_denied",
-      principal.kind === "agent" ? "agents cannot use the management API" : `no access to site ${siteId}`,
-    );
+    throw new ApiError("permission_denied", principal.kind === "agent" ? "agents cannot use the management API" : `no access to site ${siteId}`);
   }
   if (needed === "admin" && access !== "admin") {
     const why =

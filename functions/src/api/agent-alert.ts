@@ -59,11 +59,12 @@ export async function handleAgentRequest(req: HttpRequest, deps: AgentAlertDeps)
     } catch {
       throw new ApiError("unauthenticated", "the ID token is not valid or has expired");
     }
-    if (claims.role !== "agent") throw new ApiError("permission_denied", "an agent token (role \"agent\") is required");
+    if (claims.role !== "agent") throw new ApiError("permission_denied", 'an agent token (role "agent") is required');
     const parsed = agentAlertSchema.safeParse(parseBody(req));
     if (!parsed.success) throw fromZodIssues(parsed.error.issues);
     const alert = parsed.data;
-    if (claims.site_id !== alert.siteId) throw new ApiError("permission_denied", "siteId does not match the token's site_id", [{ path: "siteId", reason: "not the token's site" }]);
+    if (claims.site_id !== alert.siteId)
+      throw new ApiError("permission_denied", "siteId does not match the token's site_id", [{ path: "siteId", reason: "not the token's site" }]);
     if (claims.machine_id !== alert.machineId) {
       throw new ApiError("permission_denied", "machineId does not match the token's machine_id", [{ path: "machineId", reason: "not the token's machine" }]);
     }
@@ -80,7 +81,11 @@ export async function handleAgentRequest(req: HttpRequest, deps: AgentAlertDeps)
     }
     // Firestore or Cloud Tasks unreachable: the agent keeps the alert and sends it again later.
     logError(deps.log, err);
-    return { status: 503, headers: { ...json, "Retry-After": "30" }, body: new ApiError("unavailable", "could not record the alert now; send it again later").toBody() };
+    return {
+      status: 503,
+      headers: { ...json, "Retry-After": "30" },
+      body: new ApiError("unavailable", "could not record the alert now; send it again later").toBody(),
+    };
   }
 
   function ok(body: AlertAccepted): HttpResponse {

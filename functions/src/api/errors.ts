@@ -61,9 +61,7 @@ export function invalid(problems: FieldProblem[]): ApiError {
 
 /** `["events", 1]` -> `events[1]`; `["headers", "Host"]` -> `headers.Host`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`))
-    .join("");
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
 }
 
 export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): ApiError {

@@ -28,6 +28,7 @@ const docId = z.string().min(1).max(256).regex(DOC_ID, "not a valid id");
  * Text people read in the dashboard: no control characters (NUL, line breaks in a name, BEL,
  * DEL, C1) and no bidirectional overrides or isolates, which can make one name look like another.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_NAME = /[\n\r\t]/;
 const readable = (max: number) =>
@@ -89,8 +90,7 @@ function url(allowLocalHttp: boolean) {
       }
       // Names are resolved and checked at every send; an address literal can be refused now.
       const host = checked.url.hostname.replace(/^\[|\]$/g, "");
-      const blocked =
-        checked.url.protocol === "https:" && (host === "localhost" ? "loopback" : isIP(host) ? blockedAddressReason(host) : null);
+      const blocked = checked.url.protocol === "https:" && (host === "localhost" ? "loopback" : isIP(host) ? blockedAddressReason(host) : null);
       if (blocked) ctx.addIssue({ code: "custom", message: `URL points to a non-public address (${blocked})` });
     });
 }
@@ -152,16 +152,19 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
       ...webhook,
       // A number, or its decimal string (a query or form value); never null, "", [] or true.
       overlapSeconds: z
-        .union([z.number(), z.string().regex(/^\d{1,7}$/, "a whole number of seconds").transform(Number)], {
-          error: "a whole number of seconds",
-        })
-        .pipe(
-          z
-            .number()
-            .int("a whole number of seconds")
-            .min(0)
-            .max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`),
+        .union(
+          [
+            z.number(),
+            z
+              .string()
+              .regex(/^\d{1,7}$/, "a whole number of seconds")
+              .transform(Number),
+          ],
+          {
+            error: "a whole number of seconds",
+          },
         )
+        .pipe(z.number().int("a whole number of seconds").min(0).max(LIMITS.rotationOverlapMaxSeconds, `at most ${LIMITS.rotationOverlapMaxSeconds} (7 days)`))
         .default(LIMITS.rotationOverlapDefaultSeconds),
     }),
     probe: z

@@ -8,10 +8,7 @@ import { ApiError } from "./errors";
  * `role: "agent"`) are recognised so they can be refused by name; everyone else is looked up
  * in `users/{uid}` on every call, so a changed role takes effect at once.
  */
-export async function principalFromAuth(
-  auth: { uid: string; token: Record<string, unknown> } | undefined,
-  manage: ManagementStore,
-): Promise<Principal> {
+export async function principalFromAuth(auth: { uid: string; token: Record<string, unknown> } | undefined, manage: ManagementStore): Promise<Principal> {
   if (!auth) throw new ApiError("unauthenticated", "sign in first: this function needs a Firebase Auth ID token");
   if (auth.token.role === "agent") return { kind: "agent" };
   return { kind: "user", user: await manage.loadUser(auth.uid) };
@@ -21,11 +18,7 @@ export async function principalFromAuth(
  * An automation caller from `Authorization: Bearer owk_...`. Every failure is the same 401 so a
  * caller cannot tell a revoked key from one that never existed.
  */
-export async function principalFromApiKey(
-  authorization: string | undefined,
-  manage: ManagementStore,
-  now: Date,
-): Promise<Principal> {
+export async function principalFromApiKey(authorization: string | undefined, manage: ManagementStore, now: Date): Promise<Principal> {
   const key = bearerToken(authorization);
   if (!key) throw new ApiError("unauthenticated", "missing API key: send `Authorization: Bearer <api key>`");
   const parsed = parseApiKey(key);

@@ -33,9 +33,7 @@ export const ROUTES: readonly Route[] = [
 ];
 
 export type RouteMatch =
-  | { kind: "match"; route: Route; params: Record<string, string> }
-  | { kind: "method_not_allowed"; allow: Method[] }
-  | { kind: "not_found" };
+  { kind: "match"; route: Route; params: Record<string, string> } | { kind: "method_not_allowed"; allow: Method[] } | { kind: "not_found" };
 
 export function matchRoute(method: string, path: string): RouteMatch {
   const parts = path.replace(/\/+$/, "").split("/");

@@ -71,7 +71,10 @@ export function createService(deps: ServiceDeps) {
   async function changeable(siteId: string, webhookId: string): Promise<StoredDoc> {
     const doc = await webhookOr404(siteId, webhookId);
     if (needsMigration(doc.data)) {
-      throw new ApiError("conflict", `webhook ${webhookId} was written by an earlier Owlette and needs migrating first: npm run cli -- webhooks migrate --site ${siteId}`);
+      throw new ApiError(
+        "conflict",
+        `webhook ${webhookId} was written by an earlier Owlette and needs migrating first: npm run cli -- webhooks migrate --site ${siteId}`,
+      );
     }
     return doc;
   }
@@ -127,10 +130,7 @@ export function createService(deps: ServiceDeps) {
         return { webhook: webhookView(siteId, { id: created.id, data: created.data }), secret: created.secret };
       } catch (err) {
         if (err instanceof QuotaExceededError) {
-          throw new ApiError(
-            "quota_exceeded",
-            `site ${siteId} has reached its webhook quota of ${err.quota}; delete a webhook or upgrade the plan`,
-          );
+          throw new ApiError("quota_exceeded", `site ${siteId} has reached its webhook quota of ${err.quota}; delete a webhook or upgrade the plan`);
         }
         throw err;
       }
@@ -204,11 +204,9 @@ export function createService(deps: ServiceDeps) {
       // A throwaway secret, returned so the receiver's verification can be checked with it.
       const secret = generateSecret();
       const scheme = input.signatureScheme ?? "owlette";
-      const body = renderBody(
-        input.format ?? "owlette",
-        serializePayload(buildTestPayload({ id, site: siteRefOf(input.siteId, site), webhookId: null, at })),
-        { routingKey: input.routingKey },
-      );
+      const body = renderBody(input.format ?? "owlette", serializePayload(buildTestPayload({ id, site: siteRefOf(input.siteId, site), webhookId: null, at })), {
+        routingKey: input.routingKey,
+      });
       const result = await sendSigned(
         {
           url: input.url,

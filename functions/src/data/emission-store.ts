@@ -149,10 +149,9 @@ export class EmissionStore {
 
   /** One more suppressed event of this subject. */
   async addSuppressed(siteId: string, key: string, now: Date): Promise<void> {
-    await this.db.doc(paths.emissionLimit(siteId, suppressedId(key))).set(
-      { key, suppressed: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now.getTime() + 30 * 86_400_000) },
-      { merge: true },
-    );
+    await this.db
+      .doc(paths.emissionLimit(siteId, suppressedId(key)))
+      .set({ key, suppressed: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now.getTime() + 30 * 86_400_000) }, { merge: true });
   }
 
   /** Suppressed events of this subject not yet reported by an emitted event; marks them reported. */

@@ -30,7 +30,11 @@ export async function findLegacyWebhooks(db: Firestore, siteId?: string): Promis
  * existing one of this pipeline is kept); the webhook doc loses every legacy field. Returns the
  * new secret when the doc held none, to be shown once.
  */
-export async function applyMigration(db: Firestore, row: Pick<MigrationRow, "siteId" | "webhookId">, now = new Date()): Promise<{ applied: boolean; newSecret: string | null }> {
+export async function applyMigration(
+  db: Firestore,
+  row: Pick<MigrationRow, "siteId" | "webhookId">,
+  now = new Date(),
+): Promise<{ applied: boolean; newSecret: string | null }> {
   const ref = db.doc(paths.webhook(row.siteId, row.webhookId));
   const secretRef = db.doc(paths.webhookSecret(row.siteId, row.webhookId));
   return db.runTransaction(async (tx) => {

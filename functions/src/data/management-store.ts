@@ -1,11 +1,4 @@
-import {
-  FieldPath,
-  FieldValue,
-  Timestamp,
-  type DocumentData,
-  type Firestore,
-  type Query,
-} from "firebase-admin/firestore";
+import { FieldPath, FieldValue, Timestamp, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { rotateSecrets } from "../domain/secret-rotation";
 import { keepsUrlSecret, redactUrl, type Format } from "../domain/destination-formats";
@@ -97,7 +90,11 @@ export class ManagementStore {
    * that also writes the site doc, so two creates racing at the cap are serialised and the
    * second sees the first. The secret lives in a server-only doc and is returned here once.
    */
-  async createWebhook(siteId: string, input: NewWebhook, opts: { quota?: number; now?: Date } = {}): Promise<{ id: string; secret: string; data: DocumentData }> {
+  async createWebhook(
+    siteId: string,
+    input: NewWebhook,
+    opts: { quota?: number; now?: Date } = {},
+  ): Promise<{ id: string; secret: string; data: DocumentData }> {
     const now = opts.now ?? new Date();
     const headers = input.headers ?? {};
     const siteRef = this.db.doc(paths.site(siteId));
@@ -308,10 +305,7 @@ export class ManagementStore {
   async countUse(siteId: string, bucket: string, limit: number, windowSeconds: number, now: Date): Promise<boolean> {
     const window = Math.floor(now.getTime() / (windowSeconds * 1000));
     const ref = this.db.doc(paths.rateLimit(siteId, `${bucket}_${window}`));
-    await ref.set(
-      { bucket, window, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis((window + 2) * windowSeconds * 1000) },
-      { merge: true },
-    );
+    await ref.set({ bucket, window, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis((window + 2) * windowSeconds * 1000) }, { merge: true });
     return Number((await ref.get()).get("count") ?? 0) <= limit;
   }
 
@@ -336,9 +330,7 @@ export class ManagementStore {
     let query: Query = this.db.collection(paths.apiKeys()).where("siteId", "==", siteId);
     if (uid) query = query.where("uid", "==", uid);
     const snap = await query.get();
-    return snap.docs
-      .map((d) => ({ id: d.id, data: d.data() }))
-      .sort((a, b) => (b.data.createdAt?.toMillis?.() ?? 0) - (a.data.createdAt?.toMillis?.() ?? 0));
+    return snap.docs.map((d) => ({ id: d.id, data: d.data() })).sort((a, b) => (b.data.createdAt?.toMillis?.() ?? 0) - (a.data.createdAt?.toMillis?.() ?? 0));
   }
 
   async touchApiKey(keyId: string, now: Date): Promise<void> {

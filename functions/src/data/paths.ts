@@ -9,11 +9,9 @@ export const paths = {
   webhooks: (siteId: string) => `sites/${siteId}/webhooks`,
   webhook: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}`,
   /** Server-only: no security rule matches it, so no client can read or write it. */
-  webhookSecret: (siteId: string, webhookId: string) =>
-    `sites/${siteId}/webhooks/${webhookId}/private/signing`,
+  webhookSecret: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}/private/signing`,
   deliveries: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}/deliveries`,
-  delivery: (siteId: string, webhookId: string, deliveryId: string) =>
-    `sites/${siteId}/webhooks/${webhookId}/deliveries/${deliveryId}`,
+  delivery: (siteId: string, webhookId: string, deliveryId: string) => `sites/${siteId}/webhooks/${webhookId}/deliveries/${deliveryId}`,
   event: (siteId: string, eventId: string) => `sites/${siteId}/events/${eventId}`,
   /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
   occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,

@@ -1,11 +1,4 @@
-import {
-  FieldValue,
-  Timestamp,
-  type DocumentData,
-  type DocumentReference,
-  type Firestore,
-  type QueryDocumentSnapshot,
-} from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
@@ -61,10 +54,7 @@ export class Store {
   }
 
   /** Idempotent: a replayed report rewrites the same bytes under the same id. */
-  async saveEvent(
-    siteId: string,
-    event: { id: string; type: EventType; body: string; occurredAt: Date; webhookIds?: string[]; follows?: string | undefined },
-  ) {
+  async saveEvent(siteId: string, event: { id: string; type: EventType; body: string; occurredAt: Date; webhookIds?: string[]; follows?: string | undefined }) {
     await this.db.doc(paths.event(siteId, event.id)).set({
       id: event.id,
       type: event.type,
@@ -166,7 +156,13 @@ export class Store {
    * dispatch of the same task that recorded first makes this one a duplicate (Cloud Tasks
    * delivers at least once); the request went out twice, with the same ids.
    */
-  async recordFirstAttempt(input: { siteId: string; webhookId: string; delivery: DeliveryRecordWrite; health: HealthWrite | null; now: Date }): Promise<"recorded" | "duplicate"> {
+  async recordFirstAttempt(input: {
+    siteId: string;
+    webhookId: string;
+    delivery: DeliveryRecordWrite;
+    health: HealthWrite | null;
+    now: Date;
+  }): Promise<"recorded" | "duplicate"> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const commit = (health: HealthWrite | null) => {
       const batch = this.db.batch();
@@ -190,7 +186,14 @@ export class Store {
    * failed manual retry leaves a pending delivery on its schedule), with the outcome's webhook
    * write blind in the same commit. Returns null when this attempt was recorded meanwhile.
    */
-  async recordAttempt(input: { siteId: string; webhookId: string; delivery: DeliveryRecordWrite; ok: boolean; health: HealthWrite | null; now: Date }): Promise<{ status: DeliveryStatus } | null> {
+  async recordAttempt(input: {
+    siteId: string;
+    webhookId: string;
+    delivery: DeliveryRecordWrite;
+    ok: boolean;
+    health: HealthWrite | null;
+    now: Date;
+  }): Promise<{ status: DeliveryStatus } | null> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const { attempt } = input.delivery;
     const run = (health: HealthWrite | null) =>
@@ -289,7 +292,10 @@ export class Store {
 
   /** The webhook's deliveries go to the slow lane until `until` (a plain write; see domain/delivery-lanes.ts). */
   async markSlow(ids: { siteId: string; webhookId: string }, until: Date): Promise<void> {
-    await this.db.doc(paths.webhook(ids.siteId, ids.webhookId)).update({ slowUntil: Timestamp.fromDate(until) }).catch(ignoreMissing);
+    await this.db
+      .doc(paths.webhook(ids.siteId, ids.webhookId))
+      .update({ slowUntil: Timestamp.fromDate(until) })
+      .catch(ignoreMissing);
   }
 
   /**
@@ -330,7 +336,6 @@ export class Store {
       { maxAttempts: 10 },
     );
   }
-
 
   /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
   async recordSkipped(
@@ -450,7 +455,6 @@ export class Store {
     });
   }
 }
-
 
 /**
  * Shown on the doc: this pipeline's deliveries wait for the migration. `enabled` is left as it
@@ -586,9 +590,7 @@ function deliveryWrite(d: DeliveryRecordWrite, now: Date, opts: { keepSchedule?:
     status: d.status,
     attempts: FieldValue.arrayUnion({ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }),
     attemptCount: FieldValue.increment(1),
-    ...(opts.keepSchedule
-      ? {}
-      : { nextAttempt: d.nextAttempt, nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null }),
+    ...(opts.keepSchedule ? {} : { nextAttempt: d.nextAttempt, nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null }),
     updatedAt: Timestamp.fromDate(now),
     ...(d.firstAttempt ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
   };

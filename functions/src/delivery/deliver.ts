@@ -175,7 +175,12 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
         });
   const status: DeliveryStatus = ok ? "succeeded" : delay === null ? "failed" : "pending";
   const key = failureKey(now.getTime(), task.deliveryId, task.attempt);
-  const health = healthWriteFor({ enabled: webhook.enabled, failCount: webhook.failCount, lastStatus: webhook.lastStatus }, { ok, gone, lastStatus: lastStatusOf(result) }, key, now);
+  const health = healthWriteFor(
+    { enabled: webhook.enabled, failCount: webhook.failCount, lastStatus: webhook.lastStatus },
+    { ok, gone, lastStatus: lastStatusOf(result) },
+    key,
+    now,
+  );
   const record = {
     siteId: task.siteId,
     webhookId: task.webhookId,

@@ -114,9 +114,7 @@ export const sendHttp: Sender = (request) =>
       socket.once(request.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectDeadline));
       socket.once("close", () => clearTimeout(connectDeadline));
     });
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      finish({ kind: "error", error: errorWord(err), durationMs: elapsed(), detail: err.code ?? err.message }),
-    );
+    req.on("error", (err: NodeJS.ErrnoException) => finish({ kind: "error", error: errorWord(err), durationMs: elapsed(), detail: err.code ?? err.message }));
     req.end(request.body);
   }).catch((err: NodeJS.ErrnoException) => ({
     // What the client refuses to send (a header value it cannot encode, say) is a failed

@@ -5,12 +5,9 @@ import { blockedAddressReason } from "../domain/ip-policy";
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-export const systemResolver: Resolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
-export type Destination =
-  | { ok: true; url: URL; address: string }
-  | { ok: false; error: "blocked_url" | "dns_error"; reason: string };
+export type Destination = { ok: true; url: URL; address: string } | { ok: false; error: "blocked_url" | "dns_error"; reason: string };
 
 /**
  * SSRF guard. Resolves the webhook's host once, refuses it when any of its addresses is
@@ -19,10 +16,7 @@ export type Destination =
  * to exactly that address: no second lookup that DNS rebinding could answer differently.
  * IP-literal encodings (decimal, hex, octal) are normalised by the URL parser before the check.
  */
-export async function resolveDestination(
-  raw: string,
-  opts: { allowLocalHttp: boolean; resolve: Resolver },
-): Promise<Destination> {
+export async function resolveDestination(raw: string, opts: { allowLocalHttp: boolean; resolve: Resolver }): Promise<Destination> {
   const checked = checkDestinationUrl(raw, { allowLocalHttp: opts.allowLocalHttp });
   if (!checked.ok) return { ok: false, error: "blocked_url", reason: checked.reason };
   const url = checked.url;

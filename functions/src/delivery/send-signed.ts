@@ -75,7 +75,12 @@ export async function sendToWebhook(
   const { webhook, secret } = target;
   const secrets = activeSecrets(toSecretSet(secret), at.getTime());
   // Whatever the receiver echoes, its credentials never reach the client-readable record.
-  const credentials = credentialsOf({ secrets: [secret.current, ...secret.previous.map((p) => p.secret)], headers: secret.headers, routingKey: secret.routingKey, url: secret.url });
+  const credentials = credentialsOf({
+    secrets: [secret.current, ...secret.previous.map((p) => p.secret)],
+    headers: secret.headers,
+    routingKey: secret.routingKey,
+    url: secret.url,
+  });
   return sendSigned(
     {
       ...message,

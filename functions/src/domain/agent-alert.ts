@@ -43,10 +43,7 @@ export const CONNECTION_FAILURE_ALERT = "connection_failure";
 /** errorCodes the agent sends on the connection-failure shape that are not connection failures. */
 const NOT_CONNECTION_FAILURES = new Set(["reboot_pending"]);
 
-export type AlertReading =
-  | { kind: "event"; event: DetectedEvent }
-  | { kind: "ignored"; reason: string }
-  | { kind: "invalid"; path: string; reason: string };
+export type AlertReading = { kind: "event"; event: DetectedEvent } | { kind: "ignored"; reason: string } | { kind: "invalid"; path: string; reason: string };
 
 /** What an alert means, or which field makes it unusable (answered with a 400 naming it). */
 export function readAgentAlert(alert: AgentAlert): AlertReading {

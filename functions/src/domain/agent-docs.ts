@@ -16,10 +16,7 @@ export interface TimestampLike {
 }
 
 export const timestampSchema = z.custom<TimestampLike>(
-  (v) =>
-    typeof v === "object" &&
-    v !== null &&
-    typeof (v as { toMillis?: unknown }).toMillis === "function",
+  (v) => typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function",
   { message: "expected a Firestore Timestamp" },
 );
 

@@ -1,13 +1,6 @@
 /** Short, stable words for failures that have no HTTP status; shown as `lastStatus`. */
 export type DeliveryErrorWord =
-  | "timeout"
-  | "connection_refused"
-  | "connection_reset"
-  | "dns_error"
-  | "tls_error"
-  | "network_error"
-  | "blocked_url"
-  | "invalid_request";
+  "timeout" | "connection_refused" | "connection_reset" | "dns_error" | "tls_error" | "network_error" | "blocked_url" | "invalid_request";
 
 export type AttemptResult =
   | { kind: "response"; status: number; durationMs: number; bodySnippet: string; retryAfter?: string }

@@ -46,11 +46,7 @@ function offlineEvent(marked: MachineDoc, machineId: string): DetectedEvent {
  * machine.online fires when a machine the sweep marked stale reports online again; it names the
  * machine.offline it answers, which must go out first.
  */
-export function detectMachineEvents(
-  before: MachineDoc | null,
-  after: MachineDoc | null,
-  machineId: string,
-): DetectedEvent[] {
+export function detectMachineEvents(before: MachineDoc | null, after: MachineDoc | null, machineId: string): DetectedEvent[] {
   if (!after) return [];
   const machineName = after.name ?? undefined;
   const events: DetectedEvent[] = [];
@@ -80,12 +76,14 @@ export function detectMachineEvents(
   const failingNow = after.health?.status === CONNECTION_FAILURE;
   const failingBefore = before?.health?.status === CONNECTION_FAILURE;
   if (failingNow && !failingBefore) {
-    events.push(connectionFailure({
-      machineId,
-      machineName,
-      errorCode: after.health?.error_code ?? null,
-      errorMessage: after.health?.error_message ?? null,
-    }));
+    events.push(
+      connectionFailure({
+        machineId,
+        machineName,
+        errorCode: after.health?.error_code ?? null,
+        errorMessage: after.health?.error_message ?? null,
+      }),
+    );
   }
   return events;
 }

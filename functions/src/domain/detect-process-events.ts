@@ -41,11 +41,7 @@ export function processEvent(input: {
 }
 
 /** Events implied by one write to `.../machines/{machineId}/processes/{processId}` (the documented path). */
-export function detectProcessEvents(
-  before: ProcessDoc | null,
-  after: ProcessDoc | null,
-  ids: { machineId: string; processId: string },
-): DetectedEvent[] {
+export function detectProcessEvents(before: ProcessDoc | null, after: ProcessDoc | null, ids: { machineId: string; processId: string }): DetectedEvent[] {
   if (!after || after.status !== CRASHED || before?.status === CRASHED) return [];
   const exitCode = after.exitCode ?? null;
   return [

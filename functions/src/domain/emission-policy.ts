@@ -141,11 +141,7 @@ export interface OccurrenceState {
  */
 export type Join = "new" | "replay" | "pair" | "resend";
 
-export function joinOccurrence(
-  state: OccurrenceState | null,
-  report: { channel: Channel; reportId: string | null; atMs: number },
-  resendable = true,
-): Join {
+export function joinOccurrence(state: OccurrenceState | null, report: { channel: Channel; reportId: string | null; atMs: number }, resendable = true): Join {
   if (!state) return "new";
   if (report.reportId !== null && state.reports.includes(report.reportId)) return "replay";
   if (Math.abs(report.atMs - state.firstAtMs) > PAIRING_WINDOW_MS) return "new";

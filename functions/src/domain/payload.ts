@@ -42,12 +42,7 @@ export function formatTimestamp(at: Date): string {
 /** What the payload shows of a detected event (not how it was matched and limited). */
 export type PayloadSource = Pick<DetectedEvent, "type" | "machineId" | "machineName" | "fields">;
 
-export function buildPayload(input: {
-  id: string;
-  detected: PayloadSource;
-  occurredAt: Date;
-  site: SiteRef;
-}): EventPayload {
+export function buildPayload(input: { id: string; detected: PayloadSource; occurredAt: Date; site: SiteRef }): EventPayload {
   const { detected } = input;
   return {
     id: input.id,

@@ -5,14 +5,8 @@ export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [0, 60, 300, 18
 export function parseRetrySchedule(text: string): number[] {
   const parts = text.split(",").map((p) => p.trim());
   const delays = parts.map(Number);
-  if (
-    parts.length === 0 ||
-    parts.length > 20 ||
-    delays.some((d, i) => parts[i] === "" || !Number.isInteger(d) || d < 0 || d > 30 * 86400)
-  ) {
-    throw new Error(
-      `retry schedule must be 1-20 comma-separated whole seconds (0 to 30 days), got "${text}"`,
-    );
+  if (parts.length === 0 || parts.length > 20 || delays.some((d, i) => parts[i] === "" || !Number.isInteger(d) || d < 0 || d > 30 * 86400)) {
+    throw new Error(`retry schedule must be 1-20 comma-separated whole seconds (0 to 30 days), got "${text}"`);
   }
   return delays;
 }
@@ -37,7 +31,7 @@ export function nextAttemptDelay(
   const random = opts.random ?? Math.random;
   const jittered = Math.max(0, Math.round(base + base * JITTER_RATIO * (random() * 2 - 1)));
   const retryAfter = opts.retryAfterSeconds;
-  return retryAfter == null ? jittered : Math.max(jittered, Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS));
+  return retryAfter === null || retryAfter === undefined ? jittered : Math.max(jittered, Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS));
 }
 
 /** Retry-After as seconds from `nowMs`: delta-seconds or an HTTP date; null when absent or unreadable. */

@@ -9,7 +9,12 @@ export const REDACTED = "[redacted]";
  * escape it, and so is the token of a `Scheme token` header value (`Bearer …`, `Basic …`) on
  * its own, since echoes split them.
  */
-export function credentialsOf(input: { secrets: readonly string[]; headers: Record<string, string>; routingKey?: string | undefined; url?: string | undefined }): string[] {
+export function credentialsOf(input: {
+  secrets: readonly string[];
+  headers: Record<string, string>;
+  routingKey?: string | undefined;
+  url?: string | undefined;
+}): string[] {
   const values = new Set<string>();
   for (const s of input.secrets) values.add(s);
   for (const v of Object.values(input.headers)) {

@@ -59,9 +59,7 @@ export function signatureHeaders(scheme: SignatureScheme, input: SigningInput): 
       return {
         "webhook-id": input.messageId,
         "webhook-timestamp": String(input.timestampSeconds),
-        "webhook-signature": input.secrets
-          .map((s) => `v1,${createHmac("sha256", standardKey(s)).update(signed).digest("base64")}`)
-          .join(" "),
+        "webhook-signature": input.secrets.map((s) => `v1,${createHmac("sha256", standardKey(s)).update(signed).digest("base64")}`).join(" "),
       };
     }
     case "timestamped": {

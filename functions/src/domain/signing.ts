@@ -34,11 +34,7 @@ export function owletteSignature(secret: string, body: string | Buffer): string 
 }
 
 /** Constant-time check of an `X-Owlette-Signature` value against the raw body. */
-export function verifyOwletteSignature(
-  secret: string,
-  body: string | Buffer,
-  signature: string | undefined,
-): boolean {
+export function verifyOwletteSignature(secret: string, body: string | Buffer, signature: string | undefined): boolean {
   if (!signature) return false;
   const expected = Buffer.from(owletteSignature(secret, body));
   const given = Buffer.from(signature);

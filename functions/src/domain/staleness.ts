@@ -31,10 +31,5 @@ export function inPlannedDowntime(doc: Announcements, nowMs: number): boolean {
  * announced reboot or shutdown explains the silence.
  */
 export function isStale(machine: Announcements & { online?: unknown; lastHeartbeatMs: number | null }, nowMs: number, thresholdMs: number): boolean {
-  return (
-    machine.online === true &&
-    machine.lastHeartbeatMs !== null &&
-    machine.lastHeartbeatMs < nowMs - thresholdMs &&
-    !inPlannedDowntime(machine, nowMs)
-  );
+  return machine.online === true && machine.lastHeartbeatMs !== null && machine.lastHeartbeatMs < nowMs - thresholdMs && !inPlannedDowntime(machine, nowMs);
 }

@@ -16,8 +16,7 @@ export interface WebhookHealth {
  * - null: a success that changes nothing (the common case) writes nothing on the webhook.
  */
 export type HealthWrite =
-  | { kind: "reset"; lastStatus: number | string; at: Date }
-  | { kind: "fail"; key: string; lastStatus: number | string; at: Date; gone: boolean };
+  { kind: "reset"; lastStatus: number | string; at: Date } | { kind: "fail"; key: string; lastStatus: number | string; at: Date; gone: boolean };
 
 export function healthWriteFor(
   current: WebhookHealth,

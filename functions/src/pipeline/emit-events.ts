@@ -27,7 +27,12 @@ export interface Emission {
  * event id is fixed by the occurrence it stands for, and every id downstream derives from it, so
  * emitting the same event again rewrites the same doc and its enqueues are refused as duplicates.
  */
-export async function emitEvent(siteId: string, emission: Emission, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<{ eventId: string; webhooks: number }> {
+export async function emitEvent(
+  siteId: string,
+  emission: Emission,
+  deps: EmitDeps,
+  known: { site?: SiteRef } = {},
+): Promise<{ eventId: string; webhooks: number }> {
   const { eventId, detected } = emission;
   const [targets, site, machineName] = await Promise.all([
     deps.store.fanOutTargets(siteId, detected.type, deps.log),

@@ -1,14 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DetectedEvent } from "../domain/detected-event";
-import {
-  limitsFor,
-  occurrenceEventId,
-  occurrenceId,
-  suppressionKey,
-  windowOf,
-  type Channel,
-  type Decision,
-} from "../domain/emission-policy";
+import { limitsFor, occurrenceEventId, occurrenceId, suppressionKey, windowOf, type Channel, type Decision } from "../domain/emission-policy";
 import type { EmissionStore, StoredOccurrence } from "../data/emission-store";
 import { emitEvent, type EmitDeps } from "./emit-events";
 

@@ -135,7 +135,10 @@ export function verify(body: string | Buffer, headers: HeaderBag, secret: string
       if (!Number.isInteger(t)) return { ok: false, reason: "bad_timestamp" };
       if (!fresh(t, opts)) return { ok: false, reason: "stale_timestamp" };
       const signed = Buffer.concat([Buffer.from(`${id}.${t}.`), raw]);
-      const given = signatures.split(" ").filter((p) => p.startsWith("v1,")).map((p) => p.slice(3));
+      const given = signatures
+        .split(" ")
+        .filter((p) => p.startsWith("v1,"))
+        .map((p) => p.slice(3));
       const ok = secrets.some((s) => {
         const key = Buffer.from(s.startsWith("whsec_") ? s.slice(6) : s, "base64");
         const expected = createHmac("sha256", key).update(signed).digest("base64");

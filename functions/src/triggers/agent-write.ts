@@ -15,9 +15,7 @@ export interface AgentWrite {
 }
 
 /** A written doc's change (onDocumentWritten) or a created doc alone (onDocumentCreated). */
-export function toAgentWrite(
-  event: FirestoreEvent<Change<DocumentSnapshot> | DocumentSnapshot | undefined, Record<string, string>>,
-): AgentWrite {
+export function toAgentWrite(event: FirestoreEvent<Change<DocumentSnapshot> | DocumentSnapshot | undefined, Record<string, string>>): AgentWrite {
   const occurredAt = new Date(event.time);
   const data = event.data;
   const change = data && "after" in data ? data : undefined;

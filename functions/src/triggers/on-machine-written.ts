@@ -16,10 +16,7 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps) {
   const { siteId, machineId } = write.params;
   if (!docs || !siteId || !machineId) return [];
   const detected = detectMachineEvents(docs.before, docs.after, machineId);
-  const outcomes =
-    detected.length > 0
-      ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps)
-      : [];
+  const outcomes = detected.length > 0 ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps) : [];
   if (hasLeftoverStaleMark(docs.after)) await deps.store.clearStaleMark(siteId, machineId);
   // An outage paged already this hour: this one's page waits for the window to turn.
   const held = outcomes.find((o) => o.type === "machine.offline" && o.outcome === "suppressed");
@@ -27,9 +24,6 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps) {
   return outcomes;
 }
 
-export const onMachineWritten = onDocumentWritten(
-  { document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat },
-  async (event) => {
-    await handleMachineWrite(toAgentWrite(event), ingestDeps());
-  },
-);
+export const onMachineWritten = onDocumentWritten({ document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat }, async (event) => {
+  await handleMachineWrite(toAgentWrite(event), ingestDeps());
+});

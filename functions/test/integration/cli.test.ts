@@ -112,12 +112,28 @@ describe("cli", () => {
     expect(receiver.at(path).map((d) => d.payload?.event)).toEqual(["machine.offline", "machine.online"]);
     const bad = await cli(["events", "emit", "disk.full", "--site", siteId]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`error: unknown event "disk.full"; one of process.crashed, process.start_failed, machine.offline, machine.online, connection_failure\n`);
+    expect(bad.stderr).toBe(
+      `error: unknown event "disk.full"; one of process.crashed, process.start_failed, machine.offline, machine.online, connection_failure\n`,
+    );
   });
 
   it("simulates agents", async () => {
     const site = uniqueId("sim");
-    const totals = await json(["simulate", "--site", site, "--machines", "3", "--seconds", "2", "--heartbeat", "1", "--crash-chance", "1", "--failure-chance", "0"]);
+    const totals = await json([
+      "simulate",
+      "--site",
+      site,
+      "--machines",
+      "3",
+      "--seconds",
+      "2",
+      "--heartbeat",
+      "1",
+      "--crash-chance",
+      "1",
+      "--failure-chance",
+      "0",
+    ]);
     expect(totals.heartbeats).toBeGreaterThanOrEqual(3);
     expect(totals.crashes).toBe(totals.heartbeats);
     const machines = await store.db.collection(`sites/${site}/machines`).get();
@@ -138,7 +154,11 @@ describe("cli", () => {
       const post = async (id: string, scheme: "owlette" | "sha256" | "standard" | "timestamped", opts: { secret?: string; at?: number } = {}) => {
         const body = JSON.stringify({ id, event: "process.crashed", data: { machineName: "PC" } });
         const headers = signatureHeaders(scheme, { body, messageId: id, timestampSeconds: opts.at ?? now, secrets: [opts.secret ?? secret] });
-        const res = await fetch(`http://127.0.0.1:${port}/hook`, { method: "POST", headers: { "Content-Type": "application/json", "webhook-id": id, ...headers }, body });
+        const res = await fetch(`http://127.0.0.1:${port}/hook`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "webhook-id": id, ...headers },
+          body,
+        });
         return res.status;
       };
       expect(await post("evt_a", "owlette")).toBe(200);
@@ -173,7 +193,10 @@ describe("cli", () => {
     expect(await json(["queue", "limits", "--project", "my-project", "--max-concurrent", "5", "--max-per-second", "2", "--dry-run"])).toEqual({
       method: "updateQueue",
       request: {
-        queue: { name: "projects/my-project/locations/us-central1/queues/deliverWebhook", rateLimits: { maxConcurrentDispatches: 5, maxDispatchesPerSecond: 2 } },
+        queue: {
+          name: "projects/my-project/locations/us-central1/queues/deliverWebhook",
+          rateLimits: { maxConcurrentDispatches: 5, maxDispatchesPerSecond: 2 },
+        },
         updateMask: { paths: ["rate_limits.max_concurrent_dispatches", "rate_limits.max_dispatches_per_second"] },
       },
     });
@@ -188,7 +211,10 @@ describe("cli", () => {
     const missing = await cli(["webhooks", "get", "nope"]);
     expect([missing.code, missing.stderr]).toEqual([1, "error: webhook nope not found (404 not_found)\n"]);
     const noKey = await cli(["webhooks", "list"], { OWLETTE_API_KEY: "" });
-    expect([noKey.code, noKey.stderr]).toEqual([1, "error: no API key: pass --key owk_... or set OWLETTE_API_KEY\n"]);
+    expect([noKey.code, noKey.stderr]).toEqual([
+      1,
+      "error: no API key: pass --key owk_... or set OWLETTE_API_KEY (npm start makes one for its demo site, which the CLI uses by itself)\n",
+    ]);
     const badKey = await cli(["webhooks", "list", "--key", "owk_nope"]);
     expect(badKey.code).toBe(1);
     const wrongKey = await cli(["--key", "owk_nope", "webhooks", "list"]);
@@ -210,6 +236,9 @@ describe("cli", () => {
       });
     });
     const unreachable = await cli(["webhooks", "list"], { FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${closed}` });
-    expect([unreachable.code, unreachable.stderr]).toEqual([1, `error: cannot reach http://127.0.0.1:${closed}/${process.env.GCLOUD_PROJECT}/us-central1/api: ECONNREFUSED\n`]);
+    expect([unreachable.code, unreachable.stderr]).toEqual([
+      1,
+      `error: cannot reach http://127.0.0.1:${closed}/${process.env.GCLOUD_PROJECT}/us-central1/api: ECONNREFUSED\n`,
+    ]);
   });
 });

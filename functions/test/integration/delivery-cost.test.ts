@@ -28,7 +28,12 @@ async function setup() {
   const siteId = uniqueId("cost");
   const path = `/cost/${siteId}`;
   await base.db.doc(paths.site(siteId)).set({ name: "Cost", owner: "o" });
-  const { id: webhookId, secret } = await manage.createWebhook(siteId, { name: "Cost", url: receiver.url(path), events: ["process.crashed"], createdBy: "test" });
+  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
+    name: "Cost",
+    url: receiver.url(path),
+    events: ["process.crashed"],
+    createdBy: "test",
+  });
   receiver.register(path, secret, () => 200);
   const enqueued: DeliveryTask[] = [];
   const deps: DeliverDeps = {
@@ -39,7 +44,14 @@ async function setup() {
       return "enqueued";
     },
     now: () => new Date(),
-    config: { deliveryTimeoutMs: 1500, fastLaneDeadlineMs: 1000, staleAfterSeconds: 210, sweepPassesPerMinute: 6, retrySchedule: [0, 60], allowLocalHttp: true },
+    config: {
+      deliveryTimeoutMs: 1500,
+      fastLaneDeadlineMs: 1000,
+      staleAfterSeconds: 210,
+      sweepPassesPerMinute: 6,
+      retrySchedule: [0, 60],
+      allowLocalHttp: true,
+    },
     log: silentLog,
     resolve: systemResolver,
     secrets: new SecretCache(),
@@ -51,7 +63,15 @@ async function setup() {
     const body = JSON.stringify({ id: eventId, event: "process.crashed", data: {} });
     await base.saveEvent(siteId, { id: eventId, type: "process.crashed", body, occurredAt: new Date() });
     const snapshot = await base.loadWebhookSnapshot({ siteId, webhookId }, new Date(Date.now() - ageMs));
-    return { siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1, event: carriedEvent({ type: "process.crashed", body }), ...(snapshot ? { webhook: snapshot } : {}) };
+    return {
+      siteId,
+      webhookId,
+      eventId,
+      deliveryId: deliveryIdFor(eventId, webhookId),
+      attempt: 1,
+      event: carriedEvent({ type: "process.crashed", body }),
+      ...(snapshot ? { webhook: snapshot } : {}),
+    };
   };
   return { siteId, webhookId, path, counting, manage, deps, task, received: () => receiver.at(path) };
 }

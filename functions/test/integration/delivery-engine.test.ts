@@ -107,7 +107,8 @@ describe("delivery engine", () => {
     for (const r of records) expect(r.attempts).toHaveLength(1);
     // The first event went out twice (cut at 0.7 s, then sent again in the slow lane); the second once.
     const perDelivery = new Map<string, number>();
-    for (const d of hook.received()) perDelivery.set(String(d.headers["x-owlette-delivery"]), (perDelivery.get(String(d.headers["x-owlette-delivery"])) ?? 0) + 1);
+    for (const d of hook.received())
+      perDelivery.set(String(d.headers["x-owlette-delivery"]), (perDelivery.get(String(d.headers["x-owlette-delivery"])) ?? 0) + 1);
     expect([...perDelivery.values()].sort()).toEqual([1, 2]);
     expect(await hook.webhook()).toMatchObject({ failCount: 0, lastStatus: 200, enabled: true });
   });

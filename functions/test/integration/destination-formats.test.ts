@@ -103,6 +103,10 @@ describe("native destination formats on local receivers", () => {
     expect(JSON.stringify((await store.db.doc(paths.webhook(site.siteId, pd.id)).get()).data())).not.toContain(ROUTING_KEY);
     const tested = await rest("POST", `/v1/webhooks/${pd.id}/test`, { key: site.key });
     expect(tested.body.result).toMatchObject({ ok: true, status: 202 });
-    expect(receiver.at(pd.path)[0]?.payload).toMatchObject({ routing_key: ROUTING_KEY, event_action: "trigger", payload: { severity: "info", class: "webhook.test" } });
+    expect(receiver.at(pd.path)[0]?.payload).toMatchObject({
+      routing_key: ROUTING_KEY,
+      event_action: "trigger",
+      payload: { severity: "info", class: "webhook.test" },
+    });
   });
 });

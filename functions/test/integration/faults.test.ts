@@ -158,10 +158,14 @@ describe("fault suite", () => {
     const deliveryId = `dlv_half_${hook.siteId}`;
     const now = Timestamp.now();
     // Attempt 1 recorded, its outcome never applied to the webhook.
-    await seedPendingDelivery(store, { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId }, {
-      nextAttemptAt: now,
-      healthPending: { "1": { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now } },
-    });
+    await seedPendingDelivery(
+      store,
+      { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId },
+      {
+        nextAttemptAt: now,
+        healthPending: { "1": { attempt: 1, ok: false, gone: false, lastStatus: 500, at: now } },
+      },
+    );
     // Cloud Tasks redelivers attempt 1 after the handler failed.
     await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 1 }, 0);
     // Settling includes every parked outcome reaching the webhook: one left behind times out here.
@@ -181,10 +185,14 @@ describe("fault suite", () => {
     const key = failureKey(at.toMillis(), deliveryId, 1);
     const earlier = Array.from({ length: 9 }, (_, i) => failureKey(at.toMillis() - 60_000 + i, `dlv_${i}`, 1));
     await store.db.doc(paths.webhook(hook.siteId, hook.webhookId)).update({ failCount: 10, failStreak: [...earlier, key], lastStatus: 500 });
-    await seedPendingDelivery(store, { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId }, {
-      attempts: [{ attempt: 1, at, status: 500, error: null, durationMs: 3, responseSnippet: "not ok" }],
-      nextAttemptAt: at,
-    });
+    await seedPendingDelivery(
+      store,
+      { siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId },
+      {
+        attempts: [{ attempt: 1, at, status: 500, error: null, durationMs: 3, responseSnippet: "not ok" }],
+        nextAttemptAt: at,
+      },
+    );
     await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 1 }, 0);
     const webhook = await waitFor("the webhook to be switched off", async () => {
       const w = await hook.webhook();
@@ -204,7 +212,9 @@ describe("fault suite", () => {
     const before = Array.from({ length: 5 }, (_, i) => failureKey(t0 + i * 1000, `dlv_b${i}`, 1));
     const after = Array.from({ length: 5 }, (_, i) => failureKey(t0 + 60_000 + i * 1000, `dlv_a${i}`, 1));
     await store.db.doc(paths.webhook(hook.siteId, hook.webhookId)).update({ failCount: 10, failStreak: [...before, ...after], lastStatus: 500 });
-    await store.db.doc(paths.delivery(hook.siteId, hook.webhookId, "dlv_ok")).set({ id: "dlv_ok", status: "succeeded", attempts: [], updatedAt: Timestamp.fromMillis(t0 + 30_000) });
+    await store.db
+      .doc(paths.delivery(hook.siteId, hook.webhookId, "dlv_ok"))
+      .set({ id: "dlv_ok", status: "succeeded", attempts: [], updatedAt: Timestamp.fromMillis(t0 + 30_000) });
     const settled = await store.settleFailure(hook, after[4] as string);
     expect(settled).toMatchObject({ disabled: false, failCount: 5 });
     expect(await hook.webhook()).toMatchObject({ enabled: true, failCount: 5, failStreak: after });

@@ -42,10 +42,25 @@ describe("webhook docs an earlier Owlette wrote", () => {
       failCount: 0,
       lastTriggered: "2025-06-01T00:00:00Z",
     });
-    await hooks.doc("api").set({ url: receiver.url(`/legacy/${siteId}/api`), events: ["process.crashed"], description: "Bridge", paused: false, signingSecret: "api-legacy-secret", failureCount: 3, deletedAt: null });
+    await hooks.doc("api").set({
+      url: receiver.url(`/legacy/${siteId}/api`),
+      events: ["process.crashed"],
+      description: "Bridge",
+      paused: false,
+      signingSecret: "api-legacy-secret",
+      failureCount: 3,
+      deletedAt: null,
+    });
     await hooks.doc("paused").set({ url: receiver.url(`/legacy/${siteId}/paused`), events: ["process.crashed"], paused: true, signingSecret: "s" });
-    await hooks.doc("deleted").set({ url: receiver.url(`/legacy/${siteId}/deleted`), events: ["process.crashed"], paused: false, signingSecret: "s", deletedAt: Timestamp.now() });
-    for (const [id, secret] of [["v1", "v1-legacy-secret"], ["api", "api-legacy-secret"], ["paused", "s"], ["deleted", "s"]]) {
+    await hooks
+      .doc("deleted")
+      .set({ url: receiver.url(`/legacy/${siteId}/deleted`), events: ["process.crashed"], paused: false, signingSecret: "s", deletedAt: Timestamp.now() });
+    for (const [id, secret] of [
+      ["v1", "v1-legacy-secret"],
+      ["api", "api-legacy-secret"],
+      ["paused", "s"],
+      ["deleted", "s"],
+    ]) {
       receiver.register(`/legacy/${siteId}/${id}`, secret as string);
     }
     const received = (id: string) => receiver.at(`/legacy/${siteId}/${id}`);

@@ -37,8 +37,7 @@ async function siteWithWebhook(events: EventType[], responder?: Parameters<Recei
 }
 
 const machine = (siteId: string, machineId: string) => store.db.doc(paths.machine(siteId, machineId));
-const processDoc = (siteId: string, machineId: string, processId: string) =>
-  store.db.doc(`${paths.machine(siteId, machineId)}/processes/${processId}`);
+const processDoc = (siteId: string, machineId: string, processId: string) => store.db.doc(`${paths.machine(siteId, machineId)}/processes/${processId}`);
 
 async function crash(siteId: string, processId: string, machineId = "DESKTOP-ABC123") {
   await machine(siteId, machineId).set({ online: true, name: "Gallery PC 1", machineId, siteId, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
@@ -82,9 +81,7 @@ describe("process.crashed", () => {
       return isSettled(all[0], "succeeded") && all;
     });
     expect(records).toHaveLength(1);
-    expect(records[0]?.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, status: 200, error: null, responseSnippet: "ok" }),
-    ]);
+    expect(records[0]?.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 200, error: null, responseSnippet: "ok" })]);
     expect(records[0]?.expireAt).toBeInstanceOf(Timestamp);
     const webhook = (await hook.webhook().get()).data();
     expect(webhook).toMatchObject({ enabled: true, failCount: 0, lastStatus: 200 });
@@ -196,7 +193,14 @@ describe("machine events", () => {
     const ref = machine(hook.siteId, "m2");
     await ref.set({ online: true, name: "Stage PC", lastHeartbeat: FieldValue.serverTimestamp(), health: { status: "ok" } });
     await ref.set(
-      { health: { status: "connection_failure", error_code: "UNAVAILABLE", error_message: "Firestore unreachable", last_error_at: FieldValue.serverTimestamp() } },
+      {
+        health: {
+          status: "connection_failure",
+          error_code: "UNAVAILABLE",
+          error_message: "Firestore unreachable",
+          last_error_at: FieldValue.serverTimestamp(),
+        },
+      },
       { merge: true },
     );
     const [delivery] = await waitFor("connection_failure", () => hook.received().length >= 1 && hook.received());
@@ -257,7 +261,12 @@ describe("machine events", () => {
     });
     // Every machine.offline that was delivered is paired with its machine.online.
     await sleep(3000);
-    const byType = (t: string) => hook.received().filter((d) => d.payload?.event === t).map((d) => d.payload?.data?.machineId).sort();
+    const byType = (t: string) =>
+      hook
+        .received()
+        .filter((d) => d.payload?.event === t)
+        .map((d) => d.payload?.data?.machineId)
+        .sort();
     expect(byType("machine.online")).toEqual(byType("machine.offline"));
   });
 });

@@ -176,7 +176,12 @@ describe("a real fleet, replayed", () => {
     // And the same alert resent twice more (a lost answer looks like this to the agent).
     await agent.sendAlert("process_crash", { process_name: "Resolume", error_message: second.details });
     await sleep(4000);
-    expect(site.received().map((d) => d.payload?.data?.errorMessage).sort()).toEqual([details, second.details].sort());
+    expect(
+      site
+        .received()
+        .map((d) => d.payload?.data?.errorMessage)
+        .sort(),
+    ).toEqual([details, second.details].sort());
   });
 
   it("a crash reported only by alert (Firestore unreachable) is still delivered", async () => {
@@ -209,8 +214,19 @@ describe("a real fleet, replayed", () => {
     await sleep(3000);
     expect(site.received()).toHaveLength(3);
     // An hour later the process crashes again (its report handled as the trigger would, an hour on).
-    const later = processEvent({ type: "process.crashed", machineId: "GALLERY-PC5", processName: "TouchDesigner", errorMessage: "Process stopped unexpectedly (PID 200 no longer running)" });
-    const deps = { store, emissions: new EmissionStore(store.db), enqueue: taskQueueEnqueue(REGION), log: silentLog, now: () => new Date(Date.now() + 3_600_000) };
+    const later = processEvent({
+      type: "process.crashed",
+      machineId: "GALLERY-PC5",
+      processName: "TouchDesigner",
+      errorMessage: "Process stopped unexpectedly (PID 200 no longer running)",
+    });
+    const deps = {
+      store,
+      emissions: new EmissionStore(store.db),
+      enqueue: taskQueueEnqueue(REGION),
+      log: silentLog,
+      now: () => new Date(Date.now() + 3_600_000),
+    };
     await ingest({ siteId: site.siteId, channel: "log", reportId: uniqueId("later"), at: deps.now() }, [later], deps);
     await waitFor("the crash an hour later", () => site.received().length === 4);
     // Every one of the 5 held back is reported once, by the events that went out after them.

@@ -49,7 +49,9 @@ describe("1. custom headers are replaced, never merged", () => {
     const site = await newSite(store);
     const hook = await createHook(receiver, site);
     for (const prefix of ["a", "b", "c"]) {
-      expect((await rest("PATCH", `/v1/webhooks/${hook.id}`, { key: site.adminKey, body: { headers: headerSet(prefix, CUSTOM_HEADER_LIMITS.count) } })).status).toBe(200);
+      expect(
+        (await rest("PATCH", `/v1/webhooks/${hook.id}`, { key: site.adminKey, body: { headers: headerSet(prefix, CUSTOM_HEADER_LIMITS.count) } })).status,
+      ).toBe(200);
     }
     expect(Object.keys((await store.db.doc(paths.webhookSecret(site.siteId, hook.id)).get()).get("headers"))).toEqual(Object.keys(headerSet("c", 20)));
   });
@@ -58,7 +60,10 @@ describe("1. custom headers are replaced, never merged", () => {
 describe("2. what the sender cannot send", () => {
   it("is refused at input with the header named", async () => {
     const site = await newSite(store);
-    const res = await rest("POST", "/v1/webhooks", { key: site.adminKey, body: { name: "x", url: receiver.url("/x"), events: ["process.crashed"], headers: { "X-Price": "price€" } } });
+    const res = await rest("POST", "/v1/webhooks", {
+      key: site.adminKey,
+      body: { name: "x", url: receiver.url("/x"), events: ["process.crashed"], headers: { "X-Price": "price€" } },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: "headers.X-Price", reason: expect.stringContaining("Latin-1") }]);
   });
@@ -84,7 +89,10 @@ describe("4. Slack and Discord tokens", () => {
     const site = await newSite(store);
     const shapes = [`https://hooks.slack.com/services/T01/B02/${TOKEN}/`, `https://discord.com/api/webhooks/123/${TOKEN}/slack`];
     for (const [i, url] of shapes.entries()) {
-      const created = await rest("POST", "/v1/webhooks", { key: site.adminKey, body: { name: `chat ${i}`, url, events: ["process.crashed"], format: i === 0 ? "slack" : "discord" } });
+      const created = await rest("POST", "/v1/webhooks", {
+        key: site.adminKey,
+        body: { name: `chat ${i}`, url, events: ["process.crashed"], format: i === 0 ? "slack" : "discord" },
+      });
       expect(created.status).toBe(201);
       const id = created.body.webhook.id;
       // Switching format keeps the URL a credential.
@@ -97,7 +105,10 @@ describe("4. Slack and Discord tokens", () => {
       }
     }
     // An owlette-format webhook given a Slack URL keeps it server-side too.
-    const plain = await rest("POST", "/v1/webhooks", { key: site.adminKey, body: { name: "plain", url: `https://hooks.slack.com/services/T01/B02/${TOKEN}`, events: ["process.crashed"] } });
+    const plain = await rest("POST", "/v1/webhooks", {
+      key: site.adminKey,
+      body: { name: "plain", url: `https://hooks.slack.com/services/T01/B02/${TOKEN}`, events: ["process.crashed"] },
+    });
     expect(JSON.stringify(plain.body.webhook)).not.toContain(TOKEN);
   });
 });

@@ -2,12 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertFails, assertSucceeds, initializeTestEnvironment, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
 import { doc, getDoc, setDoc, Timestamp } from "firebase/firestore";
-import {
-  FirestoreRestError,
-  OwletteAgent,
-  SERVER_TIMESTAMP,
-  unsignedAgentToken,
-} from "../../../scripts/lib/owlette-agent";
+import { FirestoreRestError, OwletteAgent, SERVER_TIMESTAMP, unsignedAgentToken } from "../../../scripts/lib/owlette-agent";
 
 // The deployed Owlette agent's own requests (Firestore REST, see scripts/lib/owlette-agent.ts)
 // against the rules, with the claims Owlette mints: every write it makes is allowed on its own
@@ -64,7 +59,10 @@ const inMinute = () => Math.floor(Date.now() / 1000) + 60;
 /** Every write a deployed agent makes, by name. */
 const WRITES: [string, (a: OwletteAgent) => Promise<unknown>][] = [
   ["presence (online)", (a) => a.presence(true)],
-  ["heartbeat with the full metrics map", (a) => a.heartbeat({ processes: [td, { ...td, configId: "cfg-2", name: "Resolume", status: "STOPPED", pid: null }] })],
+  [
+    "heartbeat with the full metrics map",
+    (a) => a.heartbeat({ processes: [td, { ...td, configId: "cfg-2", name: "Resolume", status: "STOPPED", pid: null }] }),
+  ],
   ["heartbeat that deletes an empty device map", (a) => a.heartbeat({ processes: [], gpu: false })],
   ["health ok", (a) => a.health("ok", "ok", "Connected to owlette cloud")],
   ["health connection_failure", (a) => a.health("connection_failure", "connection_failure", "Waiting 23s before retry")],
@@ -87,8 +85,25 @@ const WRITES: [string, (a: OwletteAgent) => Promise<unknown>][] = [
         enumerationFailed: false,
       }),
   ],
-  ["hardware/displayModes", (a) => a.setDocument(`${a.machinePath}/hardware/displayModes`, { schemaVersion: 1, signatureHash: "cd".repeat(32), capturedAt: 1_760_000_000, byEdidHash: { x: [] } })],
-  ["a process_crash log doc", (a) => a.logEvent("process_crash", "error", { processName: "TouchDesigner", details: "Process stopped unexpectedly (PID 4242 no longer running)", screenshotUrl: "https://storage.example/s.png" })],
+  [
+    "hardware/displayModes",
+    (a) =>
+      a.setDocument(`${a.machinePath}/hardware/displayModes`, {
+        schemaVersion: 1,
+        signatureHash: "cd".repeat(32),
+        capturedAt: 1_760_000_000,
+        byEdidHash: { x: [] },
+      }),
+  ],
+  [
+    "a process_crash log doc",
+    (a) =>
+      a.logEvent("process_crash", "error", {
+        processName: "TouchDesigner",
+        details: "Process stopped unexpectedly (PID 4242 no longer running)",
+        screenshotUrl: "https://storage.example/s.png",
+      }),
+  ],
   ["a routine log doc", (a) => a.logEvent("agent_started", "info", { details: "owlette agent v2.12.4 started" })],
 ];
 
@@ -141,7 +156,11 @@ describe("what stays refused", () => {
   it("health keeps the server's fields beside the agent's", async () => {
     const own = agent();
     await env.withSecurityRulesDisabled((ctx) =>
-      setDoc(doc(ctx.firestore(), own.machinePath), { health: { status: "ok", staleSince: Timestamp.now(), lastCronAlertAt: Timestamp.now() } }, { merge: true }),
+      setDoc(
+        doc(ctx.firestore(), own.machinePath),
+        { health: { status: "ok", staleSince: Timestamp.now(), lastCronAlertAt: Timestamp.now() } },
+        { merge: true },
+      ),
     );
     await allowed(own.health("ok", "ok", "Connected to owlette cloud"));
     await denied(own.setDocument(own.machinePath, { health: { staleSince: null } }, true));

@@ -1,24 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  assertFails,
-  assertSucceeds,
-  initializeTestEnvironment,
-  type RulesTestEnvironment,
-} from "@firebase/rules-unit-testing";
-import {
-  collection,
-  deleteDoc,
-  deleteField,
-  doc,
-  getDoc,
-  getDocs,
-  serverTimestamp,
-  setDoc,
-  Timestamp,
-  updateDoc,
-  type Firestore,
-} from "firebase/firestore";
+import { assertFails, assertSucceeds, initializeTestEnvironment, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
+import { collection, deleteDoc, deleteField, doc, getDoc, getDocs, serverTimestamp, setDoc, Timestamp, updateDoc, type Firestore } from "firebase/firestore";
 
 // Its own project id: rules and data here never meet the integration suite's.
 const PROJECT = "demo-owlette-rules";
@@ -29,15 +12,7 @@ const MACHINE = "m1";
 let env: RulesTestEnvironment;
 
 type Actor =
-  | "unauthenticated"
-  | "stranger"
-  | "member"
-  | "admin"
-  | "owner"
-  | "superadmin"
-  | "agent of this machine"
-  | "agent of another machine"
-  | "agent of another site";
+  "unauthenticated" | "stranger" | "member" | "admin" | "owner" | "superadmin" | "agent of this machine" | "agent of another machine" | "agent of another site";
 
 function db(actor: Actor): Firestore {
   switch (actor) {
@@ -127,13 +102,25 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   ["heartbeat the machine", ["agent of this machine"], (d) => setDoc(doc(d, machinePath()), heartbeat(), { merge: true })],
   ["delete the machine", [], (d) => deleteDoc(doc(d, machinePath()))],
   ["read its hardware profile", [...DASHBOARD, "agent of this machine"], (d) => getDoc(doc(d, `${machinePath()}/hardware/profile`))],
-  ["replace its hardware profile", ["agent of this machine"], (d) => setDoc(doc(d, `${machinePath()}/hardware/profile`), { schemaVersion: 1, signatureHash: "h2", capturedAt: 2, cpus: [] })],
+  [
+    "replace its hardware profile",
+    ["agent of this machine"],
+    (d) => setDoc(doc(d, `${machinePath()}/hardware/profile`), { schemaVersion: 1, signatureHash: "h2", capturedAt: 2, cpus: [] }),
+  ],
   ["delete its hardware profile", [], (d) => deleteDoc(doc(d, `${machinePath()}/hardware/profile`))],
   ["read the site's logs", DASHBOARD, (d) => getDocs(collection(d, `sites/${SITE}/logs`))],
   [
     "create a log doc of this machine",
     ["agent of this machine"],
-    (d) => setDoc(doc(d, `sites/${SITE}/logs/l2`), { timestamp: serverTimestamp(), action: "process_crash", level: "error", machineId: MACHINE, processName: "TD", details: "d" }),
+    (d) =>
+      setDoc(doc(d, `sites/${SITE}/logs/l2`), {
+        timestamp: serverTimestamp(),
+        action: "process_crash",
+        level: "error",
+        machineId: MACHINE,
+        processName: "TD",
+        details: "d",
+      }),
   ],
   ["change a log doc", [], (d) => updateDoc(doc(d, `sites/${SITE}/logs/l1`), { level: "error" })],
   ["delete a log doc", [], (d) => deleteDoc(doc(d, `sites/${SITE}/logs/l1`))],
@@ -174,12 +161,9 @@ describe("machines", () => {
   it.each<Actor>(["member", "admin", "superadmin", "agent of this machine"])("%s can read the machine", async (actor) => {
     await assertSucceeds(getDoc(doc(db(actor), machinePath())));
   });
-  it.each<Actor>(["unauthenticated", "stranger", "agent of another machine", "agent of another site"])(
-    "%s cannot read the machine",
-    async (actor) => {
-      await assertFails(getDoc(doc(db(actor), machinePath())));
-    },
-  );
+  it.each<Actor>(["unauthenticated", "stranger", "agent of another machine", "agent of another site"])("%s cannot read the machine", async (actor) => {
+    await assertFails(getDoc(doc(db(actor), machinePath())));
+  });
 
   it("the agent of this machine can heartbeat (merge write with the server's clock)", async () => {
     await assertSucceeds(setDoc(doc(db("agent of this machine"), machinePath()), heartbeat(), { merge: true }));
@@ -243,10 +227,13 @@ describe("processes", () => {
     await assertSucceeds(setDoc(doc(agent, `${machinePath()}/processes/p2`), { name: "Resolume", status: "running", pid: null }));
     await assertSucceeds(deleteDoc(doc(agent, `${machinePath()}/processes/p2`)));
   });
-  it.each<Actor>(["agent of another machine", "agent of another site", "admin", "superadmin", "member"])("%s cannot write or delete the processes", async (actor) => {
-    await assertFails(setDoc(doc(db(actor), processPath()), crash()));
-    await assertFails(deleteDoc(doc(db(actor), processPath())));
-  });
+  it.each<Actor>(["agent of another machine", "agent of another site", "admin", "superadmin", "member"])(
+    "%s cannot write or delete the processes",
+    async (actor) => {
+      await assertFails(setDoc(doc(db(actor), processPath()), crash()));
+      await assertFails(deleteDoc(doc(db(actor), processPath())));
+    },
+  );
   it("process fields are type-checked", async () => {
     const ref = doc(db("agent of this machine"), processPath());
     await assertFails(setDoc(ref, { ...crash(), pid: "4242" }));

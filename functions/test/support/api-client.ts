@@ -54,7 +54,11 @@ export function idToken(uid: string, claims: Record<string, unknown> = {}): stri
 }
 
 /** A callable as the dashboard's client SDK calls it. `error.details.code` is the API's code. */
-export async function call(name: string, data: unknown, token?: string): Promise<HttpResult<{ result?: any; error?: { status: string; message: string; details?: any } }>> {
+export async function call(
+  name: string,
+  data: unknown,
+  token?: string,
+): Promise<HttpResult<{ result?: any; error?: { status: string; message: string; details?: any } }>> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   return parse(await fetch(`${origin()}/${name}`, { method: "POST", headers, body: JSON.stringify({ data }) }));

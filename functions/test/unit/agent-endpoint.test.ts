@@ -10,7 +10,14 @@ const TOKENS: Record<string, Record<string, unknown>> = {
 };
 
 /** Anything beyond the checks would touch Firestore: these deps refuse to be used. */
-const untouchable = new Proxy({}, { get: (_t, prop) => { throw new Error(`unexpected use of ${String(prop)}`); } });
+const untouchable = new Proxy(
+  {},
+  {
+    get: (_t, prop) => {
+      throw new Error(`unexpected use of ${String(prop)}`);
+    },
+  },
+);
 const deps = {
   store: untouchable,
   emissions: untouchable,
@@ -53,7 +60,7 @@ describe("agent endpoint refusals", () => {
     ["a message over 16 KiB", request({ ...crash, data: { process_name: "TD", error_message: "x".repeat(16 * 1024 + 1) } }), 400, "invalid_argument"],
     ["a body over 64 KiB", request({ ...crash, pad: "x".repeat(70_000) }), 400, "invalid_json"],
     ["not JSON", request("siteId=s1", { type: "application/x-www-form-urlencoded" }), 415, "unsupported_media_type"],
-    ["broken JSON", request("{\"siteId\":", {}), 400, "invalid_json"],
+    ["broken JSON", request('{"siteId":', {}), 400, "invalid_json"],
     ["a JSON array", request([crash]), 400, "invalid_json"],
     ["GET", request(crash, { method: "GET" }), 405, "method_not_allowed"],
     ["another path", request(crash, { path: "/agent/alerts" }), 404, "not_found"],
@@ -70,7 +77,10 @@ describe("agent endpoint refusals", () => {
   });
 
   it("accepts alerts that have no webhook event, without recording anything", async () => {
-    const res = await handleAgentRequest(request({ siteId: "s1", machineId: "GALLERY-PC1", eventType: "display_topology_changed", data: { monitorCount: 2 } }), deps);
+    const res = await handleAgentRequest(
+      request({ siteId: "s1", machineId: "GALLERY-PC1", eventType: "display_topology_changed", data: { monitorCount: 2 } }),
+      deps,
+    );
     expect(res).toMatchObject({ status: 200, body: { success: true, outcome: "ignored" } });
   });
 

@@ -11,26 +11,34 @@ function log(fields: Record<string, unknown>): LogDoc {
   if (!parsed.ok || !parsed.value) throw new Error(`bad fixture: ${JSON.stringify(parsed)}`);
   return parsed.value;
 }
-const alert = (body: Record<string, unknown>) => readAgentAlert(agentAlertSchema.parse({ siteId: "s", machineId: "GALLERY-PC1", agentVersion: "2.12.4", ...body }));
+const alert = (body: Record<string, unknown>) =>
+  readAgentAlert(agentAlertSchema.parse({ siteId: "s", machineId: "GALLERY-PC1", agentVersion: "2.12.4", ...body }));
 const DETAILS = "Process stopped unexpectedly (PID 4242 no longer running)";
 
 describe("log docs", () => {
   it("a process_crash log is process.crashed: details as errorMessage, the screenshot when there is one, no invented exit code", () => {
-    expect(detectLogEvents(log({ action: "process_crash", processName: "TouchDesigner", details: DETAILS, screenshotUrl: "https://s.example/c.png" }))).toEqual([
-      {
-        type: "process.crashed",
-        machineId: "GALLERY-PC1",
-        machineName: undefined,
-        fields: { processName: "TouchDesigner", errorMessage: DETAILS, screenshotUrl: "https://s.example/c.png" },
-        subject: "TouchDesigner",
-        content: DETAILS,
-      },
-    ]);
+    expect(detectLogEvents(log({ action: "process_crash", processName: "TouchDesigner", details: DETAILS, screenshotUrl: "https://s.example/c.png" }))).toEqual(
+      [
+        {
+          type: "process.crashed",
+          machineId: "GALLERY-PC1",
+          machineName: undefined,
+          fields: { processName: "TouchDesigner", errorMessage: DETAILS, screenshotUrl: "https://s.example/c.png" },
+          subject: "TouchDesigner",
+          content: DETAILS,
+        },
+      ],
+    );
   });
 
   it("process_start_failed is process.start_failed", () => {
-    const [event] = detectLogEvents(log({ action: "process_start_failed", processName: "Notch", details: "[WinError 2] The system cannot find the file specified" }));
-    expect(event).toMatchObject({ type: "process.start_failed", fields: { processName: "Notch", errorMessage: "[WinError 2] The system cannot find the file specified" } });
+    const [event] = detectLogEvents(
+      log({ action: "process_start_failed", processName: "Notch", details: "[WinError 2] The system cannot find the file specified" }),
+    );
+    expect(event).toMatchObject({
+      type: "process.start_failed",
+      fields: { processName: "Notch", errorMessage: "[WinError 2] The system cannot find the file specified" },
+    });
     expect(event?.fields).not.toHaveProperty("exitCode");
   });
 
@@ -38,9 +46,12 @@ describe("log docs", () => {
     expect(detectLogEvents(log({ action: "process_crash", processName: "TD" }))[0]?.fields.errorMessage).toBe(DEFAULT_CRASH_MESSAGE);
   });
 
-  it.each(["process_started", "process_killed", "agent_started", "deployment_started", "__proto__", "constructor", "toString"])("%s is routine: no event", (action) => {
-    expect(detectLogEvents(log({ action, processName: "TD", details: "d" }))).toEqual([]);
-  });
+  it.each(["process_started", "process_killed", "agent_started", "deployment_started", "__proto__", "constructor", "toString"])(
+    "%s is routine: no event",
+    (action) => {
+      expect(detectLogEvents(log({ action, processName: "TD", details: "d" }))).toEqual([]);
+    },
+  );
 
   it("a crash log without a process name has no event", () => {
     expect(detectLogEvents(log({ action: "process_crash", details: DETAILS }))).toEqual([]);
@@ -65,7 +76,10 @@ describe("agent alerts", () => {
         content: "connection_failure|Waiting 23s before retry",
       },
     });
-    expect(alert({ eventType: "connection_failure", errorCode: "fatal_error", errorMessage: "x" })).toMatchObject({ kind: "event", event: { type: "connection_failure" } });
+    expect(alert({ eventType: "connection_failure", errorCode: "fatal_error", errorMessage: "x" })).toMatchObject({
+      kind: "event",
+      event: { type: "connection_failure" },
+    });
   });
 
   it("a connection failure needs its errorCode", () => {
@@ -88,7 +102,11 @@ describe("agent alerts", () => {
   });
 
   it("a process alert needs a process name", () => {
-    expect(alert({ eventType: "process_crash", data: { error_message: "x" } })).toEqual({ kind: "invalid", path: "data.process_name", reason: "required for process_crash" });
+    expect(alert({ eventType: "process_crash", data: { error_message: "x" } })).toEqual({
+      kind: "invalid",
+      path: "data.process_name",
+      reason: "required for process_crash",
+    });
   });
 
   it.each(["display_topology_changed", "exe_missing", "__proto__"])("%s is accepted without an event", (eventType) => {

@@ -1,11 +1,5 @@
 import { checkDestinationUrl } from "../../src/domain/destination-url";
-import {
-  DEFAULT_RETRY_SCHEDULE_SECONDS,
-  MAX_RETRY_AFTER_SECONDS,
-  nextAttemptDelay,
-  parseRetryAfter,
-  parseRetrySchedule,
-} from "../../src/domain/retry-policy";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, MAX_RETRY_AFTER_SECONDS, nextAttemptDelay, parseRetryAfter, parseRetrySchedule } from "../../src/domain/retry-policy";
 import fc from "fast-check";
 import { cutByFastLane, isSlow, laneDeadlineMs } from "../../src/domain/delivery-lanes";
 import {
@@ -111,7 +105,7 @@ describe("streakDecision: the rank of a failure in the streak, read back after i
           doc.failCount++;
           pending.push(key);
           // Read-backs lag the appends by a varying amount.
-          while (pending.length > ((order[i] ?? 0) % 7)) settle(pending.shift() as string);
+          while (pending.length > (order[i] ?? 0) % 7) settle(pending.shift() as string);
         }
         while (pending.length) settle(pending.shift() as string);
         expect(disables).toBe(1);
@@ -152,7 +146,11 @@ describe("delivery lanes", () => {
 
 describe("healthAfterAttempt (outcomes parked by an earlier version)", () => {
   it("counts, disables at the limit or on 410, resets on success, leaves a disabled webhook alone", () => {
-    expect(healthAfterAttempt({ ...healthy, failCount: 9 }, { ok: false, lastStatus: 500 }, NOW)).toMatchObject({ failCount: 10, enabled: false, disabledReason: "auto" });
+    expect(healthAfterAttempt({ ...healthy, failCount: 9 }, { ok: false, lastStatus: 500 }, NOW)).toMatchObject({
+      failCount: 10,
+      enabled: false,
+      disabledReason: "auto",
+    });
     expect(healthAfterAttempt({ ...healthy, failCount: 8 }, { ok: false, lastStatus: 500 }, NOW)).not.toHaveProperty("enabled");
     expect(healthAfterAttempt(healthy, { ok: false, gone: true, lastStatus: 410 }, NOW)).toMatchObject({ enabled: false, disabledReason: "gone" });
     expect(healthAfterAttempt({ ...healthy, failCount: 4 }, { ok: true, lastStatus: 200 }, NOW)).toMatchObject({ failCount: 0 });

@@ -11,7 +11,15 @@ const crash = event({
   machineName: "Gallery PC 1",
   fields: { processName: "TouchDesigner", errorMessage: "Process exited with code -1073741819", exitCode: -1073741819, processId: "td" },
 });
-const offline = event({ type: "machine.offline", machineId: "KIOSK-02", machineName: "Lobby <Kiosk> & co", fields: { reason: "heartbeat_stale", lastHeartbeat: "2026-03-22T10:26:00Z", offlineSince: "2026-03-22T10:30:00Z" } }, "evt_2");
+const offline = event(
+  {
+    type: "machine.offline",
+    machineId: "KIOSK-02",
+    machineName: "Lobby <Kiosk> & co",
+    fields: { reason: "heartbeat_stale", lastHeartbeat: "2026-03-22T10:26:00Z", offlineSince: "2026-03-22T10:30:00Z" },
+  },
+  "evt_2",
+);
 const online = event({ type: "machine.online", machineId: "KIOSK-02", machineName: "Lobby Kiosk", fields: {} }, "evt_3");
 
 describe("Slack incoming-webhook format", () => {
@@ -33,7 +41,12 @@ describe("Slack incoming-webhook format", () => {
     expect(slackMessage(mention).text).not.toMatch(/<[!h]/);
   });
   it("keeps within Slack's block limits whatever the agent wrote", () => {
-    const long = event({ type: "process.crashed", machineId: "m", machineName: "x".repeat(5000), fields: { processName: "p", errorMessage: "e".repeat(5000) } });
+    const long = event({
+      type: "process.crashed",
+      machineId: "m",
+      machineName: "x".repeat(5000),
+      fields: { processName: "p", errorMessage: "e".repeat(5000) },
+    });
     const m = slackMessage(long);
     const [header, section] = m.blocks as unknown as [{ text: { text: string } }, { text: { text: string }; fields: { text: string }[] }];
     expect(header.text.text.length).toBeLessThanOrEqual(150);
@@ -54,13 +67,19 @@ describe("Discord webhook format", () => {
     expect(embed?.fields).toContainEqual({ name: "Machine", value: "Gallery PC 1", inline: true });
   });
   it("keeps within Discord's limits", () => {
-    const long = event({ type: "connection_failure", machineId: "m", machineName: "@everyone ".repeat(500), fields: { errorCode: "E".repeat(3000), errorMessage: "x".repeat(9000) } });
+    const long = event({
+      type: "connection_failure",
+      machineId: "m",
+      machineName: "@everyone ".repeat(500),
+      fields: { errorCode: "E".repeat(3000), errorMessage: "x".repeat(9000) },
+    });
     const m = discordMessage(long);
     expect(m.content.length).toBeLessThanOrEqual(2000);
     const [embed] = m.embeds;
     expect(embed!.description.length).toBeLessThanOrEqual(4096);
     for (const f of embed!.fields) expect(f.value.length).toBeLessThanOrEqual(1024);
-    const total = embed!.title.length + embed!.description.length + embed!.footer.text.length + embed!.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+    const total =
+      embed!.title.length + embed!.description.length + embed!.footer.text.length + embed!.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
     expect(total).toBeLessThanOrEqual(6000);
   });
 });

@@ -64,7 +64,9 @@ describe("emission limits", () => {
   it("connection failures: 3 an hour per machine; machine.offline: 1 an hour; machine.online follows its offline", () => {
     const failure = connectionFailure({ machineId: "m1", errorCode: "E", errorMessage: "x" });
     expect(limitsFor(failure)[0]).toMatchObject({ key: "connection|m1", limit: 3 });
-    expect(limitsFor({ ...crash, type: "machine.offline", subject: "presence" })).toEqual([{ scope: "subject", key: "presence|m1", limit: 1, windowMs: HOUR_MS }]);
+    expect(limitsFor({ ...crash, type: "machine.offline", subject: "presence" })).toEqual([
+      { scope: "subject", key: "presence|m1", limit: 1, windowMs: HOUR_MS },
+    ]);
     expect(limitsFor({ ...crash, type: "machine.online", subject: "presence" })).toEqual([]);
   });
 

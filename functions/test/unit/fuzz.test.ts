@@ -32,9 +32,7 @@ const silent: Log = { info: () => {}, warn: () => {}, error: () => {} };
 const maybe = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: fc.anything() });
 
 // Firestore Timestamps are always within years 1-9999.
-const timestamp = fc
-  .integer({ min: -62_135_596_800_000, max: 253_402_300_799_000 })
-  .map((ms) => ({ toMillis: () => ms }));
+const timestamp = fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_000 }).map((ms) => ({ toMillis: () => ms }));
 
 const machineDoc = fc.record(
   {
@@ -72,8 +70,7 @@ const processDoc = fc.record(
 );
 
 const side = <T>(doc: fc.Arbitrary<T>) => fc.oneof(doc, fc.constant(undefined), fc.anything());
-const write = <T>(doc: fc.Arbitrary<T>) =>
-  fc.record({ before: side(doc), after: side(doc), machineId: fc.string({ minLength: 1, maxLength: 40 }) });
+const write = <T>(doc: fc.Arbitrary<T>) => fc.record({ before: side(doc), after: side(doc), machineId: fc.string({ minLength: 1, maxLength: 40 }) });
 
 function agentWrite(before: unknown, after: unknown): AgentWrite {
   return { eventId: "e1", occurredAt: new Date(0), path: "sites/s/machines/m", params: {}, before, after };
@@ -84,9 +81,7 @@ function expectValidEvents(events: ReturnType<typeof detectMachineEvents>, machi
   for (const event of events) {
     expect(EVENT_TYPES).toContain(event.type);
     expect(event.machineId).toBe(machineId);
-    const body = serializePayload(
-      buildPayload({ id: "evt_x", detected: event, occurredAt: new Date(0), site: { id: "s", name: "S" } }),
-    );
+    const body = serializePayload(buildPayload({ id: "evt_x", detected: event, occurredAt: new Date(0), site: { id: "s", name: "S" } }));
     const parsed = JSON.parse(body);
     expect(parsed).toMatchObject({ id: "evt_x", event: event.type, site: { id: "s" }, data: { machineId } });
     // Agent strings are clipped: a payload stays small whatever the agent wrote.
@@ -122,11 +117,7 @@ describe("agent docs", () => {
   it("a crash is detected whatever else the doc carries, as long as it parses", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 256 }), fc.option(fc.integer()), (name, exitCode) => {
-        const docs = parseWrite(
-          processDocSchema,
-          agentWrite({ name, status: "running" }, { name, status: "crashed", exitCode }),
-          silent,
-        );
+        const docs = parseWrite(processDocSchema, agentWrite({ name, status: "running" }, { name, status: "crashed", exitCode }), silent);
         expect(docs).not.toBeNull();
         expect(detectProcessEvents(docs!.before, docs!.after, { machineId: "m", processId: "p" })).toHaveLength(1);
       }),
@@ -243,17 +234,31 @@ describe("REST adapter", () => {
   // The service is out of scope here: this checks routing, body handling and error mapping.
   const service = { run: async () => ({ ok: true }) } as unknown as Service;
   const known = new Set<number>([200, 201, ...Object.values(API_ERRORS).map((e) => e.http)]);
-  const segment = fc.oneof(fc.constantFrom("v1", "webhooks", "probe", "deliveries", "retry", "test", "rotate-secret", "event-types", "", "%", "%E0"), fc.string({ maxLength: 8 }));
+  const segment = fc.oneof(
+    fc.constantFrom("v1", "webhooks", "probe", "deliveries", "retry", "test", "rotate-secret", "event-types", "", "%", "%E0"),
+    fc.string({ maxLength: 8 }),
+  );
   const request = fc.record({
     method: fc.constantFrom("GET", "POST", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "get"),
     path: fc.oneof(
       // Mostly real routes with arbitrary ids, so bodies and queries reach the operations.
-      { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...ROUTES), fc.string({ maxLength: 12 })).map(([route, id]) => route.pattern.replace(/:\w+/g, encodeURIComponent(id) || "x")) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(fc.constantFrom(...ROUTES), fc.string({ maxLength: 12 }))
+          .map(([route, id]) => route.pattern.replace(/:\w+/g, encodeURIComponent(id) || "x")),
+      },
       { weight: 1, arbitrary: fc.array(segment, { maxLength: 6 }).map((parts) => `/${parts.join("/")}`) },
     ),
     query: fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 2 }))),
     contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", ""),
-    body: fc.option(fc.oneof(fc.json(), fc.string(), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString("latin1")))),
+    body: fc.option(
+      fc.oneof(
+        fc.json(),
+        fc.string(),
+        fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString("latin1")),
+      ),
+    ),
     authorized: fc.boolean(),
   });
 

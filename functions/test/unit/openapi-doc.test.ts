@@ -14,7 +14,11 @@ function documentedOperations(): string[] {
   const paths = parse(doc).paths as Record<string, Record<string, unknown>>;
   return Object.entries(paths)
     .filter(([path]) => path.startsWith("/v1/"))
-    .flatMap(([path, item]) => Object.keys(item).filter((k) => ["get", "post", "patch", "delete", "put"].includes(k)).map((m) => `${m.toUpperCase()} ${path}`))
+    .flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((k) => ["get", "post", "patch", "delete", "put"].includes(k))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    )
     .sort();
 }
 

@@ -22,14 +22,22 @@ describe("Cloud Tasks queue requests", () => {
   it("sets only the rate limits given, with a field mask", () => {
     expect(buildQueueRequest("limits", target, { maxPerSecond: 0.5 })).toEqual({
       method: "updateQueue",
-      request: { queue: { name: queueName(target), rateLimits: { maxDispatchesPerSecond: 0.5 } }, updateMask: { paths: ["rate_limits.max_dispatches_per_second"] } },
+      request: {
+        queue: { name: queueName(target), rateLimits: { maxDispatchesPerSecond: 0.5 } },
+        updateMask: { paths: ["rate_limits.max_dispatches_per_second"] },
+      },
     });
   });
-  it.each([{}, { maxConcurrent: 0 }, { maxConcurrent: 5001 }, { maxConcurrent: 1.5 }, { maxPerSecond: 0 }, { maxPerSecond: 501 }])("refuses limits %j", (limits) => {
-    expect(() => buildQueueRequest("limits", target, limits)).toThrow(CliError);
-  });
+  it.each([{}, { maxConcurrent: 0 }, { maxConcurrent: 5001 }, { maxConcurrent: 1.5 }, { maxPerSecond: 0 }, { maxPerSecond: 501 }])(
+    "refuses limits %j",
+    (limits) => {
+      expect(() => buildQueueRequest("limits", target, limits)).toThrow(CliError);
+    },
+  );
   it("describes a queue for people", () => {
-    expect(describeQueue({ name: "q", state: "PAUSED", rateLimits: { maxConcurrentDispatches: 5, maxDispatchesPerSecond: 2 }, retryConfig: { maxAttempts: 10 } })).toEqual({
+    expect(
+      describeQueue({ name: "q", state: "PAUSED", rateLimits: { maxConcurrentDispatches: 5, maxDispatchesPerSecond: 2 }, retryConfig: { maxAttempts: 10 } }),
+    ).toEqual({
       name: "q",
       state: "PAUSED",
       maxConcurrentDispatches: 5,

@@ -30,7 +30,10 @@ function run(lang: "node" | "python3", code: string, call: string, cases: { body
   writeFileSync(file, code + harness);
   const result = spawnSync(lang, [file], { input: JSON.stringify(cases), encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${lang} example failed: ${result.stderr || result.error}`);
-  return result.stdout.trim().split("\n").map((l) => l === "true");
+  return result.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l === "true");
 }
 
 describe("README receiver examples", () => {

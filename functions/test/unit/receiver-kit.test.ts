@@ -5,8 +5,7 @@ import { verify } from "../../src/receiver/verify";
 
 const body = JSON.stringify({ id: "evt_1", event: "process.crashed", data: { machineId: "m1" } });
 const NOW = 1_774_000_000;
-const sign = (scheme: SignatureScheme, secrets: string[], at = NOW) =>
-  signatureHeaders(scheme, { body, messageId: "evt_1", timestampSeconds: at, secrets });
+const sign = (scheme: SignatureScheme, secrets: string[], at = NOW) => signatureHeaders(scheme, { body, messageId: "evt_1", timestampSeconds: at, secrets });
 
 describe("verify(body, headers, secret)", () => {
   it.each(SIGNATURE_SCHEMES)("recognises and accepts the %s scheme", (scheme) => {
@@ -55,6 +54,9 @@ describe("verify(body, headers, secret)", () => {
     expect(() => new Webhook(secret).verify(body, headers)).not.toThrow();
     expect(verify(body, headers, secret).ok).toBe(true);
     const theirs = new Webhook(secret).sign("msg_2", new Date(now * 1000), body);
-    expect(verify(body, { "webhook-id": "msg_2", "webhook-timestamp": String(now), "webhook-signature": theirs }, secret)).toMatchObject({ ok: true, id: "msg_2" });
+    expect(verify(body, { "webhook-id": "msg_2", "webhook-timestamp": String(now), "webhook-signature": theirs }, secret)).toMatchObject({
+      ok: true,
+      id: "msg_2",
+    });
   });
 });

@@ -58,7 +58,14 @@ describe("2. header values Node cannot send are refused at input, and never thro
     });
     try {
       const port = (server.address() as AddressInfo).port;
-      const result = await sendHttp({ url: new URL(`http://127.0.0.1:${port}/`), method: "POST", headers: { "X-Token": "price€" }, body: "{}", timeoutMs: 2000, snippetBytes: 100 });
+      const result = await sendHttp({
+        url: new URL(`http://127.0.0.1:${port}/`),
+        method: "POST",
+        headers: { "X-Token": "price€" },
+        body: "{}",
+        timeoutMs: 2000,
+        snippetBytes: 100,
+      });
       expect(result).toMatchObject({ kind: "error", error: "invalid_request", detail: "ERR_INVALID_CHAR" });
     } finally {
       server.close();
@@ -70,7 +77,8 @@ describe("3 and 9. the receiver kit: the signed id, and the scheme the caller pi
   const secret = generateSecret();
   const body = JSON.stringify({ id: "evt_signed", event: "process.crashed", data: {} });
   const NOW = 1_774_000_000;
-  const headersFor = (scheme: "owlette" | "sha256" | "timestamped", at = NOW) => signatureHeaders(scheme, { body, messageId: "evt_signed", timestampSeconds: at, secrets: [secret] });
+  const headersFor = (scheme: "owlette" | "sha256" | "timestamped", at = NOW) =>
+    signatureHeaders(scheme, { body, messageId: "evt_signed", timestampSeconds: at, secrets: [secret] });
 
   it.each(["owlette", "sha256", "timestamped"] as const)("%s: the id is the body's, and a contradicting webhook-id is refused", (scheme) => {
     expect(verify(body, headersFor(scheme), secret, { now: NOW })).toMatchObject({ ok: true, id: "evt_signed" });
@@ -84,7 +92,11 @@ describe("3 and 9. the receiver kit: the signed id, and the scheme the caller pi
     const v1 = /v1=([0-9a-f]+)/.exec(String(timestamped["Owlette-Signature"]))?.[1] as string;
     const replayed = `${t}.${body}`;
     // Recognised from the headers, the forgery verifies, but carries no signed id (its body is no event).
-    expect(verify(replayed, { "X-Owlette-Signature": v1, "webhook-id": "evt_x" }, secret, { now: NOW })).toMatchObject({ ok: true, scheme: "owlette", id: null });
+    expect(verify(replayed, { "X-Owlette-Signature": v1, "webhook-id": "evt_x" }, secret, { now: NOW })).toMatchObject({
+      ok: true,
+      scheme: "owlette",
+      id: null,
+    });
     // Pinned to the webhook's scheme, it is refused outright.
     expect(verify(replayed, { "X-Owlette-Signature": v1 }, secret, { now: NOW, scheme: "timestamped" })).toEqual({ ok: false, reason: "missing_signature" });
   });
@@ -126,13 +138,14 @@ describe("4. Slack and Discord tokens are never shown", () => {
     expect(redactUrl(url)).not.toContain("tok3n");
   });
 
-  it.each(["https://hooks.slack.com/triggers/T1/123/tok3n", "https://hooks.slack.com/workflows/T1/A1/123/tok3n", "https://hooks.slack.com./services/T1/B2/tok3n"])(
-    "every Slack hooks URL is a credential: %s",
-    (url) => {
-      expect(isCredentialUrl(url)).toBe(true);
-      expect(redactUrl(url)).not.toContain("tok3n");
-    },
-  );
+  it.each([
+    "https://hooks.slack.com/triggers/T1/123/tok3n",
+    "https://hooks.slack.com/workflows/T1/A1/123/tok3n",
+    "https://hooks.slack.com./services/T1/B2/tok3n",
+  ])("every Slack hooks URL is a credential: %s", (url) => {
+    expect(isCredentialUrl(url)).toBe(true);
+    expect(redactUrl(url)).not.toContain("tok3n");
+  });
 
   it("a Slack or Discord URL stays server-side whatever the format (a switch to pagerduty included)", () => {
     expect(isCredentialUrl("https://hooks.slack.com/services/T1/B2/x")).toBe(true);
@@ -144,11 +157,17 @@ describe("4. Slack and Discord tokens are never shown", () => {
 
 describe("5. stored response snippets carry no credential", () => {
   const secret = generateSecret();
-  const credentials = credentialsOf({ secrets: [secret], headers: { Authorization: "Bearer s3cr3t-receiver-token", "X-Api-Key": "k3y-value" }, routingKey: "R0UTINGKEY123" });
+  const credentials = credentialsOf({
+    secrets: [secret],
+    headers: { Authorization: "Bearer s3cr3t-receiver-token", "X-Api-Key": "k3y-value" },
+    routingKey: "R0UTINGKEY123",
+  });
   it("an echo of the request headers is scrubbed", () => {
     const echo = `authorization: Bearer s3cr3t-receiver-token\nx-api-key: k3y-value\nsig for ${secret}\nrk R0UTINGKEY123\ntoken alone: s3cr3t-receiver-token`;
     const scrubbed = scrubResult({ kind: "response", status: 200, durationMs: 3, bodySnippet: echo }, credentials);
-    expect(scrubbed.kind === "response" && scrubbed.bodySnippet).toBe(`authorization: ${REDACTED}\nx-api-key: ${REDACTED}\nsig for ${REDACTED}\nrk ${REDACTED}\ntoken alone: ${REDACTED}`);
+    expect(scrubbed.kind === "response" && scrubbed.bodySnippet).toBe(
+      `authorization: ${REDACTED}\nx-api-key: ${REDACTED}\nsig for ${REDACTED}\nrk ${REDACTED}\ntoken alone: ${REDACTED}`,
+    );
   });
 });
 
@@ -158,7 +177,19 @@ describe("5. scrubbing sees whole credentials", () => {
     const sent: number[] = [];
     const echo = `${"x".repeat(1000)}${credential} and a 1 for X-Env`;
     const result = await sendSigned(
-      { url: "https://receiver.example/h", method: "POST", scheme: "owlette", secrets: ["whsec_x"], body: "{}", eventId: "e", eventType: "process.crashed", deliveryId: "d", attempt: 1, custom: {}, at: new Date() },
+      {
+        url: "https://receiver.example/h",
+        method: "POST",
+        scheme: "owlette",
+        secrets: ["whsec_x"],
+        body: "{}",
+        eventId: "e",
+        eventType: "process.crashed",
+        deliveryId: "d",
+        attempt: 1,
+        custom: {},
+        at: new Date(),
+      },
       {
         send: async (req) => {
           sent.push(req.snippetBytes);
@@ -213,9 +244,18 @@ describe("7. forged cursors are a 400", () => {
 });
 
 describe("8. a probe cannot fingerprint what answers", () => {
-  it.each(["connection_refused", "connection_reset", "timeout", "dns_error", "tls_error", "network_error"] as const)("%s is just unreachable, without detail or time", (error) => {
-    expect(probeView({ kind: "error", error, durationMs: 4999, detail: "SSH-2.0-OpenSSH_9.6" })).toEqual({ ok: false, status: null, error: "unreachable", durationMs: null, responseSnippet: null });
-  });
+  it.each(["connection_refused", "connection_reset", "timeout", "dns_error", "tls_error", "network_error"] as const)(
+    "%s is just unreachable, without detail or time",
+    (error) => {
+      expect(probeView({ kind: "error", error, durationMs: 4999, detail: "SSH-2.0-OpenSSH_9.6" })).toEqual({
+        ok: false,
+        status: null,
+        error: "unreachable",
+        durationMs: null,
+        responseSnippet: null,
+      });
+    },
+  );
   it("an HTTP answer keeps its status and body excerpt", () => {
     expect(probeView({ kind: "response", status: 404, durationMs: 12, bodySnippet: "nope" })).toMatchObject({ status: 404, responseSnippet: "nope" });
   });

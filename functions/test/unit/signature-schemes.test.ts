@@ -2,10 +2,7 @@ import * as crypto from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { customHeaderProblems } from "../../src/domain/custom-headers";
 import { activeSecrets, rotateSecrets, type SecretSet } from "../../src/domain/secret-rotation";
-import {
-  signatureHeaders,
-  type SigningInput,
-} from "../../src/domain/signature-schemes";
+import { signatureHeaders, type SigningInput } from "../../src/domain/signature-schemes";
 import { generateSecret } from "../../src/domain/signing";
 import { verify } from "../../src/receiver/verify";
 // Receiver-side checks, through the verification kit with the scheme forced.

@@ -13,9 +13,7 @@ describe("Owlette signature", () => {
 
   it("matches a known HMAC-SHA256 vector", () => {
     // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-    expect(owletteSignature("Jefe", "what do ya want for nothing?")).toBe(
-      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-    );
+    expect(owletteSignature("Jefe", "what do ya want for nothing?")).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   });
 
   it("is accepted by the documented Node verification snippet", () => {
@@ -88,7 +86,17 @@ describe("the fast signing path signs byte for byte as before", () => {
   });
 
   it("keeps every header in the documented order", () => {
-    const headers = deliveryHeaders({ scheme: "owlette", secrets: ["s1", "s0"], body: "{}", eventId: "e", eventType: "t", deliveryId: "d", attempt: 2, timestampSeconds: 1, custom: { "X-Custom": "v" } });
+    const headers = deliveryHeaders({
+      scheme: "owlette",
+      secrets: ["s1", "s0"],
+      body: "{}",
+      eventId: "e",
+      eventType: "t",
+      deliveryId: "d",
+      attempt: 2,
+      timestampSeconds: 1,
+      custom: { "X-Custom": "v" },
+    });
     expect(Object.keys(headers)).toEqual([
       "X-Custom",
       "Content-Type",
