@@ -4,6 +4,7 @@
  *   webhooks list|create|get|update|delete|enable|disable|pause|resume|test|rotate-secret
  *   deliveries list|retry          through the REST API with an API key
  *   webhooks migrate [--apply]     webhook docs an earlier Owlette wrote (Admin SDK; a dry run first)
+ *   keys create --site S --uid U   a site's first API key (Admin SDK)
  *   events emit <type>             agent writes that make the pipeline emit a catalog event
  *   receive --secret whsec_...     a local receiver verifying every signature scheme
  *   simulate --machines N          simulated agents: heartbeats, crashes, connection failures
@@ -19,6 +20,12 @@ import { CliError, details, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
 import { useRunningSuite } from "./cli/suite";
+import { createService } from "../functions/src/api/service";
+import { ApiError } from "../functions/src/api/errors";
+import { ManagementStore } from "../functions/src/data/management-store";
+import { Store } from "../functions/src/data/store";
+import { sendHttp } from "../functions/src/delivery/http-sender";
+import { systemResolver } from "../functions/src/delivery/resolve-destination";
 import type { VerifyScheme } from "../functions/src/receiver/verify";
 
 const program = new Command("cli")
@@ -216,6 +223,48 @@ webhooks
       () =>
         `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`,
     );
+  });
+
+const keys = program.command("keys").description("API keys: the first one of a site, made with the Admin SDK");
+keys
+  .command("create")
+  .description("make an API key for a site, acting for a user who has access to it (as the createApiKey callable would for that user); the key is printed once")
+  .requiredOption("--site <siteId>", "the site")
+  .requiredOption("--uid <uid>", "the user the key acts for (users/{uid}: admin of the site for a write key)")
+  .option("--name <name>", "a name to tell keys apart", "cli")
+  .addOption(new Option("--access <access>", "what the key may do").choices(["read", "write"]).default("write"))
+  .option("--project <projectId>", "Firebase project (default: the emulator suite's; a real project uses application default credentials)")
+  .action(async (o: { site: string; uid: string; name: string; access: "read" | "write"; project?: string }) => {
+    const db = firestore(o.project);
+    const manage = new ManagementStore(db);
+    const service = createService({
+      store: new Store(db),
+      manage,
+      send: sendHttp,
+      resolve: systemResolver,
+      now: () => new Date(),
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      config: {
+        deliveryTimeoutMs: 10_000,
+        fastLaneDeadlineMs: 2_000,
+        staleAfterSeconds: 210,
+        sweepPassesPerMinute: 6,
+        retrySchedule: [0],
+        allowLocalHttp: false,
+      },
+    });
+    let created: { apiKey: { id: string; prefix: string }; key: string };
+    try {
+      created = (await service.run(
+        "apiKeys.create",
+        { kind: "user", user: await manage.loadUser(o.uid) },
+        { siteId: o.site, name: o.name, access: o.access },
+      )) as typeof created;
+    } catch (err) {
+      if (err instanceof ApiError) throw new CliError(`${err.message} (${err.code})`);
+      throw err;
+    }
+    out(created, () => `${created.key}\n(shown once; key ${created.apiKey.id}, ${o.access}, site ${o.site}, acting for ${o.uid})`);
   });
 
 webhooks

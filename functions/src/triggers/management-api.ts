@@ -5,6 +5,7 @@ import { ApiError, API_ERRORS } from "../api/errors";
 import { handleRest } from "../api/rest";
 import type { OperationName } from "../api/service";
 import { managementDeps } from "../wiring";
+import { getAuth } from "firebase-admin/auth";
 
 /** `/v1/...`, authenticated by API key. The routing and error mapping live in `api/rest.ts`. */
 export const api = onRequest({ timeoutSeconds: 60, cors: false, ...SIZING.management }, async (req, res) => {
@@ -24,6 +25,7 @@ function callable(op: OperationName) {
   return onCall({ timeoutSeconds: 60, ...SIZING.management }, async (request: CallableRequest<unknown>) => {
     const { service, manage, deps } = managementDeps();
     try {
+      await verifiedOnEmulator(request);
       const principal = await principalFromAuth(request.auth, manage);
       return await service.run(op, principal, request.data);
     } catch (err) {
@@ -38,6 +40,21 @@ function callable(op: OperationName) {
       throw new HttpsError("internal", "internal error; try again");
     }
   });
+}
+
+/**
+ * Deployed, firebase-functions verifies the caller's ID token before the handler runs. The
+ * functions emulator skips that (it decodes any token), so on the suite the token is verified
+ * here, against the Auth emulator: it must be one it issued, for a user it knows, not revoked.
+ */
+async function verifiedOnEmulator(request: CallableRequest<unknown>): Promise<void> {
+  if (process.env.FUNCTIONS_EMULATOR !== "true" || !process.env.FIREBASE_AUTH_EMULATOR_HOST || !request.auth) return;
+  const token = /^Bearer (.+)$/.exec(request.rawRequest.headers.authorization ?? "")?.[1] ?? "";
+  try {
+    await getAuth().verifyIdToken(token, true);
+  } catch {
+    throw new ApiError("unauthenticated", "the ID token is not valid, has expired or was revoked");
+  }
 }
 
 export const listWebhooks = callable("webhooks.list");

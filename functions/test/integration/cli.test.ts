@@ -33,15 +33,27 @@ beforeAll(async () => {
   const admin = `admin-${siteId}`;
   await store.db.doc(paths.site(siteId)).set({ name: "CLI Site", owner: admin });
   await store.db.doc(paths.user(admin)).set({ role: "admin", sites: [siteId] });
-  key = (await call("createApiKey", { siteId, name: "cli", access: "write" }, idToken(admin))).body.result.key;
+  key = (await call("createApiKey", { siteId, name: "cli", access: "write" }, await idToken(admin))).body.result.key;
 });
 afterAll(() => receiver.stop());
 
 describe("cli", () => {
+  it("makes a site's first API key with the Admin SDK, for a user with access only, and prints its version", async () => {
+    const made = await json(["keys", "create", "--site", siteId, "--uid", `admin-${siteId}`, "--name", "bootstrap"]);
+    expect(made.key).toMatch(/^owk_/);
+    expect(made.apiKey).toMatchObject({ name: "bootstrap", access: "write" });
+    const listed = await runCli(["--json", "--key", made.key, "webhooks", "list"], { OWLETTE_API_KEY: "" });
+    expect(listed.code).toBe(0);
+    const stranger = await cli(["keys", "create", "--site", siteId, "--uid", "nobody-at-all"]);
+    expect([stranger.code, stranger.stderr]).toEqual([1, `error: no access to site ${siteId} (permission_denied)\n`]);
+    const version = await cli(["--version"]);
+    expect([version.code, version.stdout.trim()]).toEqual([0, require("../../../package.json").version]);
+  });
+
   it("has complete help for every command", async () => {
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const c of ["webhooks", "deliveries", "events", "receive", "simulate", "queue"]) expect(top.stdout).toContain(c);
+    for (const c of ["webhooks", "deliveries", "keys", "events", "receive", "simulate", "queue"]) expect(top.stdout).toContain(c);
     const hooks = (await cli(["webhooks", "--help"])).stdout;
     for (const c of ["list", "create", "get", "update", "delete", "enable", "disable", "pause", "resume", "test", "rotate-secret"]) expect(hooks).toContain(c);
     expect((await cli(["deliveries", "--help"])).stdout).toMatch(/list[\s\S]*retry/);

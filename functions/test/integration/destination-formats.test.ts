@@ -20,7 +20,7 @@ async function siteWithKey() {
   const admin = `admin-${siteId}`;
   await store.db.doc(paths.site(siteId)).set({ name: "Formats Site", owner: admin });
   await store.db.doc(paths.user(admin)).set({ role: "admin", sites: [siteId] });
-  const key = (await call("createApiKey", { siteId, name: "fmt", access: "write" }, idToken(admin))).body.result.key as string;
+  const key = (await call("createApiKey", { siteId, name: "fmt", access: "write" }, await idToken(admin))).body.result.key as string;
   return { siteId, key };
 }
 

@@ -74,7 +74,7 @@ describe("webhook docs an earlier Owlette wrote", () => {
     expect(await doc("paused")).not.toHaveProperty("disabledReason");
     expect(await doc("deleted")).not.toHaveProperty("disabledReason");
     // The management API refuses to change one until it is migrated.
-    const refused = await call("enableWebhook", { siteId, webhookId: "v1" }, idToken(admin));
+    const refused = await call("enableWebhook", { siteId, webhookId: "v1" }, await idToken(admin));
     expect(refused.body.error).toMatchObject({ status: "FAILED_PRECONDITION", details: { code: "conflict" } });
     expect(refused.body.error?.message).toContain("webhooks migrate");
 

@@ -5,7 +5,8 @@ import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { verifyOwletteSignature } from "../../src/domain/signing";
 import type { Receiver } from "../../../scripts/lib/receiver";
-import { call, idToken, rest } from "../support/api-client";
+import { call, forgedIdToken, idToken, rest } from "../support/api-client";
+import { getAuth } from "firebase-admin/auth";
 import { seedPendingDelivery, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { createHook as createHookOn, newSite as newSiteOf, type Site } from "../support/sites";
 
@@ -162,9 +163,9 @@ describe("authentication and permissions", () => {
     const garbage = await rest("GET", "/v1/webhooks", { key: "owk_nope" });
     expect(garbage.status).toBe(401);
 
-    const keys = await call("listApiKeys", { siteId: site.siteId }, idToken(site.admin));
+    const keys = await call("listApiKeys", { siteId: site.siteId }, await idToken(site.admin));
     const adminKey = keys.body.result.data.find((k: { name: string }) => k.name === "automation");
-    const revoked = await call("revokeApiKey", { siteId: site.siteId, keyId: adminKey.id }, idToken(site.admin));
+    const revoked = await call("revokeApiKey", { siteId: site.siteId, keyId: adminKey.id }, await idToken(site.admin));
     expect(revoked.body.result).toEqual({ id: adminKey.id, revoked: true });
     const after = await rest("GET", "/v1/webhooks", { key: site.adminKey });
     expect(after.status).toBe(401);
@@ -179,13 +180,13 @@ describe("authentication and permissions", () => {
     expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(site.adminKey.split("_").slice(2).join("_"));
     expect(stored?.lastUsedAt).not.toBeNull();
-    const listed = await call("listApiKeys", { siteId: site.siteId }, idToken(site.admin));
+    const listed = await call("listApiKeys", { siteId: site.siteId }, await idToken(site.admin));
     expect(listed.body.result.data).toHaveLength(2);
     const text = JSON.stringify(listed.body);
     expect(text).not.toContain(site.adminKey);
     expect(text).not.toContain(stored?.hash);
     // A member sees only their own keys.
-    const mine = await call("listApiKeys", { siteId: site.siteId }, idToken(site.member));
+    const mine = await call("listApiKeys", { siteId: site.siteId }, await idToken(site.member));
     expect(mine.body.result.data.map((k: { name: string }) => k.name)).toEqual(["reporting"]);
   });
 
@@ -205,10 +206,10 @@ describe("authentication and permissions", () => {
       expect(res.body.error.code).toBe("permission_denied");
       expect(JSON.stringify(res.body)).not.toContain(hook.secret);
     }
-    const viaDashboard = await call("updateWebhook", { siteId: site.siteId, webhookId: hook.id, name: "mine" }, idToken(site.member));
+    const viaDashboard = await call("updateWebhook", { siteId: site.siteId, webhookId: hook.id, name: "mine" }, await idToken(site.member));
     expect(viaDashboard.status).toBe(403);
     expect(viaDashboard.body.error).toMatchObject({ status: "PERMISSION_DENIED", details: { code: "permission_denied" } });
-    const writeKey = await call("createApiKey", { siteId: site.siteId, name: "sneaky", access: "write" }, idToken(site.member));
+    const writeKey = await call("createApiKey", { siteId: site.siteId, name: "sneaky", access: "write" }, await idToken(site.member));
     expect(writeKey.status).toBe(403);
     expect((await store.db.doc(paths.webhook(site.siteId, hook.id)).get()).get("name")).toBe("Ops alerts");
   });
@@ -217,9 +218,9 @@ describe("authentication and permissions", () => {
     const site = await newSite();
     const stranger = `stranger-${site.siteId}`;
     await store.db.doc(paths.user(stranger)).set({ role: "admin", sites: ["elsewhere"] });
-    const agent = idToken("agent-1", { role: "agent", site_id: site.siteId, machine_id: "m1" });
-    const existing = await call("listWebhooks", { siteId: site.siteId }, idToken(stranger));
-    const missing = await call("listWebhooks", { siteId: "no-such-site" }, idToken(stranger));
+    const agent = await idToken("agent-1", { role: "agent", site_id: site.siteId, machine_id: "m1" });
+    const existing = await call("listWebhooks", { siteId: site.siteId }, await idToken(stranger));
+    const missing = await call("listWebhooks", { siteId: "no-such-site" }, await idToken(stranger));
     expect(existing.status).toBe(403);
     expect(missing.status).toBe(403);
     expect(existing.body.error?.message).toBe(`no access to site ${site.siteId}`);
@@ -230,6 +231,24 @@ describe("authentication and permissions", () => {
     expect(anonymous.body.error?.status).toBe("UNAUTHENTICATED");
   });
 
+  it("verifies ID tokens against the Auth emulator: unknown, disabled or revoked users are refused", async () => {
+    const site = await newSite();
+    // An admin of the site by its users doc, but unknown to Auth: a token nobody issued.
+    const ghost = `ghost-${site.siteId}`;
+    await store.db.doc(paths.user(ghost)).set({ role: "admin", sites: [site.siteId] });
+    const forged = await call("listWebhooks", { siteId: site.siteId }, forgedIdToken(ghost));
+    expect([forged.status, forged.body.error?.details?.code]).toEqual([401, "unauthenticated"]);
+    const real = await idToken(site.admin);
+    expect((await call("listWebhooks", { siteId: site.siteId }, real)).status).toBe(200);
+    await sleep(1100); // revocation is recorded to the second: revoke a second after sign-in
+    await getAuth().revokeRefreshTokens(site.admin);
+    const revoked = await call("listWebhooks", { siteId: site.siteId }, real);
+    expect([revoked.status, revoked.body.error?.details?.code]).toEqual([401, "unauthenticated"]);
+    const member = await idToken(site.member);
+    await getAuth().updateUser(site.member, { disabled: true });
+    expect((await call("listWebhooks", { siteId: site.siteId }, member)).status).toBe(401);
+  });
+
   it("lets a superadmin manage any site through the dashboard callables", async () => {
     const site = await newSite();
     const boss = `superadmin-${site.siteId}`;
@@ -237,17 +256,17 @@ describe("authentication and permissions", () => {
     const created = await call(
       "createWebhook",
       { siteId: site.siteId, name: "Cross-site", url: "https://hooks.example.com/x", events: ["machine.offline"] },
-      idToken(boss),
+      await idToken(boss),
     );
     expect(created.status).toBe(200);
     expect(created.body.result.secret).toMatch(/^whsec_/);
-    const listed = await call("listWebhooks", { siteId: site.siteId }, idToken(boss));
+    const listed = await call("listWebhooks", { siteId: site.siteId }, await idToken(boss));
     expect(listed.body.result.data).toHaveLength(1);
-    const invalid = await call("createWebhook", { siteId: site.siteId, name: "x", url: "http://x.example", events: [] }, idToken(boss));
+    const invalid = await call("createWebhook", { siteId: site.siteId, name: "x", url: "http://x.example", events: [] }, await idToken(boss));
     expect(invalid.status).toBe(400);
     expect(invalid.body.error?.details.code).toBe("invalid_argument");
     expect(invalid.body.error?.details.details.map((d: { path: string }) => d.path).sort()).toEqual(["events", "url"]);
-    const missingSite = await call("listWebhooks", { siteId: "no-such-site" }, idToken(boss));
+    const missingSite = await call("listWebhooks", { siteId: "no-such-site" }, await idToken(boss));
     expect(missingSite.status).toBe(404);
   });
 });

@@ -136,7 +136,7 @@ describe("5. response snippets", () => {
 describe("6. API keys per site", () => {
   it(`stop at ${MAX_API_KEYS_PER_SITE} live keys; a revoked one frees a place`, async () => {
     const site = await newSite(store);
-    const token = idToken(site.admin);
+    const token = await idToken(site.admin);
     // newSite made two keys; the rest but one are written directly (making them through the API
     // would run into the per-minute ceiling on key changes first).
     const manage = new ManagementStore(store.db);

@@ -22,8 +22,8 @@ export async function newSite(store: Store, fields: Record<string, unknown> = {}
     store.db.doc(paths.user(admin)).set({ role: "admin", sites: [siteId] }),
     store.db.doc(paths.user(member)).set({ role: "member", sites: [siteId] }),
   ]);
-  const adminKey = await call("createApiKey", { siteId, name: "automation", access: "write" }, idToken(admin));
-  const memberKey = await call("createApiKey", { siteId, name: "reporting", access: "read" }, idToken(member));
+  const adminKey = await call("createApiKey", { siteId, name: "automation", access: "write" }, await idToken(admin));
+  const memberKey = await call("createApiKey", { siteId, name: "reporting", access: "read" }, await idToken(member));
   if (adminKey.status !== 200 || memberKey.status !== 200) throw new Error(`API keys not made: ${adminKey.status} ${memberKey.status}`);
   return { siteId, admin, member, adminKey: adminKey.body.result.key, memberKey: memberKey.body.result.key };
 }
