@@ -7,6 +7,7 @@
 // Options before exec/start:
 //   --quiet            only the emulators' warnings and errors
 //   --verbose          function logs and emulator notices here too (else: .cache/logs/<project>-emulators.log)
+//   --no-scheduler     never run the scheduled functions (tests that sweep by hand)
 //   --project ID       a demo- project id (default demo-owlette); functions/.env.ID applies
 //
 // Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
@@ -23,6 +24,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = join(root, ".cache", "emulators");
 const ONLY = "firestore,functions,tasks,auth";
 const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
+/** The scheduled functions (onSchedule), all "every 1 minutes". */
+const SCHEDULED = ["sweepStaleMachines"];
+/** The functions' region (functions/src/config.ts). */
+const REGION = "us-central1";
 
 function say(message) {
   process.stderr.write(`[emulators] ${message}\n`);
@@ -77,6 +82,57 @@ function firestoreLauncher() {
   return launcher;
 }
 
+/** The gcloud SDK's Pub/Sub emulator (google-cloud-cli-pubsub-emulator), where there is one. */
+function pubsubBinary() {
+  if (process.env.PUBSUB_EMULATOR_BINARY_PATH) return process.env.PUBSUB_EMULATOR_BINARY_PATH;
+  const sdkRoot = gcloudSdkRoot();
+  const bin = sdkRoot && join(sdkRoot, "platform", "pubsub-emulator", "bin", "cloud-pubsub-emulator");
+  return bin && existsSync(bin) ? bin : undefined;
+}
+
+/**
+ * Cloud Scheduler's stand-in. Deployed, Cloud Scheduler calls each v2 scheduled function over
+ * HTTP on its schedule; the functions emulator registers such a function only while a Pub/Sub
+ * emulator runs, then never calls it. This calls it the way Cloud Scheduler does (a POST with the
+ * X-CloudScheduler headers) through the emulator's trigger endpoint: once when the suite is up,
+ * then every `everySeconds` (60: "every 1 minutes", as sweepStaleMachines is declared).
+ */
+function startScheduler({ project, functionsPort, functions, everySeconds }) {
+  const call = (fn) => {
+    const url = `http://127.0.0.1:${functionsPort}/functions/projects/${project}/triggers/${REGION}-${fn}-0`;
+    const headers = {
+      "Content-Type": "application/json",
+      "X-CloudScheduler": "true",
+      "X-CloudScheduler-JobName": `firebase-schedule-${fn}-${REGION}`,
+      "X-CloudScheduler-ScheduleTime": new Date().toISOString(),
+    };
+    // Resolves once the emulator has taken the call (or refused it); the run itself takes most of
+    // a minute (the sweep's passes) and is not waited for.
+    return new Promise((resolve) => {
+      fetch(url, { method: "POST", headers, body: "{}" })
+        .then((res) => {
+          if (!res.ok && res.status !== 404) say(`scheduler: ${fn} answered ${res.status}`);
+          resolve(res.status);
+        })
+        .catch(() => resolve(0));
+      setTimeout(() => resolve(200), 2_000).unref();
+    });
+  };
+  let timer;
+  let stopped = false;
+  void whenListening(functionsPort).then(async () => {
+    // The first call as soon as the emulator has registered the function (404 until then).
+    for (const fn of functions) {
+      while (!stopped && (await call(fn)) === 404) await new Promise((r) => setTimeout(r, 2_000));
+    }
+    if (!stopped) timer = setInterval(() => functions.forEach(call), everySeconds * 1000);
+  });
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -93,17 +149,19 @@ function freePort() {
 async function writeConfig() {
   const config = JSON.parse(readFileSync(join(root, "firebase.json"), "utf8"));
   const ports = [];
-  while (ports.length < 8) {
+  while (ports.length < 9) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth] = ports;
+  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth, pubsub] = ports;
   config.emulators = {
     ...config.emulators,
     firestore: { host: "127.0.0.1", port: firestore, websocketPort: websocket },
     functions: { host: "127.0.0.1", port: functions },
     tasks: { host: "127.0.0.1", port: tasks },
     auth: { host: "127.0.0.1", port: auth },
+    // Only with a Pub/Sub emulator does the functions emulator register scheduled functions.
+    pubsub: { host: "127.0.0.1", port: pubsub },
     hub: { host: "127.0.0.1", port: hub },
     logging: { host: "127.0.0.1", port: logging },
     // Started implicitly alongside v2 functions; pinned so it cannot collide with another suite.
@@ -112,7 +170,7 @@ async function writeConfig() {
   };
   const file = join(root, `.firebase-emulators.${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  return { file, ports: { firestore, functions, tasks, auth } };
+  return { file, ports: { firestore, functions, tasks, auth, pubsub } };
 }
 
 /** Resolves once something accepts connections on the port (the emulator is up), or never. */
@@ -138,11 +196,13 @@ async function main() {
   const argv = process.argv.slice(2);
   let quiet = false;
   let verbose = false;
+  let scheduler = true;
   let projectId = "demo-owlette";
   while (argv[0]?.startsWith("--")) {
     const flag = argv.shift();
     if (flag === "--quiet") quiet = true;
     else if (flag === "--verbose") verbose = true;
+    else if (flag === "--no-scheduler") scheduler = false;
     else if (flag === "--project" && argv[0]?.startsWith("demo-")) projectId = argv.shift();
     else {
       say(`unknown option ${flag} (--project takes a demo- project id)`);
@@ -151,7 +211,7 @@ async function main() {
   }
   const [mode, ...rest] = argv;
   if (mode !== "exec" && mode !== "start") {
-    say("usage: emulators.mjs [--quiet] [--verbose] [--project demo-ID] exec -- <command...> | start");
+    say("usage: emulators.mjs [--quiet] [--verbose] [--no-scheduler] [--project demo-ID] exec -- <command...> | start");
     process.exit(2);
   }
   const command = rest[0] === "--" ? rest.slice(1) : rest;
@@ -164,12 +224,14 @@ async function main() {
     process.exit(2);
   }
   const launcher = firestoreLauncher();
+  const pubsubBin = pubsubBinary();
   const { file, ports } = await writeConfig();
   const env = {
     GCLOUD_PROJECT: projectId,
     FIRESTORE_EMULATOR_HOST: `127.0.0.1:${ports.firestore}`,
     CLOUD_TASKS_EMULATOR_HOST: `127.0.0.1:${ports.tasks}`,
     FIREBASE_AUTH_EMULATOR_HOST: `127.0.0.1:${ports.auth}`,
+    ...(scheduler ? { PUBSUB_EMULATOR_HOST: `127.0.0.1:${ports.pubsub}` } : {}),
     FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
   };
   // The CLI in another shell finds the suite here (scripts/cli/suite.ts): no exports needed.
@@ -195,7 +257,8 @@ async function main() {
   }
 
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
-  const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", ONLY];
+  // Pub/Sub only for the scheduler: the functions emulator registers scheduled functions only then.
+  const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", scheduler ? `${ONLY},pubsub` : ONLY];
   if (quiet) args.push("--log-verbosity", "QUIET");
   if (mode === "exec") args.push(command.map(shellQuote).join(" "));
   // Function logs and the emulators' routine notices go to a file; the command's own output and
@@ -214,6 +277,7 @@ async function main() {
     env: {
       ...process.env,
       ...(launcher ? { FIRESTORE_EMULATOR_BINARY_PATH: launcher } : {}),
+      ...(pubsubBin ? { PUBSUB_EMULATOR_BINARY_PATH: pubsubBin } : {}),
       GCLOUD_PROJECT: projectId,
       // Where the suite serves HTTP functions (the REST API, callables), for tests and the demo.
       FUNCTIONS_EMULATOR_ORIGIN: env.FUNCTIONS_EMULATOR_ORIGIN,
@@ -221,8 +285,23 @@ async function main() {
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
     },
   });
-  pipeLines(child.stdout, process.stdout, log, verbose);
-  pipeLines(child.stderr, process.stderr, log, verbose);
+  const stopScheduler = scheduler ? startScheduler({ project: projectId, functionsPort: ports.functions, functions: SCHEDULED, everySeconds: 60 }) : () => {};
+  if (scheduler)
+    say(`scheduler: ${SCHEDULED.join(", ")} every minute, as Cloud Scheduler runs ${SCHEDULED.length > 1 ? "them" : "it"} deployed (--no-scheduler: never)`);
+  // Once stopping, what the emulators say about going down goes to the log only.
+  const routine = (line) => {
+    // exec: the command is done; firebase-tools then waits for function runs in progress (the
+    // sweep's minute) before it stops. The command's exit code is known: 5 s, then stop anyway.
+    const done = /^(?:✔|⚠) {2}Script exited (?:successfully|unsuccessfully) \(code (\d+)\)/.exec(line);
+    if (done && scriptCode === undefined) {
+      scriptCode = Number(done[1]);
+      setTimeout(() => killGroup(child.pid, "SIGKILL"), 5_000).unref();
+    }
+    return interrupts > 0 || ROUTINE.some((r) => r.test(line));
+  };
+  let scriptCode;
+  pipeLines(child.stdout, process.stdout, log, verbose, routine);
+  pipeLines(child.stderr, process.stderr, log, verbose, routine);
   let interrupts = 0;
   let firstAt = 0;
   const stop = (signal) => () => {
@@ -232,6 +311,8 @@ async function main() {
     if (interrupts === 1) {
       firstAt = Date.now();
       say("stopping the suite…");
+      // A run in progress (the sweep's minute) can hold a clean stop up: at most 10 s.
+      setTimeout(() => killGroup(child.pid, "SIGKILL"), 10_000).unref();
     }
     // A second Ctrl-C: stop waiting for a clean shutdown.
     killGroup(child.pid, interrupts === 1 ? signal : "SIGKILL");
@@ -239,13 +320,30 @@ async function main() {
   process.on("SIGINT", stop("SIGINT"));
   process.on("SIGTERM", stop("SIGTERM"));
   process.on("SIGHUP", stop("SIGTERM"));
+  // The suite's processes, noted while firebase-tools is their parent: after it exits (or is
+  // killed) they would be orphans nobody stops.
+  // pid -> command line: a pid is signalled later only if it still runs the same command.
+  const known = new Map();
+  const note = () => descendants(child.pid).forEach((p) => known.has(p) || known.set(p, commandOf(p)));
+  const noting = setInterval(note, 2_000);
+  noting.unref();
   child.on("exit", (code, signal) => {
-    // Anything the suite left behind in its group (an emulator JVM, a function worker) goes too.
+    stopScheduler();
+    clearInterval(noting);
+    // Anything the suite left behind (an emulator JVM, a function worker) goes too.
     killGroup(child.pid, "SIGKILL");
+    for (const [p, command] of known) {
+      if (!command || commandOf(p) !== command) continue; // gone, or the pid now runs something else
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // stopped cleanly
+      }
+    }
     const finish = () => {
       cleanup();
       log.end();
-      process.exit(interrupts > 0 ? 130 : (code ?? (signal ? 1 : 0)));
+      process.exit(interrupts > 0 ? 130 : (scriptCode ?? code ?? (signal ? 1 : 0)));
     };
     // Let the last lines through first.
     child.once("close", finish);
@@ -253,20 +351,66 @@ async function main() {
   });
 }
 
+/**
+ * Signals the suite: firebase-tools' process group and every process below it. The emulators'
+ * JVMs run in process groups of their own, so they are found by parentage, before anything is
+ * killed (an orphan's parent is no longer firebase-tools).
+ */
 function killGroup(pid, signal) {
+  const targets = signal === "SIGKILL" ? descendants(pid) : [];
   try {
     process.kill(-pid, signal);
   } catch {
     // the group is gone already
   }
+  for (const p of targets) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function commandOf(pid) {
+  try {
+    return execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function descendants(pid) {
+  let table;
+  try {
+    table = execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).map(Number));
+  } catch {
+    return [];
+  }
+  const found = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift();
+    for (const [child, ppid] of table) {
+      if (ppid === parent && !found.includes(child)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
 }
 
 /** Emulator lines that are routine (function logs, start-up notices), kept out of the terminal. */
 const ROUTINE = [
   /^> {2}/, // a function's own log line
-  /^i {2}(functions|firestore|tasks|auth|emulators|eventarc|hub|logging|ui):/,
-  /^✔ {2}(functions|firestore|tasks|auth|emulators|eventarc|hub|logging|ui):/,
-  /^⬢ {2}emulators: firebase-tools will drop support for Java/,
+  /^i {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui):/,
+  /^✔ {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui):/,
+  /^⚠ {2}pubsub: Env variable override detected/,
+  /^[⬢⚠] {2}emulators: firebase-tools will drop support for Java/,
   /^⚠ {2}Unable to fetch the CLI MOTD/,
   /^⚠ {2}firestore: Env variable override detected/,
   /^⚠ {2}emulators: The Emulator UI is not starting/,
@@ -277,7 +421,7 @@ const ROUTINE = [
   /^\s*$/,
 ];
 
-function pipeLines(from, to, log, verbose) {
+function pipeLines(from, to, log, verbose, routine) {
   let rest = "";
   from.setEncoding("utf8");
   from.on("data", (chunk) => {
@@ -285,7 +429,7 @@ function pipeLines(from, to, log, verbose) {
     rest = lines.pop() ?? "";
     for (const line of lines) {
       log.write(`${line}\n`);
-      if (verbose || !ROUTINE.some((r) => r.test(line))) to.write(`${line}\n`);
+      if (verbose || !routine(line)) to.write(`${line}\n`);
     }
   });
   from.on("end", () => {
