@@ -16,7 +16,9 @@
  * section lists each cost-and-isolation goal with its target and whether this run meets it.
  *
  * Environment: BENCH_EVENTS, BENCH_MACHINES, BENCH_NO_WRITE=1 (print only), BENCH_SKIP_FLEET=1
- * (a quick run without the fleet's 5 minutes), BENCH_ONLY=cpu,cost,fleet,contention,flood,burst.
+ * (a quick run without the fleet's 5 minutes), BENCH_ONLY=cpu,cost,fleet,contention,flood,burst,
+ * BENCH_DEADLINE_SECONDS (1800: the run stops, and the suite with it, if it takes longer).
+ * Progress goes to stderr; Ctrl-C stops the bench and every process of the suite.
  */
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -810,9 +812,16 @@ function writeMarkdown(seconds: number) {
   writeFileSync(join(root, "docs", "BENCHMARKS.md"), text);
 }
 
+/** The whole run's deadline: a stuck measure ends the bench (and the suite) instead of hanging. */
+const DEADLINE_SECONDS = Number(process.env.BENCH_DEADLINE_SECONDS ?? 1800);
+
 async function main() {
   if (!process.env.FIRESTORE_EMULATOR_HOST) throw new Error("run through `npm run bench`: it needs the emulator suite");
   const began = Date.now();
+  setTimeout(() => {
+    console.error(`bench: over its deadline of ${DEADLINE_SECONDS} s (BENCH_DEADLINE_SECONDS); stopping, nothing written`);
+    process.exit(1);
+  }, DEADLINE_SECONDS * 1000).unref();
   if (getApps().length === 0) initializeApp(appOptions());
   const db = getFirestore();
   const receiver = await new Receiver().start();
