@@ -11,7 +11,12 @@ module.exports = {
   reporters: ["default", "<rootDir>/scripts/jest-report.js"],
   projects: [
     { ...ts, displayName: "unit", testMatch: ["<rootDir>/functions/test/unit/**/*.test.ts"] },
-    { ...ts, displayName: "rules", testMatch: ["<rootDir>/functions/test/rules/**/*.test.ts"] },
+    {
+      ...ts,
+      displayName: "rules",
+      testMatch: ["<rootDir>/functions/test/rules/**/*.test.ts"],
+      setupFilesAfterEnv: ["<rootDir>/functions/test/rules/quiet.ts"],
+    },
     {
       ...ts,
       displayName: "integration",
