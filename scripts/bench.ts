@@ -140,6 +140,17 @@ function cpuBenchmark() {
     return Number(process.hrtime.bigint() - start) / 1e3 / rounds; // µs per op
   };
   const best = { bare: Infinity, sign: Infinity, build: Infinity, standard: Infinity };
+  const headers = (scheme: "owlette" | "standard", eventId: string, i: number) =>
+    deliveryHeaders({
+      scheme,
+      secrets: [secret],
+      body,
+      eventId,
+      eventType: "process.crashed",
+      deliveryId: `dlv_${i}`,
+      attempt: 1,
+      timestampSeconds: 1_700_000_000,
+    });
   for (let r = 0; r < 5; r++) {
     // What a receiver computes: HMAC keyed with the secret string, hex digest.
     best.bare = Math.min(
@@ -149,33 +160,11 @@ function cpuBenchmark() {
     // What an attempt computes: every header, signature included, over the body stored at fan-out.
     best.sign = Math.min(
       best.sign,
-      time((i) =>
-        deliveryHeaders({
-          scheme: "owlette",
-          secrets: [secret],
-          body,
-          eventId: "evt_0123456789abcdef0123456789abcdef",
-          eventType: "process.crashed",
-          deliveryId: `dlv_${i}`,
-          attempt: 1,
-          timestampSeconds: 1_700_000_000,
-        }),
-      ),
+      time((i) => headers("owlette", "evt_0123456789abcdef0123456789abcdef", i)),
     );
     best.standard = Math.min(
       best.standard,
-      time((i) =>
-        deliveryHeaders({
-          scheme: "standard",
-          secrets: [secret],
-          body,
-          eventId: `evt_${i}`,
-          eventType: "process.crashed",
-          deliveryId: `dlv_${i}`,
-          attempt: 1,
-          timestampSeconds: 1_700_000_000,
-        }),
-      ),
+      time((i) => headers("standard", `evt_${i}`, i)),
     );
     // Once per event, shared by every webhook and attempt: the payload built and serialised.
     best.build = Math.min(

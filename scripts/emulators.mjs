@@ -332,14 +332,11 @@ async function main() {
     clearInterval(noting);
     // Anything the suite left behind (an emulator JVM, a function worker) goes too.
     killGroup(child.pid, "SIGKILL");
-    for (const [p, command] of known) {
-      if (!command || commandOf(p) !== command) continue; // gone, or the pid now runs something else
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        // stopped cleanly
-      }
-    }
+    // Only those still running the command they ran then (not gone, not a reused pid).
+    signalAll(
+      [...known].filter(([p, command]) => command && commandOf(p) === command).map(([p]) => p),
+      "SIGKILL",
+    );
     const finish = () => {
       cleanup();
       log.end();
@@ -363,7 +360,11 @@ function killGroup(pid, signal) {
   } catch {
     // the group is gone already
   }
-  for (const p of targets) {
+  signalAll(targets, signal);
+}
+
+function signalAll(pids, signal) {
+  for (const p of pids) {
     try {
       process.kill(p, signal);
     } catch {

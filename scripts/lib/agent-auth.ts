@@ -10,23 +10,37 @@ import { agentUid, OwletteAgent } from "./owlette-agent";
  * Firebase ID token (`accounts:signInWithCustomToken`). The token is refreshed before it expires.
  */
 export async function signInAgent(siteId: string, machineId: string): Promise<() => Promise<string>> {
-  const authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
-  if (!authHost) throw new Error("FIREBASE_AUTH_EMULATOR_HOST is not set: run inside the emulator suite");
-  if (getApps().length === 0) initializeApp(appOptions());
   let cached: { token: string; expiresAt: number } | undefined;
   return async () => {
     if (cached && cached.expiresAt - Date.now() > 300_000) return cached.token;
-    const custom = await getAuth().createCustomToken(agentUid(siteId, machineId), { role: "agent", site_id: siteId, machine_id: machineId, version: "2.12.4" });
-    const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken?key=emulator`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: custom, returnSecureToken: true }),
+    const { idToken, expiresInSeconds } = await signInWithClaims(agentUid(siteId, machineId), {
+      role: "agent",
+      site_id: siteId,
+      machine_id: machineId,
+      version: "2.12.4",
     });
-    const body = (await res.json()) as { idToken?: string; expiresIn?: string; error?: { message?: string } };
-    if (!res.ok || !body.idToken) throw new Error(`agent sign-in failed: ${body.error?.message ?? res.status}`);
-    cached = { token: body.idToken, expiresAt: Date.now() + Number(body.expiresIn ?? 3600) * 1000 };
+    cached = { token: idToken, expiresAt: Date.now() + expiresInSeconds * 1000 };
     return cached.token;
   };
+}
+
+/**
+ * A Firebase ID token from the suite's Auth emulator: a custom token for `uid` carrying `claims`,
+ * exchanged at `accounts:signInWithCustomToken` as the client SDKs (and Owlette's agents) do.
+ */
+export async function signInWithClaims(uid: string, claims: Record<string, unknown> = {}): Promise<{ idToken: string; expiresInSeconds: number }> {
+  const authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
+  if (!authHost) throw new Error("FIREBASE_AUTH_EMULATOR_HOST is not set: run inside the emulator suite");
+  if (getApps().length === 0) initializeApp(appOptions());
+  const custom = await getAuth().createCustomToken(uid, claims);
+  const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken?key=emulator`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: custom, returnSecureToken: true }),
+  });
+  const body = (await res.json()) as { idToken?: string; expiresIn?: string; error?: { message?: string } };
+  if (!res.ok || !body.idToken) throw new Error(`sign-in failed: ${body.error?.message ?? res.status}`);
+  return { idToken: body.idToken, expiresInSeconds: Number(body.expiresIn ?? 3600) };
 }
 
 /** `{api_base}` of the suite's agent endpoint: what an agent's config would point at. */

@@ -427,9 +427,13 @@ export class OwletteAgent {
  * Auth emulator like the deployed exchange.
  */
 export function unsignedAgentToken(projectId: string, siteId: string, machineId: string): string {
+  return unsignedIdToken(projectId, agentUid(siteId, machineId), { role: "agent", site_id: siteId, machine_id: machineId, version: "2.12.4" });
+}
+
+/** An unsigned ID token for `uid` with `claims`, shaped as the Auth emulator issues them. */
+export function unsignedIdToken(projectId: string, uid: string, claims: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const uid = agentUid(siteId, machineId);
   return `${b64({ alg: "none", typ: "JWT" })}.${b64({
     iss: `https://securetoken.google.com/${projectId}`,
     aud: projectId,
@@ -439,10 +443,7 @@ export function unsignedAgentToken(projectId: string, siteId: string, machineId:
     sub: uid,
     user_id: uid,
     firebase: { sign_in_provider: "custom", identities: {} },
-    role: "agent",
-    site_id: siteId,
-    machine_id: machineId,
-    version: "2.12.4",
+    ...claims,
   })}.`;
 }
 

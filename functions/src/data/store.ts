@@ -166,7 +166,8 @@ export class Store {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const commit = (health: HealthWrite | null) => {
       const batch = this.db.batch();
-      batch.create(deliveryRef, deliveryCreate(input.delivery, input.now));
+      // Created whole: on a new doc the append and the increment give [attempt] and 1.
+      batch.create(deliveryRef, deliveryWrite({ ...input.delivery, firstAttempt: true }, input.now));
       if (health) batch.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health));
       return batch.commit();
     };
@@ -558,25 +559,6 @@ export interface DeliveryRecordWrite {
   nextAttempt: number | null;
   nextAttemptAt: Date | null;
   firstAttempt: boolean;
-}
-
-/** A first attempt's delivery doc, whole (created, never merged). */
-function deliveryCreate(d: DeliveryRecordWrite, now: Date) {
-  return {
-    id: d.id,
-    siteId: d.siteId,
-    webhookId: d.webhookId,
-    eventId: d.eventId,
-    eventType: d.eventType,
-    status: d.status,
-    attempts: [{ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }],
-    attemptCount: 1,
-    nextAttempt: d.nextAttempt,
-    nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null,
-    updatedAt: Timestamp.fromDate(now),
-    createdAt: Timestamp.fromDate(now),
-    expireAt: Timestamp.fromDate(expiryFrom(now)),
-  };
 }
 
 /** The delivery-doc fields one attempt writes; `keepSchedule` leaves `nextAttempt*` as they are. */

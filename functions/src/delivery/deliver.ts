@@ -81,9 +81,8 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
       // Recorded, but perhaps cut off before its failure was settled or the next attempt queued:
       // finish both (each idempotent).
       const key = recordedFailureKey(recorded, task.deliveryId);
-      const settled = key ? await store.settleFailure(task, key) : { disabled: false };
-      if (settled.disabled) await store.stopDelivery(task, deps.now());
-      else if (delivery.nextAttempt === task.attempt + 1) {
+      const status = key ? (await settleFailure(store, task, key, delivery.status, deps.now())).status : delivery.status;
+      if (status === "pending" && delivery.nextAttempt === task.attempt + 1) {
         const dueMs = delivery.nextAttemptAt?.toMillis() ?? 0;
         const delay = Math.max(0, Math.ceil((dueMs - deps.now().getTime()) / 1000));
         await deps.enqueue(attemptTask(task, delivery.nextAttempt, task.event), delay, dispatch.lane);
@@ -220,12 +219,9 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
 
   let failCount: number | null = ok ? 0 : null;
   if (health?.kind === "fail" && !gone) {
-    const settled = await store.settleFailure(task, key);
+    const { settled, status } = await settleFailure(store, task, key, finalStatus, now);
     failCount = settled.failCount;
-    if (settled.disabled && finalStatus === "pending") {
-      await store.stopDelivery(task, now);
-      finalStatus = "failed";
-    }
+    finalStatus = status;
     if (settled.disabledNow) {
       log.warn("webhook.auto_disabled", { webhookId: task.webhookId, siteId: task.siteId, failCount: settled.failCount, reason: "auto" });
     }
@@ -248,6 +244,23 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     await deps.enqueue(attemptTask(task, task.attempt + 1, event), delay, laneAfter);
   }
   return { outcome: "attempted", status: finalStatus, result };
+}
+
+/**
+ * After a failure's commit: its rank in the streak acted on (store.settleFailure), and a pending
+ * delivery whose webhook is now off stopped, with no further attempt.
+ */
+export async function settleFailure(
+  store: Store,
+  ids: { siteId: string; webhookId: string; deliveryId: string },
+  key: string,
+  status: DeliveryStatus,
+  now: Date,
+): Promise<{ settled: Awaited<ReturnType<Store["settleFailure"]>>; status: DeliveryStatus }> {
+  const settled = await store.settleFailure(ids, key);
+  if (!settled.disabled || status !== "pending") return { settled, status };
+  await store.stopDelivery(ids, now);
+  return { settled, status: "failed" };
 }
 
 /** The task of another attempt of the same delivery (never held back yet), carrying the event. */

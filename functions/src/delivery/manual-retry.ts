@@ -1,6 +1,6 @@
 import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
 import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
-import type { DeliverDeps } from "./deliver";
+import { settleFailure, type DeliverDeps } from "./deliver";
 import { failureKey, healthWriteFor } from "../domain/webhook-health";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
 
@@ -82,13 +82,7 @@ export async function retryNow(
     },
   });
   let finalStatus = recorded?.status ?? status;
-  if (health?.kind === "fail" && !gone) {
-    const settled = await deps.store.settleFailure(ids, key);
-    if (settled.disabled && finalStatus === "pending") {
-      await deps.store.stopDelivery(ids, now);
-      finalStatus = "failed";
-    }
-  }
+  if (health?.kind === "fail" && !gone) finalStatus = (await settleFailure(deps.store, ids, key, finalStatus, now)).status;
   deps.log.info("delivery.manual_retry", {
     deliveryId: ids.deliveryId,
     webhookId: ids.webhookId,

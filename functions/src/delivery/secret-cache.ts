@@ -1,4 +1,5 @@
 import type { SecretDoc } from "../data/webhook-docs";
+import { setBounded } from "../domain/bounded-map";
 
 /**
  * Signing secrets kept per instance, so a warm instance signs without reading the secret doc.
@@ -24,8 +25,7 @@ export class SecretCache {
       this.entries.delete(key);
       return null;
     }
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { version, doc, loadedAtMs: nowMs });
+    setBounded(this.entries, key, { version, doc, loadedAtMs: nowMs }, this.maxEntries);
     return doc;
   }
 
@@ -39,8 +39,7 @@ export class SlowMemory {
   private readonly until = new Map<string, number>();
   constructor(private readonly maxEntries = 5_000) {}
   mark(key: string, untilMs: number): void {
-    if (this.until.size >= this.maxEntries) this.until.delete(this.until.keys().next().value as string);
-    this.until.set(key, untilMs);
+    setBounded(this.until, key, untilMs, this.maxEntries);
   }
   slowUntil(key: string): number | null {
     return this.until.get(key) ?? null;

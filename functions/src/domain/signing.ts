@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import { setBounded } from "./bounded-map";
 
 export const SIGNATURE_HEADER = "X-Owlette-Signature";
 
@@ -21,9 +22,8 @@ const MAX_CACHED_KEYS = 5_000;
 export function hmacKey(secret: string): KeyObject {
   let key = keys.get(secret);
   if (!key) {
-    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);
     key = createSecretKey(Buffer.from(secret, "utf8"));
-    keys.set(secret, key);
+    setBounded(keys, secret, key, MAX_CACHED_KEYS);
   }
   return key;
 }

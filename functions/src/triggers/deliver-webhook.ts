@@ -13,38 +13,28 @@ import { productionDeps } from "../wiring";
  * FAST_LANE_DEADLINE_MS, the slow lane's the full DELIVERY_TIMEOUT_MS.
  *
  * Sizing (functions/src/sizing.ts): the queue's dispatch budget, not instance count, is what
- * bounds the load on receivers.
+ * bounds the load on receivers. Each lane is its own task function: its own queue (dispatch
+ * budget), deadline and sizing.
  */
-function handler(lane: Lane) {
-  return async (req: Request<DeliveryTask>) => {
-    const deps = productionDeps();
-    const task = deliveryTaskSchema.safeParse(req.data);
-    if (!task.success) {
-      deps.log.error("delivery.bad_task", { lane, problems: task.error.issues.map((i) => i.message).join("; ") });
-      return;
-    }
-    await deliver(task.data, deps, { lane, retryCount: req.retryCount ?? 0 });
-  };
+function laneFunction(lane: Lane, maxConcurrentDispatches: typeof deliveryMaxConcurrent, timeoutSeconds: number) {
+  return onTaskDispatched(
+    {
+      retryConfig: { maxAttempts: 10, minBackoffSeconds: 5, maxBackoffSeconds: 300 },
+      rateLimits: { maxConcurrentDispatches, maxDispatchesPerSecond: deliveryMaxPerSecond },
+      timeoutSeconds,
+      ...(lane === "fast" ? SIZING.deliveryFast : SIZING.deliverySlow),
+    },
+    async (req: Request<DeliveryTask>) => {
+      const deps = productionDeps();
+      const task = deliveryTaskSchema.safeParse(req.data);
+      if (!task.success) {
+        deps.log.error("delivery.bad_task", { lane, problems: task.error.issues.map((i) => i.message).join("; ") });
+        return;
+      }
+      await deliver(task.data, deps, { lane, retryCount: req.retryCount ?? 0 });
+    },
+  );
 }
 
-const retryConfig = { maxAttempts: 10, minBackoffSeconds: 5, maxBackoffSeconds: 300 };
-
-export const deliverWebhook = onTaskDispatched(
-  {
-    retryConfig,
-    rateLimits: { maxConcurrentDispatches: deliveryMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
-    timeoutSeconds: 60,
-    ...SIZING.deliveryFast,
-  },
-  handler("fast"),
-);
-
-export const deliverWebhookSlow = onTaskDispatched(
-  {
-    retryConfig,
-    rateLimits: { maxConcurrentDispatches: deliverySlowMaxConcurrent, maxDispatchesPerSecond: deliveryMaxPerSecond },
-    timeoutSeconds: 120,
-    ...SIZING.deliverySlow,
-  },
-  handler("slow"),
-);
+export const deliverWebhook = laneFunction("fast", deliveryMaxConcurrent, 60);
+export const deliverWebhookSlow = laneFunction("slow", deliverySlowMaxConcurrent, 120);

@@ -1,4 +1,5 @@
-import { FieldValue, Timestamp } from "firebase-admin/firestore";
+import { Timestamp } from "firebase-admin/firestore";
+import { crashProcess } from "../../../scripts/lib/agents";
 import { paths } from "../../src/data/paths";
 import type { Store } from "../../src/data/store";
 import type { Receiver } from "../../../scripts/lib/receiver";
@@ -16,11 +17,8 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function crash(siteId: string, processId: string) {
-  const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
-  await ref.set({ name: "TouchDesigner", status: "running" });
-  await ref.set({ name: "TouchDesigner", status: "crashed", errorMessage: `crash ${processId}`, updatedAt: FieldValue.serverTimestamp() });
-}
+const crash = (siteId: string, processId: string) =>
+  crashProcess(store.db, { siteId, machineId: "m1", processId }, { name: "TouchDesigner", errorMessage: `crash ${processId}` });
 
 describe("webhook docs an earlier Owlette wrote", () => {
   it("are flagged instead of skipped silently, migrated by the CLI after a dry run, then delivered with the secret receivers already have", async () => {

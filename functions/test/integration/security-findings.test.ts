@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo } from "node:net";
-import { FieldValue } from "firebase-admin/firestore";
+import { crashProcess } from "../../../scripts/lib/agents";
 import { ABUSE_LIMITS } from "../../src/api/abuse-limits";
 import { MAX_API_KEYS_PER_SITE } from "../../src/api/service";
 import { ManagementStore } from "../../src/data/management-store";
@@ -21,11 +21,8 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function crash(siteId: string, processId: string) {
-  const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
-  await ref.set({ name: "TD", status: "running" });
-  await ref.set({ name: "TD", status: "crashed", errorMessage: `crash ${processId}`, updatedAt: FieldValue.serverTimestamp() });
-}
+const crash = (siteId: string, processId: string) =>
+  crashProcess(store.db, { siteId, machineId: "m1", processId }, { name: "TD", errorMessage: `crash ${processId}` });
 
 const headerSet = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-${prefix}-${i}`, `${prefix}${i}`]));
 

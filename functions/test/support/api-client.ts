@@ -1,6 +1,5 @@
-import { getApps, initializeApp } from "firebase-admin/app";
-import { getAuth } from "firebase-admin/auth";
-import { appOptions } from "../../src/app-options";
+import { signInWithClaims } from "../../../scripts/lib/agent-auth";
+import { unsignedIdToken } from "../../../scripts/lib/owlette-agent";
 import { REGION } from "../../src/config";
 
 export interface HttpResult<T = any> {
@@ -42,35 +41,16 @@ export async function rest(
 }
 
 /**
- * A real ID token from the suite's Auth emulator, as the dashboard's client SDK gets one: a
- * custom token for `uid` (with `claims`, as Owlette mints agents' `role`, `site_id`) exchanged
- * at `accounts:signInWithCustomToken`. Callables verify it against the Auth emulator.
+ * A real ID token from the suite's Auth emulator, as the dashboard's client SDK gets one (with
+ * `claims`, as Owlette mints agents' `role`, `site_id`). Callables verify it against the Auth emulator.
  */
 export async function idToken(uid: string, claims: Record<string, unknown> = {}): Promise<string> {
-  const authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
-  if (!authHost) throw new Error("FIREBASE_AUTH_EMULATOR_HOST is not set: run through `npm run test:emulator`");
-  if (getApps().length === 0) initializeApp(appOptions());
-  const custom = await getAuth().createCustomToken(uid, claims);
-  const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken?key=emulator`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: custom, returnSecureToken: true }),
-  });
-  const body = (await res.json()) as { idToken?: string; error?: { message?: string } };
-  if (!res.ok || !body.idToken) throw new Error(`sign-in failed: ${body.error?.message ?? res.status}`);
-  return body.idToken;
+  return (await signInWithClaims(uid, claims)).idToken;
 }
 
 /** A token nobody issued: right project, right shape, unsigned. */
 export function forgedIdToken(uid: string, claims: Record<string, unknown> = {}): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const project = process.env.GCLOUD_PROJECT;
-  return [
-    part({ alg: "none", typ: "JWT" }),
-    part({ sub: uid, user_id: uid, aud: project, iss: `https://securetoken.google.com/${project}`, iat: now, exp: now + 3600, ...claims }),
-    "",
-  ].join(".");
+  return unsignedIdToken(process.env.GCLOUD_PROJECT as string, uid, claims);
 }
 
 /** A callable as the dashboard's client SDK calls it. `error.details.code` is the API's code. */
