@@ -7,6 +7,7 @@
  *   keys create --site S --uid U   a site's first API key (Admin SDK)
  *   events emit <type>             agent writes that make the pipeline emit a catalog event
  *   receive --secret whsec_...     a local receiver verifying every signature scheme
+ *           [--forward-to URL]     ... handing verified deliveries on to your app
  *   simulate --machines N          simulated agents: heartbeats, crashes, connection failures
  *   queue status|pause|resume|purge|limits   the Cloud Tasks delivery queue (real projects)
  *
@@ -47,6 +48,16 @@ const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
   return n;
+};
+const httpUrl = (value: string) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`must be an http:// or https:// URL, like http://localhost:3000/webhooks`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError(`must be an http:// or https:// URL, got ${url.protocol}`);
+  return url.toString();
 };
 const number = (name: string) => (value: string) => {
   const n = Number(value);
@@ -365,17 +376,19 @@ program
       "timestamped",
     ]),
   )
-  .action(async (o: { port: number; host: string; secret: string[]; tolerance: number; scheme?: VerifyScheme }) => {
+  .option("--forward-to <url>", "hand each verified delivery on to your app's endpoint (same body and headers) and answer with its status", httpUrl)
+  .action(async (o: { port: number; host: string; secret: string[]; tolerance: number; scheme?: VerifyScheme; forwardTo?: string }) => {
     const receiver = await startReceiver({
       port: o.port,
       host: o.host,
       secrets: o.secret,
       toleranceSeconds: o.tolerance,
       ...(o.scheme ? { scheme: o.scheme } : {}),
+      ...(o.forwardTo ? { forwardTo: o.forwardTo } : {}),
       json: !!globals().json,
       print: (l) => console.log(l),
     });
-    progress(`receiving on http://${o.host}:${receiver.port}/ (Ctrl-C to stop)`);
+    progress(`receiving on http://${o.host}:${receiver.port}/${o.forwardTo ? `, forwarding verified deliveries to ${o.forwardTo}` : ""} (Ctrl-C to stop)`);
     await new Promise<void>((resolve) => {
       for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => void receiver.close().then(resolve));
     });

@@ -11,11 +11,30 @@ export interface ReceiveOptions {
   scheme?: VerifyScheme;
   json: boolean;
   print: (line: string) => void;
+  /**
+   * Hand each verified delivery on to this URL (your app's endpoint), as `stripe listen
+   * --forward-to` does: the same method, body bytes and delivery headers; the sender gets the
+   * target's status, so a failing app makes the pipeline retry (and the retry is forwarded again).
+   */
+  forwardTo?: string;
+  /** How long the target may take to answer a forwarded delivery (default 10 s). */
+  forwardTimeoutMs?: number;
+}
+
+/** Headers a forwarded delivery keeps: the body's type, the signature and delivery headers, the user agent. */
+const FORWARDED = /^(content-type|user-agent|x-owlette-.*|webhook-.*|owlette-.*|x-hub-signature-256)$/i;
+
+/** What the target of `--forward-to` answered, or why it could not. */
+export interface Forwarded {
+  status: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 /** What the receiver made of one request, for programs that embed it (the demo). */
 export interface Received {
   verdict: Verdict;
+  forwarded?: Forwarded;
   payload: { id?: string; event?: string; data?: Record<string, unknown> } | null;
   receivedAt: number;
 }
@@ -48,38 +67,44 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks);
-      if (!["POST", "PUT", "PATCH"].includes(req.method ?? "")) {
-        res.writeHead(405, { Allow: "POST, PUT, PATCH" }).end();
-        return;
-      }
-      let payload: { id?: string; event?: string; data?: Record<string, unknown> } | null = null;
-      try {
-        payload = JSON.parse(raw.toString("utf8"));
-      } catch {
-        payload = null;
-      }
-      const result: VerifyResult = verify(raw, req.headers, opts.secrets, {
-        ...(opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {}),
-        ...(opts.scheme ? { scheme: opts.scheme } : {}),
-      });
-      // Deduplicate on the signed id only: an unsigned header could be changed by a replayer.
-      // (A refused delivery's line shows the id its body claims, for the operator to look up.)
-      const id = result.ok ? result.id : null;
-      const base = { id: id ?? payload?.id ?? null, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
-      let verdict: Verdict;
-      if (!result.ok) verdict = { ...base, status: "rejected", scheme: null, reason: result.reason };
-      else if (id && seen.has(id)) verdict = { ...base, status: "duplicate", scheme: result.scheme, reason: null };
-      else {
-        if (id) seen.add(id);
-        verdict = { ...base, status: "accepted", scheme: result.scheme, reason: null };
-      }
-      res.writeHead(verdict.status === "rejected" ? 401 : 200, { "Content-Type": "text/plain" }).end(verdict.status);
-      opts.print(opts.json ? JSON.stringify({ ...verdict, payload }) : pretty(verdict, payload));
-      for (const listener of listeners) listener({ verdict, payload, receivedAt: Date.now() });
-    });
+    req.on("end", () => void handle(req, res, Buffer.concat(chunks)));
   });
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) => {
+    if (!["POST", "PUT", "PATCH"].includes(req.method ?? "")) {
+      res.writeHead(405, { Allow: "POST, PUT, PATCH" }).end();
+      return;
+    }
+    let payload: { id?: string; event?: string; data?: Record<string, unknown> } | null = null;
+    try {
+      payload = JSON.parse(raw.toString("utf8"));
+    } catch {
+      payload = null;
+    }
+    const result: VerifyResult = verify(raw, req.headers, opts.secrets, {
+      ...(opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {}),
+      ...(opts.scheme ? { scheme: opts.scheme } : {}),
+    });
+    // Deduplicate on the signed id only: an unsigned header could be changed by a replayer.
+    // (A refused delivery's line shows the id its body claims, for the operator to look up.)
+    const id = result.ok ? result.id : null;
+    const base = { id: id ?? payload?.id ?? null, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
+    let verdict: Verdict;
+    if (!result.ok) verdict = { ...base, status: "rejected", scheme: null, reason: result.reason };
+    else if (id && seen.has(id)) verdict = { ...base, status: "duplicate", scheme: result.scheme, reason: null };
+    else verdict = { ...base, status: "accepted", scheme: result.scheme, reason: null };
+    let status = verdict.status === "rejected" ? 401 : 200;
+    let forwarded: Forwarded | undefined;
+    if (verdict.status === "accepted" && opts.forwardTo) {
+      forwarded = await forward(opts.forwardTo, req, raw, opts.forwardTimeoutMs ?? 10_000);
+      // Unreachable or timed out: 502 / 504, as a gateway answers; a retry is forwarded again.
+      status = forwarded.status ?? (forwarded.error === "timeout" ? 504 : 502);
+    }
+    // Seen once processed: a delivery the target refused is not a duplicate when it comes again.
+    if (verdict.status === "accepted" && id && status < 300) seen.add(id);
+    res.writeHead(status, { "Content-Type": "text/plain" }).end(forwarded ? `forwarded: ${forwarded.status ?? forwarded.error}` : verdict.status);
+    opts.print(opts.json ? JSON.stringify({ ...verdict, payload, ...(forwarded ? { forwarded } : {}) }) : pretty(verdict, payload, forwarded, opts.forwardTo));
+    for (const listener of listeners) listener({ verdict, payload, receivedAt: Date.now(), ...(forwarded ? { forwarded } : {}) });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host ?? "127.0.0.1", resolve);
@@ -100,11 +125,29 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
   };
 }
 
-function pretty(v: Verdict, payload: { data?: Record<string, unknown> } | null): string {
+/** Sends a verified delivery on to `target` as it came: method, body bytes, delivery headers. */
+async function forward(target: string, req: http.IncomingMessage, raw: Buffer, timeoutMs: number): Promise<Forwarded> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (FORWARDED.test(name) && typeof value === "string") headers[name] = value;
+  }
+  const started = Date.now();
+  try {
+    const res = await fetch(target, { method: req.method, headers, body: raw, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer().catch(() => undefined);
+    return { status: res.status, error: null, durationMs: Date.now() - started };
+  } catch (err) {
+    const name = (err as Error).name;
+    return { status: null, error: name === "TimeoutError" || name === "AbortError" ? "timeout" : "unreachable", durationMs: Date.now() - started };
+  }
+}
+
+function pretty(v: Verdict, payload: { data?: Record<string, unknown> } | null, forwarded?: Forwarded, target?: string): string {
   const time = new Date().toISOString().slice(11, 19);
   if (v.status === "rejected") return `${time} ✘ rejected  ${v.reason}${v.id ? `  ${v.id}` : ""}`;
   const d = payload?.data ?? {};
   const what = [d.machineName ?? d.machineId, d.processName, d.errorCode, d.errorMessage ?? d.message].filter(Boolean).join(" · ");
   const mark = v.status === "duplicate" ? "↺ duplicate" : "✔ verified ";
-  return `${time} ${mark} ${String(v.event ?? "?").padEnd(18)} ${what}  ${v.id ?? ""} (${v.scheme}${v.attempt ? `, attempt ${v.attempt}` : ""})`;
+  const line = `${time} ${mark} ${String(v.event ?? "?").padEnd(18)} ${what}  ${v.id ?? ""} (${v.scheme}${v.attempt ? `, attempt ${v.attempt}` : ""})`;
+  return forwarded ? `${line}\n         → [${forwarded.status ?? forwarded.error}] ${target} (${forwarded.durationMs} ms)` : line;
 }
