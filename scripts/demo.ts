@@ -5,14 +5,19 @@
  * signature, runs simulated agents (heartbeats, a process crash, a machine going silent and
  * coming back, a connection failure), and prints each delivery as it arrives.
  *
- *   --once           exit 0 as soon as all four event types arrived verified (exit 1 on timeout)
+ * A second webhook points at a flaky receiver that answers 503 to an event's first two attempts:
+ * its retries arrive at the local project's schedule (RETRY_SCHEDULE_SECONDS in
+ * functions/.env.demo-owlette: production's at 1/60), as the suite keeps task schedules.
+ *
+ *   --once           exit 0 as soon as all five event types arrived verified and the flaky
+ *                    receiver's third attempt came on schedule (exit 1 on timeout)
  *   --report FILE    with --once: write the outcome as a test report (one check per event type)
  *
  * Environment: DEMO_RECEIVER_PORT (default: any free port). The machine that goes silent is
  * marked by the suite's own scheduled sweep (functions/.env.demo-owlette: a 15 s threshold).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
@@ -22,10 +27,12 @@ import { REGION } from "../functions/src/config";
 import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
+import { parseRetrySchedule } from "../functions/src/domain/retry-policy";
 import { suiteAgent } from "./lib/agent-auth";
 import type { AgentProcess, OwletteAgent } from "./lib/owlette-agent";
 import { startReceiver, type Received } from "./cli/receive";
 import { rememberDemoKey } from "./cli/suite";
+import { Receiver } from "./lib/receiver";
 
 const once = process.argv.includes("--once");
 const reportIndex = process.argv.indexOf("--report");
@@ -37,6 +44,12 @@ const ONCE_TIMEOUT_MS = 150_000;
 const SITE = { id: "demo-gallery", name: "Demo Gallery" };
 const ADMIN_UID = "demo-admin";
 const EXPECTED: EventType[] = ["process.crashed", "process.start_failed", "connection_failure", "machine.offline", "machine.online"];
+/** The flaky receiver answers 503 to this many attempts of each event, then 200. */
+const FLAKY_FAILURES = 2;
+/** The local project's retry schedule (the functions read the same file). */
+const SCHEDULE = parseRetrySchedule(
+  /^RETRY_SCHEDULE_SECONDS=(.*)$/m.exec(readFileSync(join(__dirname, "..", "functions", ".env.demo-owlette"), "utf8"))?.[1] ?? "0,60,300,1800,7200",
+);
 
 const color = process.stdout.isTTY ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m` : () => (s: string) => s;
 const green = color(32);
@@ -103,6 +116,39 @@ async function main() {
   say(`${bold("api")} try: curl -s -H "Authorization: Bearer ${apiKey.key}" ${apiBase()}/v1/webhooks/${webhookId}/deliveries`);
   // The CLI in another shell uses this key for the demo site by itself (scripts/cli/suite.ts).
   if (rememberDemoKey(apiKey.key, SITE.id)) say(`${bold("cli")} in another shell: npm run cli -- webhooks list`);
+  // A second webhook, for crashes only, at a receiver that fails each event's first attempts.
+  const flaky = await new Receiver().start();
+  const flakyPath = "/flaky";
+  const flakyHook = await api("POST", "/v1/webhooks", {
+    name: "Flaky receiver",
+    url: flaky.url(flakyPath),
+    events: ["process.crashed"],
+    description: `answers 503 to each event's first ${FLAKY_FAILURES} attempts`,
+  });
+  const attemptsOf = new Map<string, number[]>();
+  flaky.register(flakyPath, flakyHook.secret, (d) => (!d.verified ? 401 : (attemptsOf.get(d.payload?.id ?? "")?.length ?? 0) < FLAKY_FAILURES ? 503 : 200));
+  let retriesOnSchedule: boolean | undefined;
+  flaky.onDelivery((d) => {
+    const id = d.payload?.id ?? "?";
+    const times = attemptsOf.get(id) ?? [];
+    times.push(d.receivedAt);
+    attemptsOf.set(id, times);
+    const n = times.length;
+    const gap = n > 1 ? (d.receivedAt - (times[n - 2] as number)) / 1000 : 0;
+    const due = SCHEDULE[n - 1] ?? 0;
+    // Jitter moves a retry by up to 10 % of its delay, rounded to whole seconds.
+    const onTime = n === 1 || gap >= Math.round(due * 0.9);
+    if (n > 1 && !onTime) retriesOnSchedule = false;
+    if (n === FLAKY_FAILURES + 1 && retriesOnSchedule === undefined) retriesOnSchedule = true;
+    const outcome = d.status === 200 ? green("✔ 200") : red(`✘ ${d.status}`);
+    const when = n === 1 ? "" : ` ${dim(`${gap.toFixed(1)} s after attempt ${n - 1} (schedule: ${due} s)`)}`;
+    const next = d.status !== 200 && SCHEDULE[n] !== undefined ? ` ${dim(`next in ${SCHEDULE[n]} s`)}` : "";
+    say(`${outcome}  ${bold("flaky receiver".padEnd(18))} ${dim(`${id} attempt ${n}`)}${when}${next}`);
+  });
+  say(
+    `${bold("flaky")} webhook ${flakyHook.webhook.id} -> ${flaky.url(flakyPath)}: answers 503 to each crash's first ${FLAKY_FAILURES} attempts; retries at ${SCHEDULE.join(", ")} s (production's schedule at 1/60)`,
+  );
+
   const tested = await api("POST", `/v1/webhooks/${webhookId}/test`);
   say(`${bold("test")} POST /v1/webhooks/${webhookId}/test -> receiver answered ${tested.result.status} in ${tested.result.durationMs} ms`);
 
@@ -123,7 +169,10 @@ async function main() {
       const detail = [data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · ");
       say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.verdict.attempt}`)}${latency}`);
       if (type && verified) seen.add(type);
-      if (EXPECTED.every((t) => seen.has(t))) resolve();
+      if (EXPECTED.every((t) => seen.has(t)) && retriesOnSchedule !== undefined) resolve();
+    });
+    flaky.onDelivery(() => {
+      if (EXPECTED.every((t) => seen.has(t)) && retriesOnSchedule !== undefined) resolve();
     });
   });
 
@@ -202,11 +251,13 @@ async function main() {
     timers.forEach((t) => clearTimeout(t));
     stopWatching();
     if (reportFile) {
-      const passed = EXPECTED.filter((t) => seen.has(t)).length;
+      // One check per event type, one for the flaky receiver's retries on schedule.
+      const passed = EXPECTED.filter((t) => seen.has(t)).length + (retriesOnSchedule ? 1 : 0);
       mkdirSync(dirname(reportFile), { recursive: true });
-      writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: EXPECTED.length - passed + failures }));
+      writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: EXPECTED.length + 1 - passed + failures }));
     }
     await receiver.close();
+    await flaky.stop();
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -216,12 +267,14 @@ async function main() {
   const result = await Promise.race([finished.then(() => "done" as const), timeout]);
   if (result === "done") {
     say(green(bold(`all ${EXPECTED.length} event types delivered and verified (${deliveries} deliveries, ${failures} bad signatures)`)));
+    if (retriesOnSchedule) say(green(bold(`the flaky receiver's retries came on schedule and its crash got through at attempt ${FLAKY_FAILURES + 1}`)));
+    else say(red(`the flaky receiver's retries came EARLY`));
   } else {
-    const missing = EXPECTED.filter((t) => !seen.has(t));
+    const missing = [...EXPECTED.filter((t) => !seen.has(t)), ...(retriesOnSchedule === undefined ? ["the flaky receiver's retries"] : [])];
     say(red(`timed out; still waiting for: ${missing.join(", ")}`));
     if (once) return stop(1);
   }
-  if (once) return stop(failures === 0 ? 0 : 1);
+  if (once) return stop(failures === 0 && retriesOnSchedule ? 0 : 1);
 
   say(dim("the demo keeps running: TouchDesigner crashes every 20s (3 an hour get through, the rest are counted); press Ctrl-C to stop"));
   let pid = 5000;

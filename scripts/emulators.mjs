@@ -10,6 +10,10 @@
 //   --no-scheduler     never run the scheduled functions (tests that sweep by hand)
 //   --project ID       a demo- project id (default demo-owlette); functions/.env.ID applies
 //
+// Cloud Tasks: the emulator dispatches every task at once, whatever its scheduleTime; the suite
+// puts a front before it that holds a task until its time (scripts/lib/tasks-front.mjs), so
+// retries keep their schedule as they do deployed.
+//
 // Offline machines: firebase-tools cannot download its Firestore emulator jar, so when the
 // gcloud SDK ships one (google-cloud-cli-firestore-emulator) this script builds a launcher jar
 // around it and points FIRESTORE_EMULATOR_BINARY_PATH at it. Elsewhere firebase-tools
@@ -19,6 +23,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSyn
 import { connect, createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { startTasksFront } from "./lib/tasks-front.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = join(root, ".cache", "emulators");
@@ -149,11 +154,11 @@ function freePort() {
 async function writeConfig() {
   const config = JSON.parse(readFileSync(join(root, "firebase.json"), "utf8"));
   const ports = [];
-  while (ports.length < 9) {
+  while (ports.length < 10) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth, pubsub] = ports;
+  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth, pubsub, tasksFront] = ports;
   config.emulators = {
     ...config.emulators,
     firestore: { host: "127.0.0.1", port: firestore, websocketPort: websocket },
@@ -170,7 +175,7 @@ async function writeConfig() {
   };
   const file = join(root, `.firebase-emulators.${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  return { file, ports: { firestore, functions, tasks, auth, pubsub } };
+  return { file, ports: { firestore, functions, tasks, auth, pubsub, tasksFront } };
 }
 
 /** Resolves once something accepts connections on the port (the emulator is up), or never. */
@@ -229,7 +234,8 @@ async function main() {
   const env = {
     GCLOUD_PROJECT: projectId,
     FIRESTORE_EMULATOR_HOST: `127.0.0.1:${ports.firestore}`,
-    CLOUD_TASKS_EMULATOR_HOST: `127.0.0.1:${ports.tasks}`,
+    // The front that keeps task schedules (scripts/lib/tasks-front.mjs), not the emulator itself.
+    CLOUD_TASKS_EMULATOR_HOST: `127.0.0.1:${ports.tasksFront}`,
     FIREBASE_AUTH_EMULATOR_HOST: `127.0.0.1:${ports.auth}`,
     ...(scheduler ? { PUBSUB_EMULATOR_HOST: `127.0.0.1:${ports.pubsub}` } : {}),
     FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
@@ -247,7 +253,9 @@ async function main() {
       // already gone
     }
   };
-  say(`project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasks}, auth :${ports.auth}`);
+  say(
+    `project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasksFront} (schedules kept; emulator :${ports.tasks}), auth :${ports.auth}`,
+  );
   const exportLine = `export ${Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ")}`;
@@ -255,6 +263,9 @@ async function main() {
     // Said again once the functions answer, below the emulators' own start-up lines.
     void whenListening(ports.functions).then(() => say(`ready. The CLI finds this suite by itself (npm run cli -- --help); other tools: ${exportLine}`));
   }
+
+  // Tasks due later wait here, not in the emulator, which would dispatch them at once.
+  const tasksFront = await startTasksFront({ port: ports.tasksFront, target: `127.0.0.1:${ports.tasks}`, onError: say });
 
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
   // Pub/Sub only for the scheduler: the functions emulator registers scheduled functions only then.
@@ -281,6 +292,10 @@ async function main() {
       GCLOUD_PROJECT: projectId,
       // Where the suite serves HTTP functions (the REST API, callables), for tests and the demo.
       FUNCTIONS_EMULATOR_ORIGIN: env.FUNCTIONS_EMULATOR_ORIGIN,
+      // firebase-tools points CLOUD_TASKS_EMULATOR_HOST at the Cloud Tasks emulator in every
+      // function worker and in the exec'd command; the task queue code enqueues here instead
+      // when this is set (functions/src/delivery/task-queue.ts), so schedules are kept.
+      OWLETTE_TASKS_EMULATOR_HOST: env.CLOUD_TASKS_EMULATOR_HOST,
       // The command may name the project's own tools (jest, tsx) when run outside npm.
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
     },
@@ -329,6 +344,7 @@ async function main() {
   noting.unref();
   child.on("exit", (code, signal) => {
     stopScheduler();
+    tasksFront.stop();
     clearInterval(noting);
     // Anything the suite left behind (an emulator JVM, a function worker) goes too.
     killGroup(child.pid, "SIGKILL");

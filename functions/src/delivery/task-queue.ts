@@ -65,12 +65,24 @@ export function carriedEvent(event: { type: string; body: string; follows?: stri
 }
 
 /**
+ * The Cloud Tasks emulator dispatches a task at once, whatever its schedule. The emulator suite
+ * (scripts/emulators.mjs) runs a front before it that holds each task until its time and names
+ * it in OWLETTE_TASKS_EMULATOR_HOST; firebase-tools points CLOUD_TASKS_EMULATOR_HOST (read by
+ * firebase-admin at each enqueue) at the emulator itself. Deployed, neither variable is set.
+ */
+function useScheduleKeepingEmulator(): void {
+  const front = process.env.OWLETTE_TASKS_EMULATOR_HOST;
+  if (front && process.env.CLOUD_TASKS_EMULATOR_HOST) process.env.CLOUD_TASKS_EMULATOR_HOST = front;
+}
+
+/**
  * Enqueues through the firebase-admin task queue API, which also speaks to the Cloud Tasks
  * emulator. The task id is deterministic, so a replayed enqueue is refused by Cloud Tasks and
  * reported here as a duplicate rather than an error. Each lane is its own queue, so the same id
  * may stand once in each (a task moved to the slow lane keeps its id).
  */
 export function taskQueueEnqueue(region: string): Enqueue {
+  useScheduleKeepingEmulator();
   return async (task, delaySeconds, lane = "fast") => {
     const fn = lane === "slow" ? SLOW_DELIVERY_FUNCTION : DELIVERY_FUNCTION;
     const queue = getFunctions().taskQueue<DeliveryTask>(`locations/${region}/functions/${fn}`);

@@ -95,7 +95,8 @@ describe("fault suite", () => {
     let pendingRecord: FirebaseFirestore.DocumentData | undefined;
     // Attempt 2 hangs until the deadline so the pending state between attempts can be read.
     // (Request 2 is attempt 2 cut at the fast lane's deadline, request 3 the same attempt in the slow lane.)
-    const hook = await hookWith((_d, n) => (n === 1 ? { status: 429, headers: { "Retry-After": "120" } } : n <= 3 ? "hang" : 200));
+    // Retry-After 4 s is longer than the test project's 1 s before attempt 2.
+    const hook = await hookWith((_d, n) => (n === 1 ? { status: 429, headers: { "Retry-After": "4" } } : n <= 3 ? "hang" : 200));
     receiver.onDelivery((d) => {
       if (d.path !== hook.path || hook.received().length !== 2) return;
       void hook.records().then(([r]) => (pendingRecord = r));
@@ -105,7 +106,10 @@ describe("fault suite", () => {
     expect(pendingRecord).toMatchObject({ status: "pending", nextAttempt: 2 });
     const firstAt = (pendingRecord?.attempts[0].at as FirebaseFirestore.Timestamp).toMillis();
     const dueAt = (pendingRecord?.nextAttemptAt as FirebaseFirestore.Timestamp).toMillis();
-    expect(dueAt - firstAt).toBeGreaterThanOrEqual(120_000);
+    expect(dueAt - firstAt).toBeGreaterThanOrEqual(4_000);
+    // And the suite keeps that time: the second request came no earlier.
+    const [first, second] = hook.received();
+    expect((second?.receivedAt as number) - (first?.receivedAt as number)).toBeGreaterThanOrEqual(4_000);
     expect((record?.attempts as AttemptRow[]).map((a) => a.status ?? a.error)).toEqual([429, "timeout", 200]);
   });
 
