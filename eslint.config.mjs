@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["functions/lib/**", "node_modules/**", "functions/node_modules/**", ".cache/**", "coverage/**"] },
+  { ignores: ["functions/lib/**", "console/dist/**", "node_modules/**", "functions/node_modules/**", ".cache/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

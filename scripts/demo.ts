@@ -19,6 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
+import { getAuth } from "firebase-admin/auth";
 import { getFirestore } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
@@ -43,6 +44,11 @@ const HEARTBEAT_MS = 5_000;
 const ONCE_TIMEOUT_MS = 150_000;
 const SITE = { id: "demo-gallery", name: "Demo Gallery" };
 const ADMIN_UID = "demo-admin";
+const MEMBER_UID = "demo-member";
+/** The console's demo sign-ins (Auth emulator users of the local project only). */
+const DEMO_PASSWORD = "owlette-demo";
+const ADMIN_EMAIL = "admin@demo-gallery.test";
+const MEMBER_EMAIL = "member@demo-gallery.test";
 const EXPECTED: EventType[] = ["process.crashed", "process.start_failed", "connection_failure", "machine.offline", "machine.online"];
 /** The flaky receiver answers 503 to this many attempts of each event, then 200. */
 const FLAKY_FAILURES = 2;
@@ -94,6 +100,18 @@ async function main() {
   const hookPath = "/owlette";
   await db.doc(paths.site(SITE.id)).set({ name: SITE.name, owner: ADMIN_UID });
   await db.doc(paths.user(ADMIN_UID)).set({ role: "admin", sites: [SITE.id] });
+  await db.doc(paths.user(MEMBER_UID)).set({ role: "member", sites: [SITE.id] });
+  // Dashboard users for the console: an admin who can act, a member who reads.
+  for (const [uid, email] of [
+    [ADMIN_UID, ADMIN_EMAIL],
+    [MEMBER_UID, MEMBER_EMAIL],
+  ] as const) {
+    await getAuth()
+      .createUser({ uid, email, password: DEMO_PASSWORD })
+      .catch((err: { code?: string }) => {
+        if (err.code !== "auth/uid-already-exists" && err.code !== "auth/email-already-exists") throw err;
+      });
+  }
   // Bootstrap: an API key for the site admin, made server-side (in the dashboard this is the
   // `createApiKey` callable). Everything after this goes through the REST API like automation.
   const manage = new ManagementStore(db);
@@ -116,6 +134,8 @@ async function main() {
   say(`${bold("api")} try: curl -s -H "Authorization: Bearer ${apiKey.key}" ${apiBase()}/v1/webhooks/${webhookId}/deliveries`);
   // The CLI in another shell uses this key for the demo site by itself (scripts/cli/suite.ts).
   if (rememberDemoKey(apiKey.key, SITE.id)) say(`${bold("cli")} in another shell: npm run cli -- webhooks list`);
+  if (process.env.CONSOLE_ORIGIN)
+    say(`${bold("console")} ${process.env.CONSOLE_ORIGIN}/ sign in as ${ADMIN_EMAIL} / ${DEMO_PASSWORD} (read-only member: ${MEMBER_EMAIL}, same password)`);
   // A second webhook, for crashes only, at a receiver that fails each event's first attempts.
   const flaky = await new Receiver().start();
   const flakyPath = "/flaky";

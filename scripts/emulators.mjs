@@ -27,7 +27,7 @@ import { startTasksFront } from "./lib/tasks-front.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = join(root, ".cache", "emulators");
-const ONLY = "firestore,functions,tasks,auth";
+const ONLY = "firestore,functions,tasks,auth,hosting";
 const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
 /** The scheduled functions (onSchedule), all "every 1 minutes". */
 const SCHEDULED = ["sweepStaleMachines"];
@@ -154,17 +154,19 @@ function freePort() {
 async function writeConfig() {
   const config = JSON.parse(readFileSync(join(root, "firebase.json"), "utf8"));
   const ports = [];
-  while (ports.length < 10) {
+  while (ports.length < 11) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth, pubsub, tasksFront] = ports;
+  const [firestore, websocket, functions, tasks, hub, logging, eventarc, auth, pubsub, tasksFront, hosting] = ports;
   config.emulators = {
     ...config.emulators,
     firestore: { host: "127.0.0.1", port: firestore, websocketPort: websocket },
     functions: { host: "127.0.0.1", port: functions },
     tasks: { host: "127.0.0.1", port: tasks },
     auth: { host: "127.0.0.1", port: auth },
+    // The webhook console (console/dist, built by npm run build).
+    hosting: { host: "127.0.0.1", port: hosting },
     // Only with a Pub/Sub emulator does the functions emulator register scheduled functions.
     pubsub: { host: "127.0.0.1", port: pubsub },
     hub: { host: "127.0.0.1", port: hub },
@@ -175,7 +177,7 @@ async function writeConfig() {
   };
   const file = join(root, `.firebase-emulators.${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  return { file, ports: { firestore, functions, tasks, auth, pubsub, tasksFront } };
+  return { file, ports: { firestore, functions, tasks, auth, pubsub, tasksFront, hosting } };
 }
 
 /** Resolves once something accepts connections on the port (the emulator is up), or never. */
@@ -224,9 +226,11 @@ async function main() {
     say("exec needs a command after --");
     process.exit(2);
   }
-  if (!existsSync(join(root, "functions", "lib", "index.js"))) {
-    say("functions/lib is missing: run `npm run build` first");
-    process.exit(2);
+  for (const built of [join("functions", "lib", "index.js"), join("console", "dist", "index.html")]) {
+    if (!existsSync(join(root, built))) {
+      say(`${built} is missing: run \`npm run build\` first`);
+      process.exit(2);
+    }
   }
   const launcher = firestoreLauncher();
   const pubsubBin = pubsubBinary();
@@ -239,6 +243,8 @@ async function main() {
     FIREBASE_AUTH_EMULATOR_HOST: `127.0.0.1:${ports.auth}`,
     ...(scheduler ? { PUBSUB_EMULATOR_HOST: `127.0.0.1:${ports.pubsub}` } : {}),
     FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:${ports.functions}`,
+    // The webhook console, served by the Hosting emulator.
+    CONSOLE_ORIGIN: `http://127.0.0.1:${ports.hosting}`,
   };
   // The CLI in another shell finds the suite here (scripts/cli/suite.ts): no exports needed.
   const suitesDir = join(root, ".cache", "suites");
@@ -292,6 +298,7 @@ async function main() {
       GCLOUD_PROJECT: projectId,
       // Where the suite serves HTTP functions (the REST API, callables), for tests and the demo.
       FUNCTIONS_EMULATOR_ORIGIN: env.FUNCTIONS_EMULATOR_ORIGIN,
+      CONSOLE_ORIGIN: env.CONSOLE_ORIGIN,
       // firebase-tools points CLOUD_TASKS_EMULATOR_HOST at the Cloud Tasks emulator in every
       // function worker and in the exec'd command; the task queue code enqueues here instead
       // when this is set (functions/src/delivery/task-queue.ts), so schedules are kept.
@@ -424,8 +431,8 @@ function descendants(pid) {
 /** Emulator lines that are routine (function logs, start-up notices), kept out of the terminal. */
 const ROUTINE = [
   /^> {2}/, // a function's own log line
-  /^i {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui):/,
-  /^✔ {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui):/,
+  /^i {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui|hosting):/,
+  /^✔ {2}(functions|firestore|tasks|auth|pubsub|emulators|eventarc|hub|logging|ui|hosting):/,
   /^⚠ {2}pubsub: Env variable override detected/,
   /^[⬢⚠] {2}emulators: firebase-tools will drop support for Java/,
   /^⚠ {2}Unable to fetch the CLI MOTD/,

@@ -1,0 +1,253 @@
+// What the console shows, computed from the docs it reads: pure functions, unit-tested
+// (functions/test/unit/console-model.test.ts). No DOM, no Firebase here.
+import { SUBSCRIBABLE_EVENT_TYPES } from "../../functions/src/domain/event-catalog";
+import { AUTO_DISABLE_AFTER } from "../../functions/src/domain/webhook-health";
+import { FORMATS } from "../../functions/src/domain/destination-formats";
+import type { SignatureScheme } from "../../functions/src/domain/signature-schemes";
+
+export { AUTO_DISABLE_AFTER, FORMATS, SUBSCRIBABLE_EVENT_TYPES };
+export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ["owlette", "sha256", "standard", "timestamped"];
+export const METHODS = ["POST", "PUT", "PATCH"] as const;
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "skipped"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A webhook doc as the rules let members read it (sites/{s}/webhooks/{w}). Times in ms. */
+export interface WebhookView {
+  id: string;
+  name: string;
+  url: string;
+  description?: string | null;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  failCount: number;
+  lastStatus: number | string | null;
+  lastDeliveryAtMs: number | null;
+  signatureScheme: string;
+  method: string;
+  format: string;
+  headerNames: string[];
+  createdAtMs: number | null;
+}
+
+export interface AttemptView {
+  attempt: number;
+  atMs: number | null;
+  status: number | null;
+  error: string | null;
+  durationMs: number | null;
+  responseSnippet: string | null;
+  manual: boolean;
+}
+
+export interface DeliveryView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  skippedReason: string | null;
+  attempts: AttemptView[];
+  nextAttempt: number | null;
+  nextAttemptAtMs: number | null;
+  createdAtMs: number | null;
+}
+
+export interface Profile {
+  role: string;
+  sites: string[];
+}
+
+type Data = Record<string, unknown>;
+const ms = (v: unknown): number | null => {
+  if (v && typeof v === "object" && "toMillis" in v && typeof (v as { toMillis: unknown }).toMillis === "function")
+    return (v as { toMillis(): number }).toMillis();
+  return null;
+};
+const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+const strOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** A webhook doc, tolerant of docs an earlier Owlette wrote (no `enabled`, no scheme). */
+export function webhookView(id: string, d: Data): WebhookView {
+  const lastStatus = d.lastStatus;
+  return {
+    id,
+    name: str(d.name, id),
+    url: str(d.url),
+    description: strOrNull(d.description),
+    events: Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [],
+    enabled: d.enabled === true,
+    disabledReason: strOrNull(d.disabledReason) ?? (d.enabled === undefined ? "needs_migration" : null),
+    failCount: numOrNull(d.failCount) ?? 0,
+    lastStatus: typeof lastStatus === "number" || typeof lastStatus === "string" ? lastStatus : null,
+    lastDeliveryAtMs: ms(d.lastDeliveryAt),
+    signatureScheme: str(d.signatureScheme, "owlette"),
+    method: str(d.method, "POST"),
+    format: str(d.format, "owlette"),
+    headerNames: Array.isArray(d.headerNames) ? d.headerNames.filter((e): e is string => typeof e === "string") : [],
+    createdAtMs: ms(d.createdAt),
+  };
+}
+
+export function deliveryView(id: string, d: Data): DeliveryView {
+  const attempts = Array.isArray(d.attempts) ? (d.attempts as Data[]) : [];
+  return {
+    id,
+    eventId: str(d.eventId),
+    eventType: str(d.eventType, "?"),
+    status: str(d.status, "pending"),
+    skippedReason: strOrNull(d.skippedReason),
+    attempts: attempts.map((a, i) => ({
+      attempt: numOrNull(a.attempt) ?? i + 1,
+      atMs: ms(a.at),
+      status: numOrNull(a.status),
+      error: strOrNull(a.error),
+      durationMs: numOrNull(a.durationMs),
+      responseSnippet: strOrNull(a.responseSnippet),
+      manual: a.manual === true,
+    })),
+    nextAttempt: numOrNull(d.nextAttempt),
+    nextAttemptAtMs: ms(d.nextAttemptAt),
+    createdAtMs: ms(d.createdAt),
+  };
+}
+
+export type Tone = "ok" | "warn" | "bad" | "muted";
+
+/** The webhook's state in words, and how it should look. */
+export function webhookState(w: Pick<WebhookView, "enabled" | "disabledReason">): { label: string; detail: string; tone: Tone } {
+  if (w.enabled) return { label: "Enabled", detail: "delivering", tone: "ok" };
+  switch (w.disabledReason) {
+    case "paused":
+      return { label: "Paused", detail: "paused by an admin: events are not delivered until resumed", tone: "warn" };
+    case "auto":
+      return { label: "Disabled", detail: `switched off after ${AUTO_DISABLE_AFTER} consecutive failures`, tone: "bad" };
+    case "gone":
+      return { label: "Disabled", detail: "the receiver answered 410 Gone", tone: "bad" };
+    case "needs_migration":
+      return { label: "Needs migration", detail: "written by an earlier Owlette: migrate it before it delivers", tone: "warn" };
+    case "manual":
+      return { label: "Disabled", detail: "disabled by an admin", tone: "muted" };
+    default:
+      return { label: "Disabled", detail: w.disabledReason ? `disabled (${w.disabledReason})` : "disabled", tone: "muted" };
+  }
+}
+
+/** `lastStatus` or an attempt's outcome in words: "200", "503", "timeout", "—". */
+export function statusText(status: number | string | null | undefined, error?: string | null): string {
+  if (typeof status === "number") return String(status);
+  if (typeof status === "string" && status) return status.replace(/_/g, " ");
+  if (error) return error.replace(/_/g, " ");
+  return "—";
+}
+
+export function statusTone(status: number | string | null | undefined): Tone {
+  if (typeof status === "number") return status >= 200 && status < 300 ? "ok" : "bad";
+  return status ? "bad" : "muted";
+}
+
+export function deliveryTone(status: string): Tone {
+  return status === "succeeded" ? "ok" : status === "failed" ? "bad" : status === "pending" ? "warn" : "muted";
+}
+
+/** "just now", "5 s ago", "3 min ago", "2 h ago", "4 d ago"; "in 30 s" for the future. */
+export function relativeTime(atMs: number | null, nowMs: number): string {
+  if (atMs === null) return "never";
+  const diff = Math.round((nowMs - atMs) / 1000);
+  const abs = Math.abs(diff);
+  const text =
+    abs < 5
+      ? ""
+      : abs < 60
+        ? `${abs} s`
+        : abs < 3600
+          ? `${Math.floor(abs / 60)} min`
+          : abs < 86400
+            ? `${Math.floor(abs / 3600)} h`
+            : `${Math.floor(abs / 86400)} d`;
+  if (!text) return "just now";
+  return diff >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** Whether the signed-in user may change webhooks of this site (the callables decide; the UI follows). */
+export function canAct(profile: Profile | null, uid: string, site: { id: string; owner?: string | null }): boolean {
+  if (!profile) return false;
+  if (profile.role === "superadmin") return true;
+  return profile.role === "admin" && (profile.sites.includes(site.id) || site.owner === uid);
+}
+
+/** "Authorization: Bearer x" lines into a header map; problems name the line. */
+export function parseHeaderLines(text: string): { headers: Record<string, string>; problems: string[] } {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    const at = line.indexOf(":");
+    const name = at > 0 ? line.slice(0, at).trim() : "";
+    if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      problems.push(`line ${i + 1}: expected "Name: value"`);
+      return;
+    }
+    headers[name] = line.slice(at + 1).trim();
+  });
+  return { headers, problems };
+}
+
+export interface HourBucket {
+  /** Start of the hour, ms. */
+  startMs: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  skipped: number;
+  /** Median round-trip time of the attempts made in this hour, ms (null: none). */
+  medianMs: number | null;
+  attempts: number;
+}
+
+/** The last 24 hours by hour: deliveries by outcome (by when they were created), attempt latency (by when made). */
+export function lastDayByHour(deliveries: DeliveryView[], nowMs: number): HourBucket[] {
+  const hour = 3_600_000;
+  const firstStart = Math.floor(nowMs / hour) * hour - 23 * hour;
+  const buckets: HourBucket[] = Array.from({ length: 24 }, (_, i) => ({
+    startMs: firstStart + i * hour,
+    succeeded: 0,
+    failed: 0,
+    pending: 0,
+    skipped: 0,
+    medianMs: null,
+    attempts: 0,
+  }));
+  const durations: number[][] = buckets.map(() => []);
+  const index = (atMs: number | null) => (atMs === null ? -1 : Math.floor((atMs - firstStart) / hour));
+  for (const d of deliveries) {
+    const i = index(d.createdAtMs);
+    const bucket = buckets[i];
+    if (bucket) {
+      if (d.status === "succeeded" || d.status === "failed" || d.status === "pending" || d.status === "skipped") bucket[d.status]++;
+    }
+    for (const a of d.attempts) {
+      const j = index(a.atMs);
+      if (buckets[j] && a.durationMs !== null) durations[j]?.push(a.durationMs);
+    }
+  }
+  buckets.forEach((b, i) => {
+    const list = (durations[i] ?? []).sort((x, y) => x - y);
+    b.attempts = list.length;
+    if (list.length > 0) {
+      const mid = Math.floor(list.length / 2);
+      b.medianMs = list.length % 2 ? (list[mid] as number) : Math.round(((list[mid - 1] as number) + (list[mid] as number)) / 2);
+    }
+  });
+  return buckets;
+}
+
+/** A callable's error in a sentence (the API's own message when it sent one). */
+export function errorText(err: unknown): string {
+  const e = err as { code?: string; message?: string; details?: { code?: string; retryAfterSeconds?: number } };
+  const code = (e.code ?? "").replace(/^functions\//, "").replace(/^firestore\//, "");
+  if (code === "permission-denied") return "You do not have permission to do that.";
+  if (code === "resource-exhausted" && e.details?.retryAfterSeconds)
+    return `${e.message ?? "Too many requests"} (try again in ${e.details.retryAfterSeconds} s)`;
+  return e.message ? e.message.replace(/^Firebase: /, "") : String(err);
+}

@@ -1,0 +1,225 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { getAuth } from "firebase-admin/auth";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { paths } from "../../src/data/paths";
+import type { Store } from "../../src/data/store";
+import { suiteAgent } from "../../../scripts/lib/agent-auth";
+import type { Receiver } from "../../../scripts/lib/receiver";
+import { call, idToken } from "../support/api-client";
+import { startSuite, uniqueId, waitFor } from "../support/emulator";
+
+// The webhook console (console/), served by the suite's Hosting emulator, in a real browser:
+// Debian's Chromium (package `chromium`, installed by .ci/run), driven by playwright-core.
+
+jest.setTimeout(120_000);
+
+const SCREENSHOTS = join(__dirname, "..", "..", "..", ".cache", "screenshots");
+const PASSWORD = "console-test-password";
+
+/** Debian's Chromium, found on PATH (CHROMIUM_PATH overrides). */
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    for (const name of ["chromium", "chromium-browser"]) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  try {
+    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error("Chromium not found: install Debian's chromium package (apt-get install chromium), or set CHROMIUM_PATH");
+  }
+}
+
+let store: Store;
+let receiver: Receiver;
+let browser: Browser;
+const origin = () => {
+  const o = process.env.CONSOLE_ORIGIN;
+  if (!o) throw new Error("CONSOLE_ORIGIN is not set: run through `npm run test:emulator`");
+  return o;
+};
+
+beforeAll(async () => {
+  ({ store, receiver } = await startSuite());
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    // As root in CI there is no sandbox; the rest keep Chromium off the (closed) network.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await receiver.stop();
+});
+
+/** A site with an admin and a member who sign in with email and password (Auth emulator users), and a stranger. */
+async function siteWithPeople() {
+  const siteId = uniqueId("site");
+  const people = { admin: `admin-${siteId}`, member: `member-${siteId}`, stranger: `stranger-${siteId}` };
+  await store.db.doc(paths.site(siteId)).set({ name: "Console Gallery", owner: people.admin });
+  await store.db.doc(paths.user(people.admin)).set({ role: "admin", sites: [siteId] });
+  await store.db.doc(paths.user(people.member)).set({ role: "member", sites: [siteId] });
+  const email = (uid: string) => `${uid}@console.test`;
+  for (const uid of Object.values(people)) await getAuth().createUser({ uid, email: email(uid), password: PASSWORD });
+  return { siteId, people, email };
+}
+
+async function signIn(email: string, viewport = { width: 1100, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto(`${origin()}/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  (page as Page & { problems?: string[] }).problems = problems;
+  return page;
+}
+
+/** Every control has a name a screen reader can say (its label, aria-label or text). */
+async function unnamedControls(page: Page): Promise<string[]> {
+  // (Runs in the page: elements typed loosely, the test code has no DOM types.)
+  return page.locator("button, input, select, textarea, a[href]").evaluateAll((els: any[]) =>
+    els
+      .filter((el) => {
+        const named = (el.labels?.length ?? 0) > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || (el.textContent ?? "").trim();
+        return !named && el.type !== "hidden";
+      })
+      .map((el) => String(el.outerHTML).slice(0, 80)),
+  );
+}
+
+describe("the webhook console in a browser", () => {
+  it("an admin creates a webhook, sees its secret once, and watches a crash's delivery arrive live with its attempt", async () => {
+    const { siteId, people, email } = await siteWithPeople();
+    const page = await signIn(email(people.admin));
+    await page.getByText("No webhooks yet.").waitFor();
+
+    // Keyboard: the form opens from the keyboard and Esc closes it.
+    await page.getByRole("button", { name: "New webhook" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "New webhook" }).waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+
+    const path = `/console/${siteId}`;
+    await page.getByRole("button", { name: "New webhook" }).click();
+    const form = page.getByRole("dialog", { name: "New webhook" });
+    await form.getByLabel("Name", { exact: true }).fill("Ops receiver");
+    await form.getByLabel("URL", { exact: true }).fill(receiver.url(path));
+    for (const other of ["process.start_failed", "machine.offline", "machine.online", "connection_failure"]) await form.getByLabel(other).uncheck();
+    expect(await unnamedControls(page)).toEqual([]);
+    await form.getByRole("button", { name: "Create" }).click();
+
+    const secretDialog = page.getByRole("dialog", { name: "Signing secret" });
+    const secret = await secretDialog.getByLabel("Secret").inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    receiver.register(path, secret);
+    await secretDialog.getByRole("button", { name: "Done" }).click();
+    await secretDialog.waitFor({ state: "detached" });
+    // Shown once: not on the page now, nor after a reload.
+    expect(await page.content()).not.toContain(secret);
+    await page.reload();
+    await page.getByRole("heading", { name: "Ops receiver" }).waitFor();
+    expect(await page.content()).not.toContain(secret);
+    await page.getByText("No deliveries yet.").waitFor();
+
+    // A deployed-shape agent crashes TouchDesigner; the page shows the delivery without a reload.
+    const agent = await suiteAgent(siteId, "GALLERY-PC1");
+    await agent.presence(true);
+    await agent.heartbeat({ processes: [{ configId: "cfg-td", name: "TouchDesigner", status: "RUNNING", pid: 4242 }] });
+    await agent.crash("TouchDesigner", 4242);
+    const row = page.locator("details.delivery[data-status=succeeded]", { hasText: "process.crashed" });
+    await row.waitFor({ timeout: 60_000 });
+    await row.locator("summary").click();
+    const attempt = row.locator("table.attempts tbody tr");
+    await waitFor("one attempt row", async () => (await attempt.count()) === 1);
+    expect(await attempt.innerText()).toMatch(/^1\s.*\s200\s+\d+ ms/s);
+    await waitFor("the verified delivery at the receiver", () => receiver.at(path).some((d) => d.verified && d.payload?.event === "process.crashed"));
+    // The 24 h chart counts it too.
+    await page.locator(".chart .legend", { hasText: "1 succeeded" }).waitFor();
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, "console.png"), fullPage: true });
+    // 360 px wide: nothing wider than the screen.
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(SCREENSHOTS, "console-360.png"), fullPage: true });
+    expect(await unnamedControls(page)).toEqual([]);
+    expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+    await page.context().close();
+
+    // A member sees the same webhook and delivery, and no action anywhere.
+    const webhookId = (await store.db.collection(paths.webhooks(siteId)).get()).docs[0]?.id as string;
+    const member = await signIn(email(people.member));
+    await member.getByRole("link", { name: "Ops receiver" }).click();
+    await member.locator("details.delivery[data-status=succeeded]").waitFor();
+    await member.locator("details.delivery summary").click();
+    for (const action of ["Send test", "Pause", "Disable", "Edit", "Rotate secret", "Delete", "Retry now"]) {
+      expect(await member.getByRole("button", { name: action }).count()).toBe(0);
+    }
+    await member.goto(`${origin()}/#/sites/${siteId}`);
+    await member.getByText("Read-only: site admins change webhooks.").waitFor();
+    expect(await member.getByRole("button", { name: "New webhook" }).count()).toBe(0);
+    await member.context().close();
+    // The member forcing the callable is refused by the server, whatever the page shows.
+    const forced = await call("pauseWebhook", { siteId, webhookId }, await idToken(people.member));
+    expect(forced.status).toBe(403);
+    expect(forced.body.error?.status).toBe("PERMISSION_DENIED");
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("enabled")).toBe(true);
+
+    // A stranger sees nothing: no sites, and the rules refuse the site's webhooks.
+    const stranger = await signIn(email(people.stranger));
+    await stranger.getByRole("heading", { name: "No sites" }).waitFor();
+    await stranger.goto(`${origin()}/#/sites/${siteId}`);
+    await stranger.getByText("You have no access to this site.").waitFor();
+    expect(await stranger.content()).not.toContain("Ops receiver");
+    await stranger.context().close();
+
+    // Embedded: the same route without the header, for an iframe in a host dashboard.
+    const embedded = await signIn(email(people.admin));
+    await embedded.goto(`${origin()}/embed#/sites/${siteId}/webhooks/${webhookId}`);
+    await embedded.getByRole("heading", { name: "Ops receiver" }).waitFor();
+    expect(await embedded.locator("header.chrome").count()).toBe(0);
+    await embedded.context().close();
+  });
+
+  it("an admin pauses, resumes and deletes a webhook through the callables, with a confirmation", async () => {
+    const { siteId, people, email } = await siteWithPeople();
+    const path = `/console/${siteId}`;
+    const created = await call(
+      "createWebhook",
+      { siteId, name: "To delete", url: receiver.url(path), events: ["process.crashed"] },
+      await idToken(people.admin),
+    );
+    const webhookId = created.body.result.webhook.id as string;
+    const page = await signIn(email(people.admin));
+    await page.goto(`${origin()}/#/sites/${siteId}/webhooks/${webhookId}`);
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("disabledReason")).toBe("paused");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("button", { name: "Pause" }).waitFor();
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete To delete?" });
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).exists).toBe(true);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await confirm.getByRole("button", { name: "Delete webhook" }).click();
+    await page.getByText("No webhooks yet.").waitFor();
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).exists).toBe(false);
+    await page.context().close();
+  });
+});
