@@ -105,6 +105,9 @@ async function loadSites(svc: Services, profile: Profile | null): Promise<Site[]
   return sites;
 }
 
+/** Ends the shown view's live reads (on navigation, and when the user signs out). */
+let stopView: Cleanup = () => {};
+
 async function signedIn(svc: Services, user: User): Promise<void> {
   fill(root, h("p", { class: "centered" }, "Loading…"));
   let profile: Profile | null = null;
@@ -116,7 +119,6 @@ async function signedIn(svc: Services, user: User): Promise<void> {
     fill(root, h("main", { class: "centered" }, h("p", { role: "alert", class: "error" }, errorText(err))));
     return;
   }
-  let cleanup: Cleanup = () => {};
   const main = h("main", { id: "main" });
   const siteSelect = h(
     "select",
@@ -136,8 +138,8 @@ async function signedIn(svc: Services, user: User): Promise<void> {
   fill(root, header, main);
 
   const render = () => {
-    cleanup();
-    cleanup = () => {};
+    stopView();
+    stopView = () => {};
     const { siteId, webhookId } = route();
     if (!siteId) {
       if (sites[0]) {
@@ -151,7 +153,7 @@ async function signedIn(svc: Services, user: User): Promise<void> {
     const site: Site = known ?? { id: siteId, name: siteId, owner: null };
     siteSelect.value = siteId;
     const ctx: Ctx = { svc, user, profile, site, admin: canAct(profile, user.uid, site), embedded };
-    cleanup = webhookId ? webhookPage(main, ctx, webhookId) : sitePage(main, ctx);
+    stopView = webhookId ? webhookPage(main, ctx, webhookId) : sitePage(main, ctx);
   };
   window.onhashchange = render;
   render();
@@ -167,6 +169,8 @@ async function start(): Promise<void> {
   }
   onAuthStateChanged(svc.auth, (user) => {
     window.onhashchange = null;
+    stopView();
+    stopView = () => {};
     if (user) void signedIn(svc, user);
     else signInView(svc);
   });

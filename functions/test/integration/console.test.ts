@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { paths } from "../../src/data/paths";
 import type { Store } from "../../src/data/store";
 import { suiteAgent } from "../../../scripts/lib/agent-auth";
+import { crashProcess } from "../../../scripts/lib/agents";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken } from "../support/api-client";
 import { startSuite, uniqueId, waitFor } from "../support/emulator";
@@ -195,17 +196,59 @@ describe("the webhook console in a browser", () => {
     await embedded.context().close();
   });
 
-  it("an admin pauses, resumes and deletes a webhook through the callables, with a confirmation", async () => {
+  it("an admin retries a failed delivery from the log, edits, rotates, pauses, resumes and deletes, each through the callables", async () => {
     const { siteId, people, email } = await siteWithPeople();
     const path = `/console/${siteId}`;
+    let answer = 500;
     const created = await call(
       "createWebhook",
       { siteId, name: "To delete", url: receiver.url(path), events: ["process.crashed"] },
       await idToken(people.admin),
     );
     const webhookId = created.body.result.webhook.id as string;
+    receiver.register(path, created.body.result.secret, () => answer);
     const page = await signIn(email(people.admin));
     await page.goto(`${origin()}/#/sites/${siteId}/webhooks/${webhookId}`);
+    await page.getByRole("heading", { name: "To delete" }).waitFor();
+
+    // Five failed attempts (the test project's schedule: seconds apart), then retry by hand.
+    await crashProcess(store.db, { siteId, machineId: "m1", processId: "p1" }, { name: "TouchDesigner" });
+    await page.getByLabel("Status", { exact: true }).selectOption("failed");
+    const failed = page.locator("details.delivery[data-status=failed]");
+    await failed.waitFor({ timeout: 60_000 });
+    expect(await page.locator("details.delivery").count()).toBe(1);
+    await failed.locator("summary").click();
+    expect(await failed.locator("table.attempts tbody tr").count()).toBe(5);
+    answer = 200;
+    await failed.getByRole("button", { name: "Retry now" }).click();
+    await page.getByRole("status").getByText("Retried as attempt 6: 200.").waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("succeeded");
+    const retried = page.locator("details.delivery[data-status=succeeded]");
+    await retried.waitFor();
+    await retried.locator("summary").click();
+    expect(await retried.locator("table.attempts tbody tr", { hasText: "(manual)" }).count()).toBe(1);
+
+    // Edit: one more event type.
+    await page.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit To delete" });
+    await edit.getByLabel("machine.offline").check();
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "detached" });
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("events")).toEqual(["process.crashed", "machine.offline"]);
+
+    // Rotate with the default overlap: the new secret, shown once.
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    await page.getByRole("dialog", { name: "Rotate the secret of To delete" }).getByRole("button", { name: "Rotate" }).click();
+    const secretDialog = page.getByRole("dialog", { name: "Signing secret" });
+    const rotated = await secretDialog.getByLabel("Secret").inputValue();
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(created.body.result.secret);
+    await secretDialog.getByRole("button", { name: "Done" }).click();
+    await page
+      .getByRole("status")
+      .getByText(/^Rotated; the old secret works until/)
+      .waitFor();
+
     await page.getByRole("button", { name: "Pause" }).click();
     await page.getByRole("button", { name: "Resume" }).waitFor();
     expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("disabledReason")).toBe("paused");
