@@ -519,7 +519,7 @@ async function isolation(db: Firestore, receiver: Receiver, baseline: number[]) 
     w99 <= 1.5 * b99 && r.expected === r.unique,
   );
   notes.push(
-    `Isolation: a fast-lane request gets 2 s; a receiver that has not answered by then is cut off (not counted as an attempt), sent again at once in the slow lane (its own queue, 4 dispatches at a time here, 20 deployed) and marked slow for 10 minutes, so the fan-out enqueues its next deliveries there directly. The bad pair cost the fast lane a few 2 s cut-offs, once per worker that had not yet seen the mark, instead of every delivery's 10 s timeout. The pair is measured in one run, one after the other (healthy neighbours first), so the second burst also has warmer emulator workers: read the ratio as "no slowdown", not as a speed-up.`,
+    `Isolation: a fast-lane request gets 2 s; a receiver that has not answered by then is cut off (not counted as an attempt), sent again at once in the slow lane (its own queue, 4 dispatches at a time here, 20 deployed) and marked slow for 10 minutes, so the fan-out enqueues its next deliveries there directly. The bad pair cost the fast lane a few 2 s cut-offs, once per worker that had not yet seen the mark, instead of every delivery's 10 s timeout. The pair is measured in one run, one after the other (healthy neighbours first), so the second burst also has warmer emulator workers: read the ratio as "no slowdown", not as a speed-up. The suite keeps task schedules (production's here), so the failing webhooks' retries come a minute and more after their first attempts, as deployed, not at once.`,
   );
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the Firebase emulator suite (Firestore, Functions, Cloud Tasks, Auth) for the demo, the tests
+// Runs the Firebase emulator suite (Firestore, Functions, Cloud Tasks, Auth, Hosting: the console) for the demo, the tests
 // and CI, on ports picked free at start, and stops it cleanly.
 //
 //   node scripts/emulators.mjs exec -- <command...>   run a command against a fresh suite
@@ -260,7 +260,7 @@ async function main() {
     }
   };
   say(
-    `project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasksFront} (schedules kept; emulator :${ports.tasks}), auth :${ports.auth}`,
+    `project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasksFront} (schedules kept; emulator :${ports.tasks}), auth :${ports.auth}, console ${env.CONSOLE_ORIGIN}/`,
   );
   const exportLine = `export ${Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)

@@ -59,6 +59,16 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
       b.addEventListener("click", () => onclick(b));
       return b;
     };
+    /** A button that runs one callable on this webhook and says `done`. */
+    const simple = (label: string, callable: string, done: string) =>
+      button(
+        label,
+        (b) =>
+          void act(b, async () => {
+            await call(callable);
+            return done;
+          }),
+      );
     const actions = ctx.admin
       ? h(
           "div",
@@ -72,41 +82,11 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
               }),
           ),
           w.enabled
-            ? button(
-                "Pause",
-                (b) =>
-                  void act(b, async () => {
-                    await call("pauseWebhook");
-                    return "Paused: events are not delivered until resumed.";
-                  }),
-              )
+            ? simple("Pause", "pauseWebhook", "Paused: events are not delivered until resumed.")
             : w.disabledReason === "paused"
-              ? button(
-                  "Resume",
-                  (b) =>
-                    void act(b, async () => {
-                      await call("resumeWebhook");
-                      return "Resumed.";
-                    }),
-                )
-              : button(
-                  "Enable",
-                  (b) =>
-                    void act(b, async () => {
-                      await call("enableWebhook");
-                      return "Enabled; the failure count starts again at 0.";
-                    }),
-                ),
-          w.enabled
-            ? button(
-                "Disable",
-                (b) =>
-                  void act(b, async () => {
-                    await call("disableWebhook");
-                    return "Disabled.";
-                  }),
-              )
-            : null,
+              ? simple("Resume", "resumeWebhook", "Resumed.")
+              : simple("Enable", "enableWebhook", "Enabled; the failure count starts again at 0."),
+          w.enabled ? simple("Disable", "disableWebhook", "Disabled.") : null,
           button("Edit", () => void editWebhook(ctx, w).then(() => say(""))),
           button("Rotate secret", () => void rotate(w, call, say)),
           button("Delete", () => void remove(ctx, w, call, say), "danger"),

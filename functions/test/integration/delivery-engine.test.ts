@@ -1,12 +1,11 @@
-import { FieldValue } from "firebase-admin/firestore";
 import { REGION } from "../../src/config";
 import { paths } from "../../src/data/paths";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
-import type { EventType } from "../../src/domain/event-catalog";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
 import { isSettled, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
+import { hookOnReceiver } from "../support/hooks";
 import { verify } from "../../src/receiver/verify";
 // Receiver-side checks, through the verification kit with the scheme forced.
 const verifySha256 = (header: string | undefined, body: string, secret: string) =>
@@ -21,28 +20,8 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function setup(responder: Responder, options: Partial<Parameters<ManagementStore["createWebhook"]>[1]> = {}) {
-  const siteId = uniqueId("site");
-  const path = `/hooks/${siteId}`;
-  await store.db.doc(paths.site(siteId)).set({ name: "Engine", owner: "o" });
-  const events: EventType[] = ["process.crashed"];
-  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
-    name: "Engine",
-    url: receiver.url(path),
-    events,
-    createdBy: "test",
-    ...options,
-  });
-  receiver.register(path, secret, responder);
-  const crash = async (processId: string) => {
-    const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
-    await ref.set({ name: "TD", status: "running" });
-    await ref.set({ name: "TD", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
-  };
-  const records = async () => (await store.db.collection(paths.deliveries(siteId, webhookId)).get()).docs.map((d) => d.data());
-  const webhook = async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).data();
-  return { siteId, path, webhookId, secret, crash, records, webhook, received: () => receiver.at(path) };
-}
+const setup = (responder: Responder, webhook: Partial<Parameters<ManagementStore["createWebhook"]>[1]> = {}) =>
+  hookOnReceiver({ store, manage, receiver }, responder, { label: "Engine", webhook });
 
 describe("delivery engine", () => {
   it("disables the webhook at once on 410 Gone", async () => {

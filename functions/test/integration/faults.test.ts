@@ -1,4 +1,4 @@
-import { FieldValue, Timestamp } from "firebase-admin/firestore";
+import { Timestamp } from "firebase-admin/firestore";
 import { paths } from "../../src/data/paths";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
@@ -6,7 +6,8 @@ import { REGION } from "../../src/config";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { AUTO_DISABLE_AFTER, failureKey } from "../../src/domain/webhook-health";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
-import { isSettled, seedPendingDelivery, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { seedPendingDelivery, sleep, startSuite, waitFor } from "../support/emulator";
+import { hookOnReceiver } from "../support/hooks";
 
 // Receivers misbehaving in every way the fault suite names. Others live beside the features
 // they test: 500/retries and a replayed trigger (pipeline), 410, redirect to loopback, hang
@@ -22,35 +23,7 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function hookWith(responder: Responder) {
-  const siteId = uniqueId("site");
-  const path = `/faults/${siteId}`;
-  await store.db.doc(paths.site(siteId)).set({ name: "Faults", owner: "o" });
-  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
-    name: "Faults",
-    url: receiver.url(path),
-    events: ["process.crashed"],
-    createdBy: "test",
-  });
-  receiver.register(path, secret, responder);
-  const crash = async (processId: string) => {
-    const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
-    await ref.set({ name: "TD", status: "running" });
-    await ref.set({ name: "TD", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
-  };
-  const records = async () => (await store.db.collection(paths.deliveries(siteId, webhookId)).get()).docs.map((d) => d.data());
-  const settled = (what: string, count = 1, timeoutMs?: number) =>
-    waitFor(
-      what,
-      async () => {
-        const all = await records();
-        return all.length === count && all.every((r) => isSettled(r)) && all;
-      },
-      timeoutMs,
-    );
-  const webhook = async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).data();
-  return { siteId, webhookId, path, crash, records, settled, webhook, received: () => receiver.at(path) };
-}
+const hookWith = (responder: Responder) => hookOnReceiver({ store, manage, receiver }, responder, { label: "Faults" });
 
 type AttemptRow = { status: number | null; error: string | null; durationMs: number; responseSnippet: string | null };
 

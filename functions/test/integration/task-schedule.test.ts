@@ -1,15 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FieldValue } from "firebase-admin/firestore";
 import { getFunctions } from "firebase-admin/functions";
 import { REGION } from "../../src/config";
-import { paths } from "../../src/data/paths";
 import { taskQueueEnqueue, DELIVERY_FUNCTION, type DeliveryTask } from "../../src/delivery/task-queue";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
 import { parseRetrySchedule } from "../../src/domain/retry-policy";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
 import { seedPendingDelivery, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
+import { hookOnReceiver } from "../support/hooks";
 
 // The suite keeps task schedules (scripts/lib/tasks-front.mjs): the Cloud Tasks emulator alone
 // dispatches every task at once. The test project's schedule is a documented setting.
@@ -24,25 +23,7 @@ let receiver: Receiver;
 beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
-async function setup(responder: Responder) {
-  const siteId = uniqueId("site");
-  const path = `/hooks/${siteId}`;
-  await store.db.doc(paths.site(siteId)).set({ name: "Schedule", owner: "o" });
-  const { id: webhookId, secret } = await manage.createWebhook(siteId, {
-    name: "Schedule",
-    url: receiver.url(path),
-    events: ["process.crashed"],
-    createdBy: "test",
-  });
-  receiver.register(path, secret, responder);
-  const crash = async (processId: string) => {
-    const ref = store.db.doc(`${paths.machine(siteId, "m1")}/processes/${processId}`);
-    await ref.set({ name: "TD", status: "running" });
-    await ref.set({ name: "TD", status: "crashed", exitCode: 1, updatedAt: FieldValue.serverTimestamp() });
-  };
-  const records = async () => (await store.db.collection(paths.deliveries(siteId, webhookId)).get()).docs.map((d) => d.data());
-  return { siteId, path, webhookId, crash, records, received: () => receiver.at(path) };
-}
+const setup = (responder: Responder) => hookOnReceiver({ store, manage, receiver }, responder, { label: "Schedule" });
 
 describe("task schedules on the suite", () => {
   it("the test project's schedule has distinct, non-zero retry delays (so the cases below can fail)", () => {
