@@ -18,12 +18,12 @@ jest.setTimeout(120_000);
 
 /**
  * The abuse limits count in the clock's minutes: requests that straddle a minute's end count in
- * two windows and may never reach a limit. Waits for the next minute when less than 30 s of this
- * one is left (each loop below takes well under 30 s); returns when it started.
+ * two windows and may never reach a limit. Waits for the next minute when less than 15 s of this
+ * one is left (each loop below takes under 6 s); returns when it started.
  */
 async function earlyInAMinute(): Promise<number> {
   const left = 60_000 - (Date.now() % 60_000);
-  if (left < 30_000) await sleep(left + 50);
+  if (left < 15_000) await sleep(left + 50);
   return Date.now();
 }
 
