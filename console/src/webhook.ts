@@ -374,7 +374,7 @@ function drawChart(buckets: HourBucket[]): Node[] {
     h(
       "p",
       { class: "legend" },
-      (Object.keys(totals) as (keyof typeof totals)[]).map((k) => h("span", {}, h("i", { style: `background:${COLORS[k]}` }), ` ${totals[k]} ${k}`)),
+      (Object.keys(totals) as (keyof typeof totals)[]).map((k) => h("span", {}, h("i", { class: `swatch ${k}` }), ` ${totals[k]} ${k}`)),
       h("span", {}, `median round trip up to ${worstMedian ?? "—"} ms (max ${Math.round(maxMs)} ms on the scale)`),
     ),
   ];

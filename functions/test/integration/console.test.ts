@@ -79,7 +79,10 @@ async function signIn(email: string, viewport = { width: 1100, height: 900 }): P
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(e.message));
-  await page.goto(`${origin()}/`);
+  // The Content-Security-Policy (firebase.json) must not block anything the console does.
+  page.on("console", (m) => void (m.type() === "error" && /Content Security Policy/i.test(m.text()) && problems.push(m.text())));
+  const response = await page.goto(`${origin()}/`);
+  expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
