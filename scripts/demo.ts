@@ -16,8 +16,8 @@
  * Environment: DEMO_RECEIVER_PORT (default: any free port). The machine that goes silent is
  * marked by the suite's own scheduled sweep (functions/.env.demo-owlette: a 15 s threshold).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getAuth } from "firebase-admin/auth";
 import { getFirestore } from "firebase-admin/firestore";
@@ -28,11 +28,11 @@ import { REGION } from "../functions/src/config";
 import { ManagementStore } from "../functions/src/data/management-store";
 import { Store } from "../functions/src/data/store";
 import type { EventType } from "../functions/src/domain/event-catalog";
-import { parseRetrySchedule } from "../functions/src/domain/retry-policy";
 import { suiteAgent } from "./lib/agent-auth";
 import type { AgentProcess, OwletteAgent } from "./lib/owlette-agent";
 import { startReceiver, type Received } from "./cli/receive";
 import { rememberDemoKey } from "./cli/suite";
+import { retryScheduleOf } from "./lib/project-settings";
 import { Receiver } from "./lib/receiver";
 
 const once = process.argv.includes("--once");
@@ -53,9 +53,7 @@ const EXPECTED: EventType[] = ["process.crashed", "process.start_failed", "conne
 /** The flaky receiver answers 503 to this many attempts of each event, then 200. */
 const FLAKY_FAILURES = 2;
 /** The local project's retry schedule (the functions read the same file). */
-const SCHEDULE = parseRetrySchedule(
-  /^RETRY_SCHEDULE_SECONDS=(.*)$/m.exec(readFileSync(join(__dirname, "..", "functions", ".env.demo-owlette"), "utf8"))?.[1] ?? "0,60,300,1800,7200",
-);
+const SCHEDULE = retryScheduleOf(process.env.GCLOUD_PROJECT ?? "demo-owlette");
 
 const color = process.stdout.isTTY ? (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m` : () => (s: string) => s;
 const green = color(32);
@@ -177,6 +175,8 @@ async function main() {
   let failures = 0;
   let deliveries = 0;
   const finished = new Promise<void>((resolve) => {
+    /** Done: every type delivered and verified, and the flaky receiver's retries judged. */
+    const maybeDone = () => void (EXPECTED.every((t) => seen.has(t)) && retriesOnSchedule !== undefined && resolve());
     receiver.onReceive((d: Received) => {
       const verified = d.verdict.status !== "rejected";
       const type = d.payload?.event as EventType | undefined;
@@ -189,11 +189,9 @@ async function main() {
       const detail = [data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · ");
       say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.verdict.attempt}`)}${latency}`);
       if (type && verified) seen.add(type);
-      if (EXPECTED.every((t) => seen.has(t)) && retriesOnSchedule !== undefined) resolve();
+      maybeDone();
     });
-    flaky.onDelivery(() => {
-      if (EXPECTED.every((t) => seen.has(t)) && retriesOnSchedule !== undefined) resolve();
-    });
+    flaky.onDelivery(maybeDone);
   });
 
   // Deployed Owlette agents, as the network sees them: Firestore REST writes with an ID token

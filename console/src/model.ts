@@ -3,13 +3,9 @@
 import { SUBSCRIBABLE_EVENT_TYPES } from "../../functions/src/domain/event-catalog";
 import { AUTO_DISABLE_AFTER } from "../../functions/src/domain/webhook-health";
 import { FORMATS } from "../../functions/src/domain/destination-formats";
-import type { SignatureScheme } from "../../functions/src/domain/signature-schemes";
+import { DELIVERY_STATUSES, HTTP_METHODS, SIGNATURE_SCHEMES } from "../../functions/src/domain/webhook-vocabulary";
 
-export { AUTO_DISABLE_AFTER, FORMATS, SUBSCRIBABLE_EVENT_TYPES };
-export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ["owlette", "sha256", "standard", "timestamped"];
-export const METHODS = ["POST", "PUT", "PATCH"] as const;
-export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "skipped"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export { AUTO_DISABLE_AFTER, DELIVERY_STATUSES, FORMATS, HTTP_METHODS, SIGNATURE_SCHEMES, SUBSCRIBABLE_EVENT_TYPES };
 
 /** A webhook doc as the rules let members read it (sites/{s}/webhooks/{w}). Times in ms. */
 export interface WebhookView {

@@ -30,7 +30,6 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
   fill(main, h("p", { class: "crumbs" }, h("a", { href: siteHref(ctx.site.id) }, `← Webhooks · ${ctx.site.name}`)), summary, status, chart, log);
 
   const ref = doc(ctx.svc.db, "sites", ctx.site.id, "webhooks", webhookId);
-  let current: WebhookView | null = null;
   let newestMs: number | null = null;
   const say = (text: string, isError = false) => {
     status.textContent = text;
@@ -127,8 +126,7 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
           fill(summary, h("h1", {}, "Webhook not found"), h("p", {}, "It may have been deleted."));
           return;
         }
-        current = webhookView(snap.id, snap.data());
-        renderSummary(current);
+        renderSummary(webhookView(snap.id, snap.data()));
       },
       (err) => fill(summary, h("p", { role: "alert", class: "error" }, noAccess(err))),
     ),
@@ -304,8 +302,6 @@ function deliveryLog(
   return () => unsubscribe();
 }
 
-const COLORS = { succeeded: "var(--ok)", failed: "var(--bad)", pending: "var(--warn)", skipped: "var(--muted)" } as const;
-
 function chartOf(ctx: Ctx, webhookId: string, figure: HTMLElement): Cleanup {
   const since = Timestamp.fromMillis(Date.now() - 24 * 3_600_000);
   const q = query(
@@ -351,7 +347,7 @@ function drawChart(buckets: HourBucket[]): Node[] {
       if (!b[k]) continue;
       const hgt = (b[k] / maxCount) * (H - 8);
       y -= hgt;
-      const rect = el("rect", { x: i * barW + 1, y, width: barW - 2, height: hgt, fill: COLORS[k] });
+      const rect = el("rect", { x: i * barW + 1, y, width: barW - 2, height: hgt, fill: `var(--${deliveryTone(k)})` });
       const title = el("title", {});
       title.textContent = `${new Date(b.startMs).getHours()}:00 · ${b[k]} ${k}`;
       rect.append(title);
@@ -374,7 +370,7 @@ function drawChart(buckets: HourBucket[]): Node[] {
     h(
       "p",
       { class: "legend" },
-      (Object.keys(totals) as (keyof typeof totals)[]).map((k) => h("span", {}, h("i", { class: `swatch ${k}` }), ` ${totals[k]} ${k}`)),
+      (Object.keys(totals) as (keyof typeof totals)[]).map((k) => h("span", {}, h("i", { class: `swatch ${deliveryTone(k)}` }), ` ${totals[k]} ${k}`)),
       h("span", {}, `median round trip up to ${worstMedian ?? "—"} ms (max ${Math.round(maxMs)} ms on the scale)`),
     ),
   ];

@@ -6,7 +6,7 @@ import { webhookHref } from "./main";
 import {
   AUTO_DISABLE_AFTER,
   FORMATS,
-  METHODS,
+  HTTP_METHODS,
   SIGNATURE_SCHEMES,
   SUBSCRIBABLE_EVENT_TYPES,
   errorText,
@@ -186,7 +186,7 @@ function webhookForm(title: string, current: WebhookView | null, submit: (values
         options.map((o) => h("option", { value: o, selected: o === value }, o)),
       );
     const scheme = select("signatureScheme", SIGNATURE_SCHEMES, current?.signatureScheme ?? "owlette");
-    const method = select("method", METHODS, current?.method ?? "POST");
+    const method = select("method", HTTP_METHODS, current?.method ?? "POST");
     const format = select("format", FORMATS, current?.format ?? "owlette");
     const headers = h("textarea", {
       name: "headers",

@@ -22,8 +22,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * `onError(message)` hears of a held task the emulator would not take at its time.
  * Resolves to { stop(), held() } once listening.
  */
-export function startTasksFront({ port, target, onError = () => {}, now = Date.now }) {
-  /** Task name -> { timer, path, body, dueMs } */
+export function startTasksFront({ port, target, onError = () => {} }) {
+  /** Task name -> { timer, path, headers, body, dueMs } */
   const held = new Map();
   /** Names the emulator has taken: it refuses them again for as long as it runs. */
   const taken = new Set();
@@ -36,7 +36,7 @@ export function startTasksFront({ port, target, onError = () => {}, now = Date.n
   const release = (name) => {
     const entry = held.get(name);
     if (!entry) return;
-    const wait = entry.dueMs - now();
+    const wait = entry.dueMs - Date.now();
     if (wait > 0) {
       entry.timer = setTimeout(() => release(name), Math.min(wait, MAX_TIMER_MS));
       return;
@@ -77,7 +77,7 @@ export function startTasksFront({ port, target, onError = () => {}, now = Date.n
           return;
         }
         const dueMs = Date.parse(task?.scheduleTime ?? "");
-        if (name && Number.isFinite(dueMs) && dueMs > now()) {
+        if (name && Number.isFinite(dueMs) && dueMs > Date.now()) {
           held.set(name, { path, headers, body, dueMs, timer: undefined });
           release(name);
           reply(200, { task });

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { timestampSchema } from "../domain/agent-docs";
 import { FORMATS } from "../domain/destination-formats";
-import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
+import { DELIVERY_STATUSES, HTTP_METHODS, SIGNATURE_SCHEMES } from "../domain/webhook-vocabulary";
 
-export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export { DELIVERY_STATUSES, HTTP_METHODS, type DeliveryStatus, type HttpMethod } from "../domain/webhook-vocabulary";
 
 /** The server-written webhook doc, parsed defensively: a hand-edited doc must not crash delivery. */
 export const webhookDocSchema = z.object({
@@ -39,9 +38,6 @@ export const secretDocSchema = z.object({
   url: z.string().optional(),
 });
 export type SecretDoc = z.infer<typeof secretDocSchema>;
-
-export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "skipped"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const attemptRecordSchema = z.object({
   attempt: z.number().int().positive(),

@@ -14,8 +14,8 @@ import { hmacKey, owletteSignature, SIGNATURE_HEADER } from "./signing";
  *   string; receivers reject timestamps outside a 5-minute window.
  * The receiver side of every scheme is `receiver/verify.ts`.
  */
-export const SIGNATURE_SCHEMES = ["owlette", "sha256", "standard", "timestamped"] as const;
-export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+import type { SignatureScheme } from "./webhook-vocabulary";
+export { SIGNATURE_SCHEMES, type SignatureScheme } from "./webhook-vocabulary";
 
 export const TIMESTAMPED_HEADER = "Owlette-Signature";
 export const PREVIOUS_SIGNATURE_HEADER = "X-Owlette-Signature-Previous";

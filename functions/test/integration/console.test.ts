@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { getAuth } from "firebase-admin/auth";
@@ -25,11 +24,7 @@ function chromiumPath(): string {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     for (const name of ["chromium", "chromium-browser"]) if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error("Chromium not found: install Debian's chromium package (apt-get install chromium), or set CHROMIUM_PATH");
-  }
+  throw new Error("Chromium not found: install Debian's chromium package (apt-get install chromium), or set CHROMIUM_PATH");
 }
 
 let store: Store;

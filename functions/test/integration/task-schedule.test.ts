@@ -1,18 +1,16 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { getFunctions } from "firebase-admin/functions";
 import { REGION } from "../../src/config";
 import { taskQueueEnqueue, DELIVERY_FUNCTION, type DeliveryTask } from "../../src/delivery/task-queue";
 import type { ManagementStore } from "../../src/data/management-store";
 import type { Store } from "../../src/data/store";
-import { parseRetrySchedule } from "../../src/domain/retry-policy";
+import { retryScheduleOf } from "../../../scripts/lib/project-settings";
 import { Receiver, type Responder } from "../../../scripts/lib/receiver";
 import { seedPendingDelivery, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 import { hookOnReceiver } from "../support/hooks";
 
 // The suite keeps task schedules (scripts/lib/tasks-front.mjs): the Cloud Tasks emulator alone
 // dispatches every task at once. The test project's schedule is a documented setting.
-const schedule = parseRetrySchedule(/^RETRY_SCHEDULE_SECONDS=(.*)$/m.exec(readFileSync(join(__dirname, "../../.env.demo-owlette-test"), "utf8"))?.[1] ?? "");
+const schedule = retryScheduleOf(process.env.GCLOUD_PROJECT ?? "demo-owlette-test");
 
 jest.setTimeout(60_000);
 

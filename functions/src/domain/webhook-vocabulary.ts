@@ -1,0 +1,12 @@
+// The closed word lists of webhook and delivery docs, with no imports: the functions and the
+// console (a browser bundle, which cannot take node:crypto or zod along) use the same lists.
+
+/** How a webhook's requests are signed (signature-schemes.ts says what each one sends). */
+export const SIGNATURE_SCHEMES = ["owlette", "sha256", "standard", "timestamped"] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "skipped"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
