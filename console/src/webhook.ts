@@ -18,7 +18,7 @@ import {
   type HourBucket,
   type WebhookView,
 } from "./model";
-import { editWebhook, failMeter, noAccess, showSecret, watchNewestDelivery } from "./webhooks";
+import { editWebhook, failMeter, noAccess, onServerSnapshot, showSecret, watchNewestDelivery } from "./webhooks";
 
 const PAGE = 25;
 
@@ -286,7 +286,7 @@ function deliveryLog(
   const subscribe = () => {
     unsubscribe();
     const constraints: QueryConstraint[] = [...(filter ? [where("status", "==", filter)] : []), orderBy("createdAt", "desc"), limit(PAGE * pages)];
-    unsubscribe = onSnapshot(
+    unsubscribe = onServerSnapshot(
       query(collection(ctx.svc.db, "sites", ctx.site.id, "webhooks", webhookId, "deliveries"), ...constraints),
       (snap) => {
         list.removeAttribute("aria-busy");
@@ -310,7 +310,7 @@ function chartOf(ctx: Ctx, webhookId: string, figure: HTMLElement): Cleanup {
     orderBy("createdAt", "desc"),
     limit(1000),
   );
-  return onSnapshot(
+  return onServerSnapshot(
     q,
     (snap) => {
       const buckets = lastDayByHour(

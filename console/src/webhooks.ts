@@ -1,5 +1,5 @@
 // The site's webhooks (live), and the create / edit form with the secret shown once.
-import { collection, limit, onSnapshot, orderBy, query } from "firebase/firestore";
+import { collection, limit, onSnapshot, orderBy, query, type FirestoreError, type Query, type QuerySnapshot } from "firebase/firestore";
 import { badge, field, fill, h, modal, type Child } from "./dom";
 import type { Cleanup, Ctx } from "./main";
 import { webhookHref } from "./main";
@@ -19,6 +19,27 @@ import {
   webhookView,
   type WebhookView,
 } from "./model";
+
+/**
+ * A live list that starts with the server's answer. A query's first snapshot can come from the
+ * local cache alone, holding only the docs other listeners brought in (the newest delivery's, say):
+ * shown, it would pass for the whole list (one delivery, "1 succeeded") until the server answers.
+ */
+export function onServerSnapshot(q: Query, next: (snap: QuerySnapshot) => void, error: (err: FirestoreError) => void): Cleanup {
+  let synced = false;
+  return onSnapshot(
+    q,
+    { includeMetadataChanges: true },
+    (snap) => {
+      if (!synced && snap.metadata.fromCache) return;
+      // After the first server answer, only changes of the docs themselves.
+      if (synced && snap.docChanges().length === 0) return;
+      synced = true;
+      next(snap);
+    },
+    error,
+  );
+}
 
 /**
  * The time of a webhook's newest delivery, live (`lastDeliveryAt` on the doc moves only with
@@ -64,7 +85,7 @@ export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {
     const el = list.querySelector(`[data-last-delivery="${CSS.escape(id)}"]`);
     if (el) el.textContent = relativeTime(newest.get(id) ?? null, Date.now());
   };
-  const unsubscribe = onSnapshot(
+  const unsubscribe = onServerSnapshot(
     collection(ctx.svc.db, "sites", ctx.site.id, "webhooks"),
     (snap) => {
       list.removeAttribute("aria-busy");
