@@ -9,6 +9,8 @@ export interface UserRecord {
   /** null when the user has no `users/{uid}` doc or an unknown role: a stranger. */
   role: UserRole | null;
   sites: readonly string[];
+  /** Soft-deleted (`deletedAt` on `users/{uid}`): no access anywhere, API keys included. */
+  deleted?: true;
 }
 
 export type KeyAccess = "read" | "write";
@@ -55,7 +57,13 @@ export function siteAccess(principal: Principal, siteId: string, site: { owner?:
 export function requireSiteAccess(principal: Principal, siteId: string, site: { owner?: unknown } | null, needed: "read" | "admin"): void {
   const access = siteAccess(principal, siteId, site);
   if (access === "none") {
-    throw new ApiError("permission_denied", principal.kind === "agent" ? "agents cannot use the management API" : `no access to site ${siteId}`);
+    const why =
+      principal.kind === "agent"
+        ? "agents cannot use the management API"
+        : principal.user.deleted
+          ? "this account has been deleted"
+          : `no access to site ${siteId}`;
+    throw new ApiError("permission_denied", why);
   }
   if (needed === "admin" && access !== "admin") {
     const why =

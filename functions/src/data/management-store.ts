@@ -80,6 +80,9 @@ export class ManagementStore {
 
   async loadUser(uid: string): Promise<UserRecord> {
     const data = (await this.db.doc(paths.user(uid)).get()).data();
+    // Soft-deleted by an admin (the host sets `deletedAt`): refused everywhere at once, as the
+    // host's own rules refuse it, whatever role and sites the doc still holds.
+    if (data?.deletedAt !== undefined && data.deletedAt !== null) return { uid, role: null, sites: [], deleted: true };
     const role = (USER_ROLES as readonly unknown[]).includes(data?.role) ? (data?.role as UserRole) : null;
     const sites = Array.isArray(data?.sites) ? data.sites.filter((s: unknown): s is string => typeof s === "string") : [];
     return { uid, role, sites };

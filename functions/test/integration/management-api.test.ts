@@ -249,6 +249,31 @@ describe("authentication and permissions", () => {
     expect((await call("listWebhooks", { siteId: site.siteId }, member)).status).toBe(401);
   });
 
+  it("refuses a soft-deleted user at once: their callables and the API keys they made", async () => {
+    const site = await newSite();
+    const token = await idToken(site.admin);
+    expect((await call("listWebhooks", { siteId: site.siteId }, token)).status).toBe(200);
+    expect((await rest("GET", "/v1/webhooks", { key: site.adminKey })).status).toBe(200);
+    // As the host's admin tools do: the users doc keeps its role and sites, with deletedAt set.
+    await store.db.doc(paths.user(site.admin)).update({ deletedAt: FieldValue.serverTimestamp() });
+    const viaDashboard = await call("listWebhooks", { siteId: site.siteId }, token);
+    expect([viaDashboard.status, viaDashboard.body.error?.message]).toEqual([403, "this account has been deleted"]);
+    expect((await call("createApiKey", { siteId: site.siteId, name: "after", access: "write" }, token)).status).toBe(403);
+    for (const [method, path] of [
+      ["GET", "/v1/webhooks"],
+      ["POST", "/v1/webhooks"],
+    ] as const) {
+      const res = await rest(method, path, {
+        key: site.adminKey,
+        ...(method === "POST" ? { body: { name: "x", url: "https://example.com/h", events: ["process.crashed"] } } : {}),
+      });
+      expect([res.status, res.body.error?.code]).toEqual([403, "permission_denied"]);
+    }
+    // Restored (deletedAt back to null, as the host's restore writes it): access returns.
+    await store.db.doc(paths.user(site.admin)).update({ deletedAt: null });
+    expect((await rest("GET", "/v1/webhooks", { key: site.adminKey })).status).toBe(200);
+  });
+
   it("lets a superadmin manage any site through the dashboard callables", async () => {
     const site = await newSite();
     const boss = `superadmin-${site.siteId}`;

@@ -12,7 +12,16 @@ const MACHINE = "m1";
 let env: RulesTestEnvironment;
 
 type Actor =
-  "unauthenticated" | "stranger" | "member" | "admin" | "owner" | "superadmin" | "agent of this machine" | "agent of another machine" | "agent of another site";
+  | "unauthenticated"
+  | "stranger"
+  | "member"
+  | "admin"
+  | "owner"
+  | "superadmin"
+  | "soft-deleted-admin"
+  | "agent of this machine"
+  | "agent of another machine"
+  | "agent of another site";
 
 function db(actor: Actor): Firestore {
   switch (actor) {
@@ -55,6 +64,8 @@ beforeEach(async () => {
       put("users/owner", { role: "admin", sites: [] }),
       put("users/superadmin", { role: "superadmin", sites: [] }),
       put("users/stranger", { role: "admin", sites: [OTHER_SITE] }),
+      // An admin of site A whom an admin soft-deleted: refused everywhere, as in the host's rules.
+      put("users/soft-deleted-admin", { role: "admin", sites: [SITE], deletedAt: Timestamp.now() }),
       put(`sites/${SITE}`, { name: "Site A", owner: "owner" }),
       put(`sites/${OTHER_SITE}`, { name: "Site B", owner: "stranger" }),
       put(machinePath(), { online: true, lastHeartbeat: Timestamp.now(), machineId: MACHINE, siteId: SITE }),
@@ -81,6 +92,7 @@ const ALL: Actor[] = [
   "admin",
   "owner",
   "superadmin",
+  "soft-deleted-admin",
   "agent of this machine",
   "agent of another machine",
   "agent of another site",
