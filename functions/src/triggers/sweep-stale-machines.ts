@@ -1,4 +1,4 @@
-import type { QueryDocumentSnapshot } from "firebase-admin/firestore";
+import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import type { Store } from "../data/store";
@@ -17,17 +17,23 @@ const MAX_PAGES = 20;
 export async function runSweep(
   store: Store,
   opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number },
-): Promise<{ candidates: number; marked: number; remarked: number }> {
+): Promise<{ candidates: number; marked: number; remarked: number; failed: number }> {
   const cutoff = new Date(opts.now.getTime() - opts.staleAfterMs);
   let candidates = 0;
   let marked = 0;
+  let failed = 0;
   let after: QueryDocumentSnapshot | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const docs = await store.findStaleMachines(cutoff, opts.pageSize ?? PAGE, after);
     candidates += docs.length;
     for (let i = 0; i < docs.length; i += 20) {
-      const results = await Promise.all(docs.slice(i, i + 20).map((doc) => store.markStale(doc.ref, cutoff, opts.now)));
-      marked += results.filter(Boolean).length;
+      const results = await settleEach(
+        docs.slice(i, i + 20).map((doc) => doc.ref),
+        (ref) => store.markStale(ref, cutoff, opts.now),
+        opts.log,
+      );
+      marked += results.marked;
+      failed += results.failed;
     }
     if (docs.length < (opts.pageSize ?? PAGE)) break;
     after = docs[docs.length - 1];
@@ -36,10 +42,35 @@ export async function runSweep(
   const held = await store.findHeldPages(opts.now, PAGE);
   let remarked = 0;
   for (let i = 0; i < held.length; i += 20) {
-    remarked += (await Promise.all(held.slice(i, i + 20).map((ref) => store.markHeldAgain(ref, opts.now)))).filter(Boolean).length;
+    const results = await settleEach(held.slice(i, i + 20), (ref) => store.markHeldAgain(ref, opts.now), opts.log);
+    remarked += results.marked;
+    failed += results.failed;
   }
-  opts.log?.info("sweep.done", { candidates, marked, remarked, cutoff: cutoff.toISOString() });
-  return { candidates, marked, remarked };
+  opts.log?.info("sweep.done", { candidates, marked, remarked, failed, cutoff: cutoff.toISOString() });
+  return { candidates, marked, remarked, failed };
+}
+
+/**
+ * One machine per call, each on its own: a doc that cannot be marked (an agent padded it to the
+ * size limit, say) is logged and passed over, and never stops the pass for the machines of any
+ * other site behind it.
+ */
+async function settleEach(
+  refs: DocumentReference[],
+  mark: (ref: DocumentReference) => Promise<boolean>,
+  log?: Log,
+): Promise<{ marked: number; failed: number }> {
+  const results = await Promise.allSettled(refs.map(mark));
+  let marked = 0;
+  let failed = 0;
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") marked += result.value ? 1 : 0;
+    else {
+      failed++;
+      log?.warn("sweep.mark_failed", { machine: refs[i]!.path, error: String((result.reason as Error)?.message ?? result.reason).slice(0, 200) });
+    }
+  });
+  return { marked, failed };
 }
 
 /**

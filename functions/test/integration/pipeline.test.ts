@@ -242,6 +242,30 @@ describe("machine events", () => {
     await waitFor("machine.offline", () => hook.received().some((d) => d.payload?.data?.machineId === "dead"));
   });
 
+  it("a machine doc the sweep cannot mark blocks no other: stale machines of another site behind it are all paged", async () => {
+    // An agent's own machine doc padded to just under the 1 MiB limit, with the oldest heartbeat
+    // of the suite, so it comes first in the sweep's order and the mark no longer fits.
+    const padded = machine(uniqueId("padded"), "hog");
+    let size = 1_048_576 - 120;
+    for (; ; size -= 8) {
+      try {
+        await padded.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.parse("1999-01-01T00:00:00Z")), capabilities: { pad: "x".repeat(size) } });
+        break;
+      } catch (error) {
+        if (size < 1_048_000) throw error;
+      }
+    }
+    const hook = await siteWithWebhook(["machine.offline"]);
+    const victims = Array.from({ length: 25 }, (_, i) => machine(hook.siteId, `victim-${i}`));
+    await Promise.all(victims.map((ref, i) => ref.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.parse("1999-01-02T00:00:00Z") + i * 1000) })));
+    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000, pageSize: 10 });
+    expect(swept.failed).toBeGreaterThanOrEqual(1);
+    expect((await padded.get()).get("offlineReason")).toBeUndefined();
+    const marks = await Promise.all(victims.map(async (ref) => (await ref.get()).get("offlineReason")));
+    expect(marks).toEqual(victims.map(() => "heartbeat_stale"));
+    await waitFor("25 machine.offline", () => new Set(hook.received().map((d) => d.payload?.data?.machineId)).size === 25, 60_000);
+  });
+
   it("leaves every machine online when heartbeats and sweeps run concurrently", async () => {
     const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
     const refs = Array.from({ length: 12 }, (_, i) => machine(hook.siteId, `m${i}`));
