@@ -71,7 +71,8 @@ function main(argv: string[]): number {
     (exitCode === 0 ? console.log : console.error)(message);
     return exitCode;
   } catch (error) {
-    if (error instanceof ComposeInputError || error instanceof Error) {
+    // Bad input (ComposeInputError) and a ruleset composed already: one line, exit 2.
+    if (error instanceof Error) {
       console.error(`host:compose: ${error.message}`);
       return 2;
     }

@@ -46,7 +46,7 @@ export function compose(input: ComposeInput): Composition {
   const close = host.documents.close;
   const lineStart = host.text.lastIndexOf("\n", close - 1) + 1;
   const insertAt = /^\s*$/.test(host.text.slice(lineStart, close)) ? lineStart : close;
-  const rules = `${host.text.slice(0, insertAt)}\n${"    "}${BEGIN}\n${body}\n${"    "}${END}\n${host.text.slice(insertAt)}`;
+  const rules = `${host.text.slice(0, insertAt)}\n    ${BEGIN}\n${body}\n    ${END}\n${host.text.slice(insertAt)}`;
   // The composed text must still read as one ruleset with the host's documents block intact.
   parseRuleset(rules, "composed firestore.rules");
 
