@@ -1,6 +1,6 @@
 import { composeIndexes, parseIndexFile, type IndexComposition } from "./indexes";
 import { conflictReport, findConflicts, type Conflict } from "./conflicts";
-import { parseRuleset } from "./rules-text";
+import { collectionNames, parseRuleset } from "./rules-text";
 
 /** The functions' codebase in every deploy of this repository: never the host's "default". */
 export const CODEBASE = "owlette-webhooks";
@@ -51,7 +51,7 @@ export function compose(input: ComposeInput): Composition {
   parseRuleset(rules, "composed firestore.rules");
 
   const conflicts = findConflicts(host.documents);
-  const indexes = composeIndexes(hostIndexes, ourIndexes);
+  const indexes = composeIndexes(hostIndexes, ourIndexes, collectionNames(host.documents));
   const firebaseJson = {
     firestore: { rules: "firestore.rules", indexes: "firestore.indexes.json" },
     functions: [

@@ -95,13 +95,14 @@ export function findConflicts(documents: MatchBlock, guards: Guard[] = GUARDS): 
   for (const guard of guards) {
     const docPath = guard.path.split("/");
     const rules = blocks
-      .filter((b) => patternMatches(b.segments.slice(documents.segments.length), docPath))
-      .flatMap((b) =>
+      .map((b) => ({ b, path: b.segments.slice(documents.segments.length) }))
+      .filter(({ path }) => patternMatches(path, docPath))
+      .flatMap(({ b, path }) =>
         b.allows
           .filter((a) => !neverHolds(a.condition))
           .map((a) => ({
             line: a.line,
-            pattern: "/" + b.segments.slice(documents.segments.length).join("/"),
+            pattern: "/" + path.join("/"),
             methods: a.methods.filter((m) => guard.methods.includes(m)),
             condition: a.condition,
           }))

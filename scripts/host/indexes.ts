@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ComposeInputError } from "./rules-text";
+import { ComposeInputError, lineOf } from "./rules-text";
 
 /** The shape `firebase deploy --only firestore:indexes` reads, as far as composing needs it. */
 const indexField = z
@@ -16,10 +16,6 @@ const indexFile = z.object({ indexes: z.array(index).default([]), fieldOverrides
 export type IndexFile = z.infer<typeof indexFile>;
 type FieldOverride = z.infer<typeof fieldOverride>;
 
-function lineAt(text: string, offset: number): number {
-  return text.slice(0, offset).split("\n").length;
-}
-
 /** JSON.parse's message names a position; turn it into the line a person can open. */
 export function parseIndexFile(text: string, file: string): IndexFile {
   let json: unknown;
@@ -27,8 +23,9 @@ export function parseIndexFile(text: string, file: string): IndexFile {
     json = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const line = at ? lineAt(text, Number(at[1])) : /line (\d+)/.exec(message) ? Number(/line (\d+)/.exec(message)![1]) : 1;
+    const position = /position (\d+)/.exec(message);
+    const lineNumber = /line (\d+)/.exec(message);
+    const line = position ? lineOf(text, Number(position[1])) : lineNumber ? Number(lineNumber[1]) : 1;
     throw new ComposeInputError(file, line, `invalid JSON: ${message.replace(/^JSON\.parse: /, "")}`);
   }
   const parsed = indexFile.safeParse(json);
@@ -45,20 +42,20 @@ function lineOfPath(text: string, path: readonly PropertyKey[]): number {
   const key = [...path].reverse().find((p): p is string => typeof p === "string");
   if (!key) return 1;
   const at = text.indexOf(`"${key}"`);
-  return at < 0 ? 1 : lineAt(text, at);
+  return at < 0 ? 1 : lineOf(text, at);
 }
 
 const indexKey = (i: IndexFile["indexes"][number]) =>
   JSON.stringify([i.collectionGroup, i.queryScope, i.fields.map((f) => [f.fieldPath, f.order ?? null, f.arrayConfig ?? null])]);
 const overrideKey = (o: FieldOverride) => `${o.collectionGroup}/${o.fieldPath}`;
-const sameOverride = (a: FieldOverride, b: FieldOverride) => JSON.stringify({ ...a }) === JSON.stringify({ ...b });
+const sameOverride = (a: FieldOverride, b: FieldOverride) => JSON.stringify(a) === JSON.stringify(b);
 
 export interface IndexComposition {
   file: IndexFile;
   added: { indexes: number; fieldOverrides: number };
   /** Field overrides both files set differently: the host's is kept. */
   clashes: { key: string; host: FieldOverride; pipeline: FieldOverride }[];
-  /** The pipeline's field overrides on collections the host has indexes or overrides on too. */
+  /** The pipeline's field overrides on collections the host uses (its indexes, overrides or rules name them). */
   sharedCollections: FieldOverride[];
 }
 
@@ -67,11 +64,15 @@ export interface IndexComposition {
  * override both set differently keeps the host's and is reported: a deploy must never change
  * how the host's own queries are served.
  */
-export function composeIndexes(host: IndexFile, pipeline: IndexFile): IndexComposition {
+export function composeIndexes(host: IndexFile, pipeline: IndexFile, hostRuleCollections: ReadonlySet<string> = new Set()): IndexComposition {
   const hostIndexes = new Set(host.indexes.map(indexKey));
   const newIndexes = pipeline.indexes.filter((i) => !hostIndexes.has(indexKey(i)));
   const hostOverrides = new Map(host.fieldOverrides.map((o) => [overrideKey(o), o]));
-  const hostCollections = new Set([...host.indexes.map((i) => i.collectionGroup), ...host.fieldOverrides.map((o) => o.collectionGroup)]);
+  const hostCollections = new Set([
+    ...host.indexes.map((i) => i.collectionGroup),
+    ...host.fieldOverrides.map((o) => o.collectionGroup),
+    ...hostRuleCollections,
+  ]);
   const clashes: IndexComposition["clashes"] = [];
   const newOverrides: FieldOverride[] = [];
   for (const o of pipeline.fieldOverrides) {
@@ -83,6 +84,6 @@ export function composeIndexes(host: IndexFile, pipeline: IndexFile): IndexCompo
     file: { ...host, indexes: [...host.indexes, ...newIndexes], fieldOverrides: [...host.fieldOverrides, ...newOverrides] },
     added: { indexes: newIndexes.length, fieldOverrides: newOverrides.length },
     clashes,
-    sharedCollections: newOverrides.filter((o) => hostCollections.has(o.collectionGroup) || o.collectionGroup === "machines"),
+    sharedCollections: newOverrides.filter((o) => hostCollections.has(o.collectionGroup)),
   };
 }

@@ -84,7 +84,13 @@ export function blankCommentsAndStrings(text: string): string {
   return out.join("");
 }
 
-function lineOf(text: string, offset: number): number {
+/** Throws the input error for `offset` of `text`: the file and the line a person can open. */
+function failAt(text: string, file: string, offset: number, message: string): never {
+  throw new ComposeInputError(file, lineOf(text, offset), message);
+}
+
+/** The 1-based line of `offset` in `text`. */
+export function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let k = 0; k < offset && k < text.length; k++) if (text[k] === "\n") line++;
   return line;
@@ -118,9 +124,7 @@ function pathSegments(pattern: string): string[] {
 
 export function parseRuleset(text: string, file: string): ParsedRuleset {
   const code = blankCommentsAndStrings(text);
-  const fail = (offset: number, message: string): never => {
-    throw new ComposeInputError(file, lineOf(text, offset), message);
-  };
+  const fail = (offset: number, message: string) => failAt(text, file, offset, message);
   const service = /\bservice\s+([\w.]+)\s*\{/g.exec(code);
   if (!service) fail(firstCodeOffset(code), "not a Firestore ruleset: no `service cloud.firestore {` block");
   if (service![1] !== "cloud.firestore") fail(service!.index, `not a Firestore ruleset: \`service ${service![1]}\` (expected cloud.firestore)`);
@@ -132,17 +136,11 @@ export function parseRuleset(text: string, file: string): ParsedRuleset {
   if (!documents) {
     const other = blocks.find((b) => /^\/databases\//.test(b.pattern));
     fail(
-      other ? lineStart(text, other.line) : serviceOpen,
+      other ? other.open : serviceOpen,
       "no `match /databases/{database}/documents` block in the service (the documents root must use the variable `database`)",
     );
   }
   return { text, documents: documents! };
-}
-
-function lineStart(text: string, line: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = text.indexOf("\n", offset) + 1;
-  return offset;
 }
 
 function firstCodeOffset(code: string): number {
@@ -152,9 +150,7 @@ function firstCodeOffset(code: string): number {
 
 /** Reads the statements between `open` and `close` (exclusive): match blocks, functions, allows. */
 function readBlockBody(text: string, code: string, open: number, close: number, outer: string[], file: string, allows?: AllowStatement[]): MatchBlock[] {
-  const fail = (offset: number, message: string): never => {
-    throw new ComposeInputError(file, lineOf(text, offset), message);
-  };
+  const fail = (offset: number, message: string) => failAt(text, file, offset, message);
   const blocks: MatchBlock[] = [];
   let k = open + 1;
   while (k < close) {
@@ -196,8 +192,6 @@ function readBlockBody(text: string, code: string, open: number, close: number, 
             .trim();
       allows!.push({ methods: [...new Set(methods.flatMap((x) => METHODS[x]!))], condition, line: lineOf(text, k) });
       k = end + 1;
-    } else if ((m = /^rules_version\s*=\s*'[^']*'\s*;|^rules_version\s*=\s*"[^"]*"\s*;/.exec(head))) {
-      k += m[0].length;
     } else {
       const word = /^\S+/.exec(head)![0];
       fail(k, `unexpected \`${word.slice(0, 40)}\` (expected match, function or allow)`);
@@ -209,6 +203,12 @@ function readBlockBody(text: string, code: string, open: number, close: number, 
 /** Every match block under `block`, depth first. */
 export function allBlocks(block: MatchBlock): MatchBlock[] {
   return block.children.flatMap((c) => [c, ...allBlocks(c)]);
+}
+
+/** Collection names the ruleset's match paths spell out (the literal segments at collection positions). */
+export function collectionNames(documents: MatchBlock): Set<string> {
+  const names = allBlocks(documents).flatMap((b) => b.segments.slice(documents.segments.length).filter((seg, i) => i % 2 === 0 && !seg.startsWith("{")));
+  return new Set(names);
 }
 
 /**
