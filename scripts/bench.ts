@@ -29,6 +29,7 @@ import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestor
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
 import { ManagementStore } from "../functions/src/data/management-store";
+import { PresenceStore } from "../functions/src/data/presence-store";
 import { Store } from "../functions/src/data/store";
 import { EmissionStore } from "../functions/src/data/emission-store";
 import { deliver } from "../functions/src/delivery/deliver";
@@ -271,7 +272,7 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
       before: { ...machine, lastHeartbeat: t0 },
       after: { ...machine, lastHeartbeat: t1 },
     },
-    ingestDeps,
+    { ...ingestDeps, presence: new PresenceStore(counting.db), staleAfterMs: PRODUCTION.staleAfterSeconds * 1000 },
   );
   const hb = counting.take();
   report(`idle heartbeat: pipeline cost beyond the agent's own write`, `${hb.reads} reads, ${hb.writes} writes`);
@@ -570,7 +571,7 @@ async function fleet(db: Firestore, receiver: Receiver) {
   report(`start: presence + heartbeat of ${MACHINES} agents (Firestore REST, through the rules)`, `${((Date.now() - roundStart) / 1000).toFixed(1)} s`);
 
   const counting = countingFirestore(db);
-  const sweepStore = new Store(counting.db);
+  const sweepStore = new PresenceStore(counting.db);
   const sweeps: { reads: number; writes: number; marked: number; candidates: number }[] = [];
   let running = true;
   const started = Date.now();

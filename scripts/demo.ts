@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getAuth } from "firebase-admin/auth";
-import { getFirestore } from "firebase-admin/firestore";
+import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
 import { generateApiKey } from "../functions/src/api/api-keys";
@@ -215,10 +215,19 @@ async function main() {
   let markSeen = false;
   // No sweep here: the suite runs the scheduled sweepStaleMachines every minute, as Cloud
   // Scheduler does deployed (scripts/emulators.mjs); this only shows its mark when it lands.
-  const stopWatching = db.doc(paths.machine(SITE.id, "LOBBY-KIOSK")).onSnapshot((snap) => {
-    if (snap.get("offlineReason") === "heartbeat_stale" && snap.get("online") === false && !markSeen) {
+  // The mark is the sweep's own presence doc: the machine doc stays as the agent wrote it.
+  const stopWatching = db.doc(paths.presence(SITE.id, "LOBBY-KIOSK")).onSnapshot((snap) => {
+    if (snap.get("staleSince") instanceof Timestamp && !markSeen) {
       markSeen = true;
-      say(`${bold("sweep")} the scheduled sweep marked LOBBY-KIOSK stale (no heartbeat for ${STALE_SECONDS}s: STALE_AFTER_SECONDS on the local suite)`);
+      void db
+        .doc(paths.machine(SITE.id, "LOBBY-KIOSK"))
+        .get()
+        .then((machine) =>
+          say(
+            `${bold("sweep")} the scheduled sweep marked LOBBY-KIOSK stale in ${snap.ref.path} (no heartbeat for ${STALE_SECONDS}s: STALE_AFTER_SECONDS on the local suite); its machine doc, the agent's, still says online: ${String(machine.get("online"))}`,
+          ),
+        )
+        .catch(report);
     }
   }, report);
 

@@ -12,5 +12,6 @@ export { onProcessWritten } from "./triggers/on-process-written";
 export { onLogCreated } from "./triggers/on-log-created";
 export { agentApi } from "./triggers/agent-api";
 export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
+export { onPresenceWritten } from "./triggers/on-presence-written";
 export { deliverWebhook, deliverWebhookSlow } from "./triggers/deliver-webhook";
 export * from "./triggers/management-api";

@@ -17,6 +17,8 @@ export const SIZING = {
   deliveryFast: { cpu: 1, memory: "512MiB", concurrency: 80, maxInstances: 20 },
   /** Slow delivery lane: 20 concurrent dispatches, mostly waiting on receivers. */
   deliverySlow: { cpu: 1, memory: "512MiB", concurrency: 80, maxInstances: 5 },
+  /** The sweep's marks and their clearing (the trigger on presence docs): one each per outage. */
+  presence: { cpu: 1, memory: "256MiB", concurrency: 80, maxInstances: 10 },
   /** The sweep: one run at a time, never two overlapping. */
   sweep: { cpu: 1, memory: "256MiB", concurrency: 1, maxInstances: 1 },
 } as const;

@@ -3,6 +3,7 @@ import { logger } from "firebase-functions";
 import { getConfig, REGION } from "./config";
 import { EmissionStore } from "./data/emission-store";
 import { ManagementStore } from "./data/management-store";
+import { PresenceStore } from "./data/presence-store";
 import { Store } from "./data/store";
 import { createService, type Service } from "./api/service";
 import type { DeliverDeps } from "./delivery/deliver";
@@ -45,4 +46,15 @@ let ingest: IngestDeps | undefined;
 export function ingestDeps(): IngestDeps {
   ingest ??= { ...productionDeps(), emissions: new EmissionStore(productionDeps().store.db) };
   return ingest;
+}
+
+/** What the sweep and the machine trigger need besides: the presence store and the stale threshold. */
+let presence: PresenceDeps | undefined;
+export interface PresenceDeps {
+  presence: PresenceStore;
+  staleAfterMs: number;
+}
+export function presenceDeps(): PresenceDeps {
+  presence ??= { presence: new PresenceStore(productionDeps().store.db), staleAfterMs: productionDeps().config.staleAfterSeconds * 1000 };
+  return presence;
 }

@@ -37,6 +37,23 @@ export const GUARDS: Guard[] = [
     consequence: "a client could read event bodies of every webhook of the site, or change what the pipeline dedupes and limits",
   })),
   {
+    id: "sweep-presence",
+    path: "sites/S/presence/M",
+    methods: ANY,
+    severity: "blocking",
+    what: "the sweep's record of silent machines (server-only)",
+    consequence:
+      "a client could forge a stale mark (a false machine.offline) or clear one (an outage's machine.online and its held page lost), or read which machines are silent",
+  },
+  {
+    id: "sweep-floor",
+    path: "pipelineState/sweep",
+    methods: WRITE,
+    severity: "blocking",
+    what: "the sweep's floor (server-only)",
+    consequence: "a client could move the floor past machines that just went silent, and they would never be paged",
+  },
+  {
     id: "api-key-hashes",
     path: "apiKeys/K",
     methods: ANY,
@@ -67,9 +84,9 @@ export const GUARDS: Guard[] = [
     path: "sites/S/machines/M",
     methods: ["create", "update"],
     severity: "warning",
-    what: "the machine doc's fields the pipeline reads (online, lastHeartbeat, name, health, reboot and shutdown announcements) and the sweep's mark (offlineReason, offlineSince, offlinePageHeldUntil)",
+    what: "the machine doc's fields the pipeline reads (online, lastHeartbeat, name, health, reboot and shutdown announcements); the sweep's own state is elsewhere (sites/{s}/presence, server-only)",
     consequence:
-      "unless the condition checks fields, an agent can write any field of its own machine doc: it can forge or clear its own machine's stale mark (a false machine.offline or machine.online, or its own offline page silenced) and make its own payloads carry any name; machines of other agents and other sites are untouched, since events are keyed by the document's own site and machine path",
+      "unless the condition checks fields, an agent can write any field of its own machine doc: a lastHeartbeat that is not the server's clock or a standing reboot announcement can hide or fake its own machine's outage, and its own payloads can carry any name; machines of other agents and other sites are untouched, since events are keyed by the document's own site and machine path and the sweep's marks are in docs no client can write",
   },
   {
     id: "logs-agent-create",

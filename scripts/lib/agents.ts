@@ -2,7 +2,7 @@ import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldValue, getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { appOptions } from "../../functions/src/app-options";
 import { paths } from "../../functions/src/data/paths";
-import { Store } from "../../functions/src/data/store";
+import { PresenceStore } from "../../functions/src/data/presence-store";
 import { SUBSCRIBABLE_EVENT_TYPES, type EventType } from "../../functions/src/domain/event-catalog";
 import { CliError } from "../cli/output";
 
@@ -100,14 +100,13 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
       steps.push(`${machine.path}: health.status ok -> connection_failure`);
       break;
     case "machine.offline":
-      await markOffline(db, machine.path, steps);
+      await markOffline(db, t.siteId, t.machineId, steps);
       break;
     case "machine.online": {
-      const snap = await machine.get();
-      if (snap.get("offlineReason") !== "heartbeat_stale") {
+      if (!(await isMarked(db, t.siteId, t.machineId))) {
         steps.push("machine.online follows machine.offline: marking the machine stale first (that emits machine.offline too)");
-        await markOffline(db, machine.path, steps);
-        // Let the machine trigger see the mark before the agent comes back.
+        await markOffline(db, t.siteId, t.machineId, steps);
+        // Let the presence trigger report the mark before the agent comes back.
         await new Promise((r) => setTimeout(r, 1500));
       }
       await heartbeat(db, t.siteId, t.machineId);
@@ -120,16 +119,23 @@ export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Pro
   return steps;
 }
 
-async function markOffline(db: Firestore, path: string, steps: string[]) {
-  const ref = db.doc(path);
-  if ((await ref.get()).get("offlineReason") === "heartbeat_stale") {
+/** Whether the sweep holds a stale mark for the machine (its presence doc, which only the pipeline reads). */
+async function isMarked(db: Firestore, siteId: string, machineId: string): Promise<boolean> {
+  return (await db.doc(paths.presence(siteId, machineId)).get()).get("staleSince") instanceof Timestamp;
+}
+
+async function markOffline(db: Firestore, siteId: string, machineId: string, steps: string[]) {
+  const ref = db.doc(paths.machine(siteId, machineId));
+  if (await isMarked(db, siteId, machineId)) {
     steps.push("the machine was already marked stale: bringing it back first (that emits machine.online)");
+    await heartbeat(db, siteId, machineId);
+    for (let i = 0; i < 50 && (await isMarked(db, siteId, machineId)); i++) await new Promise((r) => setTimeout(r, 200));
   }
   await ref.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.now() - 3_600_000) }, { merge: true });
-  // What the sweep does to a machine whose heartbeat is stale.
-  const marked = await new Store(db).markStale(ref, new Date(), new Date());
-  if (!marked) throw new CliError(`could not mark ${path} stale`);
-  steps.push(`${path}: heartbeat an hour old, marked stale as the sweep would`);
+  // What the sweep does to a machine whose heartbeat is stale: a mark in its presence doc.
+  const step = await new PresenceStore(db).sweepMachine(ref, 60_000, new Date());
+  if (step !== "mark") throw new CliError(`could not mark ${ref.path} stale (${step})`);
+  steps.push(`${ref.path}: heartbeat an hour old, marked stale as the sweep would (sites/${siteId}/presence/${machineId})`);
 }
 
 export interface SimulateOptions {

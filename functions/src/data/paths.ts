@@ -6,6 +6,10 @@ export const paths = {
   apiKey: (keyId: string) => `apiKeys/${keyId}`,
   site: (siteId: string) => `sites/${siteId}`,
   machine: (siteId: string, machineId: string) => `sites/${siteId}/machines/${machineId}`,
+  /** Server-only: the sweep's record of a silent machine (domain/presence.ts). The machine doc is the agent's. */
+  presence: (siteId: string, machineId: string) => `sites/${siteId}/presence/${machineId}`,
+  /** Server-only: the sweep floor (domain/sweep-floor.ts). */
+  sweepState: () => "pipelineState/sweep",
   webhooks: (siteId: string) => `sites/${siteId}/webhooks`,
   webhook: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}`,
   /** Server-only: no security rule matches it, so no client can read or write it. */

@@ -1,9 +1,7 @@
-import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
-import { STALE_REASON } from "../domain/detect-machine-events";
-import { isStale } from "../domain/staleness";
 import { NEEDS_MIGRATION, webhookShape } from "../domain/legacy-webhooks";
 import type { QuestionState } from "../domain/event-order";
 import { deliveryIdFor } from "../domain/ids";
@@ -371,88 +369,6 @@ export class Store {
       const set = doc && toSecretSet(doc);
       if (!set || !hasExpiredSecrets(set, now.getTime())) return;
       tx.update(ref, { previous: fromSecretSet(withoutExpired(set, now.getTime())).previous });
-    });
-  }
-
-  /**
-   * Machines the agent last reported online whose heartbeat is older than `cutoff`, oldest
-   * first, a page at a time: `after` is the previous page's last one, so machines left unmarked
-   * (in an announced reboot, say) never hide the ones behind them.
-   */
-  async findStaleMachines(cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
-    let query = this.db
-      .collectionGroup("machines")
-      .where("online", "==", true)
-      .where("lastHeartbeat", "<", Timestamp.fromDate(cutoff))
-      .orderBy("lastHeartbeat")
-      .select("lastHeartbeat");
-    if (after) query = query.startAfter(after);
-    return (await query.limit(limit).get()).docs;
-  }
-
-  /**
-   * Marks one machine stale, re-checking inside a transaction: a heartbeat that landed after
-   * the query wins, and the machine is left alone. So is a machine in an announced reboot or
-   * shutdown: its silence is expected (`inPlannedDowntime`), and it is marked only if it stays
-   * silent past the announcement's window.
-   */
-  async markStale(ref: DocumentReference, cutoff: Date, now: Date): Promise<boolean> {
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const heartbeat = snap.get("lastHeartbeat");
-      const machine = { ...snap.data(), lastHeartbeatMs: heartbeat instanceof Timestamp ? heartbeat.toMillis() : null };
-      if (!isStale(machine, now.getTime(), now.getTime() - cutoff.getTime())) return false;
-      tx.update(ref, {
-        online: false,
-        offlineReason: STALE_REASON,
-        offlineSince: FieldValue.serverTimestamp(),
-      });
-      return true;
-    });
-  }
-
-  /** Clears the sweep's mark (and a held page) once the machine is back, unless it went offline again meanwhile. */
-  async clearStaleMark(siteId: string, machineId: string): Promise<void> {
-    const ref = this.db.doc(paths.machine(siteId, machineId));
-    await this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.get("online") !== true || snap.get("offlineReason") !== STALE_REASON) return;
-      tx.update(ref, { offlineReason: FieldValue.delete(), offlineSince: FieldValue.delete(), offlinePageHeldUntil: FieldValue.delete() });
-    });
-  }
-
-  /**
-   * The machine.offline of this mark was held back by the emission limit (a machine that went
-   * offline once already this hour): if the machine is still silent when the limit's window
-   * turns, the sweep marks it again and it is paged then. A page is delayed, never lost.
-   */
-  async holdOfflinePage(siteId: string, machineId: string, until: Date): Promise<void> {
-    const ref = this.db.doc(paths.machine(siteId, machineId));
-    await this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.get("online") !== false || snap.get("offlineReason") !== STALE_REASON) return;
-      tx.update(ref, { offlinePageHeldUntil: Timestamp.fromDate(until) });
-    });
-  }
-
-  /** Machines whose held page is due. */
-  async findHeldPages(now: Date, limit: number): Promise<DocumentReference[]> {
-    const snap = await this.db.collectionGroup("machines").where("offlinePageHeldUntil", "<=", Timestamp.fromDate(now)).limit(limit).select().get();
-    return snap.docs.map((d) => d.ref);
-  }
-
-  /** A due held page: still silent, the machine is marked again (a new outage report); back, the hold just goes. */
-  async markHeldAgain(ref: DocumentReference, now: Date): Promise<boolean> {
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const until = snap.get("offlinePageHeldUntil");
-      if (!(until instanceof Timestamp) || until.toMillis() > now.getTime()) return false;
-      const stillSilent = snap.get("online") === false && snap.get("offlineReason") === STALE_REASON;
-      tx.update(ref, {
-        offlinePageHeldUntil: FieldValue.delete(),
-        ...(stillSilent ? { offlineSince: FieldValue.serverTimestamp() } : {}),
-      });
-      return stillSilent;
     });
   }
 }

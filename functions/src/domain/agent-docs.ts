@@ -36,8 +36,6 @@ export const machineDocSchema = z.object({
   siteId: optionalString(AGENT_LIMITS.id),
   name: optionalString(AGENT_LIMITS.name),
   agent_version: optionalString(AGENT_LIMITS.name),
-  offlineReason: optionalString(AGENT_LIMITS.status),
-  offlineSince: timestampSchema.nullish(),
   health: z
     .object({
       status: optionalString(AGENT_LIMITS.status),

@@ -15,15 +15,26 @@ export interface Announcements {
   shutdownScheduledAt?: unknown;
 }
 
-/** As the deployed server decides: the flag is true and the scheduled instant within 15 minutes of now, either side. */
-export function inPlannedDowntime(doc: Announcements, nowMs: number): boolean {
-  const active = (flag: unknown, atSeconds: unknown) =>
+/**
+ * When the announcements active now stop explaining silence (the latest scheduled instant plus
+ * the grace), or null when none is active. Active as the deployed server decides: the flag is
+ * true and the scheduled instant within 15 minutes of now, either side.
+ */
+export function plannedDowntimeEndMs(doc: Announcements, nowMs: number): number | null {
+  const activeAt = (flag: unknown, atSeconds: unknown): number[] =>
     flag === true &&
     typeof atSeconds === "number" &&
     Number.isFinite(atSeconds) &&
     atSeconds > 0 &&
-    Math.abs(atSeconds * 1000 - nowMs) <= PLANNED_DOWNTIME_GRACE_MS;
-  return active(doc.rebooting, doc.rebootScheduledAt) || active(doc.shuttingDown, doc.shutdownScheduledAt);
+    Math.abs(atSeconds * 1000 - nowMs) <= PLANNED_DOWNTIME_GRACE_MS
+      ? [atSeconds * 1000]
+      : [];
+  const active = [...activeAt(doc.rebooting, doc.rebootScheduledAt), ...activeAt(doc.shuttingDown, doc.shutdownScheduledAt)];
+  return active.length > 0 ? Math.max(...active) + PLANNED_DOWNTIME_GRACE_MS : null;
+}
+
+export function inPlannedDowntime(doc: Announcements, nowMs: number): boolean {
+  return plannedDowntimeEndMs(doc, nowMs) !== null;
 }
 
 /**

@@ -1,29 +1,36 @@
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { SIZING } from "../sizing";
 import { machineDocSchema } from "../domain/agent-docs";
-import { detectMachineEvents, hasLeftoverStaleMark } from "../domain/detect-machine-events";
-import { heldPageDue } from "../domain/emission-policy";
+import { detectMachineEvents } from "../domain/detect-machine-events";
+import { isBackFrom, mayBeReturning, onlineEvent } from "../domain/presence";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
-import { ingestDeps } from "../wiring";
+import { ingestDeps, presenceDeps, type PresenceDeps } from "../wiring";
 import { parseWrite, toAgentWrite, type AgentWrite } from "./agent-write";
 
 /**
- * Heartbeats land here too: an idle heartbeat is parsed, found to change nothing, and costs no
- * Firestore read or write.
+ * Heartbeats land here too: an on-time heartbeat is parsed, found to change nothing, and costs
+ * no Firestore read or write. A heartbeat after a silence long enough for the sweep to have
+ * marked the machine reads its presence doc once: if it is marked, machine.online goes out
+ * (after its machine.offline) and the mark is cleared. This trigger never writes the machine doc.
  */
-export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps) {
+export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & PresenceDeps) {
   const docs = parseWrite(machineDocSchema, write, deps.log);
   const { siteId, machineId } = write.params;
   if (!docs || !siteId || !machineId) return [];
+  if (!docs.after) {
+    if (write.after === undefined) await deps.presence.forget(siteId, machineId);
+    return [];
+  }
   const detected = detectMachineEvents(docs.before, docs.after, machineId);
+  const mark = mayBeReturning(docs.before, docs.after, write.occurredAt.getTime(), deps.staleAfterMs) ? await deps.presence.loadMark(siteId, machineId) : null;
+  const returned = mark && isBackFrom(mark, docs.after.lastHeartbeat) ? mark : null;
+  if (returned) detected.push(onlineEvent(returned, machineId, docs.after.name ?? undefined, docs.after.lastHeartbeat));
   const outcomes = detected.length > 0 ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps) : [];
-  if (hasLeftoverStaleMark(docs.after)) await deps.store.clearStaleMark(siteId, machineId);
-  // An outage paged already this hour: this one's page waits for the window to turn.
-  const held = outcomes.find((o) => o.type === "machine.offline" && o.outcome === "suppressed");
-  if (held) await deps.store.holdOfflinePage(siteId, machineId, heldPageDue(write.occurredAt));
+  // Cleared only once machine.online is in: a redelivered write finds the mark and reports it again, deduped.
+  if (returned) await deps.presence.clearMark(siteId, machineId, returned.staleSince);
   return outcomes;
 }
 
 export const onMachineWritten = onDocumentWritten({ document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat }, async (event) => {
-  await handleMachineWrite(toAgentWrite(event), ingestDeps());
+  await handleMachineWrite(toAgentWrite(event), { ...ingestDeps(), ...presenceDeps() });
 });

@@ -1,82 +1,109 @@
 import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import type { Store } from "../data/store";
+import type { PresenceStore } from "../data/presence-store";
+import type { SweepStep } from "../domain/presence";
+import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
-import { productionDeps } from "../wiring";
+import { presenceDeps, productionDeps } from "../wiring";
 
 const PAGE = 300;
 const MAX_PAGES = 20;
+const BATCH = 20;
 
-/**
- * Marks machines whose heartbeat is older than `staleAfterMs` as offline, and marks again those
- * still silent whose page the emission limit held back until now. It emits nothing itself: the machine trigger sees the mark and emits `machine.offline`, so there is one
- * emission path. Each mark is a transaction that re-checks the heartbeat, so a heartbeat racing
- * the sweep wins.
- */
-export async function runSweep(
-  store: Store,
-  opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number },
-): Promise<{ candidates: number; marked: number; remarked: number; failed: number }> {
-  const cutoff = new Date(opts.now.getTime() - opts.staleAfterMs);
-  let candidates = 0;
-  let marked = 0;
-  let failed = 0;
-  let after: QueryDocumentSnapshot | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const docs = await store.findStaleMachines(cutoff, opts.pageSize ?? PAGE, after);
-    candidates += docs.length;
-    for (let i = 0; i < docs.length; i += 20) {
-      const results = await settleEach(
-        docs.slice(i, i + 20).map((doc) => doc.ref),
-        (ref) => store.markStale(ref, cutoff, opts.now),
-        opts.log,
-      );
-      marked += results.marked;
-      failed += results.failed;
-    }
-    if (docs.length < (opts.pageSize ?? PAGE)) break;
-    after = docs[docs.length - 1];
-  }
-  // Pages the emission limit held back, now due: machines still silent are marked again.
-  const held = await store.findHeldPages(opts.now, PAGE);
-  let remarked = 0;
-  for (let i = 0; i < held.length; i += 20) {
-    const results = await settleEach(held.slice(i, i + 20), (ref) => store.markHeldAgain(ref, opts.now), opts.log);
-    remarked += results.marked;
-    failed += results.failed;
-  }
-  opts.log?.info("sweep.done", { candidates, marked, remarked, failed, cutoff: cutoff.toISOString() });
-  return { candidates, marked, remarked, failed };
+export interface SweepResult {
+  candidates: number;
+  marked: number;
+  deferred: number;
+  remarked: number;
+  failed: number;
+  floor: Date | null;
 }
 
 /**
- * One machine per call, each on its own: a doc that cannot be marked (an agent padded it to the
- * size limit, say) is logged and passed over, and never stops the pass for the machines of any
- * other site behind it.
+ * One pass: machines gone silent since the floor are marked stale in their presence docs, and
+ * presence docs due now (held pages, announced reboots run out) are settled. It emits nothing
+ * itself and never writes a machine doc: the trigger on the presence doc reports the mark as
+ * `machine.offline`, so there is one emission path, and the machine doc keeps what its agent
+ * wrote. Each step is a transaction that re-reads the heartbeat, so a heartbeat racing the
+ * sweep wins.
+ */
+export async function runSweep(presence: PresenceStore, opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number }): Promise<SweepResult> {
+  const pageSize = opts.pageSize ?? PAGE;
+  const cutoff = new Date(opts.now.getTime() - opts.staleAfterMs);
+  const start = await presence.sweepFloor();
+  const counts = { candidates: 0, marked: 0, deferred: 0, remarked: 0, failed: 0 };
+  const unsettledMs: number[] = [];
+  let complete = false;
+  let after: QueryDocumentSnapshot | undefined;
+  for (let page = 0; page < MAX_PAGES && !complete; page++) {
+    const docs = await presence.findSilentMachines(start, cutoff, pageSize, after);
+    counts.candidates += docs.length;
+    for (let i = 0; i < docs.length; i += BATCH) {
+      const batch = docs.slice(i, i + BATCH);
+      const steps = await settleEach(
+        batch.map((d) => d.ref),
+        (ref) => presence.sweepMachine(ref, opts.staleAfterMs, opts.now),
+        opts.log,
+      );
+      steps.forEach((step, j) => {
+        if (step === "mark") counts.marked++;
+        if (step === "defer") counts.deferred++;
+        if (step === "failed") counts.failed++;
+        if (step === "failed" || step === "retry") unsettledMs.push(heartbeatMs(batch[j]!) ?? cutoff.getTime());
+      });
+    }
+    complete = docs.length < pageSize;
+    after = docs[docs.length - 1] ?? after;
+  }
+  const next = coveredFloor(start?.getTime() ?? null, {
+    cutoffMs: cutoff.getTime(),
+    complete,
+    lastReadMs: after ? heartbeatMs(after) : null,
+    unsettledMs,
+  });
+  const save = floorToSave(start?.getTime() ?? null, next, !complete);
+  if (save !== null) await presence.saveSweepFloor(new Date(save));
+
+  // Held pages and announced reboots whose time has come.
+  const due = await presence.findDue(opts.now, PAGE);
+  for (let i = 0; i < due.length; i += BATCH) {
+    const steps = await settleEach(due.slice(i, i + BATCH), (ref) => presence.settleDue(ref, opts.staleAfterMs, opts.now), opts.log);
+    counts.remarked += steps.filter((s) => s === "mark").length;
+    counts.failed += steps.filter((s) => s === "failed").length;
+  }
+  const floor = next === null ? null : new Date(next);
+  opts.log?.info("sweep.done", { ...counts, cutoff: cutoff.toISOString(), floor: floor?.toISOString() ?? null });
+  return { ...counts, floor };
+}
+
+function heartbeatMs(doc: QueryDocumentSnapshot): number | null {
+  const ts = doc.get("lastHeartbeat") as { toMillis?: () => number } | undefined;
+  return typeof ts?.toMillis === "function" ? ts.toMillis() : null;
+}
+
+/**
+ * One machine per call, each on its own: a step that fails is logged and counted, the machine
+ * is read again by the next pass, and it never stops this pass for the machines behind it.
  */
 async function settleEach(
   refs: DocumentReference[],
-  mark: (ref: DocumentReference) => Promise<boolean>,
+  step: (ref: DocumentReference) => Promise<SweepStep["kind"]>,
   log?: Log,
-): Promise<{ marked: number; failed: number }> {
-  const results = await Promise.allSettled(refs.map(mark));
-  let marked = 0;
-  let failed = 0;
-  results.forEach((result, i) => {
-    if (result.status === "fulfilled") marked += result.value ? 1 : 0;
-    else {
-      failed++;
-      log?.warn("sweep.mark_failed", { machine: refs[i]!.path, error: String((result.reason as Error)?.message ?? result.reason).slice(0, 200) });
-    }
+): Promise<(SweepStep["kind"] | "failed")[]> {
+  const results = await Promise.allSettled(refs.map(step));
+  return results.map((result, i) => {
+    if (result.status === "fulfilled") return result.value;
+    log?.warn("sweep.step_failed", { doc: refs[i]!.path, error: String((result.reason as Error)?.message ?? result.reason).slice(0, 200) });
+    return "failed";
   });
-  return { marked, failed };
 }
 
 /**
  * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
  * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
- * not threshold + 60 s. A pass that finds nothing stale costs one read.
+ * not threshold + 60 s. A pass that finds nothing costs three reads (the floor and two queries)
+ * and, about once a minute, the floor's write.
  */
 export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90, ...SIZING.sweep }, async () => {
   const deps = productionDeps();
@@ -86,6 +113,6 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
   for (let pass = 0; pass < sweepPassesPerMinute; pass++) {
     const wait = started + pass * gapMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    await runSweep(deps.store, { now: deps.now(), staleAfterMs: staleAfterSeconds * 1000, log: deps.log });
+    await runSweep(presenceDeps().presence, { now: deps.now(), staleAfterMs: staleAfterSeconds * 1000, log: deps.log });
   }
 });

@@ -4,6 +4,7 @@ import type { Store } from "../../src/data/store";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken, rest } from "../support/api-client";
 import { hoursAgo, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { sweepOne } from "../support/sweep";
 
 jest.setTimeout(90_000);
 
@@ -80,7 +81,7 @@ describe("native destination formats on local receivers", () => {
     const pd = await hook(site, "pagerduty", ["machine.offline", "machine.online"], { routingKey: ROUTING_KEY });
     const ref = store.db.doc(paths.machine(site.siteId, "kiosk"));
     await ref.set({ online: true, machineId: "kiosk", name: "Kiosk", lastHeartbeat: hoursAgo(1) });
-    expect(await store.markStale(ref, new Date(Date.now() - 60_000), new Date())).toBe(true);
+    expect(await sweepOne(store, ref)).toBe("mark");
     await waitFor("the trigger", () => receiver.at(pd.path).length === 1);
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
     await waitFor("the resolve", () => receiver.at(pd.path).length === 2);

@@ -7,9 +7,11 @@ import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { EventType } from "../../src/domain/event-catalog";
 import { handleProcessWrite } from "../../src/triggers/on-process-written";
+import { PresenceStore } from "../../src/data/presence-store";
 import { runSweep } from "../../src/triggers/sweep-stale-machines";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { hoursAgo, isSettled, silentLog, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
+import { presenceOf, sweepFromScratch, sweepOne } from "../support/sweep";
 
 jest.setTimeout(90_000);
 
@@ -166,21 +168,29 @@ describe("webhook health", () => {
 });
 
 describe("machine events", () => {
-  it("delivers machine.offline from the sweep and machine.online when the agent returns", async () => {
+  it("delivers machine.offline from the sweep and machine.online when the agent returns, leaving the machine doc as the agent wrote it", async () => {
     const hook = await siteWithWebhook(["machine.offline", "machine.online", "connection_failure"]);
     const ref = machine(hook.siteId, "kiosk");
-    await ref.set({ online: true, machineId: "kiosk", siteId: hook.siteId, name: "Kiosk", lastHeartbeat: hoursAgo(2) });
-    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000 });
+    const written = { online: true, machineId: "kiosk", siteId: hook.siteId, name: "Kiosk", lastHeartbeat: hoursAgo(2) };
+    await ref.set(written);
+    const swept = await sweepFromScratch(store, { staleAfterMs: 30 * 60_000 });
     expect(swept.marked).toBeGreaterThanOrEqual(1);
-    expect((await ref.get()).data()).toMatchObject({ online: false, offlineReason: "heartbeat_stale" });
+    // The host's offline cron, its dashboard and the agent read this doc: the sweep never writes it.
+    expect((await ref.get()).data()).toEqual(written);
+    expect(await presenceOf(store, hook.siteId, "kiosk")).toMatchObject({
+      lastHeartbeat: written.lastHeartbeat,
+      staleSince: expect.any(Timestamp),
+      name: "Kiosk",
+    });
     const [offline] = await waitFor("machine.offline", () => hook.received().length >= 1 && hook.received());
     expect(offline?.payload).toMatchObject({ event: "machine.offline", data: { machineId: "kiosk", machineName: "Kiosk", reason: "heartbeat_stale" } });
     expect(offline?.verified).toBe(true);
+    expect((await ref.get()).data()).toEqual(written);
 
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
     await waitFor("machine.online", () => hook.received().length >= 2);
     expect(hook.received()[1]?.payload).toMatchObject({ event: "machine.online", data: { machineId: "kiosk" } });
-    await waitFor("the stale mark to be cleared", async () => (await ref.get()).get("offlineReason") === undefined);
+    await waitFor("the stale mark to be cleared", async () => (await presenceOf(store, hook.siteId, "kiosk")) === undefined);
 
     // A clean shutdown by the agent is not an outage.
     await ref.set({ online: false }, { merge: true });
@@ -211,20 +221,21 @@ describe("machine events", () => {
     });
   });
 
-  it("never marks a machine offline when its heartbeat lands between the sweep's query and its write", async () => {
+  it("never marks a machine offline when its heartbeat lands between the sweep's query and its transaction", async () => {
     const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
     const ref = machine(hook.siteId, "racer");
     await ref.set({ online: true, name: "Racer", lastHeartbeat: hoursAgo(1) });
     const cutoff = new Date(Date.now() - 10 * 60_000);
-    const candidates = await store.findStaleMachines(cutoff, 1000);
+    const candidates = await new PresenceStore(store.db).findSilentMachines(null, cutoff, 1000);
     expect(candidates.map((d) => d.ref.path)).toContain(ref.path);
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
-    expect(await store.markStale(ref, cutoff, new Date())).toBe(false);
-    expect((await ref.get()).data()).toMatchObject({ online: true });
-    expect((await ref.get()).get("offlineReason")).toBeUndefined();
+    expect(await sweepOne(store, ref, 10 * 60_000)).toBe("none");
+    expect(await presenceOf(store, hook.siteId, "racer")).toBeUndefined();
+    await sleep(2000);
+    expect(hook.received()).toHaveLength(0);
   });
 
-  it("pages past machines in an announced reboot: they never hide a dead one behind them", async () => {
+  it("pages past machines in an announced reboot, and looks at them again when the announcement runs out", async () => {
     const hook = await siteWithWebhook(["machine.offline"]);
     // The oldest heartbeats of the whole suite, so these come first in the sweep's order.
     const old = (minutes: number) => Timestamp.fromMillis(Date.parse("2000-01-01T00:00:00Z") + minutes * 60_000);
@@ -235,17 +246,33 @@ describe("machine events", () => {
       ),
     );
     await machine(hook.siteId, "dead").set({ online: true, name: "Dead", lastHeartbeat: old(10) });
-    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000, pageSize: 2 });
+    const swept = await sweepFromScratch(store, { staleAfterMs: 30 * 60_000, pageSize: 2 });
     expect(swept.marked).toBeGreaterThanOrEqual(1);
-    expect((await machine(hook.siteId, "dead").get()).get("offlineReason")).toBe("heartbeat_stale");
+    expect(swept.deferred).toBeGreaterThanOrEqual(5);
+    expect(await presenceOf(store, hook.siteId, "dead")).toMatchObject({ staleSince: expect.any(Timestamp) });
+    // Deferred, not marked: looked at again once the reboot's window (its instant + 15 min) has run out.
+    const deferred = await presenceOf(store, hook.siteId, "rebooting-0");
+    expect(deferred?.staleSince).toBeUndefined();
+    expect((deferred?.dueAt as Timestamp).toMillis()).toBe(inAMinute * 1000 + 15 * 60_000 + 1000);
     expect((await machine(hook.siteId, "rebooting-0").get()).get("online")).toBe(true);
     await waitFor("machine.offline", () => hook.received().some((d) => d.payload?.data?.machineId === "dead"));
+
+    // rebooting-0 came back; rebooting-1 is still silent when its window runs out.
+    await machine(hook.siteId, "rebooting-0").set({ rebooting: false, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    const afterWindow = new Date(inAMinute * 1000 + 15 * 60_000 + 2000);
+    const later = await runSweep(new PresenceStore(store.db), { now: afterWindow, staleAfterMs: 30 * 60_000 });
+    expect(later.remarked).toBeGreaterThanOrEqual(1);
+    expect(await presenceOf(store, hook.siteId, "rebooting-0")).toBeUndefined();
+    expect(await presenceOf(store, hook.siteId, "rebooting-1")).toMatchObject({ staleSince: expect.any(Timestamp) });
+    await waitFor("machine.offline of the machine that never came back", () => hook.received().some((d) => d.payload?.data?.machineId === "rebooting-1"));
+    expect(hook.received().some((d) => d.payload?.data?.machineId === "rebooting-0")).toBe(false);
   });
 
-  it("a machine doc the sweep cannot mark blocks no other: stale machines of another site behind it are all paged", async () => {
+  it("an agent cannot stop offline detection by padding its machine doc: the sweep's state is not there", async () => {
     // An agent's own machine doc padded to just under the 1 MiB limit, with the oldest heartbeat
-    // of the suite, so it comes first in the sweep's order and the mark no longer fits.
-    const padded = machine(uniqueId("padded"), "hog");
+    // of the suite, so it comes first in the sweep's order. Its mark goes to a small presence doc.
+    const paddedSite = uniqueId("padded");
+    const padded = machine(paddedSite, "hog");
     let size = 1_048_576 - 120;
     for (; ; size -= 8) {
       try {
@@ -258,30 +285,26 @@ describe("machine events", () => {
     const hook = await siteWithWebhook(["machine.offline"]);
     const victims = Array.from({ length: 25 }, (_, i) => machine(hook.siteId, `victim-${i}`));
     await Promise.all(victims.map((ref, i) => ref.set({ online: true, lastHeartbeat: Timestamp.fromMillis(Date.parse("1999-01-02T00:00:00Z") + i * 1000) })));
-    const swept = await runSweep(store, { now: new Date(), staleAfterMs: 30 * 60_000, pageSize: 10 });
-    expect(swept.failed).toBeGreaterThanOrEqual(1);
-    expect((await padded.get()).get("offlineReason")).toBeUndefined();
-    const marks = await Promise.all(victims.map(async (ref) => (await ref.get()).get("offlineReason")));
-    expect(marks).toEqual(victims.map(() => "heartbeat_stale"));
+    const swept = await sweepFromScratch(store, { staleAfterMs: 30 * 60_000, pageSize: 10 });
+    expect(swept.failed).toBe(0);
+    expect(await presenceOf(store, paddedSite, "hog")).toMatchObject({ staleSince: expect.any(Timestamp) });
+    const marks = await Promise.all(victims.map(async (ref) => (await presenceOf(store, hook.siteId, ref.id))?.staleSince));
+    expect(marks.every((m) => m instanceof Timestamp)).toBe(true);
     await waitFor("25 machine.offline", () => new Set(hook.received().map((d) => d.payload?.data?.machineId)).size === 25, 60_000);
   });
 
-  it("leaves every machine online when heartbeats and sweeps run concurrently", async () => {
+  it("pairs every machine.offline with its machine.online when heartbeats and sweeps run concurrently", async () => {
     const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
     const refs = Array.from({ length: 12 }, (_, i) => machine(hook.siteId, `m${i}`));
     await Promise.all(refs.map((ref) => ref.set({ online: true, lastHeartbeat: hoursAgo(1) })));
-    const cutoff = new Date(Date.now() - 10 * 60_000);
     await Promise.all(
-      refs.flatMap((ref) => [
-        store.markStale(ref, cutoff, new Date()),
-        ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true }),
-      ]),
+      refs.flatMap((ref) => [sweepOne(store, ref, 10 * 60_000), ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true })]),
     );
-    // Whatever the interleaving, the last word is the fresh heartbeat: online, never a false outage.
+    // Whatever the interleaving, the last word is the fresh heartbeat: no mark is left behind.
     for (const ref of refs) expect((await ref.get()).get("online")).toBe(true);
     await waitFor("stale marks of machines that lost the race to be cleared", async () => {
-      const snaps = await Promise.all(refs.map((r) => r.get()));
-      return snaps.every((s) => s.get("offlineReason") === undefined);
+      const left = await Promise.all(refs.map((r) => presenceOf(store, hook.siteId, r.id)));
+      return left.every((p) => p === undefined);
     });
     // Every machine.offline that was delivered is paired with its machine.online.
     await sleep(3000);
@@ -292,5 +315,15 @@ describe("machine events", () => {
         .map((d) => d.payload?.data?.machineId)
         .sort();
     expect(byType("machine.online")).toEqual(byType("machine.offline"));
+  });
+
+  it("a deleted machine leaves no presence doc behind", async () => {
+    const hook = await siteWithWebhook(["machine.offline"]);
+    const ref = machine(hook.siteId, "retired");
+    await ref.set({ online: true, lastHeartbeat: hoursAgo(1) });
+    expect(await sweepOne(store, ref)).toBe("mark");
+    await waitFor("machine.offline", () => hook.received().length === 1);
+    await ref.delete();
+    await waitFor("the presence doc to go", async () => (await presenceOf(store, hook.siteId, "retired")) === undefined);
   });
 });

@@ -8,11 +8,11 @@ import { EmissionStore } from "../../src/data/emission-store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { processEvent } from "../../src/domain/detect-process-events";
 import { ingest } from "../../src/pipeline/ingest";
-import { runSweep } from "../../src/triggers/sweep-stale-machines";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { suiteAgent } from "../../../scripts/lib/agent-auth";
 import type { AgentProcess, OwletteAgent } from "../../../scripts/lib/owlette-agent";
 import { silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { presenceOf, sweepFromScratch } from "../support/sweep";
 
 // Deployed Owlette agents, unchanged: every write goes through the Firestore REST API with an
 // ID token from the Auth emulator (claims as Owlette mints them), so the security rules apply;
@@ -50,7 +50,7 @@ async function silence(agent: OwletteAgent, seconds: number) {
   await store.db.doc(agent.machinePath).update({ lastHeartbeat: Timestamp.fromMillis(Date.now() - seconds * 1000) });
 }
 
-const sweep = () => runSweep(store, { now: new Date(), staleAfterMs: THRESHOLD_MS });
+const sweep = () => sweepFromScratch(store, { staleAfterMs: THRESHOLD_MS });
 
 describe("a real fleet, replayed", () => {
   it("delivers exactly one crash, one connection failure, offline then online, and nothing else", async () => {
@@ -89,8 +89,11 @@ describe("a real fleet, replayed", () => {
     await silence(o, 240);
     await sweep();
     // (The sweep covers every site of the suite; what matters here is which of these it marked.)
-    const marks = async () => (await Promise.all(fleet.map((a) => store.db.doc(a.machinePath).get()))).map((d) => `${d.id} ${d.get("offlineReason") ?? "-"}`);
-    expect(await marks()).toEqual(["GALLERY-PC1 -", "STAGE-PC -", "KIOSK-01 -", "LOBBY-PC -", "OFFICE-PC heartbeat_stale"]);
+    const marks = async () =>
+      Promise.all(fleet.map(async (a) => `${a.id.machineId} ${(await presenceOf(store, site.siteId, a.id.machineId))?.staleSince ? "stale" : "-"}`));
+    expect(await marks()).toEqual(["GALLERY-PC1 -", "STAGE-PC -", "KIOSK-01 -", "LOBBY-PC -", "OFFICE-PC stale"]);
+    // What the agents wrote is what the host's cron and dashboard read: the sweep wrote none of it.
+    expect((await store.db.doc(o.machinePath).get()).get("online")).toBe(true);
     await waitFor("machine.offline", () => site.events().includes("machine.offline OFFICE-PC"));
 
     // The dead machine returns (presence, then a heartbeat); the rebooted one clears its flags.
@@ -132,28 +135,25 @@ describe("a real fleet, replayed", () => {
     await waitFor("the first outage", () => site.events().includes("machine.offline FLAPPY-PC"));
     await agent.presence(true);
     await waitFor("its end", () => site.events().includes("machine.online FLAPPY-PC"));
-    // Down again within the hour: held back, and the hold is on the doc.
+    // Down again within the hour: held back, and the hold is on the sweep's presence doc.
     await offlineAgain();
-    const held = await waitFor("the held page", async () => (await store.db.doc(agent.machinePath).get()).get("offlinePageHeldUntil"));
+    const held = await waitFor("the held page", async () => (await presenceOf(store, site.siteId, "FLAPPY-PC"))?.dueAt);
     expect((held as Timestamp).toMillis() % 3_600_000).toBe(0);
     await sleep(2000);
     expect(site.events()).toEqual(["machine.offline FLAPPY-PC", "machine.online FLAPPY-PC"]);
     // The hour turns with the machine still silent (the hold is moved to now, as the clock
     // would): the next sweep marks it again, a new outage report for the new window (which the
     // emission-policy unit tests show is granted; here the clock has not really turned).
-    const before = (await store.db.doc(agent.machinePath).get()).get("offlineSince") as Timestamp;
-    await store.db.doc(agent.machinePath).update({ offlinePageHeldUntil: Timestamp.fromMillis(Date.now() - 1000) });
+    const presence = store.db.doc(paths.presence(site.siteId, "FLAPPY-PC"));
+    const before = (await presence.get()).get("staleSince") as Timestamp;
+    await presence.update({ dueAt: Timestamp.fromMillis(Date.now() - 1000) });
     const swept = await sweep();
     expect(swept.remarked).toBeGreaterThanOrEqual(1);
-    const after = (await store.db.doc(agent.machinePath).get()).data();
-    expect(after).toMatchObject({ online: false, offlineReason: "heartbeat_stale" });
-    expect((after?.offlineSince as Timestamp).toMillis()).toBeGreaterThan(before.toMillis());
+    expect(((await presence.get()).get("staleSince") as Timestamp).toMillis()).toBeGreaterThan(before.toMillis());
+    expect((await store.db.doc(agent.machinePath).get()).get("online")).toBe(true);
     // Back online, the hold goes with the mark.
     await agent.presence(true);
-    await waitFor("the mark and hold cleared", async () => {
-      const d = (await store.db.doc(agent.machinePath).get()).data();
-      return d?.offlineReason === undefined && d?.offlinePageHeldUntil === undefined;
-    });
+    await waitFor("the mark and hold cleared", async () => !(await presence.get()).exists);
   });
 
   it("one crash is one delivery whichever report comes first, a late resent alert included", async () => {

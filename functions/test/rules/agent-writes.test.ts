@@ -142,13 +142,13 @@ describe("every deployed agent write", () => {
 describe("what stays refused", () => {
   beforeEach(() => agent().presence(true));
 
-  it("the sweep's fields", async () => {
+  it("the sweep's stale mark, and fields no agent writes", async () => {
     const own = agent();
+    const presence = `sites/${SITE}/presence/${M1}`;
+    await denied(own.setDocument(presence, { lastHeartbeat: SERVER_TIMESTAMP }, true));
     await denied(own.setDocument(own.machinePath, { offlineReason: "heartbeat_stale" }, true));
     await denied(own.setDocument(own.machinePath, { offlineSince: SERVER_TIMESTAMP }, true));
-    await env.withSecurityRulesDisabled((ctx) =>
-      setDoc(doc(ctx.firestore(), own.machinePath), { online: false, offlineReason: "heartbeat_stale", offlineSince: Timestamp.now() }, { merge: true }),
-    );
+    await env.withSecurityRulesDisabled((ctx) => setDoc(doc(ctx.firestore(), presence), { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now() }));
     // Marked by the sweep, the agent's own heartbeat still goes through.
     await allowed(own.heartbeat({ processes: [td] }));
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertFails, assertSucceeds, initializeTestEnvironment, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
-import { collection, deleteDoc, deleteField, doc, getDoc, getDocs, serverTimestamp, setDoc, Timestamp, updateDoc, type Firestore } from "firebase/firestore";
+import { collection, deleteDoc, doc, getDoc, getDocs, serverTimestamp, setDoc, Timestamp, updateDoc, type Firestore } from "firebase/firestore";
 
 // Its own project id: rules and data here never meet the integration suite's.
 const PROJECT = "demo-owlette-rules";
@@ -78,6 +78,8 @@ beforeEach(async () => {
       put(`${webhookPath()}/deliveries/d1`, { status: "succeeded", attempts: [] }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed", body: "{}" }),
       put("apiKeys/k1", { siteId: SITE, uid: "admin", hash: "abc", access: "write" }),
+      put(`sites/${SITE}/presence/${MACHINE}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now(), name: null }),
+      put("pipelineState/sweep", { floor: Timestamp.now() }),
     ]);
   });
 });
@@ -146,6 +148,11 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   ["read the signing secret", [], (d) => getDoc(doc(d, `${webhookPath()}/private/signing`))],
   ["read API key hashes", [], (d) => getDoc(doc(d, "apiKeys/k1"))],
   ["read stored events", [], (d) => getDoc(doc(d, `sites/${SITE}/events/e1`))],
+  // The sweep's record of a silent machine and its floor: only the pipeline reads or writes them.
+  ["read the sweep's stale mark", [], (d) => getDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],
+  ["clear the sweep's stale mark", [], (d) => deleteDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],
+  ["forge a stale mark", [], (d) => setDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`), { lastHeartbeat: serverTimestamp(), staleSince: serverTimestamp() })],
+  ["move the sweep floor", [], (d) => setDoc(doc(d, "pipelineState/sweep"), { floor: serverTimestamp() })],
 ];
 
 describe.each(RULES)("%s", (_rule, allowed, op) => {
@@ -197,15 +204,16 @@ describe("machines", () => {
       await assertFails(setDoc(doc(db(actor), machinePath()), heartbeat(), { merge: true }));
     },
   );
-  it("the agent cannot set or clear the sweep's fields", async () => {
+  it("the agent can neither forge nor clear its own stale mark, and fields no agent writes stay refused", async () => {
     const agent = db("agent of this machine");
-    await assertFails(setDoc(doc(agent, machinePath()), { online: false, offlineReason: "heartbeat_stale" }, { merge: true }));
+    const presence = doc(agent, `sites/${SITE}/presence/${MACHINE}`);
+    await assertFails(getDoc(presence));
+    await assertFails(deleteDoc(presence));
+    await assertFails(setDoc(presence, { lastHeartbeat: serverTimestamp() }, { merge: true }));
+    // The old in-doc mark's fields mean nothing now, and are not in the agent's list either.
+    await assertFails(setDoc(doc(agent, machinePath()), { offlineReason: "heartbeat_stale" }, { merge: true }));
     await assertFails(setDoc(doc(agent, machinePath()), { offlineSince: serverTimestamp() }, { merge: true }));
-    await env.withSecurityRulesDisabled((ctx) =>
-      updateDoc(doc(ctx.firestore(), machinePath()), { online: false, offlineReason: "heartbeat_stale", offlineSince: Timestamp.now() }),
-    );
-    await assertFails(updateDoc(doc(agent, machinePath()), { offlineReason: deleteField() }));
-    // ...while its own heartbeat on the marked doc still goes through.
+    // ...while its own heartbeat, with a mark standing, still goes through.
     await assertSucceeds(setDoc(doc(agent, machinePath()), heartbeat(), { merge: true }));
   });
   it("the agent's fields are type-checked", async () => {
@@ -305,6 +313,8 @@ describe("server-only documents", () => {
       expect((await getDoc(doc(admin, `${webhookPath()}/private/signing`))).exists()).toBe(true);
       expect((await getDoc(doc(admin, "apiKeys/k1"))).exists()).toBe(true);
       expect((await getDoc(doc(admin, `sites/${SITE}/events/e1`))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, `sites/${SITE}/presence/${MACHINE}`))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, "pipelineState/sweep"))).exists()).toBe(true);
     });
   });
 });

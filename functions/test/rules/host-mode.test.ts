@@ -59,6 +59,8 @@ async function seed(env: RulesTestEnvironment) {
       put(`sites/${SITE}/webhooks/w1/deliveries/d1`, { status: "succeeded" }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed" }),
       put("apiKeys/k1", { siteId: SITE, hash: "h" }),
+      put(`sites/${SITE}/presence/${M}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now() }),
+      put("pipelineState/sweep", { floor: Timestamp.now() }),
       put("installer_metadata/latest", { version: "2.12.12" }),
     ]);
   });
@@ -138,7 +140,7 @@ describe("pipeline paths in host mode", () => {
     await assertFails(getDoc(doc(db(hosted, actor), `sites/${SITE}/webhooks/w1/deliveries/d1`)));
     await assertFails(getDocs(collection(db(hosted, actor), `sites/${SITE}/webhooks/w1/deliveries`)));
   });
-  it.each(ACTORS)("%s cannot write deliveries, read or write secrets, events or API key records", async (actor) => {
+  it.each(ACTORS)("%s cannot write deliveries, read or write secrets, events, API key records or the sweep's state", async (actor) => {
     const d = db(hosted, actor);
     await assertFails(updateDoc(doc(d, `sites/${SITE}/webhooks/w1/deliveries/d1`), { status: "failed" }));
     await assertFails(getDoc(doc(d, `sites/${SITE}/webhooks/w1/private/signing`)));
@@ -146,13 +148,23 @@ describe("pipeline paths in host mode", () => {
     await assertFails(getDoc(doc(d, `sites/${SITE}/events/e1`)));
     await assertFails(getDoc(doc(d, "apiKeys/k1")));
     await assertFails(deleteDoc(doc(d, `sites/${SITE}/webhooks/w1`)));
+    await assertFails(getDoc(doc(d, `sites/${SITE}/presence/${M}`)));
+    await assertFails(deleteDoc(doc(d, `sites/${SITE}/presence/${M}`)));
+    await assertFails(setDoc(doc(d, "pipelineState/sweep"), { floor: Timestamp.now() }));
   });
   it("a member cannot change a webhook's health fields (the host allows only trusted service tokens)", async () => {
     await assertFails(updateDoc(doc(db(hosted, "admin"), `sites/${SITE}/webhooks/w1`), { failCount: 0, enabled: true }));
   });
   it("the seeded docs exist, so the denials above are not for missing docs", async () => {
     await hosted.withSecurityRulesDisabled(async (ctx) => {
-      for (const p of [`sites/${SITE}/webhooks/w1/private/signing`, `sites/${SITE}/events/e1`, "apiKeys/k1", `sites/${SITE}/webhooks/w1/deliveries/d1`]) {
+      for (const p of [
+        `sites/${SITE}/webhooks/w1/private/signing`,
+        `sites/${SITE}/events/e1`,
+        "apiKeys/k1",
+        `sites/${SITE}/webhooks/w1/deliveries/d1`,
+        `sites/${SITE}/presence/${M}`,
+        "pipelineState/sweep",
+      ]) {
         expect((await getDoc(doc(ctx.firestore(), p))).exists()).toBe(true);
       }
     });

@@ -1,0 +1,171 @@
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type QueryDocumentSnapshot,
+  type Transaction,
+} from "firebase-admin/firestore";
+import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepStep, type SweptMachine } from "../domain/presence";
+import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
+import { paths } from "./paths";
+import { parseOrNull } from "./store";
+
+/**
+ * The sweep's state: presence docs (`sites/{s}/presence/{m}`, one per silent machine) and the
+ * sweep floor. Machine docs are read here, never written: they are the agent's.
+ */
+export class PresenceStore {
+  constructor(readonly db: Firestore) {}
+
+  /**
+   * Every machine whose heartbeat is older than the floor has been looked at by an earlier
+   * pass: each pass reads only the machines that went silent since, so a machine dead for a
+   * month costs nothing after its first pass. Null before the first pass.
+   */
+  async sweepFloor(): Promise<Date | null> {
+    const at = (await this.db.doc(paths.sweepState()).get()).get("floor");
+    return at instanceof Timestamp ? at.toDate() : null;
+  }
+
+  async saveSweepFloor(floor: Date): Promise<void> {
+    await this.db.doc(paths.sweepState()).set({ floor: Timestamp.fromDate(floor) }, { merge: true });
+  }
+
+  /**
+   * Machines the agent last reported online whose heartbeat is in [floor, cutoff), oldest
+   * first, a page at a time: `after` is the previous page's last one.
+   */
+  async findSilentMachines(floor: Date | null, cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
+    let query = this.db.collectionGroup("machines").where("online", "==", true);
+    if (floor) query = query.where("lastHeartbeat", ">=", Timestamp.fromDate(floor));
+    query = query.where("lastHeartbeat", "<", Timestamp.fromDate(cutoff)).orderBy("lastHeartbeat").select("lastHeartbeat");
+    if (after) query = query.startAfter(after);
+    return (await query.limit(limit).get()).docs;
+  }
+
+  /**
+   * One machine the query found silent, decided inside a transaction over its machine doc and
+   * its presence doc: a heartbeat that landed after the query wins, and so does an announced
+   * reboot or shutdown (the machine is looked at again when it runs out).
+   */
+  async sweepMachine(machineRef: DocumentReference, thresholdMs: number, now: Date): Promise<SweepStep["kind"]> {
+    if (!isSiteMachine(machineRef)) return "none";
+    const presenceRef = presenceOf(machineRef);
+    return this.db.runTransaction(async (tx) => {
+      const [machine, presence] = await Promise.all([tx.get(machineRef), tx.get(presenceRef)]);
+      const doc = parseOrNull(presenceDocSchema, presence.data());
+      const swept = sweptMachine(machine);
+      const step: SweepStep = swept ? sweepStep(swept, doc, now.getTime(), thresholdMs) : { kind: "none" };
+      apply(tx, presenceRef, step, machine);
+      return step.kind;
+    });
+  }
+
+  /** Presence docs whose `dueAt` has come: held pages and deferred machines. */
+  async findDue(now: Date, limit: number): Promise<DocumentReference[]> {
+    const snap = await this.db.collectionGroup("presence").where("dueAt", "<=", Timestamp.fromDate(now)).limit(limit).select().get();
+    return snap.docs.map((d) => d.ref);
+  }
+
+  /** One due presence doc, decided inside a transaction over it and its machine doc. */
+  async settleDue(presenceRef: DocumentReference, thresholdMs: number, now: Date): Promise<SweepStep["kind"]> {
+    const machineRef = this.db.doc(paths.machine(presenceRef.parent.parent!.id, presenceRef.id));
+    return this.db.runTransaction(async (tx) => {
+      const [presence, machine] = await Promise.all([tx.get(presenceRef), tx.get(machineRef)]);
+      const doc = parseOrNull(presenceDocSchema, presence.data());
+      const due = doc?.dueAt;
+      if (!doc || !due || due.toMillis() > now.getTime()) return "none";
+      const step = dueStep(sweptMachine(machine), doc, now.getTime(), thresholdMs);
+      apply(tx, presenceRef, step, machine);
+      return step.kind;
+    });
+  }
+
+  /** The machine's mark, if the sweep has one. */
+  async loadMark(siteId: string, machineId: string): Promise<Mark | null> {
+    return markOf(parseOrNull(presenceDocSchema, (await this.db.doc(paths.presence(siteId, machineId)).get()).data()));
+  }
+
+  /** The machine is back: its mark goes, unless the sweep has marked it again meanwhile. */
+  async clearMark(siteId: string, machineId: string, staleSince: TimestampLike): Promise<void> {
+    await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.delete(ref));
+  }
+
+  /**
+   * The machine.offline of this mark was held back by the emission limit (a machine that went
+   * offline once already this hour): if the machine is still silent when the limit's window
+   * turns, the sweep marks it again and it is paged then. A page is delayed, never lost.
+   */
+  async holdPage(siteId: string, machineId: string, staleSince: TimestampLike, until: Date): Promise<void> {
+    await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.update(ref, { dueAt: Timestamp.fromDate(until) }));
+  }
+
+  /** A deleted machine leaves no presence doc behind. */
+  async forget(siteId: string, machineId: string): Promise<void> {
+    await this.db.doc(paths.presence(siteId, machineId)).delete();
+  }
+
+  private async ifMark(siteId: string, machineId: string, staleSince: TimestampLike, write: (tx: Transaction, ref: DocumentReference) => void) {
+    const ref = this.db.doc(paths.presence(siteId, machineId));
+    await this.db.runTransaction(async (tx) => {
+      const mark = markOf(parseOrNull(presenceDocSchema, (await tx.get(ref)).data()));
+      if (mark?.staleSince.toMillis() === staleSince.toMillis()) write(tx, ref);
+    });
+  }
+}
+
+/** The collection-group query also sees other `machines` collections (the host's `config/{s}/machines/{m}`): only `sites/{s}/machines/{m}` are fleet machines. */
+function isSiteMachine(ref: DocumentReference): boolean {
+  return ref.parent.parent?.parent.id === "sites" && ref.parent.parent.parent.parent === null;
+}
+
+function presenceOf(machineRef: DocumentReference): DocumentReference {
+  return machineRef.firestore.doc(paths.presence(machineRef.parent.parent!.id, machineRef.id));
+}
+
+function sweptMachine(snap: DocumentSnapshot): SweptMachine | null {
+  if (!snap.exists) return null;
+  const heartbeat = snap.get("lastHeartbeat");
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return {
+    online: snap.get("online") === true,
+    lastHeartbeatMs: heartbeat instanceof Timestamp ? heartbeat.toMillis() : null,
+    rebooting: snap.get("rebooting") === true,
+    rebootScheduledAt: num(snap.get("rebootScheduledAt")),
+    shuttingDown: snap.get("shuttingDown") === true,
+    shutdownScheduledAt: num(snap.get("shutdownScheduledAt")),
+  };
+}
+
+/** The machine's display name as its agent wrote it, for the machine.offline payload. */
+function nameOf(machine: DocumentSnapshot): string | null {
+  const name = machine.get("name");
+  return typeof name === "string" && name ? name.slice(0, AGENT_LIMITS.name) : null;
+}
+
+function apply(tx: Transaction, ref: DocumentReference, step: SweepStep, machine: DocumentSnapshot): void {
+  const heartbeat = machine.get("lastHeartbeat");
+  switch (step.kind) {
+    case "mark":
+      tx.set(ref, {
+        lastHeartbeat: heartbeat,
+        staleSince: FieldValue.serverTimestamp(),
+        name: nameOf(machine),
+      });
+      return;
+    case "defer":
+      tx.set(ref, { lastHeartbeat: heartbeat, name: nameOf(machine), dueAt: Timestamp.fromMillis(step.untilMs) });
+      return;
+    case "unhold":
+      tx.update(ref, { dueAt: FieldValue.delete() });
+      return;
+    case "drop":
+      tx.delete(ref);
+      return;
+    case "none":
+    case "retry":
+      return;
+  }
+}
