@@ -2,12 +2,14 @@
 // onSnapshot under firestore.rules), act through the callables. Routes (hash):
 //   #/sites/{siteId}                      the site's webhooks
 //   #/sites/{siteId}/webhooks/{webhookId} one webhook: state, actions, 24 h chart, delivery log
-// Served under /embed the same routes render without the header, for an iframe in a host dashboard.
+// Served at exactly /embed the same routes render without the header, for an iframe in a host
+// dashboard; there, every button that changes something asks first (a framing page could hide
+// the console under its own and steer a click).
 import { onAuthStateChanged, signInWithEmailAndPassword, signOut, type User } from "firebase/auth";
 import { collection, doc, getDoc, getDocs } from "firebase/firestore";
 import { badge, field, fill, h } from "./dom";
 import { connect, type Services } from "./firebase";
-import { canAct, errorText, type Profile } from "./model";
+import { canAct, errorText, isEmbedPath, type Profile } from "./model";
 import { sitePage } from "./webhooks";
 import { webhookPage } from "./webhook";
 import "./style.css";
@@ -32,7 +34,7 @@ export interface Ctx {
 export type Cleanup = () => void;
 
 const root = document.getElementById("app") as HTMLElement;
-const embedded = location.pathname.replace(/\/+$/, "").endsWith("/embed");
+const embedded = isEmbedPath(location.pathname);
 document.body.classList.toggle("embedded", embedded);
 
 function route(): { siteId?: string; webhookId?: string } {

@@ -247,3 +247,13 @@ export function errorText(err: unknown): string {
     return `${e.message ?? "Too many requests"} (try again in ${e.details.retryAfterSeconds} s)`;
   return e.message ? e.message.replace(/^Firebase: /, "") : String(err);
 }
+
+/**
+ * The embed route is exactly `/embed` (the view in the hash): the one path Hosting lets the
+ * origins an operator lists frame (firebase.json). Any other path renders with the header and
+ * may be framed by the console's own origin only.
+ */
+export const EMBED_PATH = "/embed";
+export function isEmbedPath(pathname: string): boolean {
+  return pathname === EMBED_PATH;
+}

@@ -58,16 +58,9 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
       b.addEventListener("click", () => onclick(b));
       return b;
     };
-    /** A button that runs one callable on this webhook and says `done`. */
+    /** A button that runs one callable on this webhook and says `done`; embedded, it asks first. */
     const simple = (label: string, callable: string, done: string) =>
-      button(
-        label,
-        (b) =>
-          void act(b, async () => {
-            await call(callable);
-            return done;
-          }),
-      );
+      button(label, (b) => void askFirst(ctx, `${label} ${w.name}?`, label, () => act(b, () => call(callable).then(() => done))));
     const actions = ctx.admin
       ? h(
           "div",
@@ -75,10 +68,12 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
           button(
             "Send test",
             (b) =>
-              void act(b, async () => {
-                const r = await call<{ result: { status: number | null; error: string | null; durationMs: number | null } }>("testWebhook");
-                return `Test sent: ${statusText(r.result.status, r.result.error)}${r.result.durationMs !== null ? ` in ${r.result.durationMs} ms` : ""}.`;
-              }),
+              void askFirst(ctx, `Send a test event to ${w.name}?`, "Send test", () =>
+                act(b, async () => {
+                  const r = await call<{ result: { status: number | null; error: string | null; durationMs: number | null } }>("testWebhook");
+                  return `Test sent: ${statusText(r.result.status, r.result.error)}${r.result.durationMs !== null ? ` in ${r.result.durationMs} ms` : ""}.`;
+                }),
+              ),
           ),
           w.enabled
             ? simple("Pause", "pauseWebhook", "Paused: events are not delivered until resumed.")
@@ -176,6 +171,28 @@ async function rotate(w: WebhookView, call: <T>(name: string, extra?: Record<str
   }
 }
 
+/**
+ * Embedded in another site's page, a one-click action could be clickjacked (the framing page
+ * lays the console under its own button): there it asks in a dialog first. Standalone, where
+ * only the console's own origin may frame it, it does not.
+ */
+async function askFirst(ctx: Ctx, question: string, yes: string, run: () => Promise<unknown>): Promise<void> {
+  if (ctx.embedded && !(await confirmed(question, yes))) return;
+  await run();
+}
+
+async function confirmed(question: string, yes: string): Promise<boolean> {
+  const sure = await modal<boolean>(question, (close) => [
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: () => close(true) }, yes),
+      h("button", { type: "button", onclick: () => close(false), autofocus: true }, "Cancel"),
+    ),
+  ]);
+  return sure === true;
+}
+
 async function remove(ctx: Ctx, w: WebhookView, call: <T>(name: string, extra?: Record<string, unknown>) => Promise<T>, say: (t: string, e?: boolean) => void) {
   const sure = await modal<boolean>(`Delete ${w.name}?`, (close) => [
     h("p", {}, "Its pending deliveries are skipped and it stops receiving events. This cannot be undone."),
@@ -265,15 +282,19 @@ function deliveryLog(
             "button",
             {
               type: "button",
-              onclick: (e: Event) =>
-                void act(e.currentTarget as HTMLButtonElement, async () => {
-                  const r = await ctx.svc.call<{ result: { status: number | null; error: string | null; attempt: number } }>("retryDelivery", {
-                    siteId: ctx.site.id,
-                    webhookId,
-                    deliveryId: d.id,
-                  });
-                  return `Retried as attempt ${r.result.attempt}: ${statusText(r.result.status, r.result.error)}.`;
-                }),
+              onclick: (e: Event) => {
+                const b = e.currentTarget as HTMLButtonElement;
+                void askFirst(ctx, "Retry this delivery now?", "Retry now", () =>
+                  act(b, async () => {
+                    const r = await ctx.svc.call<{ result: { status: number | null; error: string | null; attempt: number } }>("retryDelivery", {
+                      siteId: ctx.site.id,
+                      webhookId,
+                      deliveryId: d.id,
+                    });
+                    return `Retried as attempt ${r.result.attempt}: ${statusText(r.result.status, r.result.error)}.`;
+                  }),
+                );
+              },
             },
             "Retry now",
           )

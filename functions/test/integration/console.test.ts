@@ -8,7 +8,7 @@ import { suiteAgent } from "../../../scripts/lib/agent-auth";
 import { crashProcess } from "../../../scripts/lib/agents";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken } from "../support/api-client";
-import { startSuite, uniqueId, waitFor } from "../support/emulator";
+import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 
 // The webhook console (console/), served by the suite's Hosting emulator, in a real browser:
 // Debian's Chromium (package `chromium`, installed by .ci/run), driven by playwright-core.
@@ -186,12 +186,40 @@ describe("the webhook console in a browser", () => {
     expect(await stranger.content()).not.toContain("Ops receiver");
     await stranger.context().close();
 
-    // Embedded: the same route without the header, for an iframe in a host dashboard.
+    // Embedded: the same route without the header, for an iframe in a host dashboard. There a
+    // one-click action asks first (a framing page could steer the click): Cancel changes nothing.
     const embedded = await signIn(email(people.admin));
-    await embedded.goto(`${origin()}/embed#/sites/${siteId}/webhooks/${webhookId}`);
+    const embedResponse = await embedded.goto(`${origin()}/embed#/sites/${siteId}/webhooks/${webhookId}`);
+    expect(embedResponse?.headers()["content-security-policy"]).toContain("frame-ancestors 'self'");
     await embedded.getByRole("heading", { name: "Ops receiver" }).waitFor();
     expect(await embedded.locator("header.chrome").count()).toBe(0);
+    await embedded.getByRole("button", { name: "Pause" }).click();
+    const ask = embedded.getByRole("dialog", { name: "Pause Ops receiver?" });
+    await ask.getByRole("button", { name: "Cancel" }).click();
+    await ask.waitFor({ state: "detached" });
+    await sleep(1000);
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("enabled")).toBe(true);
+    await embedded.getByRole("button", { name: "Pause" }).click();
+    await embedded.getByRole("dialog", { name: "Pause Ops receiver?" }).getByRole("button", { name: "Pause" }).click();
+    await waitFor("the webhook paused", async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("enabled") === false);
+    // Only the exact embed route is embedded: any other path keeps the header.
+    await embedded.goto(`${origin()}/x/embed#/sites/${siteId}/webhooks/${webhookId}`);
+    await embedded.getByRole("heading", { name: "Ops receiver" }).waitFor();
+    expect(await embedded.locator("header.chrome").count()).toBe(1);
     await embedded.context().close();
+  });
+
+  it("every path the console answers carries its CSP; only /embed may name other framing origins", async () => {
+    for (const path of ["/", "/index.html", "/sites/x", "/anything", "/x/embed", "/embed/", "/embed/x"]) {
+      const res = await fetch(`${origin()}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self'.*frame-ancestors 'self'$/);
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    }
+    const embed = await fetch(`${origin()}/embed`);
+    expect(embed.status).toBe(200);
+    expect(embed.headers.get("content-security-policy")).toMatch(/script-src 'self'.*frame-ancestors 'self'/);
+    expect(embed.headers.get("x-frame-options")).toBeNull();
   });
 
   it("an admin retries a failed delivery from the log, edits, rotates, pauses, resumes and deletes, each through the callables", async () => {
