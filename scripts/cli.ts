@@ -17,7 +17,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { apiBase, client, type ApiTarget } from "./cli/api";
 import { emitEvent, firestore, simulate } from "./lib/agents";
 import { applyMigration, findLegacyWebhooks } from "../functions/src/data/legacy-migration";
-import { CliError, details, progress, table } from "./cli/output";
+import { CliError, details, printable, printableLines, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
 import { useRunningSuite } from "./cli/suite";
@@ -42,7 +42,12 @@ const program = new Command("cli")
 const suite = useRunningSuite(process.argv);
 const globals = () => ({ ...program.opts<ApiTarget & { json?: boolean }>(), suiteKey: suite?.demo?.apiKey });
 const api = () => client(globals());
-const out = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+/**
+ * JSON as it is for `--json`; for people, text whose values were made `printable` where they were
+ * put in (so a line break inside one is shown, not obeyed), and every line of it once more here,
+ * so a value that reached it unescaped still cannot send a control character to the terminal.
+ */
+const out = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : printableLines(human()));
 
 const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -158,7 +163,7 @@ requestOptions(
 ).action(async (o) => {
   progress(`creating webhook "${o.name}"…`);
   const res = await api()("POST", "/v1/webhooks", webhookFields(o));
-  out(res, () => `${webhookDetails(res.webhook)}\n\nsigning secret (shown once, store it now): ${res.secret}`);
+  out(res, () => `${webhookDetails(res.webhook)}\n\nsigning secret (shown once, store it now): ${printable(res.secret)}`);
 });
 
 webhooks
@@ -193,10 +198,10 @@ for (const [name, action, what] of [
     .description(what)
     .action(async (id: string) => {
       const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/${action}`);
-      out(
-        res,
-        () =>
+      out(res, () =>
+        printable(
           `${res.webhook.id}: enabled ${res.webhook.enabled}${res.webhook.disabledReason ? ` (${res.webhook.disabledReason})` : ""}, failCount ${res.webhook.failCount}`,
+        ),
       );
     });
 }
@@ -206,7 +211,7 @@ webhooks
   .description("delete a webhook; pending deliveries are skipped, history is kept 30 days")
   .action(async (id: string) => {
     const res = await api()("DELETE", `/v1/webhooks/${encodeURIComponent(id)}`);
-    out(res, () => `deleted ${res.id} (${res.pendingDeliveriesSkipped} pending deliveries skipped)`);
+    out(res, () => printable(`deleted ${res.id} (${res.pendingDeliveriesSkipped} pending deliveries skipped)`));
   });
 
 webhooks
@@ -216,9 +221,9 @@ webhooks
     progress("sending webhook.test…");
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/test`);
     const r = res.result;
-    out(
-      res,
-      () => `${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`,
+    // The snippet is whatever the receiver answered.
+    out(res, () =>
+      printable(`${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`),
     );
     if (!r.ok) process.exitCode = 1;
   });
@@ -232,7 +237,7 @@ webhooks
     out(
       res,
       () =>
-        `new signing secret (shown once): ${res.secret}\nold secret ${res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing"}`,
+        `new signing secret (shown once): ${printable(res.secret)}\nold secret ${printable(res.previousSecretExpiresAt ? `signs until ${res.previousSecretExpiresAt}` : "stopped signing")}`,
     );
   });
 
@@ -275,7 +280,7 @@ keys
       if (err instanceof ApiError) throw new CliError(`${err.message} (${err.code})`);
       throw err;
     }
-    out(created, () => `${created.key}\n(shown once; key ${created.apiKey.id}, ${o.access}, site ${o.site}, acting for ${o.uid})`);
+    out(created, () => `${printable(created.key)}\n${printable(`(shown once; key ${created.apiKey.id}, ${o.access}, site ${o.site}, acting for ${o.uid})`)}`);
   });
 
 webhooks
@@ -329,7 +334,7 @@ deliveries
   .action(async (id: string, o: { status?: string; limit: number; cursor?: string }) => {
     const query = new URLSearchParams({ limit: String(o.limit), ...(o.status ? { status: o.status } : {}), ...(o.cursor ? { cursor: o.cursor } : {}) });
     const res = await api()("GET", `/v1/webhooks/${encodeURIComponent(id)}/deliveries?${query}`);
-    out(res, () => `${table(res.data.map(deliveryRow), DELIVERY_COLUMNS)}${res.nextCursor ? `\nmore: --cursor ${res.nextCursor}` : ""}`);
+    out(res, () => `${table(res.data.map(deliveryRow), DELIVERY_COLUMNS)}${res.nextCursor ? `\nmore: --cursor ${printable(res.nextCursor)}` : ""}`);
   });
 
 deliveries
@@ -339,7 +344,7 @@ deliveries
     progress(`retrying ${deliveryId}…`);
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`);
     const r = res.result;
-    out(res, () => `${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${r.status ?? r.error} in ${r.durationMs} ms; delivery is ${res.delivery?.status}`);
+    out(res, () => printable(`${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${r.status ?? r.error} in ${r.durationMs} ms; delivery is ${res.delivery?.status}`));
     if (!r.ok) process.exitCode = 1;
   });
 
@@ -358,7 +363,9 @@ program
   .action(async (type: string, o) => {
     const db = firestore(o.project);
     const steps = await emitEvent(db, type, { siteId: o.site, machineId: o.machine, processId: o.process, processName: o.processName });
-    out({ event: type, steps }, () => steps.map((s) => `• ${s}`).join("\n") + `\n${type} emitted for site ${o.site}; subscribed webhooks receive it shortly`);
+    out({ event: type, steps }, () =>
+      [...steps.map((s) => `• ${s}`), `${type} emitted for site ${o.site}; subscribed webhooks receive it shortly`].map(printable).join("\n"),
+    );
   });
 
 program
@@ -453,7 +460,7 @@ for (const [action, what] of [
       { maxConcurrent: o.maxConcurrent, maxPerSecond: o.maxPerSecond },
     );
     if (o.dryRun) {
-      out(req, () => `${req.method} ${JSON.stringify(req.request)}`);
+      out(req, () => printable(`${req.method} ${JSON.stringify(req.request)}`));
       return;
     }
     const result = describeQueue(await sendQueueRequest(req));
@@ -464,11 +471,14 @@ for (const [action, what] of [
 program
   .command("whoami")
   .description("show which API the commands talk to")
-  .action(() => out({ api: apiBase(globals()) }, () => `api ${apiBase(globals())}`));
+  .action(() => out({ api: apiBase(globals()) }, () => printable(`api ${apiBase(globals())}`)));
 
 const NO_CREDENTIALS = /Could not load the default credentials|default credentials|invalid_grant|reauth/i;
 
-/** One line for anything that went wrong, including failed Google credentials, with the fix. */
+/**
+ * One line for anything that went wrong, including failed Google credentials, with the fix. Its
+ * writers pass it through `printable`: an API's or a library's message is not ours to trust.
+ */
 function oneLine(err: unknown): string {
   if (err instanceof CliError) return err.message;
   const message = String((err as Error)?.message ?? err);
@@ -484,13 +494,13 @@ let reported = false;
 process.on("unhandledRejection", (err) => {
   if (!reported) {
     reported = true;
-    process.stderr.write(`error: ${oneLine(err)}\n`);
+    process.stderr.write(`error: ${printable(oneLine(err))}\n`);
   }
   process.exitCode = 1;
 });
 process.removeAllListeners("warning");
 process.on("warning", (w) => {
-  if (w.name !== "MetadataLookupWarning") process.stderr.write(`warning: ${w.message}\n`);
+  if (w.name !== "MetadataLookupWarning") process.stderr.write(`warning: ${printable(w.message)}\n`);
 });
 
 async function main() {
@@ -502,7 +512,7 @@ async function main() {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (!reported) process.stderr.write(`error: ${oneLine(err)}\n`);
+    if (!reported) process.stderr.write(`error: ${printable(oneLine(err))}\n`);
     reported = true;
     process.exitCode = 1;
   }

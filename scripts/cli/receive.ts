@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { verify, type VerifyResult, type VerifyScheme } from "../../functions/src/receiver/verify";
+import { MAX_BODY_BYTES, verify, type VerifyResult, type VerifyScheme } from "../../functions/src/receiver/verify";
+import { printable } from "./output";
 
 export interface ReceiveOptions {
   port: number;
@@ -19,6 +20,11 @@ export interface ReceiveOptions {
   forwardTo?: string;
   /** How long the target may take to answer a forwarded delivery (default 10 s). */
   forwardTimeoutMs?: number;
+  /**
+   * A larger body is answered 413 as soon as it passes this many bytes, unread beyond that
+   * (default: the kit's `MAX_BODY_BYTES`, 1 MiB, above any body Owlette sends).
+   */
+  maxBodyBytes?: number;
 }
 
 /** Headers a forwarded delivery keeps: the body's type, the signature and delivery headers, the user agent. */
@@ -52,7 +58,8 @@ export type Verdict = {
  * A local receiver for trying webhooks out: verifies every supported signature scheme with the
  * verification kit (or only the webhook's, with `scheme`), refuses stale timestamps and bad
  * signatures (401), answers a repeated signed event id with 200 without processing it again,
- * and prints one line per request.
+ * and prints one line per request. A body over `maxBodyBytes` gets a 413 and its connection is
+ * closed without reading the rest: one sender cannot hold the receiver up for the next.
  */
 export async function startReceiver(opts: ReceiveOptions): Promise<{
   port: number;
@@ -64,10 +71,55 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
 }> {
   const seen = new Set<string>();
   const listeners = new Set<(r: Received) => void>();
-  const server = http.createServer((req, res) => {
+  const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const report = (verdict: Verdict, payload: Received["payload"], forwarded?: Forwarded) => {
+    opts.print(opts.json ? JSON.stringify({ ...verdict, payload, ...(forwarded ? { forwarded } : {}) }) : pretty(verdict, payload, forwarded, opts.forwardTo));
+    for (const listener of listeners) listener({ verdict, payload, receivedAt: Date.now(), ...(forwarded ? { forwarded } : {}) });
+  };
+  /**
+   * 413, then the connection is dropped: reading the rest (as Node does to reuse a connection)
+   * would take as long as the sender likes. Nothing of the body is kept, parsed or verified.
+   */
+  const tooLarge = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.pause();
+    res.on("finish", () => req.socket.destroy());
+    res.writeHead(413, { "Content-Type": "text/plain", Connection: "close" }).end("body_too_large");
+    report({ status: "rejected", id: null, event: null, scheme: null, reason: "body_too_large", attempt: attemptOf(req) }, null);
+  };
+  const declaredTooLarge = (req: http.IncomingMessage) => Number(req.headers["content-length"]) > limit;
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (declaredTooLarge(req)) {
+      tooLarge(req, res);
+      return;
+    }
+    // A chunked body declares no length: counted as it comes, and cut off at the limit.
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => void handle(req, res, Buffer.concat(chunks)));
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      chunks.length = 0;
+      tooLarge(req, res);
+    };
+    req.on("data", onData);
+    req.on("end", () => {
+      if (size <= limit) void handle(req, res, Buffer.concat(chunks));
+    });
+  };
+  const server = http.createServer(onRequest);
+  // A sender that asks first (`Expect: 100-continue`, as curl does for large bodies) is refused
+  // before it sends a byte of an oversized body.
+  server.on("checkContinue", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (declaredTooLarge(req)) {
+      tooLarge(req, res);
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
   });
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) => {
     if (!["POST", "PUT", "PATCH"].includes(req.method ?? "")) {
@@ -81,13 +133,14 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
       payload = null;
     }
     const result: VerifyResult = verify(raw, req.headers, opts.secrets, {
+      maxBodyBytes: limit,
       ...(opts.toleranceSeconds ? { toleranceSeconds: opts.toleranceSeconds } : {}),
       ...(opts.scheme ? { scheme: opts.scheme } : {}),
     });
     // Deduplicate on the signed id only: an unsigned header could be changed by a replayer.
     // (A refused delivery's line shows the id its body claims, for the operator to look up.)
     const id = result.ok ? result.id : null;
-    const base = { id: id ?? payload?.id ?? null, event: payload?.event ?? null, attempt: (req.headers["x-owlette-attempt"] as string | undefined) ?? null };
+    const base = { id: id ?? payload?.id ?? null, event: payload?.event ?? null, attempt: attemptOf(req) };
     let verdict: Verdict;
     if (!result.ok) verdict = { ...base, status: "rejected", scheme: null, reason: result.reason };
     else if (id && seen.has(id)) verdict = { ...base, status: "duplicate", scheme: result.scheme, reason: null };
@@ -102,8 +155,7 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
     // Seen once processed: a delivery the target refused is not a duplicate when it comes again.
     if (verdict.status === "accepted" && id && status < 300) seen.add(id);
     res.writeHead(status, { "Content-Type": "text/plain" }).end(forwarded ? `forwarded: ${forwarded.status ?? forwarded.error}` : verdict.status);
-    opts.print(opts.json ? JSON.stringify({ ...verdict, payload, ...(forwarded ? { forwarded } : {}) }) : pretty(verdict, payload, forwarded, opts.forwardTo));
-    for (const listener of listeners) listener({ verdict, payload, receivedAt: Date.now(), ...(forwarded ? { forwarded } : {}) });
+    report(verdict, payload, forwarded);
   };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -125,6 +177,8 @@ export async function startReceiver(opts: ReceiveOptions): Promise<{
   };
 }
 
+const attemptOf = (req: http.IncomingMessage) => (req.headers["x-owlette-attempt"] as string | undefined) ?? null;
+
 /** Sends a verified delivery on to `target` as it came: method, body bytes, delivery headers. */
 async function forward(target: string, req: http.IncomingMessage, raw: Buffer, timeoutMs: number): Promise<Forwarded> {
   const headers: Record<string, string> = {};
@@ -142,12 +196,19 @@ async function forward(target: string, req: http.IncomingMessage, raw: Buffer, t
   }
 }
 
+/**
+ * One line per request (two when forwarded). Every line goes through `printable` whole: the
+ * machine name, process, message, id, attempt header and the target's answer are the sender's
+ * text, and a refused request's are nobody's.
+ */
 function pretty(v: Verdict, payload: { data?: Record<string, unknown> } | null, forwarded?: Forwarded, target?: string): string {
   const time = new Date().toISOString().slice(11, 19);
-  if (v.status === "rejected") return `${time} ✘ rejected  ${v.reason}${v.id ? `  ${v.id}` : ""}`;
+  if (v.status === "rejected") return printable(`${time} ✘ rejected  ${v.reason}${v.id ? `  ${v.id}` : ""}`);
   const d = payload?.data ?? {};
   const what = [d.machineName ?? d.machineId, d.processName, d.errorCode, d.errorMessage ?? d.message].filter(Boolean).join(" · ");
   const mark = v.status === "duplicate" ? "↺ duplicate" : "✔ verified ";
-  const line = `${time} ${mark} ${String(v.event ?? "?").padEnd(18)} ${what}  ${v.id ?? ""} (${v.scheme}${v.attempt ? `, attempt ${v.attempt}` : ""})`;
-  return forwarded ? `${line}\n         → [${forwarded.status ?? forwarded.error}] ${target} (${forwarded.durationMs} ms)` : line;
+  // Escaped before padding, so the column lines up.
+  const event = printable(v.event ?? "?").padEnd(18);
+  const line = printable(`${time} ${mark} ${event} ${what}  ${v.id ?? ""} (${v.scheme}${v.attempt ? `, attempt ${v.attempt}` : ""})`);
+  return forwarded ? `${line}\n${printable(`         → [${forwarded.status ?? forwarded.error}] ${target} (${forwarded.durationMs} ms)`)}` : line;
 }

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * No dependencies beyond node:crypto, so a receiver can copy this file as it is.
  *
  *   const result = verify(rawBody, req.headers, process.env.OWLETTE_SECRET);
- *   if (!result.ok) return res.status(401).send(result.reason);
+ *   if (!result.ok) return res.status(result.reason === "body_too_large" ? 413 : 401).send(result.reason);
  *
  * Pass the raw body (the exact bytes received, before any JSON parsing). `secret` may be a list
  * (during a rotation, the new and the old one). Say which scheme the webhook uses with
@@ -19,12 +19,27 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * content), the body's `id` for the others (the body is signed, the header is not). A
  * `webhook-id` header that contradicts the signed body is refused (`id_mismatch`): dedupe on
  * the returned `id`, never on the raw header (it is null for a body without one).
+ *
+ * Limits, so that a request nobody signed costs next to nothing: a body over `maxBodyBytes`
+ * (default `MAX_BODY_BYTES`, 1 MiB) is refused (`body_too_large`) before anything else, and a
+ * signature header of more than `MAX_SIGNATURE_ENTRIES` (10) entries (comma-separated; space-
+ * separated for `standard`; `X-Owlette-Signature-Previous` counted with `X-Owlette-Signature`)
+ * is refused (`too_many_signatures`) before any HMAC. Each secret's expected signature is
+ * computed once and compared with every entry: one HMAC of the body per secret. Owlette never
+ * comes near either limit: every event body is stored whole in one Firestore document (at most
+ * 1 MiB) before it is sent, and a header carries at most 3 signatures (a new secret and 2
+ * previous ones during a rotation). Your web framework should cap bodies too, before the body
+ * is buffered for this call.
  */
 export type VerifyScheme = "owlette" | "sha256" | "standard" | "timestamped";
 
 export type VerifyResult =
   | { ok: true; scheme: VerifyScheme; id: string | null; timestamp: number | null }
-  | { ok: false; reason: "missing_signature" | "bad_signature" | "stale_timestamp" | "bad_timestamp" | "no_secret" | "id_mismatch" };
+  | {
+      ok: false;
+      reason:
+        "missing_signature" | "bad_signature" | "stale_timestamp" | "bad_timestamp" | "no_secret" | "id_mismatch" | "body_too_large" | "too_many_signatures";
+    };
 
 export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
@@ -33,7 +48,15 @@ export interface VerifyOptions {
   toleranceSeconds?: number;
   /** Unix seconds; defaults to the clock. */
   now?: number;
+  /** Bodies larger than this many bytes are refused unverified (default `MAX_BODY_BYTES`). */
+  maxBodyBytes?: number;
 }
+
+/** Above any body Owlette sends: each is stored in one Firestore document (1 MiB at most) first. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Owlette sends at most 3 signatures at once (during a rotation); the rest is room for other senders. */
+export const MAX_SIGNATURE_ENTRIES = 10;
 
 function header(headers: HeaderBag, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === "function") {
@@ -52,6 +75,20 @@ function same(a: string, b: string): boolean {
 }
 
 const hex = (key: string | Buffer, data: string | Buffer) => createHmac("sha256", key).update(data).digest("hex");
+
+/**
+ * The non-empty entries of signature header values, or null past `MAX_SIGNATURE_ENTRIES`: the
+ * count is bounded before any HMAC, so a header of thousands of entries costs a split, no more.
+ */
+function entries(values: readonly (string | undefined)[], separator: string): string[] | null {
+  const found = values.flatMap((v) => (v ? v.split(separator) : [])).flatMap((p) => (p.trim() ? [p.trim()] : []));
+  return found.length > MAX_SIGNATURE_ENTRIES ? null : found;
+}
+
+/** Each expected signature is computed once, by the caller, then compared with every entry. */
+const matchesAny = (given: readonly string[], expected: string) => given.some((g) => same(g, expected));
+
+const TOO_MANY = { ok: false, reason: "too_many_signatures" } as const;
 
 function detect(headers: HeaderBag): VerifyScheme | null {
   if (header(headers, "webhook-signature")) return "standard";
@@ -90,6 +127,9 @@ function signedBodyId(raw: Buffer, headers: HeaderBag, scheme: VerifyScheme, tim
 }
 
 export function verify(body: string | Buffer, headers: HeaderBag, secret: string | readonly string[], opts: VerifyOptions = {}): VerifyResult {
+  // First, before hashing or parsing anything of it.
+  const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+  if (size > (opts.maxBodyBytes ?? MAX_BODY_BYTES)) return { ok: false, reason: "body_too_large" };
   const secrets = (typeof secret === "string" ? [secret] : [...secret]).filter((s) => s.length > 0);
   if (secrets.length === 0) return { ok: false, reason: "no_secret" };
   const scheme = opts.scheme ?? detect(headers);
@@ -98,51 +138,46 @@ export function verify(body: string | Buffer, headers: HeaderBag, secret: string
 
   switch (scheme) {
     case "owlette": {
-      const given = [header(headers, "x-owlette-signature"), header(headers, "x-owlette-signature-previous")]
-        .filter((v): v is string => !!v)
-        .flatMap((v) => v.split(","))
-        .map((v) => v.trim());
+      const given = entries([header(headers, "x-owlette-signature"), header(headers, "x-owlette-signature-previous")], ",");
+      if (given === null) return TOO_MANY;
       if (given.length === 0) return { ok: false, reason: "missing_signature" };
-      const ok = secrets.some((s) => given.some((g) => same(g, hex(s, raw))));
+      const ok = secrets.some((s) => matchesAny(given, hex(s, raw)));
       return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
     }
     case "sha256": {
-      const value = header(headers, "x-owlette-signature");
-      if (!value) return { ok: false, reason: "missing_signature" };
-      const given = value.split(",").map((v) => v.trim());
-      const ok = secrets.some((s) => given.some((g) => same(g, `sha256=${hex(s, raw)}`)));
+      const given = entries([header(headers, "x-owlette-signature")], ",");
+      if (given === null) return TOO_MANY;
+      if (given.length === 0) return { ok: false, reason: "missing_signature" };
+      const ok = secrets.some((s) => matchesAny(given, `sha256=${hex(s, raw)}`));
       return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
     }
     case "timestamped": {
-      const value = header(headers, "owlette-signature");
-      if (!value) return { ok: false, reason: "missing_signature" };
-      const parts = value.split(",").map((p) => p.trim());
+      const parts = entries([header(headers, "owlette-signature")], ",");
+      if (parts === null) return TOO_MANY;
+      if (parts.length === 0) return { ok: false, reason: "missing_signature" };
       const t = Number(parts.find((p) => p.startsWith("t="))?.slice(2));
       if (!Number.isInteger(t)) return { ok: false, reason: "bad_timestamp" };
       if (!fresh(t, opts)) return { ok: false, reason: "stale_timestamp" };
       const signed = Buffer.concat([Buffer.from(`${t}.`), raw]);
       const given = parts.filter((p) => p.startsWith("v1=")).map((p) => p.slice(3));
-      const ok = secrets.some((s) => given.some((g) => same(g, hex(s, signed))));
+      const ok = secrets.some((s) => matchesAny(given, hex(s, signed)));
       return ok ? signedBodyId(raw, headers, scheme, t) : { ok: false, reason: "bad_signature" };
     }
     case "standard": {
       // The id is part of the signed content here.
       const id = header(headers, "webhook-id") ?? null;
-      const signatures = header(headers, "webhook-signature");
+      const signatures = entries([header(headers, "webhook-signature")], " ");
       const stamp = header(headers, "webhook-timestamp");
-      if (!signatures || !id || !stamp) return { ok: false, reason: "missing_signature" };
+      if (signatures === null) return TOO_MANY;
+      if (signatures.length === 0 || !id || !stamp) return { ok: false, reason: "missing_signature" };
       const t = Number(stamp);
       if (!Number.isInteger(t)) return { ok: false, reason: "bad_timestamp" };
       if (!fresh(t, opts)) return { ok: false, reason: "stale_timestamp" };
       const signed = Buffer.concat([Buffer.from(`${id}.${t}.`), raw]);
-      const given = signatures
-        .split(" ")
-        .filter((p) => p.startsWith("v1,"))
-        .map((p) => p.slice(3));
+      const given = signatures.filter((p) => p.startsWith("v1,")).map((p) => p.slice(3));
       const ok = secrets.some((s) => {
         const key = Buffer.from(s.startsWith("whsec_") ? s.slice(6) : s, "base64");
-        const expected = createHmac("sha256", key).update(signed).digest("base64");
-        return given.some((g) => same(g, expected));
+        return matchesAny(given, createHmac("sha256", key).update(signed).digest("base64"));
       });
       return ok ? { ok: true, scheme, id, timestamp: t } : { ok: false, reason: "bad_signature" };
     }

@@ -48,23 +48,24 @@ function request(body: unknown, opts: { token?: string | null; method?: string; 
 const crash = { siteId: "s1", machineId: "GALLERY-PC1", eventType: "process_crash", data: { process_name: "TD", error_message: "PID 1" } };
 
 describe("agent endpoint refusals", () => {
-  it.each<[string, HttpRequest, number, string]>([
-    ["no token", request(crash, { token: null }), 401, "unauthenticated"],
-    ["a token that does not verify", request(crash, { token: "forged" }), 401, "unauthenticated"],
-    ["a dashboard user's token", request(crash, { token: "dashboard" }), 403, "permission_denied"],
-    ["another site", request({ ...crash, siteId: "s2" }), 403, "permission_denied"],
-    ["another machine", request({ ...crash, machineId: "GALLERY-PC2" }), 403, "permission_denied"],
-    ["a body without siteId", request({ machineId: "GALLERY-PC1", errorCode: "E" }), 400, "invalid_argument"],
-    ["a connection failure without errorCode", request({ siteId: "s1", machineId: "GALLERY-PC1", errorMessage: "x" }), 400, "invalid_argument"],
-    ["a crash without a process name", request({ ...crash, data: { error_message: "x" } }), 400, "invalid_argument"],
-    ["a message over 16 KiB", request({ ...crash, data: { process_name: "TD", error_message: "x".repeat(16 * 1024 + 1) } }), 400, "invalid_argument"],
-    ["a body over 64 KiB", request({ ...crash, pad: "x".repeat(70_000) }), 400, "invalid_json"],
-    ["not JSON", request("siteId=s1", { type: "application/x-www-form-urlencoded" }), 415, "unsupported_media_type"],
-    ["broken JSON", request('{"siteId":', {}), 400, "invalid_json"],
-    ["a JSON array", request([crash]), 400, "invalid_json"],
-    ["GET", request(crash, { method: "GET" }), 405, "method_not_allowed"],
-    ["another path", request(crash, { path: "/agent/alerts" }), 404, "not_found"],
-  ])("%s: %i %s", async (_name, req, status, code) => {
+  // The request last: the title shows name, status and code.
+  it.each<[string, number, string, HttpRequest]>([
+    ["no token", 401, "unauthenticated", request(crash, { token: null })],
+    ["a token that does not verify", 401, "unauthenticated", request(crash, { token: "forged" })],
+    ["a dashboard user's token", 403, "permission_denied", request(crash, { token: "dashboard" })],
+    ["another site", 403, "permission_denied", request({ ...crash, siteId: "s2" })],
+    ["another machine", 403, "permission_denied", request({ ...crash, machineId: "GALLERY-PC2" })],
+    ["a body without siteId", 400, "invalid_argument", request({ machineId: "GALLERY-PC1", errorCode: "E" })],
+    ["a connection failure without errorCode", 400, "invalid_argument", request({ siteId: "s1", machineId: "GALLERY-PC1", errorMessage: "x" })],
+    ["a crash without a process name", 400, "invalid_argument", request({ ...crash, data: { error_message: "x" } })],
+    ["a message over 16 KiB", 400, "invalid_argument", request({ ...crash, data: { process_name: "TD", error_message: "x".repeat(16 * 1024 + 1) } })],
+    ["a body over 64 KiB", 400, "invalid_json", request({ ...crash, pad: "x".repeat(70_000) })],
+    ["not JSON", 415, "unsupported_media_type", request("siteId=s1", { type: "application/x-www-form-urlencoded" })],
+    ["broken JSON", 400, "invalid_json", request('{"siteId":', {})],
+    ["a JSON array", 400, "invalid_json", request([crash])],
+    ["GET", 405, "method_not_allowed", request(crash, { method: "GET" })],
+    ["another path", 404, "not_found", request(crash, { path: "/agent/alerts" })],
+  ])("%s: %i %s", async (_name, status, code, req) => {
     const res = await handleAgentRequest(req, deps);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ error: { code, message: expect.any(String) } });
