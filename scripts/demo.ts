@@ -23,6 +23,7 @@ import { getAuth } from "firebase-admin/auth";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { appOptions } from "../functions/src/app-options";
 import { paths } from "../functions/src/data/paths";
+import { printable } from "./cli/output";
 import { generateApiKey } from "../functions/src/api/api-keys";
 import { REGION } from "../functions/src/config";
 import { ManagementStore } from "../functions/src/data/management-store";
@@ -186,8 +187,9 @@ async function main() {
       const mark = d.verdict.status === "duplicate" ? dim("↺ duplicate") : verified ? green("✔ verified") : red(`✘ REJECTED (${d.verdict.reason})`);
       if (!verified) failures++;
       deliveries++;
-      const detail = [data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · ");
-      say(`${mark}  ${bold(String(type ?? "?").padEnd(18))} ${detail}  ${dim(`${d.payload?.id} attempt ${d.verdict.attempt}`)}${latency}`);
+      // What agents wrote reaches the terminal escaped (cli/output.ts): it cannot drive it.
+      const detail = printable([data.machineName, data.processName, data.errorCode, data.errorMessage].filter(Boolean).join(" · "));
+      say(`${mark}  ${bold(printable(type ?? "?").padEnd(18))} ${detail}  ${dim(printable(`${d.payload?.id} attempt ${d.verdict.attempt}`))}${latency}`);
       if (type && verified) seen.add(type);
       maybeDone();
     });
