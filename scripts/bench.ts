@@ -302,7 +302,14 @@ function deliverDeps(store: Store, enqueue: (task: DeliveryTask) => Promise<"enq
     send: sendHttp,
     enqueue,
     now: () => new Date(),
-    config: { deliveryTimeoutMs: 10_000, fastLaneDeadlineMs: 2_000, ...PRODUCTION, retrySchedule: [0, 60, 300, 1800, 7200], allowLocalHttp: true },
+    config: {
+      deliveryTimeoutMs: 10_000,
+      fastLaneDeadlineMs: 2_000,
+      ...PRODUCTION,
+      retrySchedule: [0, 60, 300, 1800, 7200],
+      slowLaneSiteShare: 5,
+      allowLocalHttp: true,
+    },
     log,
     resolve: systemResolver,
   };
@@ -521,6 +528,71 @@ async function isolation(db: Firestore, receiver: Receiver, baseline: number[]) 
   );
   notes.push(
     `Isolation: a fast-lane request gets 2 s; a receiver that has not answered by then is cut off (not counted as an attempt), sent again at once in the slow lane (its own queue, 4 dispatches at a time here, 20 deployed) and marked slow for 10 minutes, so the fan-out enqueues its next deliveries there directly. The bad pair cost the fast lane a few 2 s cut-offs, once per worker that had not yet seen the mark, instead of every delivery's 10 s timeout. The pair is measured in one run, one after the other (healthy neighbours first), so the second burst also has warmer emulator workers: read the ratio as "no slowdown", not as a speed-up. The suite keeps task schedules (production's here), so the failing webhooks' retries come a minute and more after their first attempts, as deployed, not at once.`,
+  );
+}
+
+/**
+ * Two sites in the slow lane: one whose receivers all answer 200 after 9 s (never failing, so
+ * never disabled) with a backlog of deliveries, beside another whose receiver is slow too (2.5 s)
+ * and gets one event at a time. The other site's write -> request latency is measured alone,
+ * then beside the backlog, through the emulator's real queues.
+ */
+async function slowLaneShare(db: Firestore, receiver: Receiver) {
+  section("7. Slow-lane share: one site's backlog of 9 s receivers beside another site's slow receiver");
+  const slowUntil = Timestamp.fromMillis(Date.now() + 3_600_000);
+  const hogHooks = await siteWithWebhooks(db, receiver, "bench-share-hog", 4, ["process.crashed"]);
+  const [otherHook] = await siteWithWebhooks(db, receiver, "bench-share-other", 1, ["process.crashed"]);
+  // Marked slow already, as a receiver that took over 2 s once is: the fan-out sends them to the slow lane.
+  for (const [siteId, hooks] of [
+    ["bench-share-hog", hogHooks],
+    ["bench-share-other", [otherHook]],
+  ] as const) {
+    for (const h of hooks) await db.doc(paths.webhook(siteId, (h as { id: string }).id)).update({ slowUntil });
+  }
+  for (const h of hogHooks) receiver.respondWith(h.path, () => ({ status: 200, delayMs: 9_000 }));
+  receiver.respondWith((otherHook as { path: string }).path, () => ({ status: 200, delayMs: 2_500 }));
+
+  let n = 0;
+  const otherLatency = async (count: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const proc = `p${n++}`;
+      const seen: number[] = [];
+      const stop = receiver.onDelivery((d) => {
+        if (d.path === (otherHook as { path: string }).path && d.payload?.data?.processId === proc) seen.push(d.receivedAt);
+      });
+      const written = await db.doc(`${paths.machine("bench-share-other", "m1")}/processes/${proc}`).set({ name: "Other", status: "crashed", exitCode: -1 });
+      await until("the other site's delivery", () => seen.length > 0, 180_000);
+      stop();
+      out.push((seen[0] as number) - written.writeTime.toMillis());
+    }
+    return out.sort((a, b) => a - b);
+  };
+
+  const alone = await otherLatency(4);
+  // The backlog: 6 crashes, each to the 4 webhooks: 24 deliveries of 9 s, more than the slow lane's dispatches (4 here) could clear in 50 s.
+  let hogSent = 0;
+  const stopHog = receiver.onDelivery((d) => void (hogHooks.some((h) => h.path === d.path) && hogSent++));
+  await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      db.doc(`${paths.machine("bench-share-hog", `m${i}`)}/processes/p`).set({ name: "Hog", status: "crashed", exitCode: -1 }),
+    ),
+  );
+  await until("the backlog's first requests", () => hogSent > 0, 60_000);
+  const beside = await otherLatency(6);
+  stopHog();
+  const [a50, aMax, b50, bMax] = [percentile(alone, 50), alone[alone.length - 1] ?? NaN, percentile(beside, 50), beside[beside.length - 1] ?? NaN];
+  report(`other site, slow lane alone: write -> request p50 / max`, `${ms(a50)} / ${ms(aMax)}`);
+  report(`other site, beside the backlog: write -> request p50 / max`, `${ms(b50)} / ${ms(bMax)}`);
+  report(`the backlog's requests sent meanwhile (of 24)`, `${hogSent}`);
+  goal(
+    "6. another site's slow-lane delivery beside one site's backlog",
+    "max <= its max alone + 5 s",
+    `${ms(bMax)} beside, ${ms(aMax)} alone`,
+    bMax <= aMax + 5_000,
+  );
+  notes.push(
+    `Slow-lane share: a site's slow-lane attempts start its share at once (a quarter of the lane's dispatches: 1 of 4 here, 5 of 20 deployed), then one per request deadline / share (10 s here, 2 s deployed); an attempt not due waits in the queue for its reserved start, holding no dispatch. So the backlog site holds at most half the lane, and the other site's deliveries start as they would alone. Without the share the backlog's 24 nine-second requests held all 4 dispatches for about a minute, and each of the other site's deliveries waited behind them.`,
   );
 }
 
@@ -816,7 +888,7 @@ async function main() {
   const db = getFirestore();
   const receiver = await new Receiver().start();
   try {
-    // BENCH_ONLY=cpu,cost,fleet,contention,flood,burst (isolation needs burst): a partial run.
+    // BENCH_ONLY=cpu,cost,fleet,contention,flood,share,burst (isolation needs burst): a partial run.
     const only = process.env.BENCH_ONLY?.split(",");
     const run = (name: string) => !only || only.includes(name);
     if (run("cpu")) cpuBenchmark();
@@ -826,6 +898,8 @@ async function main() {
     if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") await fleet(db, receiver);
     if (run("contention")) await contention(db, receiver);
     if (run("flood")) await flood(db, receiver);
+    // Before the burst: its backlog drains at its share for minutes after, beside what follows.
+    if (run("share")) await slowLaneShare(db, receiver);
     if (run("burst")) {
       const baseline = await burst(db, receiver);
       // Last: it leaves the bad pair's deliveries in the slow lane, and the suite ends them.

@@ -85,6 +85,12 @@ const bool = (value: string) => {
 };
 
 const WEBHOOK_COLUMNS = ["id", "name", "enabled", "failCount", "lastStatus", "format", "events", "url"];
+/**
+ * A test's or retry's outcome: the HTTP status and its round trip, or, when no HTTP answer came,
+ * the outcome word alone (`unreachable`, `blocked_url`, `invalid_request`: the API gives no time then).
+ */
+const outcome = (r: { status?: number | null; error?: string | null; durationMs?: number | null }) =>
+  typeof r.durationMs === "number" ? `${r.status ?? r.error} in ${r.durationMs} ms` : String(r.status ?? r.error);
 const DELIVERY_COLUMNS = ["id", "eventType", "status", "attemptCount", "lastAttempt", "createdAt"];
 const deliveryRow = (d: any) => {
   const last = d.attempts?.[d.attempts.length - 1];
@@ -222,9 +228,7 @@ webhooks
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/test`);
     const r = res.result;
     // The snippet is whatever the receiver answered.
-    out(res, () =>
-      printable(`${r.ok ? "✔" : "✘"} ${r.status ?? r.error} in ${r.durationMs} ms${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`),
-    );
+    out(res, () => printable(`${r.ok ? "✔" : "✘"} ${outcome(r)}${r.responseSnippet ? `: ${String(r.responseSnippet).slice(0, 120)}` : ""}`));
     if (!r.ok) process.exitCode = 1;
   });
 
@@ -266,6 +270,7 @@ keys
         staleAfterSeconds: 210,
         sweepPassesPerMinute: 6,
         retrySchedule: [0],
+        slowLaneSiteShare: 5,
         allowLocalHttp: false,
       },
     });
@@ -344,7 +349,7 @@ deliveries
     progress(`retrying ${deliveryId}…`);
     const res = await api()("POST", `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`);
     const r = res.result;
-    out(res, () => printable(`${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${r.status ?? r.error} in ${r.durationMs} ms; delivery is ${res.delivery?.status}`));
+    out(res, () => printable(`${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${outcome(r)}; delivery is ${res.delivery?.status}`));
     if (!r.ok) process.exitCode = 1;
   });
 

@@ -1,6 +1,7 @@
 import { defineInt, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { parseRetrySchedule } from "./domain/retry-policy";
+import { slowLaneSiteShare } from "./domain/slow-lane-share";
 
 /** Region of every function; the task queue is addressed through it. */
 export const REGION = "us-central1";
@@ -53,6 +54,8 @@ const configSchema = z.object({
   staleAfterSeconds: z.number().int().min(1).max(86_400),
   sweepPassesPerMinute: z.number().int().min(1).max(12),
   retrySchedule: z.array(z.number().int().nonnegative()).min(1),
+  /** Slow-lane starts a site may make at once (domain/slow-lane-share.ts): a quarter of the lane. */
+  slowLaneSiteShare: z.number().int().min(1),
   /** Plain http to loopback receivers: the emulator's local demo and tests, never production. */
   allowLocalHttp: z.boolean(),
 });
@@ -68,6 +71,7 @@ export function getConfig(): PipelineConfig {
     staleAfterSeconds: staleAfterSeconds.value(),
     sweepPassesPerMinute: sweepPassesPerMinute.value(),
     retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),
+    slowLaneSiteShare: slowLaneSiteShare(deliverySlowMaxConcurrent.value()),
     allowLocalHttp: process.env.FUNCTIONS_EMULATOR === "true",
   });
   return cached;

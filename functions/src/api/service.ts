@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lastStatusOf } from "../domain/attempt-result";
+import { failureDetail, lastStatusOf } from "../domain/attempt-result";
 import type { EventType } from "../domain/event-catalog";
 import { renderBody } from "../domain/destination-formats";
 import { buildTestPayload, serializePayload, siteRefOf } from "../domain/payload";
@@ -15,7 +15,7 @@ import { generateApiKey } from "./api-keys";
 import { ApiError, invalid } from "./errors";
 import { DOC_ID, inputSchemas, parseInput, type InputSchemas } from "./inputs";
 import { webhookQuota } from "./quota";
-import { apiKeyView, attemptView, deliveryView, probeView, webhookView } from "./views";
+import { apiKeyView, attemptView, deliveryView, webhookView } from "./views";
 import { ABUSE_LIMITS, secondsLeftInWindow, type AbuseBucket } from "./abuse-limits";
 
 export type ServiceDeps = Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log"> & {
@@ -192,7 +192,8 @@ export function createService(deps: ServiceDeps) {
         deps,
       );
       await manage.recordTestResult(input.siteId, input.webhookId, lastStatusOf(result), deps.now());
-      deps.log.info("webhook.tested", { siteId: input.siteId, webhookId: input.webhookId, lastStatus: lastStatusOf(result) });
+      // The reason behind an outcome word goes to the server's log only.
+      deps.log.info("webhook.tested", { siteId: input.siteId, webhookId: input.webhookId, lastStatus: lastStatusOf(result), ...failureDetail(result) });
       return { eventId: id, result: attemptView(result) };
     },
 
@@ -224,8 +225,8 @@ export function createService(deps: ServiceDeps) {
         deps,
         credentialsOf({ secrets: [secret], headers: input.headers ?? {}, routingKey: input.routingKey }),
       );
-      deps.log.info("webhook.probed", { siteId: input.siteId, lastStatus: lastStatusOf(result) });
-      return { eventId: id, signatureScheme: scheme, secret, result: probeView(result) };
+      deps.log.info("webhook.probed", { siteId: input.siteId, lastStatus: lastStatusOf(result), ...failureDetail(result) });
+      return { eventId: id, signatureScheme: scheme, secret, result: attemptView(result) };
     },
 
     "deliveries.list": async (principal, raw) => {

@@ -1,5 +1,5 @@
 import type { DocumentData } from "firebase-admin/firestore";
-import { isSuccess, type AttemptResult } from "../domain/attempt-result";
+import { attemptOutcome, isSuccess, shownAttempt, shownLastStatus, type AttemptResult } from "../domain/attempt-result";
 import type { StoredDoc } from "../data/management-store";
 
 /** Firestore Timestamps become RFC 3339 strings; anything else (missing, null) becomes null. */
@@ -23,7 +23,7 @@ export function webhookView(siteId: string, doc: StoredDoc) {
     enabled: d.enabled === true,
     disabledReason: str(d.disabledReason),
     failCount: typeof d.failCount === "number" ? d.failCount : 0,
-    lastStatus: d.lastStatus ?? null,
+    lastStatus: shownLastStatus(d.lastStatus),
     lastDeliveryAt: iso(d.lastDeliveryAt),
     signatureScheme: str(d.signatureScheme, "owlette"),
     method: str(d.method, "POST"),
@@ -49,10 +49,7 @@ export function deliveryView(doc: StoredDoc) {
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
       at: iso(a.at),
-      status: a.status ?? null,
-      error: a.error ?? null,
-      durationMs: a.durationMs ?? null,
-      responseSnippet: a.responseSnippet ?? null,
+      ...shownAttempt(a),
       ...(a.manual ? { manual: true } : {}),
     })),
     nextAttemptAt: iso(d.nextAttemptAt),
@@ -77,21 +74,10 @@ export function apiKeyView(doc: StoredDoc) {
   };
 }
 
-/** The outcome of a test, probe or manual retry as the caller sees it. */
-export function attemptView(result: AttemptResult) {
-  return result.kind === "response"
-    ? { ok: isSuccess(result), status: result.status, error: null, durationMs: result.durationMs, responseSnippet: result.bodySnippet }
-    : { ok: false, status: null, error: result.error, durationMs: result.durationMs, responseSnippet: result.detail };
-}
-
 /**
- * A probe's outcome: it sends to any URL its caller names, so it must not fingerprint what
- * answers there. An HTTP answer shows its status and the start of its body; anything else is
- * `unreachable` (refused, reset, silent, not TLS, unknown name alike), with no detail and no time.
- * A URL the policy refuses says so (`blocked_url`), as the caller could read that rule anyway.
+ * The outcome of a test, probe or manual retry as the caller sees it: the same words as the
+ * delivery record (domain/attempt-result.ts), so no action tells more than another.
  */
-export function probeView(result: AttemptResult) {
-  if (result.kind === "response") return attemptView(result);
-  const error = result.error === "blocked_url" || result.error === "invalid_request" ? result.error : "unreachable";
-  return { ok: false, status: null, error, durationMs: null, responseSnippet: null };
+export function attemptView(result: AttemptResult) {
+  return { ok: isSuccess(result), ...attemptOutcome(result) };
 }

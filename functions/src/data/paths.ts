@@ -24,6 +24,8 @@ export const paths = {
   logs: (siteId: string) => `sites/${siteId}/logs`,
   /** Server-only: the management API's per-site rate-limit windows. */
   rateLimit: (siteId: string, docId: string) => `sites/${siteId}/rateLimits/${docId}`,
+  /** Server-only: the site's pacing in the slow delivery lane (domain/slow-lane-share.ts). */
+  slowLaneShare: (siteId: string) => `sites/${siteId}/laneShares/slow`,
 };
 
 /** Days an event, and each delivery record, are kept before the TTL policy removes them. */

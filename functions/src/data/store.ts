@@ -1,5 +1,7 @@
 import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
+import type { AttemptOutcomeWord } from "../domain/webhook-vocabulary";
+import { shownLastStatus } from "../domain/attempt-result";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import { NEEDS_MIGRATION, webhookShape } from "../domain/legacy-webhooks";
@@ -317,7 +319,9 @@ export class Store {
         let streak = current?.failStreak ?? [];
         let health = null as HealthUpdate | null;
         for (const outcome of outcomes) {
-          const next = state ? healthAfterAttempt(state, outcome, outcome.at.toMillis()) : null;
+          // Parked with the sender's finer word; the webhook doc gets the outcome word.
+          const shown = { ...outcome, lastStatus: shownLastStatus(outcome.lastStatus) ?? outcome.lastStatus };
+          const next = state ? healthAfterAttempt(state, shown, outcome.at.toMillis()) : null;
           if (!next || !state) continue;
           streak = outcome.ok ? [] : [...streak, failureKey(outcome.at.toMillis(), ids.deliveryId, outcome.attempt)];
           health = health ? { ...health, ...next } : next;
@@ -457,8 +461,10 @@ export interface AttemptRecord {
   attempt: number;
   at: Date;
   status: number | null;
-  error: string | null;
-  durationMs: number;
+  /** An outcome word (webhook-vocabulary.ts) when there was no HTTP answer; never the sender's finer reason. */
+  error: AttemptOutcomeWord | null;
+  /** The round trip of an HTTP answer; null otherwise, as a time would tell a refusal from silence. */
+  durationMs: number | null;
   responseSnippet: string | null;
   manual?: true;
 }

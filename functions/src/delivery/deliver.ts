@@ -1,5 +1,5 @@
 import type { PipelineConfig } from "../config";
-import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
+import { attemptOutcome, failureDetail, isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
 import { nextAttemptDelay, parseRetryAfter } from "../domain/retry-policy";
 import { hasExpiredSecrets } from "../domain/secret-rotation";
 import { toSecretSet, type Store } from "../data/store";
@@ -12,6 +12,8 @@ import { holdSeconds } from "../domain/event-order";
 import { cutByFastLane, isSlow, laneDeadlineMs, SLOW_LANE_SECONDS, tooSlowForFastLane, type Lane } from "../domain/delivery-lanes";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
 import { SecretCache, SlowMemory } from "./secret-cache";
+import { waitForSiteTurn } from "./slow-lane-gate";
+import type { LaneShareStore } from "../data/lane-share-store";
 import { carriedEvent, type DeliveryTask, type Enqueue, type WebhookSnapshot } from "./task-queue";
 
 export interface DeliverDeps {
@@ -27,6 +29,7 @@ export interface DeliverDeps {
   /** Per-instance caches; a fresh one per call when absent. */
   secrets?: SecretCache;
   slow?: SlowMemory;
+  shares?: LaneShareStore;
 }
 
 /**
@@ -138,6 +141,12 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     }
   }
 
+  const waited = await waitForSiteTurn(task, dispatch.lane, deps);
+  if (waited !== null) {
+    log.info("delivery.held", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason: "site_slow_lane_share", seconds: waited });
+    return { outcome: "held", seconds: waited };
+  }
+
   const sendAt = deps.now();
   const result = await sendToWebhook(
     { webhook, secret },
@@ -198,10 +207,8 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
       attempt: {
         attempt: task.attempt,
         at: now,
-        status: result.kind === "response" ? result.status : null,
-        error: result.kind === "error" ? result.error : null,
-        durationMs: result.durationMs,
-        responseSnippet: result.kind === "response" ? result.bodySnippet : result.detail,
+        // Site members read this record: an outcome word for anything but an HTTP answer.
+        ...attemptOutcome(result),
       },
     },
   };
@@ -237,6 +244,8 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     lane: dispatch.lane,
     lastStatus: lastStatusOf(result),
     durationMs: result.durationMs,
+    // Why it got no HTTP answer, for operators: the record and the webhook doc say only the outcome word.
+    ...failureDetail(result),
     deliveryStatus: finalStatus,
     ...(failCount !== null ? { failCount } : {}),
   });

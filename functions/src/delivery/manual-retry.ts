@@ -1,4 +1,4 @@
-import { isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
+import { attemptOutcome, failureDetail, isSuccess, lastStatusOf, type AttemptResult } from "../domain/attempt-result";
 import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import { settleFailure, type DeliverDeps } from "./deliver";
 import { failureKey, healthWriteFor } from "../domain/webhook-health";
@@ -73,10 +73,8 @@ export async function retryNow(
       attempt: {
         attempt,
         at: now,
-        status: result.kind === "response" ? result.status : null,
-        error: result.kind === "error" ? result.error : null,
-        durationMs: result.durationMs,
-        responseSnippet: result.kind === "response" ? result.bodySnippet : result.detail,
+        // Site members read this record: an outcome word for anything but an HTTP answer.
+        ...attemptOutcome(result),
         manual: true,
       },
     },
@@ -89,6 +87,8 @@ export async function retryNow(
     siteId: ids.siteId,
     attempt,
     lastStatus: lastStatusOf(result),
+    // Why it got no HTTP answer, for operators: the record and the API answer say only the outcome word.
+    ...failureDetail(result),
     deliveryStatus: finalStatus,
   });
   return { outcome: "attempted", status: finalStatus, result, attempt };

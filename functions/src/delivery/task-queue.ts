@@ -40,8 +40,13 @@ export const deliveryTaskSchema = z.object({
   eventId: z.string().min(1).max(64),
   deliveryId: z.string().min(1).max(64),
   attempt: z.number().int().min(1).max(100),
-  /** Times this attempt was held back behind the event it answers (machine.online behind its machine.offline). */
+  /**
+   * Times this attempt was held back: behind the event it answers (machine.online behind its
+   * machine.offline), or for its site's turn in the slow lane. Each hold is a task of its own name.
+   */
   hold: z.number().int().min(1).max(1000).optional(),
+  /** The slow-lane start this attempt reserved for its site (delivery/slow-lane-gate.ts), epoch ms. */
+  slotAt: z.number().int().nonnegative().optional(),
   event: z
     .object({
       type: z.string().min(1).max(64),

@@ -60,10 +60,12 @@ export const logDocSchema = z.object({
   action: z.string().min(1).max(AGENT_LIMITS.status),
   level: optionalString(AGENT_LIMITS.status),
   machineId: z.string().min(1).max(AGENT_LIMITS.id),
-  machineName: optionalString(AGENT_LIMITS.name),
+  // `machineName` is not read: free text that can name another machine (detect-process-events.ts).
   processName: optionalString(AGENT_LIMITS.name),
   details: optionalString(AGENT_LIMITS.errorMessage),
-  screenshotUrl: optionalString(AGENT_LIMITS.url),
+  // Checked where it becomes a payload field (screenshot-url.ts): a link that is no public https
+  // URL, or too long, is dropped there, never a reason to drop the crash.
+  screenshotUrl: z.unknown().optional(),
   timestamp: timestampSchema.nullish(),
 });
 export type LogDoc = z.infer<typeof logDocSchema>;

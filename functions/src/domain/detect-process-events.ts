@@ -1,5 +1,6 @@
 import type { LogDoc, ProcessDoc } from "./agent-docs";
 import { clip, type DetectedEvent } from "./detected-event";
+import { safeScreenshotUrl } from "./screenshot-url";
 
 export const CRASHED = "crashed";
 
@@ -10,30 +11,34 @@ type ProcessEventType = "process.crashed" | "process.start_failed";
 
 /**
  * A process event, from whichever channel reported it. Fields the agent did not send (an exit
- * code, a screenshot) are absent from the payload, not invented. The subject is what the
- * emission limits count by (deployed: machine and process name); the content, the agent's
- * message, tells two crashes apart (it names the PID) and pairs a log doc with its alert.
+ * code, a screenshot) are absent from the payload, not invented; a screenshot link that is not
+ * a public https URL is left out too. The subject is what the emission limits count by
+ * (deployed: machine and process name); the content, the agent's message, tells two crashes
+ * apart (it names the PID) and pairs a log doc with its alert.
+ *
+ * It takes no machine name: a report's own name is the agent's word and can name another
+ * machine (a log doc's `machineName` is free text), so the payload names the machine by its
+ * machine doc when it is built (pipeline/emit-events.ts).
  */
 export function processEvent(input: {
   type: ProcessEventType;
   machineId: string;
-  machineName?: string | null | undefined;
   processName: string;
   errorMessage?: string | null | undefined;
-  screenshotUrl?: string | null | undefined;
+  screenshotUrl?: unknown;
   subject?: string;
   extra?: Record<string, unknown>;
 }): DetectedEvent {
   const errorMessage = clip(input.errorMessage || DEFAULT_CRASH_MESSAGE);
+  const screenshotUrl = safeScreenshotUrl(input.screenshotUrl);
   return {
     type: input.type,
     machineId: input.machineId,
-    machineName: input.machineName ?? undefined,
     fields: {
       processName: input.processName,
       errorMessage,
       ...input.extra,
-      ...(input.screenshotUrl ? { screenshotUrl: input.screenshotUrl } : {}),
+      ...(screenshotUrl ? { screenshotUrl } : {}),
     },
     subject: input.subject ?? input.processName,
     content: errorMessage,
@@ -70,9 +75,8 @@ export function detectLogEvents(log: LogDoc | null): DetectedEvent[] {
   return [
     processEvent({
       type,
+      // The rules hold machineId to the agent's own; its machineName is not read (see processEvent).
       machineId: log.machineId,
-      // Deployed agents write the hostname here; a documented name on the machine doc wins later.
-      machineName: log.machineName && log.machineName !== log.machineId ? log.machineName : null,
       processName: log.processName,
       errorMessage: log.details,
       screenshotUrl: log.screenshotUrl,

@@ -3,11 +3,17 @@ import type { EventType } from "./event-catalog";
 /**
  * What a detector found in one report: the event type, the machine it concerns and the
  * type-specific fields. The machine's display name is added when the payload is built,
- * because process docs and log docs do not carry it.
+ * because process docs, log docs and alerts do not carry a name the pipeline can trust.
  */
 export interface DetectedEvent {
   type: EventType;
   machineId: string;
+  /**
+   * The machine doc's `name`, when the detector read that doc (the machine trigger, the sweep's
+   * mark); otherwise left out and read from the machine doc when the payload is built. Never
+   * a name an agent's report states about itself (a log doc's or alert's `machineName`): that
+   * is its word, and payloads and renderings must not show one machine's crash as another's.
+   */
   machineName?: string | undefined;
   fields: Record<string, unknown>;
   /**

@@ -42,6 +42,13 @@ export const EMISSION_LIMITS = {
   perMachine: 20,
   /** Agent-reported events of one site, all machines together: a flood from one site must not fill the shared queue. */
   perSite: 300,
+  /**
+   * Agent-reported events of one machine that pass without spending its site's budget: the site's
+   * budget is first come, first served, and 15 machines at their own limit (20) spend 300, so
+   * without this the site's other machines would be silent for the rest of the hour. Bounded per
+   * machine, as `machine.offline` pages are (1 an hour each).
+   */
+  reservedPerMachine: 1,
 } as const;
 
 export interface LimitSpec {
@@ -50,6 +57,8 @@ export interface LimitSpec {
   key: string;
   limit: number;
   windowMs: number;
+  /** A limit an event may pass instead of this one (a machine's reserve beside its site's budget). */
+  reserve?: LimitSpec;
 }
 
 const hash = (input: string) => createHash("sha256").update(input).digest("hex").slice(0, 32);
@@ -63,7 +72,13 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
   const agentReported = (subjectKey: string, limit: number): LimitSpec[] => [
     { scope: "subject", key: subjectKey, limit, windowMs },
     { scope: "machine", key: `machine|${e.machineId}`, limit: EMISSION_LIMITS.perMachine, windowMs },
-    { scope: "site", key: "site", limit: site.eventsPerHour ?? EMISSION_LIMITS.perSite, windowMs },
+    {
+      scope: "site",
+      key: "site",
+      limit: site.eventsPerHour ?? EMISSION_LIMITS.perSite,
+      windowMs,
+      reserve: { scope: "machine", key: `reserve|${e.machineId}`, limit: EMISSION_LIMITS.reservedPerMachine, windowMs },
+    },
   ];
   switch (e.type) {
     case "process.crashed":
@@ -77,6 +92,20 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
     case "webhook.test":
       return [];
   }
+}
+
+/**
+ * Whether an event passes its limits, asked finest first and no further once one refuses: a
+ * process crashing in a loop must not spend its machine's or its site's admissions on events
+ * that do not go out. A limit with a reserve is passed by a grant of either, the reserve first,
+ * so a machine's reserved events leave its site's budget to the others.
+ */
+export async function admitted(limits: readonly LimitSpec[], grant: (limit: LimitSpec) => Promise<boolean>): Promise<boolean> {
+  for (const limit of limits) {
+    if (limit.reserve && (await grant(limit.reserve))) continue;
+    if (!(await grant(limit))) return false;
+  }
+  return true;
 }
 
 /**

@@ -10,3 +10,11 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "skipped"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * What a webhook doc's `lastStatus` or an attempt's `error` says when no HTTP answer came, and all
+ * any API caller is told: the probe's words, shared by the test action, retries and delivery
+ * records (domain/attempt-result.ts maps the sender's finer reasons onto them).
+ */
+export const ATTEMPT_OUTCOME_WORDS = ["unreachable", "blocked_url", "invalid_request"] as const;
+export type AttemptOutcomeWord = (typeof ATTEMPT_OUTCOME_WORDS)[number];

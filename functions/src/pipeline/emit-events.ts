@@ -37,6 +37,8 @@ export async function emitEvent(
   const [targets, site, machineName] = await Promise.all([
     deps.store.fanOutTargets(siteId, detected.type, deps.log),
     known.site ?? deps.store.loadSite(siteId),
+    // The name the pipeline trusts: the machine doc's (the payload falls back to the machine id),
+    // never one an agent's report gives itself (DetectedEvent.machineName).
     detected.machineName ?? deps.store.loadMachineName(siteId, detected.machineId),
   ]);
   if (targets.length === 0) return { eventId, webhooks: 0 };

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DetectedEvent } from "../domain/detected-event";
-import { limitsFor, occurrenceEventId, occurrenceId, suppressionKey, windowOf, type Channel, type Decision } from "../domain/emission-policy";
+import { admitted, limitsFor, occurrenceEventId, occurrenceId, suppressionKey, windowOf, type Channel, type Decision } from "../domain/emission-policy";
 import type { EmissionStore, StoredOccurrence } from "../data/emission-store";
 import { emitEvent, type EmitDeps } from "./emit-events";
 
@@ -102,15 +102,9 @@ async function decide(
   eventsPerHour: number | null,
   deps: IngestDeps,
 ): Promise<StoredOccurrence> {
-  // Finest first, and no further once one refuses: a process crashing in a loop must not spend
-  // its machine's or its site's admissions on events that do not go out.
-  let granted = true;
-  for (const limit of limitsFor(event, { eventsPerHour })) {
-    if (!(await deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId))) {
-      granted = false;
-      break;
-    }
-  }
+  const granted = await admitted(limitsFor(event, { eventsPerHour }), (limit) =>
+    deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId),
+  );
   const key = suppressionKey(event);
   if (!granted) {
     if (key) await deps.emissions.addSuppressed(report.siteId, key, deps.now());

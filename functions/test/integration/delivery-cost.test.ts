@@ -50,6 +50,7 @@ async function setup() {
       staleAfterSeconds: 210,
       sweepPassesPerMinute: 6,
       retrySchedule: [0, 60],
+      slowLaneSiteShare: 5,
       allowLocalHttp: true,
     },
     log: silentLog,

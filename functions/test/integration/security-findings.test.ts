@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from "node:net";
+import { FieldValue } from "firebase-admin/firestore";
 import { crashProcess } from "../../../scripts/lib/agents";
 import { ABUSE_LIMITS } from "../../src/api/abuse-limits";
 import { MAX_API_KEYS_PER_SITE } from "../../src/api/service";
@@ -179,15 +180,16 @@ describe("7 and 10. forged cursors and loose inputs over REST", () => {
   });
 });
 
-describe("8 and 12. abuse limits", () => {
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
+/** A local port nothing listens on: every request to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
+describe("8 and 12. abuse limits", () => {
   it(`a probe says only "unreachable" about a closed port, and a site gets ${ABUSE_LIMITS.sends} tests and probes a minute, then 429 with Retry-After`, async () => {
     const site: Site = await newSite(store);
     const port = await closedPort();
@@ -240,5 +242,80 @@ describe("settled deliveries stay consistent", () => {
     });
     expect(record.attempts.every((a: { responseSnippet: string }) => a.responseSnippet === "[redacted]")).toBe(true);
     expect((await store.db.doc(paths.webhook(site.siteId, hook.id)).get()).get("failCount")).toBe(5);
+  });
+});
+
+// Issue 20 (security review), findings 5 and 6; the unit tests beside them are
+// test/unit/outcome-words.test.ts and test/unit/agent-claims.test.ts.
+
+describe("issue 20, finding 5: the test action, retries and delivery records say what the probe says", () => {
+  const NO_ANSWER = { status: null, error: "unreachable", durationMs: null, responseSnippet: null };
+
+  it("a refused port is `unreachable` everywhere a site's people look, without detail or time", async () => {
+    const site = await newSite(store);
+    const hook = await createHook(receiver, site, { url: `http://127.0.0.1:${await closedPort()}/hook` });
+    const tested = await rest("POST", `/v1/webhooks/${hook.id}/test`, { key: site.adminKey });
+    expect(tested.body.result).toEqual({ ok: false, ...NO_ANSWER });
+    expect((await store.db.doc(paths.webhook(site.siteId, hook.id)).get()).get("lastStatus")).toBe("unreachable");
+
+    await crash(site.siteId, uniqueId("p"));
+    const record = await waitFor("the delivery to fail for good", async () => {
+      const docs = (await store.db.collection(paths.deliveries(site.siteId, hook.id)).get()).docs;
+      return docs[0]?.get("status") === "failed" && docs[0];
+    });
+    // The record site members read with the rules, and the API's view of it.
+    expect(record.get("attempts").length).toBeGreaterThan(1);
+    for (const attempt of record.get("attempts")) expect(attempt).toMatchObject(NO_ANSWER);
+    const listed = await rest("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: site.memberKey });
+    for (const attempt of listed.body.data[0].attempts) expect(attempt).toMatchObject(NO_ANSWER);
+    expect(JSON.stringify(listed.body)).not.toMatch(/ECONNREFUSED|connection_refused|within \d+ ms/);
+
+    const retried = await rest("POST", `/v1/webhooks/${hook.id}/deliveries/${record.id}/retry`, { key: site.adminKey });
+    expect(retried.body.result).toEqual({ ok: false, ...NO_ANSWER, attempt: record.get("attempts").length + 1 });
+    expect(retried.body.delivery.attempts.at(-1)).toMatchObject({ ...NO_ANSWER, manual: true });
+    expect((await store.db.doc(paths.webhook(site.siteId, hook.id)).get()).get("lastStatus")).toBe("unreachable");
+  });
+});
+
+describe("issue 20, finding 6: what agents say about themselves", () => {
+  /** A crash as a deployed agent logs it; the rules hold machineId to the agent's own, nothing else. */
+  const logCrash = (siteId: string, machineId: string, pid: number, fields: Record<string, unknown> = {}) =>
+    store.db.collection(paths.logs(siteId)).add({
+      timestamp: FieldValue.serverTimestamp(),
+      action: "process_crash",
+      level: "error",
+      machineId,
+      machineName: machineId,
+      processName: "TouchDesigner",
+      details: `Process stopped unexpectedly (PID ${pid} no longer running)`,
+      ...fields,
+    });
+
+  it("a log doc naming another machine, with a javascript: screenshot, is delivered under its own machine's name and without the link", async () => {
+    const site = await newSite(store);
+    const hook = await createHook(receiver, site);
+    await store.db.doc(paths.machine(site.siteId, "GALLERY-PC1")).set({ online: true, machineId: "GALLERY-PC1", siteId: site.siteId, name: "Gallery PC 1" });
+    await logCrash(site.siteId, "GALLERY-PC1", 4242, { machineName: "STAGE-PC", screenshotUrl: "javascript:alert(document.cookie)" });
+    const [delivery] = await waitFor("the crash", () => receiver.at(hook.path).length >= 1 && receiver.at(hook.path));
+    expect(delivery?.payload?.data).toEqual({
+      machineId: "GALLERY-PC1",
+      machineName: "Gallery PC 1",
+      processName: "TouchDesigner",
+      errorMessage: "Process stopped unexpectedly (PID 4242 no longer running)",
+    });
+  });
+
+  it("a machine that spends its site's hourly budget leaves another machine its first event", async () => {
+    // The site's own budget is one event an hour: STAGE-PC's first comes from its reserve, its second spends the site's.
+    const site = await newSite(store, { eventsPerHour: 1 });
+    const hook = await createHook(receiver, site);
+    for (const pid of [1, 2, 3]) await logCrash(site.siteId, "STAGE-PC", pid);
+    await waitFor("STAGE-PC's two", () => receiver.at(hook.path).length >= 2);
+    await logCrash(site.siteId, "LOBBY-PC", 7);
+    await waitFor("LOBBY-PC's first", () => receiver.at(hook.path).some((d) => d.payload?.data?.machineId === "LOBBY-PC"));
+    await sleep(3000);
+    // Which two of STAGE-PC's three went out depends on the triggers' order; how many does not.
+    const machines = receiver.at(hook.path).map((d) => String(d.payload?.data?.machineId));
+    expect(machines.sort()).toEqual(["LOBBY-PC", "STAGE-PC", "STAGE-PC"]);
   });
 });

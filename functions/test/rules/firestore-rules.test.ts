@@ -80,6 +80,7 @@ beforeEach(async () => {
       put("apiKeys/k1", { siteId: SITE, uid: "admin", hash: "abc", access: "write" }),
       put(`sites/${SITE}/presence/${MACHINE}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now(), name: null }),
       put("pipelineState/sweep", { floor: Timestamp.now() }),
+      put(`sites/${SITE}/laneShares/slow`, { tatMs: Date.now() }),
     ]);
   });
 });
@@ -153,6 +154,8 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   ["clear the sweep's stale mark", [], (d) => deleteDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],
   ["forge a stale mark", [], (d) => setDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`), { lastHeartbeat: serverTimestamp(), staleSince: serverTimestamp() })],
   ["move the sweep floor", [], (d) => setDoc(doc(d, "pipelineState/sweep"), { floor: serverTimestamp() })],
+  ["read the site's slow-lane pacing", [], (d) => getDoc(doc(d, `sites/${SITE}/laneShares/slow`))],
+  ["reset the site's slow-lane pacing", [], (d) => setDoc(doc(d, `sites/${SITE}/laneShares/slow`), { tatMs: 0 })],
 ];
 
 describe.each(RULES)("%s", (_rule, allowed, op) => {
@@ -315,6 +318,7 @@ describe("server-only documents", () => {
       expect((await getDoc(doc(admin, `sites/${SITE}/events/e1`))).exists()).toBe(true);
       expect((await getDoc(doc(admin, `sites/${SITE}/presence/${MACHINE}`))).exists()).toBe(true);
       expect((await getDoc(doc(admin, "pipelineState/sweep"))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, `sites/${SITE}/laneShares/slow`))).exists()).toBe(true);
     });
   });
 });

@@ -5,6 +5,7 @@ import { ALERT_PATH } from "../../src/api/agent-alert";
 import { API_ERRORS } from "../../src/api/errors";
 import { ROUTES } from "../../src/api/rest";
 import { SUBSCRIBABLE_EVENT_TYPES } from "../../src/domain/event-catalog";
+import { ATTEMPT_OUTCOME_WORDS } from "../../src/domain/webhook-vocabulary";
 
 // The OpenAPI document is written by hand; this keeps it and the router from drifting apart.
 const doc = readFileSync(join(__dirname, "..", "..", "..", "docs", "openapi.yaml"), "utf8");
@@ -40,5 +41,11 @@ describe("docs/openapi.yaml", () => {
     const spec = parse(doc);
     expect(Object.keys(spec.paths).filter((p) => !p.startsWith("/v1/"))).toEqual([ALERT_PATH]);
     expect(Object.keys(spec.paths[ALERT_PATH])).toEqual(["servers", "post"]);
+  });
+  it("names the outcome words of an attempt without an HTTP answer, and no other", () => {
+    const spec = parse(doc);
+    expect(spec.components.schemas.OutcomeWord.enum).toEqual([...ATTEMPT_OUTCOME_WORDS, null]);
+    expect(spec.components.schemas.Attempt.properties.error).toEqual({ $ref: "#/components/schemas/OutcomeWord" });
+    expect(spec.components.schemas.AttemptResult.properties.error).toEqual({ $ref: "#/components/schemas/OutcomeWord" });
   });
 });

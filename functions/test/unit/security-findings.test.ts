@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ApiError } from "../../src/api/errors";
 import { inputSchemas, parseInput } from "../../src/api/inputs";
 import { decodeCursor } from "../../src/api/service";
-import { probeView } from "../../src/api/views";
+import { attemptView } from "../../src/api/views";
 import { ABUSE_LIMITS, secondsLeftInWindow } from "../../src/api/abuse-limits";
 import { sendHttp } from "../../src/delivery/http-sender";
 import { customHeaderProblems } from "../../src/domain/custom-headers";
@@ -247,7 +247,7 @@ describe("8. a probe cannot fingerprint what answers", () => {
   it.each(["connection_refused", "connection_reset", "timeout", "dns_error", "tls_error", "network_error"] as const)(
     "%s is just unreachable, without detail or time",
     (error) => {
-      expect(probeView({ kind: "error", error, durationMs: 4999, detail: "SSH-2.0-OpenSSH_9.6" })).toEqual({
+      expect(attemptView({ kind: "error", error, durationMs: 4999, detail: "SSH-2.0-OpenSSH_9.6" })).toEqual({
         ok: false,
         status: null,
         error: "unreachable",
@@ -257,7 +257,7 @@ describe("8. a probe cannot fingerprint what answers", () => {
     },
   );
   it("an HTTP answer keeps its status and body excerpt", () => {
-    expect(probeView({ kind: "response", status: 404, durationMs: 12, bodySnippet: "nope" })).toMatchObject({ status: 404, responseSnippet: "nope" });
+    expect(attemptView({ kind: "response", status: 404, durationMs: 12, bodySnippet: "nope" })).toMatchObject({ status: 404, responseSnippet: "nope" });
   });
   it("tests and probes have the tightest per-site ceiling", () => {
     expect(ABUSE_LIMITS.sends).toBeLessThan(ABUSE_LIMITS.writes);
