@@ -224,7 +224,8 @@ export function lastDayByHour(deliveries: DeliveryView[], nowMs: number): HourBu
     }
     for (const a of d.attempts) {
       const j = index(a.atMs);
-      if (buckets[j] && a.durationMs !== null) durations[j]?.push(a.durationMs);
+      // Round trips of HTTP answers only (records written before outcome words kept error times).
+      if (buckets[j] && a.status !== null && a.durationMs !== null) durations[j]?.push(a.durationMs);
     }
   }
   buckets.forEach((b, i) => {

@@ -177,8 +177,17 @@ async function rotate(w: WebhookView, call: <T>(name: string, extra?: Record<str
  * only the console's own origin may frame it, it does not.
  */
 async function askFirst(ctx: Ctx, question: string, yes: string, run: () => Promise<unknown>): Promise<void> {
-  if (ctx.embedded && !(await confirmed(question, yes))) return;
+  if ((ctx.embedded || framed()) && !(await confirmed(question, yes))) return;
   await run();
+}
+
+/** Shown inside any frame, whatever path Hosting matched for its headers: it asks first there too. */
+function framed(): boolean {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
 }
 
 async function confirmed(question: string, yes: string): Promise<boolean> {

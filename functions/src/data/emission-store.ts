@@ -3,7 +3,7 @@ import {
   alertsResent,
   joinOccurrence,
   OCCURRENCE_REPORTS_KEPT,
-  PAIRING_WINDOW_MS,
+  occurrenceKeptMs,
   counterId,
   suppressedId,
   type Channel,
@@ -84,7 +84,7 @@ export class EmissionStore {
           type: event.type,
           machineId: event.machineId,
           subject: event.subject,
-          expireAt: Timestamp.fromMillis(report.at.getTime() + 2 * PAIRING_WINDOW_MS),
+          expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
         });
         return { join, state: next };
       }

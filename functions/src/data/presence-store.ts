@@ -9,12 +9,13 @@ import {
 } from "firebase-admin/firestore";
 import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepStep, type SweptMachine } from "../domain/presence";
 import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
+import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
 import { paths } from "./paths";
 import { parseOrNull } from "./store";
 
 /**
  * The sweep's state: presence docs (`sites/{s}/presence/{m}`, one per silent machine) and the
- * sweep floor. Machine docs are read here, never written: they are the agent's.
+ * sweep floor. Machine docs are read here, not written (but to remove the fields an earlier version of the sweep wrote there): they are the agent's.
  */
 export class PresenceStore {
   constructor(readonly db: Firestore) {}
@@ -100,6 +101,21 @@ export class PresenceStore {
    */
   async holdPage(siteId: string, machineId: string, staleSince: TimestampLike, until: Date): Promise<void> {
     await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.update(ref, { dueAt: Timestamp.fromDate(until) }));
+  }
+
+  /**
+   * The one write this store makes to a machine doc: removing the mark an earlier version of the
+   * sweep kept there (domain/legacy-mark.ts), once the machine is back. Fields the agent writes
+   * are left alone; a machine doc deleted meanwhile needs nothing.
+   */
+  async clearLegacyMark(siteId: string, machineId: string): Promise<void> {
+    const removal = Object.fromEntries(LEGACY_MARK_FIELDS.map((f) => [f, FieldValue.delete()]));
+    await this.db
+      .doc(paths.machine(siteId, machineId))
+      .update(removal)
+      .catch((err: { code?: number }) => {
+        if (err.code !== 5) throw err; // NOT_FOUND
+      });
   }
 
   /** A deleted machine leaves no presence doc behind. */

@@ -4,7 +4,7 @@ import type { PipelineConfig } from "../config";
 import type { Lane } from "../domain/delivery-lanes";
 import type { DeliveryTask, Enqueue } from "./task-queue";
 
-export interface GateDeps {
+interface GateDeps {
   store: Store;
   enqueue: Enqueue;
   now: () => Date;
@@ -23,9 +23,20 @@ export async function waitForSiteTurn(task: DeliveryTask, lane: Lane, deps: Gate
   if (lane !== "slow" || task.slotAt !== undefined) return null;
   const shares = deps.shares ?? new LaneShareStore(deps.store.db);
   const now = deps.now();
-  const startMs = await shares.reserveSlowStart(task.siteId, now, { share: deps.config.slowLaneSiteShare, timeoutMs: deps.config.deliveryTimeoutMs });
+  let startMs: number;
+  try {
+    startMs = await shares.reserveSlowStart(task.siteId, now, { share: deps.config.slowLaneSiteShare, timeoutMs: deps.config.deliveryTimeoutMs });
+  } catch {
+    // The site's burst contends for its pacing doc and this transaction gave up: ask again in a
+    // moment from a task of its own, rather than fail the dispatch (whose retries are few).
+    await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, CONTENDED_RETRY_SECONDS, "slow");
+    return CONTENDED_RETRY_SECONDS;
+  }
   if (startMs <= now.getTime()) return null;
   const seconds = Math.ceil((startMs - now.getTime()) / 1000);
   await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1, slotAt: startMs }, seconds, "slow");
   return seconds;
 }
+
+/** How soon an attempt whose reservation lost to contention asks again. */
+const CONTENDED_RETRY_SECONDS = 2;

@@ -35,7 +35,7 @@ export function isSuccess(result: AttemptResult): boolean {
  * (`blocked_url`), as does a request the sender cannot make (`invalid_request`, the admin's own
  * headers): both are about the webhook's configuration, not about what answers there.
  */
-export function outcomeWord(error: DeliveryErrorWord): AttemptOutcomeWord {
+function outcomeWord(error: DeliveryErrorWord): AttemptOutcomeWord {
   return error === "blocked_url" || error === "invalid_request" ? error : "unreachable";
 }
 

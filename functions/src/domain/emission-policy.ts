@@ -23,6 +23,16 @@ export const HOUR_MS = 3_600_000;
 export const PAIRING_WINDOW_MS = 6 * HOUR_MS;
 
 /**
+ * How long an occurrence doc is kept (its TTL): twice the pairing window; an outage's (subject
+ * `presence`) as long as a delivery record, 30 days. A machine back after days sends its
+ * machine.online answering the outage's machine.offline, which must still be found decided
+ * there: an expired occurrence would be decided anew, and the outage paged a second time.
+ */
+export function occurrenceKeptMs(event: Pick<DetectedEvent, "subject">): number {
+  return event.subject === "presence" ? 30 * 24 * HOUR_MS : 2 * PAIRING_WINDOW_MS;
+}
+
+/**
  * Emission limits, per fixed one-hour window (as deployed: 3 process alerts per hour per
  * machine and process). Suppressed occurrences are counted, and the next event of the same
  * machine and subject that goes out says how many (`data.suppressed`).

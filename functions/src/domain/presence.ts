@@ -80,14 +80,16 @@ const IDLE_BEAT_LATE_MS = 150_000;
 /**
  * Whether a machine write may be a stale machine's return, so the trigger must read its
  * presence doc: the agent reports online with a new heartbeat after a silence long enough for
- * the sweep to have marked it. An on-time heartbeat, or a write that is not a heartbeat (the
- * host's cron stamping `health` on a silent machine), costs no read.
+ * the sweep to have marked it, or reports online after it had said it stopped (a restarted
+ * service: its clean stop carried a fresh heartbeat, so the silence before it does not show).
+ * An on-time heartbeat, or a write that is not a heartbeat (the host's cron stamping `health`
+ * on a silent machine), costs no read.
  */
 export function mayBeReturning(before: MachineDoc | null, after: MachineDoc | null, atMs: number, staleAfterMs: number): boolean {
   const previous = before?.lastHeartbeat?.toMillis();
   const current = after?.lastHeartbeat?.toMillis();
   if (after?.online !== true || previous === undefined || current === undefined || current <= previous) return false;
-  return atMs - previous >= Math.min(staleAfterMs, IDLE_BEAT_LATE_MS);
+  return before?.online !== true || atMs - previous >= Math.min(staleAfterMs, IDLE_BEAT_LATE_MS);
 }
 
 /** A heartbeat newer than the mark's: the machine is back. */

@@ -23,6 +23,8 @@ export interface IngestOutcome {
   eventId: string | null;
   /** `emitted`: a new event went out; `duplicate`: another report of an occurrence already handled; `suppressed`: over a limit. */
   outcome: "emitted" | "duplicate" | "suppressed";
+  /** The occurrence's decision, whichever report made it: a redelivered report is `duplicate` but keeps it. */
+  decision: Decision | null;
   webhooks: number;
 }
 

@@ -2,6 +2,7 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { SIZING } from "../sizing";
 import { machineDocSchema } from "../domain/agent-docs";
 import { detectMachineEvents } from "../domain/detect-machine-events";
+import { legacyReturn } from "../domain/legacy-mark";
 import { isBackFrom, mayBeReturning, onlineEvent } from "../domain/presence";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
 import { ingestDeps, presenceDeps, type PresenceDeps } from "../wiring";
@@ -23,11 +24,14 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & P
   }
   const detected = detectMachineEvents(docs.before, docs.after, machineId);
   const mark = mayBeReturning(docs.before, docs.after, write.occurredAt.getTime(), deps.staleAfterMs) ? await deps.presence.loadMark(siteId, machineId) : null;
-  const returned = mark && isBackFrom(mark, docs.after.lastHeartbeat) ? mark : null;
+  // A mark an earlier version wrote on the machine doc itself (domain/legacy-mark.ts) is answered the same way.
+  const legacy = legacyReturn(write.before, write.after);
+  const returned = legacy ?? (mark && isBackFrom(mark, docs.after.lastHeartbeat) ? mark : null);
   if (returned) detected.push(onlineEvent(returned, machineId, docs.after.name ?? undefined, docs.after.lastHeartbeat));
   const outcomes = detected.length > 0 ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps) : [];
   // Cleared only once machine.online is in: a redelivered write finds the mark and reports it again, deduped.
-  if (returned) await deps.presence.clearMark(siteId, machineId, returned.staleSince);
+  if (legacy) await deps.presence.clearLegacyMark(siteId, machineId);
+  else if (returned) await deps.presence.clearMark(siteId, machineId, returned.staleSince);
   return outcomes;
 }
 

@@ -17,7 +17,9 @@ export async function handlePresenceWrite(write: AgentWrite, deps: IngestDeps & 
   const mark = docs && isNewMark(docs.before, docs.after);
   if (!mark || !siteId || !machineId) return [];
   const outcomes = await ingest({ siteId, channel: "sweep", reportId: write.eventId, at: write.occurredAt }, [offlineEvent(mark, machineId)], deps);
-  if (outcomes.some((o) => o.outcome === "suppressed")) await deps.presence.holdPage(siteId, machineId, mark.staleSince, heldPageDue(write.occurredAt));
+  // On the decision, not this report's outcome: a redelivery (the hold's write failed the first
+  // time) sees `duplicate`, and must still hold the page, or the outage would never be paged.
+  if (outcomes.some((o) => o.decision === "suppressed")) await deps.presence.holdPage(siteId, machineId, mark.staleSince, heldPageDue(write.occurredAt));
   return outcomes;
 }
 

@@ -7,6 +7,10 @@ import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { EventType } from "../../src/domain/event-catalog";
 import { handleProcessWrite } from "../../src/triggers/on-process-written";
+import { handlePresenceWrite } from "../../src/triggers/on-presence-written";
+import { heldPageDue } from "../../src/domain/emission-policy";
+import { offlineEvent } from "../../src/domain/presence";
+import { ingest } from "../../src/pipeline/ingest";
 import { PresenceStore } from "../../src/data/presence-store";
 import { runSweep } from "../../src/triggers/sweep-stale-machines";
 import { Receiver } from "../../../scripts/lib/receiver";
@@ -300,7 +304,7 @@ describe("machine events", () => {
     await Promise.all(
       refs.flatMap((ref) => [sweepOne(store, ref, 10 * 60_000), ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true })]),
     );
-    // Whatever the interleaving, the last word is the fresh heartbeat: no mark is left behind.
+    // The sweep never writes the machine doc: whatever the interleaving, online stays the agent's.
     for (const ref of refs) expect((await ref.get()).get("online")).toBe(true);
     await waitFor("stale marks of machines that lost the race to be cleared", async () => {
       const left = await Promise.all(refs.map((r) => presenceOf(store, hook.siteId, r.id)));
@@ -315,6 +319,78 @@ describe("machine events", () => {
         .map((d) => d.payload?.data?.machineId)
         .sort();
     expect(byType("machine.online")).toEqual(byType("machine.offline"));
+  });
+
+  it("a page held back by the emission limit is held even when the mark's trigger is redelivered", async () => {
+    // The presence trigger's handler, run in-process: its hold write fails the first time, so
+    // Firestore redelivers the same write, which the ingest then sees as a duplicate report.
+    const siteId = uniqueId("held");
+    await store.db.doc(paths.site(siteId)).set({ name: "Held", owner: "o" });
+    const holds: { staleSinceMs: number; until: Date }[] = [];
+    let failNext = true;
+    const presence = {
+      holdPage: async (_s: string, _m: string, staleSince: { toMillis(): number }, until: Date) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("the hold's transaction failed");
+        }
+        holds.push({ staleSinceMs: staleSince.toMillis(), until });
+      },
+    } as unknown as PresenceStore;
+    const deps = { store, emissions: new EmissionStore(store.db), enqueue: async () => "enqueued" as const, log: silentLog, now: () => new Date(), presence };
+    const markWrite = (staleSinceMs: number) => ({
+      eventId: uniqueId("presence-trigger"),
+      occurredAt: new Date(),
+      path: paths.presence(siteId, "flappy"),
+      params: { siteId, machineId: "flappy" },
+      before: null,
+      after: { lastHeartbeat: Timestamp.fromMillis(staleSinceMs - 300_000), staleSince: Timestamp.fromMillis(staleSinceMs), name: null },
+    });
+    // The machine's first outage this hour is paged; its second is held back.
+    expect(await handlePresenceWrite(markWrite(Date.now() - 60_000), deps)).toMatchObject([{ outcome: "emitted", decision: "emitted" }]);
+    const second = markWrite(Date.now());
+    await expect(handlePresenceWrite(second, deps)).rejects.toThrow("the hold's transaction failed");
+    expect(await handlePresenceWrite(second, deps)).toMatchObject([{ outcome: "duplicate", decision: "suppressed" }]);
+    expect(holds).toEqual([{ staleSinceMs: second.after.staleSince.toMillis(), until: heldPageDue(second.occurredAt) }]);
+  });
+
+  it("a marked machine whose service restarts gets its machine.online: the clean stop's fresh heartbeat does not hide the return", async () => {
+    const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
+    const ref = machine(hook.siteId, "restarted");
+    await ref.set({ online: true, lastHeartbeat: hoursAgo(1) });
+    expect(await sweepOne(store, ref)).toBe("mark");
+    await waitFor("machine.offline", () => hook.received().length === 1);
+    // The service stops cleanly (its heartbeat thread had hung), then starts again seconds later.
+    await ref.set({ online: false, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    await sleep(1500);
+    await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    await waitFor("machine.online", () => hook.received().some((d) => d.payload?.event === "machine.online"));
+    await waitFor("the mark to be cleared", async () => (await presenceOf(store, hook.siteId, "restarted")) === undefined);
+  });
+
+  it("a machine an earlier version marked on its own doc gets its machine.online when it is back, paired with that version's machine.offline", async () => {
+    const hook = await siteWithWebhook(["machine.offline", "machine.online"]);
+    const ref = machine(hook.siteId, "legacy");
+    const lastHeartbeat = hoursAgo(1);
+    const offlineSince = Timestamp.fromMillis(lastHeartbeat.toMillis() + 215_000);
+    // What the earlier sweep left: its mark on the machine doc, and its machine.offline sent.
+    await ref.set({ online: false, lastHeartbeat, machineId: "legacy", name: "Legacy", offlineReason: "heartbeat_stale", offlineSince });
+    const deps = { store, emissions: new EmissionStore(store.db), enqueue: taskQueueEnqueue(REGION), log: silentLog, now: () => new Date() };
+    await ingest(
+      { siteId: hook.siteId, channel: "sweep", reportId: "earlier-version", at: new Date() },
+      [offlineEvent({ staleSince: offlineSince, lastHeartbeat, name: "Legacy" }, "legacy")],
+      deps,
+    );
+    await waitFor("that version's machine.offline", () => hook.received().length === 1);
+
+    // The agent is back (its merge knows nothing of the mark).
+    await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
+    await waitFor("machine.online", () => hook.received().some((d) => d.payload?.event === "machine.online"));
+    await waitFor("the old fields removed", async () => (await ref.get()).get("offlineReason") === undefined);
+    expect((await ref.get()).data()).toMatchObject({ online: true, name: "Legacy" });
+    expect((await ref.get()).get("offlineSince")).toBeUndefined();
+    await sleep(2500);
+    expect(hook.received().map((d) => d.payload?.event)).toEqual(["machine.offline", "machine.online"]);
   });
 
   it("a deleted machine leaves no presence doc behind", async () => {

@@ -121,7 +121,8 @@ describe("cli receive: what an oversized request can cost (issue 20, finding 2)"
       const started = Date.now();
       const d = delivery("evt_after_big", 1);
       expect((await fetch(receiver.url("/"), { method: "POST", headers: d.headers, body: d.body })).status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Generous for a loaded machine; before the cap the next request waited about 20 s.
+      expect(Date.now() - started).toBeLessThan(8_000);
       expect(lines.map((l) => [JSON.parse(l).status, JSON.parse(l).reason])).toEqual([
         ["rejected", "body_too_large"],
         ["accepted", null],

@@ -8,6 +8,7 @@ import {
   limitsFor,
   occurrenceEventId,
   occurrenceId,
+  occurrenceKeptMs,
   PAIRING_WINDOW_MS,
   windowOf,
   type OccurrenceState,
@@ -49,6 +50,14 @@ describe("occurrences", () => {
     expect(occurrenceEventId("occ_1", "logs/a")).toMatch(/^evt_[0-9a-f]{32}$/);
     expect(occurrenceEventId("occ_1", "logs/a")).toBe(occurrenceEventId("occ_1", "logs/a"));
     expect(occurrenceEventId("occ_1", "logs/b")).not.toBe(occurrenceEventId("occ_1", "logs/a"));
+  });
+});
+
+describe("how long an occurrence is kept", () => {
+  it("a report's, twice the pairing window; an outage's, 30 days: its machine.online may come days later", () => {
+    expect(occurrenceKeptMs({ subject: "TouchDesigner" })).toBe(2 * PAIRING_WINDOW_MS);
+    expect(occurrenceKeptMs({ subject: "connection" })).toBe(2 * PAIRING_WINDOW_MS);
+    expect(occurrenceKeptMs({ subject: "presence" })).toBe(30 * 24 * HOUR_MS);
   });
 });
 

@@ -42,8 +42,8 @@ const machineDoc = fc.record(
     siteId: maybe(fc.string()),
     name: maybe(fc.string({ maxLength: 300 })),
     agent_version: maybe(fc.string()),
-    offlineReason: maybe(fc.constantFrom("heartbeat_stale", "shutdown", "")),
-    offlineSince: maybe(timestamp),
+    rebooting: maybe(fc.boolean()),
+    rebootScheduledAt: maybe(fc.integer()),
     health: maybe(
       fc.record(
         {

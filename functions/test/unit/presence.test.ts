@@ -152,6 +152,13 @@ describe("isNewMark", () => {
 describe("mayBeReturning", () => {
   const beat = (ms: number, fields: Record<string, unknown> = {}) => machineDoc({ online: true, lastHeartbeat: ts(ms), name: "Gallery PC 1", ...fields });
 
+  it("reads when the agent starts again after a clean stop, however soon: the stop's fresh heartbeat hides the silence before it", () => {
+    const stopped = beat(T0, { online: false });
+    expect(mayBeReturning(stopped, beat(T0 + 20_000), T0 + 21_000, THRESHOLD)).toBe(true);
+    // The stop itself is no return.
+    expect(mayBeReturning(beat(T0 - 400_000), stopped, T0 + 1_000, THRESHOLD)).toBe(false);
+  });
+
   it.each([5_000, 30_000, 120_000])("costs no read for on-time heartbeats every %i ms under the 210 s threshold", (cadence) => {
     // The write lands a couple of seconds after the heartbeat it carries.
     expect(mayBeReturning(beat(T0), beat(T0 + cadence), T0 + cadence + 2_000, THRESHOLD)).toBe(false);
