@@ -6,10 +6,12 @@ export class CliError extends Error {}
  * embeddings, overrides and isolates: the characters that let text reaching a terminal do more
  * than show itself. ESC and CSI start sequences that set a window title, write the clipboard
  * (OSC 52) or clear the screen; a line break or carriage return forges a line of its own; a bidi
- * override makes what follows read backwards.
+ * override makes what follows read backwards. Also the Arabic letter mark, the zero-width space
+ * and joiners, the line and paragraph separators and the byte order mark: invisible, they make
+ * two strings that look the same differ, or break a line where none shows.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**

@@ -29,6 +29,11 @@ describe("printable", () => {
     ["DEL", "a\u007fb", "a\\x7fb"],
     ["C1 (CSI, NEL)", "a\u009b31m\u0085b", "a\\x9b31m\\x85b"],
     ["bidi overrides, isolates and marks", "\u202a\u202e\u2066\u2069\u200f", "\\u202a\\u202e\\u2066\\u2069\\u200f"],
+    [
+      "invisible separators, zero-width characters and the byte order mark",
+      "a\u2028b\u2029\u200bc\u200d\u061c\ufeff",
+      "a\\u2028b\\u2029\\u200bc\\u200d\\u061c\\ufeff",
+    ],
   ])("escapes %s visibly", (_what, raw, shown) => {
     expect(printable(raw)).toBe(shown);
     expect(printable(raw)).not.toMatch(RAW_CONTROL);
