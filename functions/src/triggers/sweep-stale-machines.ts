@@ -103,7 +103,7 @@ async function settleEach(
  * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
  * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
  * not threshold + 60 s. A pass that finds nothing costs three reads (the floor and two queries)
- * and, about once a minute, the floor's write.
+ * and the floor's write.
  */
 export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90, ...SIZING.sweep }, async () => {
   const deps = productionDeps();

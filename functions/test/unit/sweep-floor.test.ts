@@ -50,11 +50,12 @@ describe("floorToSave", () => {
     expect(floorToSave(START, null)).toBeNull();
   });
 
-  it("skips moves under the step: a pass every ten seconds would otherwise write every time", () => {
-    expect(FLOOR_WRITE_STEP_MS).toBe(60_000);
+  it("skips moves under the step, and writes after every pass of the schedule (10 s apart)", () => {
+    expect(FLOOR_WRITE_STEP_MS).toBe(5_000);
     expect(floorToSave(START, START)).toBeNull();
-    expect(floorToSave(START, START + 10_000)).toBeNull();
+    expect(floorToSave(START, START + 1_000)).toBeNull();
     expect(floorToSave(START, START + FLOOR_WRITE_STEP_MS - 1)).toBeNull();
+    expect(floorToSave(START, START + 10_000)).toBe(START + 10_000);
   });
 
   it("writes moves of at least the step", () => {
@@ -63,12 +64,12 @@ describe("floorToSave", () => {
   });
 
   it("writes any move of a pass that stopped at its page limit: the next pass goes on from there", () => {
-    // More silent machines within a minute of the floor than a pass reads (a fleet-wide outage):
-    // without this write every pass would read the same first pages, and never the ones behind.
-    expect(floorToSave(START, START + 30_000, true)).toBe(START + 30_000);
+    // More silent machines within a few seconds of the floor than a pass reads (a fleet-wide
+    // outage): without this write every pass would read the same first pages, never the rest.
+    expect(floorToSave(START, START + 1_000, true)).toBe(START + 1_000);
     expect(floorToSave(START, START + 1, true)).toBe(START + 1);
     expect(floorToSave(START, START, true)).toBeNull();
-    expect(floorToSave(START, START + 30_000, false)).toBeNull();
+    expect(floorToSave(START, START + 1_000, false)).toBeNull();
   });
 
   it("never lowers the floor: a pass held below it by a machine it could not settle leaves it as it is", () => {
