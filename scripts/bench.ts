@@ -599,7 +599,7 @@ async function slowLaneShare(db: Firestore, receiver: Receiver) {
     bMax <= aMax + 5_000,
   );
   notes.push(
-    `Slow-lane share: a site's slow-lane attempts start its share at once (a quarter of the lane's dispatches: 1 of 4 here, 5 of 20 deployed), then one per request deadline / share (10 s here, 2 s deployed); an attempt not due waits in the queue for its reserved start, holding no dispatch. So the backlog site holds at most half the lane, and the other site's deliveries start as they would alone (its events come ${spacingMs / 1000} s apart, slower than its own share's pace, so only the backlog could delay them). Without the share the backlog's 24 nine-second requests held all 4 dispatches for about a minute, and each of the other site's deliveries waited behind them. The pacing is not work-conserving: a site alone in the slow lane is held to its share's pace too (deployed, 5 at once then one every 2 s).`,
+    `Slow-lane share: a site's slow-lane attempts start its share at once (a quarter of the lane's dispatches: 1 of 4 here, 5 of 20 deployed), then one per request deadline / share (10 s here, 2 s deployed); an attempt not due waits in the queue for its reserved start, holding no dispatch. So the backlog site holds at most half the lane, and the other site's deliveries start as they would alone (its events come ${spacingMs / 1000} s apart, slower than its own share's pace, so only the backlog could delay them). Without the share (computed, not run) the backlog's 24 nine-second requests would hold all 4 dispatches for about a minute, and each of the other site's deliveries would wait behind them. The pacing is not work-conserving: a site alone in the slow lane is held to its share's pace too (deployed, 5 at once then one every 2 s).`,
   );
 }
 
@@ -813,6 +813,7 @@ function scaleOnPaper(): string[] {
     "| deliverWebhookSlow | 1 | 80 | 5 | 20 dispatches at once, mostly waiting on receivers |",
     "| api + callables | 1 | 80 | 10 | people and scripts |",
     "| sweepStaleMachines | 1 | 1 | 1 | one run at a time: two overlapping sweeps would mark the same machines |",
+    "| onPresenceWritten | 1 | 80 | 10 | the sweep's marks and their clearing: a few writes per outage |",
     "",
     `## Scale on paper: a ${n(machines)}-machine site goes dark (${webhooks} webhooks subscribed to machine.offline)`,
     "",
