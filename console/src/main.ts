@@ -7,31 +7,13 @@
 // the console under its own and steer a click).
 import { onAuthStateChanged, signInWithEmailAndPassword, signOut, type User } from "firebase/auth";
 import { collection, doc, getDoc, getDocs } from "firebase/firestore";
+import { siteHref, type Cleanup, type Ctx, type Site } from "./context";
 import { badge, field, fill, h } from "./dom";
 import { connect, type Services } from "./firebase";
 import { canAct, errorText, isEmbedPath, type Profile } from "./model";
 import { sitePage } from "./webhooks";
 import { webhookPage } from "./webhook";
 import "./style.css";
-
-export interface Site {
-  id: string;
-  name: string;
-  owner: string | null;
-}
-
-/** What every view gets. */
-export interface Ctx {
-  svc: Services;
-  user: User;
-  profile: Profile | null;
-  site: Site;
-  /** The user may change this site's webhooks (the callables check it again). */
-  admin: boolean;
-  embedded: boolean;
-}
-
-export type Cleanup = () => void;
 
 const root = document.getElementById("app") as HTMLElement;
 const embedded = isEmbedPath(location.pathname);
@@ -41,9 +23,6 @@ function route(): { siteId?: string; webhookId?: string } {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   return { ...(parts[0] === "sites" && parts[1] ? { siteId: parts[1] } : {}), ...(parts[2] === "webhooks" && parts[3] ? { webhookId: parts[3] } : {}) };
 }
-
-export const siteHref = (siteId: string) => `#/sites/${encodeURIComponent(siteId)}`;
-export const webhookHref = (siteId: string, webhookId: string) => `${siteHref(siteId)}/webhooks/${encodeURIComponent(webhookId)}`;
 
 function signInView(svc: Services): void {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });

@@ -1,8 +1,7 @@
 // One webhook, live: its state and health, the admin's actions, the last 24 hours, the delivery log.
 import { collection, doc, limit, onSnapshot, orderBy, query, where, Timestamp, type QueryConstraint } from "firebase/firestore";
 import { badge, field, fill, h, modal } from "./dom";
-import type { Cleanup, Ctx } from "./main";
-import { siteHref } from "./main";
+import { siteHref, type Cleanup, type Ctx } from "./context";
 import {
   DELIVERY_STATUSES,
   deliveryTone,

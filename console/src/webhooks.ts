@@ -1,8 +1,7 @@
 // The site's webhooks (live), and the create / edit form with the secret shown once.
 import { collection, limit, onSnapshot, orderBy, query, type FirestoreError, type Query, type QuerySnapshot } from "firebase/firestore";
 import { badge, field, fill, h, modal, type Child } from "./dom";
-import type { Cleanup, Ctx } from "./main";
-import { webhookHref } from "./main";
+import { webhookHref, type Cleanup, type Ctx } from "./context";
 import {
   AUTO_DISABLE_AFTER,
   FORMATS,

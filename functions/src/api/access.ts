@@ -1,19 +1,7 @@
+import type { KeyAccess, UserRecord } from "../domain/users";
 import { ApiError } from "./errors";
 
-/** Roles as the deployed dashboard stores them in `users/{uid}.role`. */
-export const USER_ROLES = ["member", "admin", "superadmin"] as const;
-export type UserRole = (typeof USER_ROLES)[number];
-
-export interface UserRecord {
-  uid: string;
-  /** null when the user has no `users/{uid}` doc or an unknown role: a stranger. */
-  role: UserRole | null;
-  sites: readonly string[];
-  /** Soft-deleted (`deletedAt` on `users/{uid}`): no access anywhere, API keys included. */
-  deleted?: true;
-}
-
-export type KeyAccess = "read" | "write";
+export { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../domain/users";
 
 /** Who is calling: a dashboard user (Firebase Auth), an API key, or an agent's custom token. */
 export type Principal =

@@ -4,7 +4,7 @@ import { rotateSecrets } from "../domain/secret-rotation";
 import { keepsUrlSecret, redactUrl, type Format } from "../domain/destination-formats";
 import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
-import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../api/access";
+import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../domain/users";
 import { paths } from "./paths";
 import { parseOrNull, toSecretSet, fromSecretSet } from "./store";
 import { secretDocSchema, type DeliveryStatus, type HttpMethod } from "./webhook-docs";

@@ -17,7 +17,7 @@ import {
   type HealthUpdate,
   type HealthWrite,
 } from "../domain/webhook-health";
-import type { WebhookSnapshot } from "../delivery/task-queue";
+import type { WebhookSnapshot } from "./webhook-docs";
 import type { Log } from "../log";
 import { expiryFrom, paths } from "./paths";
 import {

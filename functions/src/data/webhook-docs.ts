@@ -85,3 +85,23 @@ export const eventDocSchema = z.object({
   follows: z.string().optional(),
 });
 export type EventDoc = z.infer<typeof eventDocSchema>;
+
+/**
+ * What the fan-out read of the webhook, carried in its first attempt's task: an attempt
+ * dispatched within `SNAPSHOT_MAX_AGE_MS` of `readAtMs` trusts it instead of reading the webhook
+ * doc again (see delivery/deliver.ts for the staleness bound).
+ */
+export const webhookSnapshotSchema = z.object({
+  readAtMs: z.number().int().nonnegative(),
+  url: z.string().max(4096),
+  enabled: z.boolean(),
+  disabledReason: z.string().max(64).nullable(),
+  failCount: z.number().int().nonnegative(),
+  lastStatus: z.union([z.number(), z.string().max(64)]).nullable(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES),
+  method: z.enum(HTTP_METHODS),
+  format: z.enum(FORMATS),
+  secretVersion: z.number().int().nonnegative(),
+  slowUntilMs: z.number().int().nullable(),
+});
+export type WebhookSnapshot = z.infer<typeof webhookSnapshotSchema>;

@@ -2,32 +2,12 @@ import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
 import { taskIdFor } from "../domain/ids";
 import type { Lane } from "../domain/delivery-lanes";
-import { SIGNATURE_SCHEMES } from "../domain/signature-schemes";
-import { FORMATS } from "../domain/destination-formats";
-import { HTTP_METHODS } from "../data/webhook-docs";
+import { webhookSnapshotSchema } from "../data/webhook-docs";
 
 /** An event body up to this size travels in its tasks, so an attempt reads no event doc. */
 export const MAX_CARRIED_BODY_BYTES = 64 * 1024;
 
-/**
- * What the fan-out read of the webhook, carried in its first attempt's task: an attempt
- * dispatched within `SNAPSHOT_MAX_AGE_MS` of `readAtMs` trusts it instead of reading the webhook
- * doc again (see deliver.ts for the staleness bound).
- */
-export const webhookSnapshotSchema = z.object({
-  readAtMs: z.number().int().nonnegative(),
-  url: z.string().max(4096),
-  enabled: z.boolean(),
-  disabledReason: z.string().max(64).nullable(),
-  failCount: z.number().int().nonnegative(),
-  lastStatus: z.union([z.number(), z.string().max(64)]).nullable(),
-  signatureScheme: z.enum(SIGNATURE_SCHEMES),
-  method: z.enum(HTTP_METHODS),
-  format: z.enum(FORMATS),
-  secretVersion: z.number().int().nonnegative(),
-  slowUntilMs: z.number().int().nullable(),
-});
-export type WebhookSnapshot = z.infer<typeof webhookSnapshotSchema>;
+export { webhookSnapshotSchema, type WebhookSnapshot } from "../data/webhook-docs";
 
 /**
  * A task names its delivery and attempt. The fan-out's tasks also carry the event (type, body,

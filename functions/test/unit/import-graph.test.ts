@@ -1,0 +1,63 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+
+// No import cycles in the project's own TypeScript: each module can be loaded, read and tested
+// without the ones that import it (a view without the console's start-up, the data layer without
+// the API layer). Relative imports only; packages are not followed.
+
+const ROOT = resolve(__dirname, "../../..");
+const TREES = ["functions/src", "console/src", "scripts", "functions/test"];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === "node_modules" || name === "dist" || name === "lib") return [];
+    return statSync(path).isDirectory() ? sources(path) : /\.(ts|mts)$/.test(name) ? [path] : [];
+  });
+}
+
+/** The files a module imports or re-exports from, by relative path (type-only imports included: they tie the modules' designs). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.{1,2}\/[^"]+)"/gms)]
+    .map((m) => resolve(dirname(file), m[1]!))
+    .map((base) => [`${base}.ts`, join(base, "index.ts")].find((candidate) => existsSync(candidate)))
+    .filter((f): f is string => f !== undefined);
+}
+
+function importCycles(files: string[]): string[][] {
+  const graph = new Map(files.map((f) => [f, importsOf(f)]));
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[][] = [];
+  const visit = (file: string, path: string[]) => {
+    state.set(file, "open");
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next, path);
+    }
+    path.pop();
+    state.set(file, "done");
+  };
+  for (const f of files) if (!state.has(f)) visit(f, []);
+  return cycles;
+}
+
+describe("the import graph", () => {
+  it("has no cycle", () => {
+    const files = TREES.flatMap((t) => sources(join(ROOT, t)));
+    expect(files.length).toBeGreaterThan(100);
+    expect(importCycles(files).map((c) => c.map((f) => relative(ROOT, f)).join(" -> "))).toEqual([]);
+  });
+
+  it("finds one when there is one: a view importing the module that starts the app, as the console's did", () => {
+    const dir = mkdtempSync(join(tmpdir(), "imports-"));
+    writeFileSync(join(dir, "main.ts"), 'import { view } from "./view";\nexport const start = () => view();\n');
+    writeFileSync(join(dir, "view.ts"), 'import type { start } from "./main";\nexport const view = (): ReturnType<typeof start> | void => undefined;\n');
+    writeFileSync(join(dir, "leaf.ts"), "export const leaf = 1;\n");
+    const files = ["main.ts", "view.ts", "leaf.ts"].map((f) => join(dir, f));
+    expect(importCycles(files).map((c) => c.map((f) => relative(dir, f)))).toEqual([["main.ts", "view.ts", "main.ts"]]);
+    expect(importCycles([join(dir, "leaf.ts")])).toEqual([]);
+  });
+});
