@@ -118,9 +118,18 @@ export class PresenceStore {
       });
   }
 
-  /** A deleted machine leaves no presence doc behind. */
+  /**
+   * A deleted machine leaves no presence doc behind; unless the machine is there again by the
+   * time this runs (a late redelivery of the delete's trigger after the machine came back and
+   * was marked anew): that mark is the new machine's.
+   */
   async forget(siteId: string, machineId: string): Promise<void> {
-    await this.db.doc(paths.presence(siteId, machineId)).delete();
+    const machineRef = this.db.doc(paths.machine(siteId, machineId));
+    const presenceRef = this.db.doc(paths.presence(siteId, machineId));
+    await this.db.runTransaction(async (tx) => {
+      if ((await tx.get(machineRef)).exists) return;
+      tx.delete(presenceRef);
+    });
   }
 
   private async ifMark(siteId: string, machineId: string, staleSince: TimestampLike, write: (tx: Transaction, ref: DocumentReference) => void) {

@@ -401,5 +401,10 @@ describe("machine events", () => {
     await waitFor("machine.offline", () => hook.received().length === 1);
     await ref.delete();
     await waitFor("the presence doc to go", async () => (await presenceOf(store, hook.siteId, "retired")) === undefined);
+    // Back and marked anew, then a late redelivery of the delete's trigger: the new mark stays.
+    await ref.set({ online: true, lastHeartbeat: hoursAgo(1) });
+    expect(await sweepOne(store, ref)).toBe("mark");
+    await new PresenceStore(store.db).forget(hook.siteId, "retired");
+    expect(await presenceOf(store, hook.siteId, "retired")).toMatchObject({ staleSince: expect.any(Timestamp) });
   });
 });
