@@ -5,11 +5,11 @@ import { deliver, SNAPSHOT_MAX_AGE_MS, type DeliverDeps } from "../../src/delive
 import { sendHttp } from "../../src/delivery/http-sender";
 import { systemResolver } from "../../src/delivery/resolve-destination";
 import { SecretCache } from "../../src/delivery/secret-cache";
-import { carriedEvent, type DeliveryTask } from "../../src/delivery/task-queue";
-import { deliveryIdFor } from "../../src/domain/ids";
+import type { DeliveryTask } from "../../src/delivery/task-queue";
 import { countingFirestore } from "../../../scripts/lib/counting-firestore";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
+import { fanOutTasks } from "../support/fan-out-task";
 
 // The delivery handler run in-process over the emulator's Firestore (every read and write
 // counted) against a real local receiver: what a first attempt costs, and how long the fan-out's
@@ -57,23 +57,8 @@ async function setup() {
     resolve: systemResolver,
     secrets: new SecretCache(),
   };
-  let n = 0;
   /** A fan-out's task for a new event: the body carried, the webhook as read `ageMs` ago. */
-  const task = async (ageMs = 0): Promise<DeliveryTask> => {
-    const eventId = `evt_${siteId}_${++n}`;
-    const body = JSON.stringify({ id: eventId, event: "process.crashed", data: {} });
-    await base.saveEvent(siteId, { id: eventId, type: "process.crashed", body, occurredAt: new Date() });
-    const snapshot = await base.loadWebhookSnapshot({ siteId, webhookId }, new Date(Date.now() - ageMs));
-    return {
-      siteId,
-      webhookId,
-      eventId,
-      deliveryId: deliveryIdFor(eventId, webhookId),
-      attempt: 1,
-      event: carriedEvent({ type: "process.crashed", body }),
-      ...(snapshot ? { webhook: snapshot } : {}),
-    };
-  };
+  const task = fanOutTasks(base, siteId, webhookId);
   return { siteId, webhookId, path, counting, manage, deps, task, received: () => receiver.at(path) };
 }
 

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from "node:net";
 import { FieldValue } from "firebase-admin/firestore";
 import { crashProcess } from "../../../scripts/lib/agents";
 import { ABUSE_LIMITS } from "../../src/api/abuse-limits";
@@ -10,6 +9,7 @@ import { CUSTOM_HEADER_LIMITS } from "../../src/domain/custom-headers";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken, rest } from "../support/api-client";
 import { isSettled, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { closedPort } from "../support/ports";
 import { createHook, newSite, type Site } from "../support/sites";
 
 // The security review's findings that need the suite (the others are unit tests in
@@ -179,15 +179,6 @@ describe("7 and 10. forged cursors and loose inputs over REST", () => {
     expect(bidi.status).toBe(400);
   });
 });
-
-/** A local port nothing listens on: every request to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("8 and 12. abuse limits", () => {
   it(`a probe says only "unreachable" about a closed port, and a site gets ${ABUSE_LIMITS.sends} tests and probes a minute, then 429 with Retry-After`, async () => {

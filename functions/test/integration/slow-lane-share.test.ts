@@ -5,10 +5,10 @@ import { deliver, type DeliverDeps } from "../../src/delivery/deliver";
 import { sendHttp } from "../../src/delivery/http-sender";
 import { systemResolver } from "../../src/delivery/resolve-destination";
 import { SecretCache } from "../../src/delivery/secret-cache";
-import { carriedEvent, type DeliveryTask } from "../../src/delivery/task-queue";
-import { deliveryIdFor } from "../../src/domain/ids";
+import type { DeliveryTask } from "../../src/delivery/task-queue";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
+import { fanOutTasks } from "../support/fan-out-task";
 
 // The slow lane's per-site share, over the emulator's Firestore with real local receivers: the
 // delivery handler runs in-process as the slow lane dispatches it, so which attempts are sent
@@ -38,23 +38,7 @@ async function slowSite(delayMs: number) {
     createdBy: "test",
   });
   receiver.register(path, secret, () => ({ status: 200, delayMs }));
-  let n = 0;
-  const task = async (): Promise<DeliveryTask> => {
-    const eventId = `evt_${siteId}_${++n}`;
-    const body = JSON.stringify({ id: eventId, event: "process.crashed", data: {} });
-    await store.saveEvent(siteId, { id: eventId, type: "process.crashed", body, occurredAt: new Date() });
-    const snapshot = await store.loadWebhookSnapshot({ siteId, webhookId }, new Date());
-    return {
-      siteId,
-      webhookId,
-      eventId,
-      deliveryId: deliveryIdFor(eventId, webhookId),
-      attempt: 1,
-      event: carriedEvent({ type: "process.crashed", body }),
-      ...(snapshot ? { webhook: snapshot } : {}),
-    };
-  };
-  return { siteId, task, received: () => receiver.at(path) };
+  return { siteId, task: fanOutTasks(store, siteId, webhookId), received: () => receiver.at(path) };
 }
 
 /** The handler's dependencies; `at` pins its clock, so every attempt of a burst asks at the same instant. */

@@ -12,6 +12,7 @@ import { sendHttp } from "../../src/delivery/http-sender";
 import type { Resolver } from "../../src/delivery/resolve-destination";
 import type { DeliveryTask } from "../../src/delivery/task-queue";
 import type { Log } from "../../src/log";
+import { closedPort } from "../support/ports";
 
 // Security review, issue 20, finding 5: the probe answered only coarse words, but the test
 // action, manual retries and delivery records kept each failure's detail and time, so a site
@@ -59,15 +60,6 @@ afterEach(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   servers = [];
 });
-
-/** A port nothing listens on (refused). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A port that accepts and never says a word (a timeout). */
 async function silentPort(): Promise<number> {
