@@ -3,7 +3,7 @@
  *
  *   webhooks list|create|get|update|delete|enable|disable|pause|resume|test|rotate-secret
  *   deliveries list|retry          through the REST API with an API key
- *   webhooks migrate [--apply]     webhook docs an earlier Owlette wrote (Admin SDK; a dry run first)
+ *   webhooks migrate [--apply]     adopt webhook docs the Owlette host wrote before the deploy (Admin SDK; a dry run first)
  *   keys create --site S --uid U   a site's first API key (Admin SDK)
  *   events emit <type>             agent writes that make the pipeline emit a catalog event
  *   receive --secret whsec_...     a local receiver verifying every signature scheme
@@ -28,6 +28,8 @@ import { Store } from "../functions/src/data/store";
 import { sendHttp } from "../functions/src/delivery/http-sender";
 import { systemResolver } from "../functions/src/delivery/resolve-destination";
 import type { VerifyScheme } from "../functions/src/receiver/verify";
+import { HTTP_METHODS, SIGNATURE_SCHEMES } from "../functions/src/domain/webhook-vocabulary";
+import { FORMATS } from "../functions/src/domain/destination-formats";
 
 const program = new Command("cli")
   .description("Operate Owlette webhooks: manage them over the REST API, emit test events, receive, simulate agents, control the delivery queue.")
@@ -132,9 +134,9 @@ webhooks
 function requestOptions(cmd: Command): Command {
   return cmd
     .option("--description <text>")
-    .addOption(new Option("--method <method>").choices(["POST", "PUT", "PATCH"]))
-    .addOption(new Option("--scheme <scheme>", "signature scheme").choices(["owlette", "sha256", "standard", "timestamped"]))
-    .addOption(new Option("--format <format>", "body format").choices(["owlette", "slack", "discord", "pagerduty"]))
+    .addOption(new Option("--method <method>").choices([...HTTP_METHODS]))
+    .addOption(new Option("--scheme <scheme>", "signature scheme").choices([...SIGNATURE_SCHEMES]))
+    .addOption(new Option("--format <format>", "body format").choices([...FORMATS]))
     .option("--routing-key <key>", "PagerDuty integration key (with --format pagerduty)")
     .option("--header <Name=value>", "custom header, repeatable (on update: replaces all)", headerPair);
 }
@@ -291,7 +293,7 @@ keys
 webhooks
   .command("migrate")
   .description(
-    "move webhook docs an earlier Owlette wrote (secret in the doc; paused, signingSecret, failureCount, deletedAt) to this pipeline's shape; a dry run unless --apply (Admin SDK)",
+    "adopt webhook docs the Owlette host wrote before this pipeline was deployed (docs written since are adopted on write); a dry run unless --apply (Admin SDK)",
   )
   .option("--site <siteId>", "one site (default: every site)")
   .option("--apply", "write the changes (without it: only show them)")
@@ -302,28 +304,28 @@ webhooks
     const view = rows.map((r) => ({
       site: r.siteId,
       webhook: r.webhookId,
-      action: r.plan.action,
-      format: r.plan.fields.format,
-      scheme: r.plan.fields.signatureScheme,
-      enabled: r.plan.fields.enabled,
-      events: r.plan.fields.events,
-      notes: r.plan.notes.join("; "),
+      action: "adopt",
+      format: r.preview.format,
+      scheme: r.preview.scheme,
+      enabled: r.preview.enabled,
+      events: r.preview.events,
+      notes: r.preview.notes.join("; "),
     }));
     if (!o.apply) {
       out(
         { dryRun: true, webhooks: view },
         () => `${table(view, ["site", "webhook", "action", "format", "scheme", "enabled", "events", "notes"])}
-${rows.length} webhook(s) to migrate; nothing written (add --apply)`,
+${rows.length} webhook(s) to adopt; nothing written (add --apply)`,
       );
       return;
     }
     const results: { site: string; webhook: string; action: string; applied: boolean; newSecret?: string }[] = [];
     for (const row of rows) {
       const { applied, newSecret } = await applyMigration(db, row);
-      results.push({ site: row.siteId, webhook: row.webhookId, action: row.plan.action, applied, ...(newSecret ? { newSecret } : {}) });
-      progress(`${applied ? "migrated" : "unchanged"} ${row.siteId}/${row.webhookId}${newSecret ? ` (new secret, shown once: ${newSecret})` : ""}`);
+      results.push({ site: row.siteId, webhook: row.webhookId, action: "adopt", applied, ...(newSecret ? { newSecret } : {}) });
+      progress(`${applied ? "adopted" : "unchanged"} ${row.siteId}/${row.webhookId}${newSecret ? ` (new secret, shown once: ${newSecret})` : ""}`);
     }
-    out({ dryRun: false, webhooks: results }, () => `${results.filter((r) => r.applied).length} of ${rows.length} webhook(s) migrated`);
+    out({ dryRun: false, webhooks: results }, () => `${results.filter((r) => r.applied).length} of ${rows.length} webhook(s) adopted`);
   });
 
 // ---- deliveries -------------------------------------------------------------------------
@@ -380,14 +382,7 @@ program
   .option("--host <host>", "interface", "127.0.0.1")
   .requiredOption("--secret <whsec>", "signing secret; repeat for a rotation overlap", (v: string, prev: string[] = []) => [...prev, v])
   .option("--tolerance <seconds>", "replay window for timestamped schemes", int("--tolerance", 1, 86_400), 300)
-  .addOption(
-    new Option("--scheme <scheme>", "accept only this signature scheme (the webhook's); default: recognise any").choices([
-      "owlette",
-      "sha256",
-      "standard",
-      "timestamped",
-    ]),
-  )
+  .addOption(new Option("--scheme <scheme>", "accept only this signature scheme (the webhook's); default: recognise any").choices([...SIGNATURE_SCHEMES]))
   .option("--forward-to <url>", "hand each verified delivery on to your app's endpoint (same body and headers) and answer with its status", httpUrl)
   .action(async (o: { port: number; host: string; secret: string[]; tolerance: number; scheme?: VerifyScheme; forwardTo?: string }) => {
     const receiver = await startReceiver({

@@ -1,6 +1,6 @@
 // What the console shows, computed from the docs it reads: pure functions, unit-tested
 // (functions/test/unit/console-model.test.ts). No DOM, no Firebase here.
-import { SUBSCRIBABLE_EVENT_TYPES } from "../../functions/src/domain/event-catalog";
+import { HOST_REPORTED_EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from "../../functions/src/domain/event-catalog";
 import { AUTO_DISABLE_AFTER } from "../../functions/src/domain/webhook-health";
 import { FORMATS } from "../../functions/src/domain/destination-formats";
 import { DELIVERY_STATUSES, HTTP_METHODS, SIGNATURE_SCHEMES } from "../../functions/src/domain/webhook-vocabulary";
@@ -62,6 +62,14 @@ const ms = (v: unknown): number | null => {
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
 const strOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/**
+ * Whether the new-webhook form starts with this event ticked: the pipeline's own events are; the
+ * host's threshold and display events (eleven more, most of them a site never sees) are opt-in.
+ */
+export function checkedByDefault(type: string): boolean {
+  return !(HOST_REPORTED_EVENT_TYPES as readonly string[]).includes(type);
+}
 
 /** A webhook doc, tolerant of docs an earlier Owlette wrote (no `enabled`, no scheme). */
 export function webhookView(id: string, d: Data): WebhookView {

@@ -8,6 +8,7 @@ import {
   HTTP_METHODS,
   SIGNATURE_SCHEMES,
   SUBSCRIBABLE_EVENT_TYPES,
+  checkedByDefault,
   errorText,
   parseHeaderLines,
   relativeTime,
@@ -197,7 +198,12 @@ function webhookForm(title: string, current: WebhookView | null, submit: (values
     });
     const description = h("input", { type: "text", name: "description", maxlength: 500, value: current?.description ?? "" });
     const events = SUBSCRIBABLE_EVENT_TYPES.map((t) =>
-      h("label", { class: "check" }, h("input", { type: "checkbox", name: "events", value: t, checked: current ? current.events.includes(t) : true }), t),
+      h(
+        "label",
+        { class: "check" },
+        h("input", { type: "checkbox", name: "events", value: t, checked: current ? current.events.includes(t) : checkedByDefault(t) }),
+        t,
+      ),
     );
     const select = (nameAttr: string, options: readonly string[], value: string) =>
       h(

@@ -13,5 +13,8 @@ export { onLogCreated } from "./triggers/on-log-created";
 export { agentApi } from "./triggers/agent-api";
 export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
 export { onPresenceWritten } from "./triggers/on-presence-written";
+export { onWebhookWritten } from "./triggers/on-webhook-written";
+export { onHostReport } from "./triggers/on-host-report";
+export { onHostRequest } from "./triggers/on-host-request";
 export { deliverWebhook, deliverWebhookSlow } from "./triggers/deliver-webhook";
 export * from "./triggers/management-api";

@@ -19,6 +19,8 @@ export const SIZING = {
   deliverySlow: { cpu: 1, memory: "512MiB", concurrency: 80, maxInstances: 5 },
   /** The sweep's marks and their clearing (the trigger on presence docs): one each per outage. */
   presence: { cpu: 1, memory: "256MiB", concurrency: 80, maxInstances: 10 },
+  /** Webhook doc writes (adoption of the host's docs, its edits) and the host's handed-over events: people's pace. */
+  webhookDocs: { cpu: 1, memory: "256MiB", concurrency: 80, maxInstances: 10 },
   /** The sweep: one run at a time, never two overlapping. */
   sweep: { cpu: 1, memory: "256MiB", concurrency: 1, maxInstances: 1 },
 } as const;

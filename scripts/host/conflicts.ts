@@ -46,6 +46,22 @@ export const GUARDS: Guard[] = [
       "a client could forge a stale mark (a false machine.offline) or clear one (an outage's machine.online and its held page lost), or read which machines are silent",
   },
   {
+    id: "host-handover",
+    path: "sites/S/hostReports/R",
+    methods: ANY,
+    severity: "blocking",
+    what: "events the host's server hands over to the pipeline (server-only)",
+    consequence: "a client could forge a crash, a threshold or a display event for any machine of the site, delivered signed to every subscriber",
+  },
+  {
+    id: "host-test-requests",
+    path: "hostRequests/Q",
+    methods: ANY,
+    severity: "blocking",
+    what: "the host's test requests (server-only)",
+    consequence: "a client could make the pipeline send signed test requests to any webhook of any site, or read their answers",
+  },
+  {
     id: "sweep-floor",
     path: "pipelineState/sweep",
     methods: WRITE,

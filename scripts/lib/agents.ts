@@ -3,7 +3,7 @@ import { FieldValue, getFirestore, Timestamp, type Firestore } from "firebase-ad
 import { appOptions } from "../../functions/src/app-options";
 import { paths } from "../../functions/src/data/paths";
 import { PresenceStore } from "../../functions/src/data/presence-store";
-import { SUBSCRIBABLE_EVENT_TYPES, type EventType } from "../../functions/src/domain/event-catalog";
+import { isSubscribableEventType, type EventType } from "../../functions/src/domain/event-catalog";
 import { CliError } from "../cli/output";
 
 /**
@@ -67,14 +67,28 @@ export interface EmitTarget {
   processName: string;
 }
 
+/**
+ * The catalog events an agent write produces. Threshold and display events reach the pipeline
+ * from the host's agents through the host, so there is no write of ours to make for them.
+ */
+const EMITTABLE = [
+  "process.crashed",
+  "process.start_failed",
+  "machine.offline",
+  "machine.online",
+  "connection_failure",
+] as const satisfies readonly EventType[];
+type Emittable = (typeof EMITTABLE)[number];
+
 /** Makes the agent write that produces `type` (a catalog event) and says what it wrote. */
 export async function emitEvent(db: Firestore, type: string, t: EmitTarget): Promise<string[]> {
-  if (!(SUBSCRIBABLE_EVENT_TYPES as readonly string[]).includes(type)) {
-    throw new CliError(`unknown event "${type}"; one of ${SUBSCRIBABLE_EVENT_TYPES.join(", ")}`);
+  if (!(EMITTABLE as readonly string[]).includes(type)) {
+    if (isSubscribableEventType(type)) throw new CliError(`${type} is reported by the host's agents through the host: no agent write here emits it`);
+    throw new CliError(`unknown event "${type}"; one of ${EMITTABLE.join(", ")}`);
   }
   const machine = db.doc(paths.machine(t.siteId, t.machineId));
   const steps: string[] = [];
-  switch (type as EventType) {
+  switch (type as Emittable) {
     case "process.crashed": {
       const path = await crashProcess(db, t, { name: t.processName, errorMessage: "crash emitted from the CLI" });
       steps.push(`${path}: status running -> crashed`);

@@ -32,6 +32,20 @@ export function webhookView(siteId: string, doc: StoredDoc) {
     createdAt: iso(d.createdAt),
     createdBy: str(d.createdBy),
     updatedAt: iso(d.updatedAt),
+    /** `dashboard` / `api`: a doc the Owlette host created, adopted (domain/host-adoption.ts); null for the pipeline's own. */
+    hostShape: str(d.hostShape),
+    /** Another program wrote this webhook's health (the host's own sender, still running): when, what, how often. */
+    foreignWrite: foreignWriteView(d.foreignWrite),
+  };
+}
+
+function foreignWriteView(v: unknown): { at: string | null; fields: string[]; count: number } | null {
+  if (typeof v !== "object" || v === null) return null;
+  const f = v as { at?: unknown; fields?: unknown; count?: unknown };
+  return {
+    at: iso(f.at),
+    fields: Array.isArray(f.fields) ? f.fields.filter((x): x is string => typeof x === "string") : [],
+    count: typeof f.count === "number" ? f.count : 1,
   };
 }
 export type WebhookView = ReturnType<typeof webhookView>;

@@ -143,14 +143,16 @@ export class ManagementStore {
     return { id: ref.id, secret, data };
   }
 
+  /** The site's webhooks, newest first; one the host soft-deleted (`deletedAt`) is hidden, as the host hides it. */
   async listWebhooks(siteId: string): Promise<StoredDoc[]> {
     const snap = await this.db.collection(paths.webhooks(siteId)).orderBy("createdAt", "desc").get();
-    return snap.docs.map((d) => ({ id: d.id, data: d.data() }));
+    return snap.docs.filter((d) => !softDeleted(d.data())).map((d) => ({ id: d.id, data: d.data() }));
   }
 
   async getWebhook(siteId: string, webhookId: string): Promise<StoredDoc | null> {
     const snap = await this.db.doc(paths.webhook(siteId, webhookId)).get();
-    return snap.exists ? { id: snap.id, data: snap.data() as DocumentData } : null;
+    const data = snap.data();
+    return data && !softDeleted(data) ? { id: snap.id, data } : null;
   }
 
   /**
@@ -344,6 +346,8 @@ export class ManagementStore {
     await this.db.doc(paths.apiKey(keyId)).update({ revokedAt: Timestamp.fromDate(now), hash: FieldValue.delete() });
   }
 }
+
+const softDeleted = (d: DocumentData) => d.deletedAt !== undefined && d.deletedAt !== null;
 
 function enabledFields(enabled: boolean, reason: "paused" | "manual"): DocumentData {
   return enabled ? { enabled: true, failCount: 0, failStreak: [], disabledReason: null } : { enabled: false, disabledReason: reason };

@@ -24,6 +24,11 @@ export const paths = {
   logs: (siteId: string) => `sites/${siteId}/logs`,
   /** Server-only: the management API's per-site rate-limit windows. */
   rateLimit: (siteId: string, docId: string) => `sites/${siteId}/rateLimits/${docId}`,
+  /** Server-only: events the host's sender handed over (integrations/owlette-host), one doc each. */
+  hostReports: (siteId: string) => `sites/${siteId}/hostReports`,
+  hostReport: (siteId: string, reportId: string) => `sites/${siteId}/hostReports/${reportId}`,
+  /** Server-only: the host's test button's requests, answered on the doc. */
+  hostRequest: (requestId: string) => `hostRequests/${requestId}`,
   /** Server-only: the site's pacing in the slow delivery lane (domain/slow-lane-share.ts). */
   slowLaneShare: (siteId: string) => `sites/${siteId}/laneShares/slow`,
 };

@@ -1,10 +1,12 @@
-import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentData, type Firestore } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
 import type { AttemptOutcomeWord } from "../domain/webhook-vocabulary";
 import { shownLastStatus } from "../domain/attempt-result";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
-import { NEEDS_MIGRATION, webhookShape } from "../domain/legacy-webhooks";
+import { webhookShape } from "../domain/webhook-shape";
+import { subscribes, subscriptionNames } from "../domain/host-vocabulary";
+import { upkeepWebhook } from "./host-webhook-store";
 import type { QuestionState } from "../domain/event-order";
 import { deliveryIdFor } from "../domain/ids";
 import {
@@ -68,26 +70,26 @@ export class Store {
   }
 
   /**
-   * Webhooks of the site subscribed to `type` that get a delivery. One query on `events` alone,
-   * so that webhook docs written by deployed Owlette dashboards and its public API (a `secret` or
-   * `signingSecret` inside the doc, `paused` instead of `enabled`) are seen too: those are never
-   * delivered to before `cli webhooks migrate` moves their secret out of the client-readable doc,
-   * and say so on the doc (`disabledReason: "needs_migration"`, `enabled` untouched) instead of
-   * being skipped silently.
-   * `paused: true` and `deletedAt` are honoured.
+   * Webhooks of the site subscribed to `type` that get a delivery. One query on `events` alone
+   * (`array-contains-any` of the pipeline's name and the host's, see domain/host-vocabulary.ts),
+   * so that webhook docs the Owlette host wrote are found too: one not adopted yet (written
+   * before this pipeline was deployed, or a moment ago) is adopted here, in the same transaction
+   * the write trigger uses, and delivered to. `paused: true` and `deletedAt` are honoured.
    */
   async fanOutTargets(siteId: string, type: EventType, log?: Log, now = new Date()): Promise<FanOutTarget[]> {
-    const snap = await this.db.collection(paths.webhooks(siteId)).where("events", "array-contains", type).get();
+    const names = subscriptionNames(type);
+    const query = this.db.collection(paths.webhooks(siteId));
+    const snap = await (names.length === 1 ? query.where("events", "array-contains", type) : query.where("events", "array-contains-any", names)).get();
     const targets: FanOutTarget[] = [];
     for (const doc of snap.docs) {
-      const shape = webhookShape(doc.data());
-      if (shape === "deliverable") {
-        const parsed = parseOrNull(webhookDocSchema, doc.data());
-        if (parsed) targets.push({ id: doc.id, snapshot: snapshotOf(parsed, now.getTime()) });
-      } else if (shape === "legacy_active") {
-        await flagForMigration(doc.ref, now);
-        log?.warn("webhook.needs_migration", { siteId, webhookId: doc.id });
+      let data: DocumentData | null = doc.data();
+      if (webhookShape(data) === "legacy_active") {
+        data = (await upkeepWebhook(this.db, { siteId, webhookId: doc.id }, null, now)).doc;
+        log?.info("webhook.upkeep", { siteId, webhookId: doc.id, findings: ["adopted"] });
       }
+      if (!data || webhookShape(data) !== "deliverable" || !takes(data, type)) continue;
+      const parsed = parseOrNull(webhookDocSchema, data);
+      if (parsed) targets.push({ id: doc.id, snapshot: snapshotOf(parsed, now.getTime()) });
     }
     return targets;
   }
@@ -377,16 +379,10 @@ export class Store {
   }
 }
 
-/**
- * Shown on the doc: this pipeline's deliveries wait for the migration. `enabled` is left as it
- * is, for the earlier Owlette that may still deliver from the same doc during a rollout.
- */
-async function flagForMigration(ref: DocumentReference, now: Date): Promise<void> {
-  await ref.firestore.runTransaction(async (tx) => {
-    const d = (await tx.get(ref)).data();
-    if (!d || webhookShape(d) !== "legacy_active") return;
-    tx.update(ref, { disabledReason: NEEDS_MIGRATION, needsMigrationSince: Timestamp.fromDate(now) });
-  });
+/** Whether the doc's subscription takes `type`: the host dashboard's names count for its own docs. */
+function takes(d: DocumentData, type: EventType): boolean {
+  const events = Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [];
+  return subscribes(events, type, d.hostShape === "dashboard" ? "owlette_v1" : String(d.format ?? "owlette"));
 }
 
 /** A subscribed webhook and what the fan-out read of it. */
@@ -395,12 +391,18 @@ export interface FanOutTarget {
   snapshot: WebhookSnapshot;
 }
 
+/**
+ * What an attempt acts on. A doc the host paused (`paused: true`) or soft-deleted (`deletedAt`)
+ * is off whatever `enabled` says: the host writes those fields, not `enabled`.
+ */
 export function snapshotOf(doc: WebhookDoc, readAtMs: number): WebhookSnapshot {
+  const deleted = doc.deletedAt !== undefined && doc.deletedAt !== null;
+  const paused = doc.paused === true;
   return {
     readAtMs,
     url: doc.url,
-    enabled: doc.enabled,
-    disabledReason: doc.disabledReason ?? null,
+    enabled: doc.enabled && !paused && !deleted,
+    disabledReason: deleted ? "deleted" : paused && doc.enabled ? "paused" : (doc.disabledReason ?? null),
     failCount: doc.failCount,
     lastStatus: doc.lastStatus ?? null,
     signatureScheme: doc.signatureScheme,

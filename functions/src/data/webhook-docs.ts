@@ -24,6 +24,11 @@ export const webhookDocSchema = z.object({
   failStreak: z.array(z.string()).default([]),
   /** Deliveries go to the slow lane until then (see domain/delivery-lanes.ts). */
   slowUntil: timestampSchema.nullish(),
+  /** Written by the Owlette host on its docs (domain/host-adoption.ts): either stops deliveries whatever `enabled` says. */
+  paused: z.boolean().nullish(),
+  deletedAt: z.unknown().optional(),
+  /** Which of the host's shapes an adopted doc has; absent on the pipeline's own docs. */
+  hostShape: z.enum(["dashboard", "api"]).nullish(),
 });
 export type WebhookDoc = z.infer<typeof webhookDocSchema>;
 

@@ -39,6 +39,9 @@ export interface DeliverDeps {
  */
 export const SNAPSHOT_MAX_AGE_MS = 30_000;
 
+/** Why a delivery to a webhook that is off is skipped, by its `disabledReason` (the host's soft delete: `deleted`). */
+const SKIPPED_WHEN_OFF: Record<string, string> = { paused: "webhook_paused", deleted: "webhook_deleted" };
+
 export type DeliverResult =
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult }
   | { outcome: "duplicate" }
@@ -110,7 +113,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     return skip("event_missing");
   }
   if (!webhook) return skip("webhook_deleted");
-  if (!webhook.enabled) return skip(webhook.disabledReason === "paused" ? "webhook_paused" : "webhook_disabled");
+  if (!webhook.enabled) return skip(SKIPPED_WHEN_OFF[webhook.disabledReason ?? ""] ?? "webhook_disabled");
 
   const slowKey = `${task.siteId}/${task.webhookId}`;
   const slow = deps.slow ?? new SlowMemory();

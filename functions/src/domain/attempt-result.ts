@@ -86,6 +86,8 @@ export function shownAttempt(stored: { status?: unknown; error?: unknown; durati
 /** A stored `lastStatus` as clients are shown it: a finer word an earlier version wrote becomes its outcome word. */
 export function shownLastStatus(stored: unknown): number | string | null {
   if (typeof stored === "string") return isDeliveryErrorWord(stored) ? outcomeWord(stored) : stored;
+  // 0: the Owlette host's "no HTTP answer" (an adopted dashboard doc keeps its numbers).
+  if (stored === 0) return "unreachable";
   return typeof stored === "number" ? stored : null;
 }
 

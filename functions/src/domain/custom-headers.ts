@@ -24,7 +24,7 @@ const DENIED = new Set([
   "expect",
   "owlette-signature",
 ]);
-const DENIED_PREFIXES = ["x-owlette-", "webhook-"];
+const DENIED_PREFIXES = ["x-owlette-", "webhook-", "roost-"];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /**
  * What Node's HTTP client will put in a header value (it throws ERR_INVALID_CHAR on the rest),

@@ -1,13 +1,16 @@
-import type { EventType } from "./event-catalog";
+import { isDisplayEventType, type EventType } from "./event-catalog";
+import { owletteApiBody, owletteV1Body } from "./host-formats";
 import type { EventPayload } from "./payload";
 
 /**
  * What a webhook's body looks like, chosen per webhook. `owlette` is the signed JSON event;
- * the others speak the destination's own incoming-webhook API, so a Slack, Discord or
+ * `owlette_v1` and `owlette_api` are the bodies the Owlette host's own senders used (its
+ * dashboard's, its public API's: domain/host-formats.ts), for receivers written against the
+ * host; the others speak the destination's own incoming-webhook API, so a Slack, Discord or
  * PagerDuty URL gets a readable alert without a relay in between. Signature headers are sent
  * with every format (the destinations ignore them).
  */
-export const FORMATS = ["owlette", "slack", "discord", "pagerduty"] as const;
+export const FORMATS = ["owlette", "slack", "discord", "pagerduty", "owlette_v1", "owlette_api"] as const;
 export type Format = (typeof FORMATS)[number];
 
 /**
@@ -81,6 +84,17 @@ const LOOKS: Record<EventType, Look> = {
   "machine.offline": { title: "Machine offline", emoji: "🟠", color: 0xe67e22, severity: "critical" },
   "machine.online": { title: "Machine back online", emoji: "🟢", color: 0x2ecc71, severity: "info" },
   connection_failure: { title: "Connection failure", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "threshold.breached": { title: "Threshold breached", emoji: "🟠", color: 0xe67e22, severity: "warning" },
+  "display.monitor_removed": { title: "Monitor removed", emoji: "🟠", color: 0xe67e22, severity: "warning" },
+  "display.apply_failed": { title: "Display layout failed to apply", emoji: "🔴", color: 0xc0392b, severity: "error" },
+  "display.auto_revert_fired": { title: "Display layout reverted", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "display.sync_lost": { title: "Display sync lost", emoji: "🔴", color: 0xe74c3c, severity: "error" },
+  "display.drift": { title: "Display layout drifted", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "display.monitor_swapped": { title: "Monitor swapped", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "display.mosaic_disabled": { title: "Mosaic disabled", emoji: "🟠", color: 0xe67e22, severity: "warning" },
+  "display.apply_refused_mosaic": { title: "Display layout refused: Mosaic is on", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "display.monitor_added": { title: "Monitor added", emoji: "🔵", color: 0x3498db, severity: "info" },
+  "display.apply_succeeded": { title: "Display layout applied", emoji: "🟢", color: 0x2ecc71, severity: "info" },
   "webhook.test": { title: "Test event", emoji: "🔔", color: 0x3498db, severity: "info" },
 };
 
@@ -90,12 +104,49 @@ function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
+/** A nested object the host sent (`alert`, `monitor`), or an empty one: its fields read as absent. */
+const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** A threshold alert's value against its limit: "92.5 (threshold > 90)". */
+function reading(alert: Record<string, unknown>): string | null {
+  const value = text(alert.value);
+  const limit = text(alert.threshold);
+  if (value === null) return null;
+  if (limit === null) return value;
+  return `${value} (threshold ${[text(alert.operator), limit].filter((s) => s !== null).join(" ")})`;
+}
+
+/** A monitor as people know it: "DELL U2720Q on DP-1", else whichever of its name, id or port came. */
+function monitorLabel(d: Record<string, unknown>): string | null {
+  const monitor = record(d.monitor);
+  const name = text(monitor.friendlyName) ?? text(monitor.id);
+  const port = text(monitor.port);
+  return name !== null && port !== null ? `${name} on ${port}` : (name ?? port);
+}
+
+/** A display event's list of changes, one per line (strings only: the rest of the list is the agent's noise). */
+function changeList(d: Record<string, unknown>): string | null {
+  const changes = Array.isArray(d.changes) ? d.changes.filter((c): c is string => typeof c === "string" && c.length > 0) : [];
+  return changes.length > 0 ? changes.map((c) => `• ${c}`).join("\n") : null;
+}
+
+/** PagerDuty severity: a threshold rule's own when it is one PagerDuty knows, else the event type's. */
+function severityOf(p: EventPayload): Look["severity"] {
+  const given = p.event === "threshold.breached" ? record(p.data.alert).severity : undefined;
+  return given === "critical" || given === "error" || given === "warning" || given === "info" ? given : LOOKS[p.event].severity;
+}
+
 /** One line saying what happened, in plain text. */
 export function summary(p: EventPayload): string {
   const d = p.data;
   const machine = text(d.machineName) ?? text(d.machineId) ?? "a machine";
   const where = `${machine} (${p.site.name})`;
-  switch (p.event) {
+  const type = p.event;
+  if (isDisplayEventType(type)) {
+    const monitor = monitorLabel(d);
+    return `${LOOKS[type].title} on ${where}${monitor ? `: ${monitor}` : ""}`;
+  }
+  switch (type) {
     case "process.crashed":
       return `${text(d.processName) ?? "A process"} crashed on ${where}`;
     case "process.start_failed":
@@ -106,6 +157,14 @@ export function summary(p: EventPayload): string {
       return `${where} is back online`;
     case "connection_failure":
       return `${where} lost its connection${text(d.errorCode) ? ` (${text(d.errorCode)})` : ""}`;
+    case "threshold.breached": {
+      const alert = record(d.alert);
+      const rule = text(alert.ruleName);
+      const value = reading(alert);
+      const metric = text(alert.metric);
+      const what = [metric, value].filter((s) => s !== null).join(" ");
+      return `${rule ? `Threshold "${rule}"` : "A threshold"} breached on ${where}${what ? `: ${what}` : ""}`;
+    }
     case "webhook.test":
       return `Test event from ${p.site.name}: this destination receives Owlette alerts`;
   }
@@ -114,12 +173,19 @@ export function summary(p: EventPayload): string {
 /** Label/value pairs worth showing, in order; empty values left out. */
 function facts(p: EventPayload): [string, string][] {
   const d = p.data;
+  const alert = record(d.alert);
   const pairs: [string, string | null][] = [
     ["Site", p.site.name],
     ["Machine", text(d.machineName) ?? text(d.machineId)],
     ["Process", text(d.processName)],
     ["Exit code", text(d.exitCode)],
     ["Error", text(d.errorCode)],
+    ["Rule", text(alert.ruleName)],
+    ["Metric", text(alert.metric)],
+    ["Value", reading(alert)],
+    ["Severity", text(alert.severity)],
+    ["Monitor", monitorLabel(d)],
+    ["Changes", changeList(d)],
     ["Last heartbeat", text(d.lastHeartbeat)],
     ["Offline since", text(d.offlineSince)],
   ];
@@ -189,7 +255,13 @@ export function discordMessage(p: EventPayload) {
 export function pagerDutyDedupKey(p: EventPayload): string {
   const machine = text(p.data.machineId) ?? "-";
   const base = `owlette/${p.site.id}/${machine}`;
-  switch (p.event) {
+  const type = p.event;
+  if (isDisplayEventType(type)) {
+    // One incident per kind of display trouble and monitor: a drifting layout pages once.
+    const monitor = record(p.data.monitor);
+    return `${base}/${type}/${text(monitor.id) ?? text(monitor.edidHash) ?? text(monitor.port) ?? "-"}`;
+  }
+  switch (type) {
     case "machine.offline":
     case "machine.online":
       return `${base}/offline`;
@@ -198,6 +270,11 @@ export function pagerDutyDedupKey(p: EventPayload): string {
       return `${base}/process/${text(p.data.processId) ?? text(p.data.processName) ?? "-"}`;
     case "connection_failure":
       return `${base}/connection`;
+    case "threshold.breached": {
+      // Repeated breaches of one rule on one machine: one incident.
+      const alert = record(p.data.alert);
+      return `${base}/threshold/${text(alert.ruleName) ?? text(alert.metric) ?? "-"}`;
+    }
     case "webhook.test":
       return `owlette/test/${p.id}`;
   }
@@ -207,7 +284,6 @@ export function pagerDutyDedupKey(p: EventPayload): string {
 export function pagerDutyEvent(p: EventPayload, routingKey: string) {
   const dedup_key = cut(pagerDutyDedupKey(p), 255);
   if (p.event === "machine.online") return { routing_key: routingKey, event_action: "resolve" as const, dedup_key };
-  const look = LOOKS[p.event];
   return {
     routing_key: routingKey,
     event_action: "trigger" as const,
@@ -215,9 +291,9 @@ export function pagerDutyEvent(p: EventPayload, routingKey: string) {
     payload: {
       summary: cut(summary(p), 1024),
       source: cut(text(p.data.machineName) ?? text(p.data.machineId) ?? p.site.name, 255),
-      severity: look.severity,
+      severity: severityOf(p),
       timestamp: p.timestamp,
-      component: text(p.data.processName) ?? undefined,
+      component: text(p.data.processName) ?? monitorLabel(p.data) ?? text(record(p.data.alert).metric) ?? undefined,
       group: p.site.name,
       class: p.event,
       custom_details: { ...p.data, eventId: p.id, site: p.site },
@@ -228,7 +304,8 @@ export function pagerDutyEvent(p: EventPayload, routingKey: string) {
 
 /**
  * The body sent for one event in the webhook's format. `owlette` sends the stored bytes as they
- * are; the others are rendered from them at send time.
+ * are; the others are rendered from them at send time (the host's two formats too: the stored
+ * event stays the one record of what happened, whoever it is shown to).
  */
 export function renderBody(format: Format, storedBody: string, opts: { routingKey?: string | undefined } = {}): string {
   if (format === "owlette") return storedBody;
@@ -241,5 +318,9 @@ export function renderBody(format: Format, storedBody: string, opts: { routingKe
     case "pagerduty":
       if (!opts.routingKey) throw new Error("a pagerduty webhook needs a routing key");
       return JSON.stringify(pagerDutyEvent(payload, opts.routingKey));
+    case "owlette_v1":
+      return JSON.stringify(owletteV1Body(payload));
+    case "owlette_api":
+      return JSON.stringify(owletteApiBody(payload));
   }
 }

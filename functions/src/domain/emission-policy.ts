@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DetectedEvent } from "./detected-event";
+import { isHostReportedType } from "./event-catalog";
 
 /**
  * Which reports become events, and how many.
@@ -76,9 +77,13 @@ const hash = (input: string) => createHash("sha256").update(input).digest("hex")
 /**
  * The limits an event must pass, finest first. machine.online has none: it follows its offline.
  * A site's own `eventsPerHour` (server-written, like its webhook quota) replaces the per-site limit.
+ * Threshold and display events come from the host's agents: they are agent-reported like a crash
+ * (the machine's and the site's budgets apply), 3 an hour per machine and subject (a rule, a
+ * monitor), under a `host|` key of their own so they never spend a process's slots.
  */
 export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | null } = {}): LimitSpec[] {
   const { windowMs } = EMISSION_LIMITS;
+  const perHostSubject = 3;
   const agentReported = (subjectKey: string, limit: number): LimitSpec[] => [
     { scope: "subject", key: subjectKey, limit, windowMs },
     { scope: "machine", key: `machine|${e.machineId}`, limit: EMISSION_LIMITS.perMachine, windowMs },
@@ -90,7 +95,9 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
       reserve: { scope: "machine", key: `reserve|${e.machineId}`, limit: EMISSION_LIMITS.reservedPerMachine, windowMs },
     },
   ];
-  switch (e.type) {
+  const type = e.type;
+  if (isHostReportedType(type)) return agentReported(`host|${e.machineId}|${e.subject}`, perHostSubject);
+  switch (type) {
     case "process.crashed":
     case "process.start_failed":
       return agentReported(`process|${e.machineId}|${e.subject}`, EMISSION_LIMITS.perProcess);

@@ -12,12 +12,19 @@ import { hmacKey, owletteSignature, SIGNATURE_HEADER } from "./signing";
  *   `whsec_`.
  * - `timestamped`: `Owlette-Signature: t=<unix>,v1=<hex>` over `t.body`, keyed with the secret
  *   string; receivers reject timestamps outside a 5-minute window.
+ * - `roost`: the same signature under the header the Owlette host's public API documents,
+ *   `Roost-Signature: t=<unix>,v1=<hex>`, for receivers written against it
+ *   (request-headers.ts adds its `Roost-Event` and `Roost-Delivery`).
+ * - `owlette_v1`: what the Owlette host's dashboard sent, `X-Owlette-Signature: sha256=<hex>`,
+ *   exactly one value (its receivers compare the whole header), so the previous secrets'
+ *   values travel in `X-Owlette-Signature-Previous` as with `owlette`.
  * The receiver side of every scheme is `receiver/verify.ts`.
  */
 import type { SignatureScheme } from "./webhook-vocabulary";
 export { SIGNATURE_SCHEMES, type SignatureScheme } from "./webhook-vocabulary";
 
 export const TIMESTAMPED_HEADER = "Owlette-Signature";
+export const ROOST_HEADER = "Roost-Signature";
 export const PREVIOUS_SIGNATURE_HEADER = "X-Owlette-Signature-Previous";
 export const REPLAY_WINDOW_SECONDS = 300;
 
@@ -32,6 +39,12 @@ export interface SigningInput {
 
 const hmacHex = (secret: string, data: string) => createHmac("sha256", hmacKey(secret)).update(data).digest("hex");
 
+/** `t=<unix>,v1=<hex>[,v1=<hex>...]` over `t.body`: one `v1` per secret, newest first. */
+function timestampedValue(input: SigningInput): string {
+  const t = input.timestampSeconds;
+  return [`t=${t}`, ...input.secrets.map((s) => `v1=${hmacHex(s, `${t}.${input.body}`)}`)].join(",");
+}
+
 function standardKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
 }
@@ -39,9 +52,9 @@ function standardKey(secret: string): Buffer {
 /**
  * The signature headers for one attempt. Every scheme that allows several signatures carries
  * one per valid secret, so receivers still holding the previous secret keep verifying during a
- * rotation overlap. The Owlette header holds exactly one hex digest (the documented snippet
- * compares the whole value), so it is signed with the newest secret and the previous secrets'
- * digests travel in `X-Owlette-Signature-Previous`.
+ * rotation overlap. The `owlette` and `owlette_v1` headers hold exactly one value (the
+ * documented snippet and the host's receivers compare the whole header), so they are signed with
+ * the newest secret and the previous secrets' values travel in `X-Owlette-Signature-Previous`.
  */
 export function signatureHeaders(scheme: SignatureScheme, input: SigningInput): Record<string, string> {
   const [newest, ...older] = input.secrets;
@@ -62,10 +75,14 @@ export function signatureHeaders(scheme: SignatureScheme, input: SigningInput): 
         "webhook-signature": input.secrets.map((s) => `v1,${createHmac("sha256", standardKey(s)).update(signed).digest("base64")}`).join(" "),
       };
     }
-    case "timestamped": {
-      const t = input.timestampSeconds;
-      const v1 = input.secrets.map((s) => `v1=${hmacHex(s, `${t}.${input.body}`)}`).join(",");
-      return { [TIMESTAMPED_HEADER]: `t=${t},${v1}` };
-    }
+    case "timestamped":
+      return { [TIMESTAMPED_HEADER]: timestampedValue(input) };
+    case "roost":
+      return { [ROOST_HEADER]: timestampedValue(input) };
+    case "owlette_v1":
+      return {
+        [SIGNATURE_HEADER]: `sha256=${hmacHex(newest, input.body)}`,
+        ...(older.length > 0 ? { [PREVIOUS_SIGNATURE_HEADER]: older.map((s) => `sha256=${hmacHex(s, input.body)}`).join(",") } : {}),
+      };
   }
 }

@@ -1,8 +1,12 @@
 // The closed word lists of webhook and delivery docs, with no imports: the functions and the
 // console (a browser bundle, which cannot take node:crypto or zod along) use the same lists.
 
-/** How a webhook's requests are signed (signature-schemes.ts says what each one sends). */
-export const SIGNATURE_SCHEMES = ["owlette", "sha256", "standard", "timestamped"] as const;
+/**
+ * How a webhook's requests are signed (signature-schemes.ts says what each one sends). `roost`
+ * and `owlette_v1` are the conventions of the Owlette host's own senders (its public API's and
+ * its dashboard's), for receivers written against the host.
+ */
+export const SIGNATURE_SCHEMES = ["owlette", "sha256", "standard", "timestamped", "roost", "owlette_v1"] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH"] as const;

@@ -11,9 +11,15 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * (during a rotation, the new and the old one). Say which scheme the webhook uses with
  * `opts.scheme`: the kit then accepts that scheme only (recognising it from the headers lets a
  * signature of one scheme be replayed as another's). Timestamped schemes (`standard`,
- * `timestamped`) refuse a timestamp more than `toleranceSeconds` (300) away from now, which
- * stops replays after that window; `owlette` and `sha256` sign no time, so a captured delivery
- * verifies for ever: deduplicate on `id`.
+ * `timestamped`, `roost`) refuse a timestamp more than `toleranceSeconds` (300) away from now,
+ * which stops replays after that window; `owlette`, `sha256` and `owlette_v1` sign no time, so
+ * a captured delivery verifies for ever: deduplicate on `id`.
+ *
+ * `roost` is `timestamped` under the Owlette host's header, `Roost-Signature`; `owlette_v1` is
+ * `sha256` with the previous secrets' values in `X-Owlette-Signature-Previous`, as `owlette`
+ * sends them. Recognised from the headers, an `owlette_v1` delivery signed by one secret looks
+ * exactly like a `sha256` one and is checked as one (the same check); during a rotation its
+ * `X-Owlette-Signature-Previous` tells them apart.
  *
  * `id` is the event id as signed: the `webhook-id` header for `standard` (it is in the signed
  * content), the body's `id` for the others (the body is signed, the header is not). A
@@ -31,7 +37,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * previous ones during a rotation). Your web framework should cap bodies too, before the body
  * is buffered for this call.
  */
-export type VerifyScheme = "owlette" | "sha256" | "standard" | "timestamped";
+export type VerifyScheme = "owlette" | "sha256" | "standard" | "timestamped" | "roost" | "owlette_v1";
 
 export type VerifyResult =
   | { ok: true; scheme: VerifyScheme; id: string | null; timestamp: number | null }
@@ -93,10 +99,15 @@ const TOO_MANY = { ok: false, reason: "too_many_signatures" } as const;
 function detect(headers: HeaderBag): VerifyScheme | null {
   if (header(headers, "webhook-signature")) return "standard";
   if (header(headers, "owlette-signature")) return "timestamped";
+  if (header(headers, "roost-signature")) return "roost";
   const owlette = header(headers, "x-owlette-signature");
   if (!owlette) return null;
-  return owlette.trim().startsWith("sha256=") ? "sha256" : "owlette";
+  if (!owlette.trim().startsWith("sha256=")) return "owlette";
+  return header(headers, "x-owlette-signature-previous") ? "owlette_v1" : "sha256";
 }
+
+/** The header a `t=<unix>,v1=<hex>` scheme signs in. */
+const TIMESTAMPED_HEADERS = { timestamped: "owlette-signature", roost: "roost-signature" } as const;
 
 function fresh(timestamp: number, opts: VerifyOptions): boolean {
   const now = opts.now ?? Math.floor(Date.now() / 1000);
@@ -151,8 +162,16 @@ export function verify(body: string | Buffer, headers: HeaderBag, secret: string
       const ok = secrets.some((s) => matchesAny(given, `sha256=${hex(s, raw)}`));
       return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
     }
-    case "timestamped": {
-      const parts = entries([header(headers, "owlette-signature")], ",");
+    case "owlette_v1": {
+      const given = entries([header(headers, "x-owlette-signature"), header(headers, "x-owlette-signature-previous")], ",");
+      if (given === null) return TOO_MANY;
+      if (given.length === 0) return { ok: false, reason: "missing_signature" };
+      const ok = secrets.some((s) => matchesAny(given, `sha256=${hex(s, raw)}`));
+      return ok ? signedBodyId(raw, headers, scheme, null) : { ok: false, reason: "bad_signature" };
+    }
+    case "timestamped":
+    case "roost": {
+      const parts = entries([header(headers, TIMESTAMPED_HEADERS[scheme])], ",");
       if (parts === null) return TOO_MANY;
       if (parts.length === 0) return { ok: false, reason: "missing_signature" };
       const t = Number(parts.find((p) => p.startsWith("t="))?.slice(2));

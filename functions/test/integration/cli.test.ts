@@ -8,6 +8,7 @@ import { generateSecret } from "../../src/domain/signing";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, idToken } from "../support/api-client";
 import { runCli } from "../support/cli";
+import { SUBSCRIBABLE_EVENT_TYPES } from "../../src/domain/event-catalog";
 import { startSuite, uniqueId, waitFor } from "../support/emulator";
 
 // Every CLI command, run as a user runs it (a separate process), against the emulator suite.
@@ -236,7 +237,7 @@ describe("cli", () => {
     // Progress, then the one error line naming every bad field.
     expect(invalid.stderr.trim().split("\n")).toEqual([
       'creating webhook "x"…',
-      'error: url: URL must use https; events[0]: unknown event "nope"; one of process.crashed, process.start_failed, machine.offline, machine.online, connection_failure (400 invalid_argument)',
+      `error: url: URL must use https; events[0]: unknown event "nope"; one of ${SUBSCRIBABLE_EVENT_TYPES.join(", ")} (400 invalid_argument)`,
     ]);
     const usage = await cli(["webhooks", "create", "--name", "x"]);
     expect(usage.code).toBe(2);

@@ -4,6 +4,7 @@ import { paths } from "../../src/data/paths";
 import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import { verifyOwletteSignature } from "../../src/domain/signing";
+import { SUBSCRIBABLE_EVENT_TYPES } from "../../src/domain/event-catalog";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { call, forgedIdToken, idToken, rest } from "../support/api-client";
 import { getAuth } from "firebase-admin/auth";
@@ -322,7 +323,8 @@ describe("not found and routing", () => {
   it("lists the event catalog", async () => {
     const site = await newSite();
     const res = await rest("GET", "/v1/event-types", { key: site.memberKey });
-    expect(res.body.data).toEqual(["process.crashed", "process.start_failed", "machine.offline", "machine.online", "connection_failure"]);
+    expect(res.body.data).toEqual([...SUBSCRIBABLE_EVENT_TYPES]);
+    expect(res.body.data).toEqual(expect.arrayContaining(["process.crashed", "connection_failure", "threshold.breached", "display.drift"]));
   });
 });
 

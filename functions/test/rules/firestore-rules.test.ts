@@ -81,6 +81,8 @@ beforeEach(async () => {
       put(`sites/${SITE}/presence/${MACHINE}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now(), name: null }),
       put("pipelineState/sweep", { floor: Timestamp.now() }),
       put(`sites/${SITE}/laneShares/slow`, { tatMs: Date.now() }),
+      put(`sites/${SITE}/hostReports/r1`, { event: "process.crashed", siteName: "Site A", data: { machine: { id: MACHINE } } }),
+      put("hostRequests/q1", { kind: "test", url: "https://example.com/h", siteId: SITE, webhookId: "w1" }),
     ]);
   });
 });
@@ -156,6 +158,20 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   ["move the sweep floor", [], (d) => setDoc(doc(d, "pipelineState/sweep"), { floor: serverTimestamp() })],
   ["read the site's slow-lane pacing", [], (d) => getDoc(doc(d, `sites/${SITE}/laneShares/slow`))],
   ["reset the site's slow-lane pacing", [], (d) => setDoc(doc(d, `sites/${SITE}/laneShares/slow`), { tatMs: 0 })],
+  // The host's server hands events and test requests over with the Admin SDK: no client, agents included.
+  ["read an event the host handed over", [], (d) => getDoc(doc(d, `sites/${SITE}/hostReports/r1`))],
+  [
+    "hand over a forged host event",
+    [],
+    (d) =>
+      setDoc(doc(d, `sites/${SITE}/hostReports/r2`), {
+        event: "process.crashed",
+        siteName: "Site A",
+        data: { machine: { id: MACHINE }, process: { name: "x" } },
+      }),
+  ],
+  ["read a host test request", [], (d) => getDoc(doc(d, "hostRequests/q1"))],
+  ["ask for a test through the host's path", [], (d) => setDoc(doc(d, "hostRequests/q2"), { kind: "test", url: "https://example.com/h" })],
 ];
 
 describe.each(RULES)("%s", (_rule, allowed, op) => {
@@ -317,6 +333,8 @@ describe("server-only documents", () => {
       expect((await getDoc(doc(admin, "apiKeys/k1"))).exists()).toBe(true);
       expect((await getDoc(doc(admin, `sites/${SITE}/events/e1`))).exists()).toBe(true);
       expect((await getDoc(doc(admin, `sites/${SITE}/presence/${MACHINE}`))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, `sites/${SITE}/hostReports/r1`))).exists()).toBe(true);
+      expect((await getDoc(doc(admin, "hostRequests/q1"))).exists()).toBe(true);
       expect((await getDoc(doc(admin, "pipelineState/sweep"))).exists()).toBe(true);
       expect((await getDoc(doc(admin, `sites/${SITE}/laneShares/slow`))).exists()).toBe(true);
     });

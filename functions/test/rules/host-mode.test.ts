@@ -60,6 +60,8 @@ async function seed(env: RulesTestEnvironment) {
       put(`sites/${SITE}/events/e1`, { type: "process.crashed" }),
       put("apiKeys/k1", { siteId: SITE, hash: "h" }),
       put(`sites/${SITE}/presence/${M}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now() }),
+      put(`sites/${SITE}/hostReports/r1`, { event: "process.crashed", siteName: "A", data: { machine: { id: M } } }),
+      put("hostRequests/q1", { kind: "test", url: "https://example.com/h", siteId: SITE, webhookId: "w1" }),
       put("pipelineState/sweep", { floor: Timestamp.now() }),
       put("installer_metadata/latest", { version: "2.12.12" }),
     ]);
@@ -151,6 +153,11 @@ describe("pipeline paths in host mode", () => {
     await assertFails(getDoc(doc(d, `sites/${SITE}/presence/${M}`)));
     await assertFails(deleteDoc(doc(d, `sites/${SITE}/presence/${M}`)));
     await assertFails(setDoc(doc(d, "pipelineState/sweep"), { floor: Timestamp.now() }));
+    // What the host's server hands over with the Admin SDK (integrations/owlette-host): nobody else.
+    await assertFails(getDoc(doc(d, `sites/${SITE}/hostReports/r1`)));
+    await assertFails(setDoc(doc(d, `sites/${SITE}/hostReports/r2`), { event: "process.crashed", siteName: "A", data: { machine: { id: M } } }));
+    await assertFails(getDoc(doc(d, "hostRequests/q1")));
+    await assertFails(setDoc(doc(d, "hostRequests/q2"), { kind: "test", url: "https://example.com/h" }));
   });
   it("a member cannot change a webhook's health fields (the host allows only trusted service tokens)", async () => {
     await assertFails(updateDoc(doc(db(hosted, "admin"), `sites/${SITE}/webhooks/w1`), { failCount: 0, enabled: true }));
@@ -164,6 +171,8 @@ describe("pipeline paths in host mode", () => {
         `sites/${SITE}/webhooks/w1/deliveries/d1`,
         `sites/${SITE}/presence/${M}`,
         "pipelineState/sweep",
+        `sites/${SITE}/hostReports/r1`,
+        "hostRequests/q1",
       ]) {
         expect((await getDoc(doc(ctx.firestore(), p))).exists()).toBe(true);
       }

@@ -12,7 +12,9 @@ describe("verify(body, headers, secret)", () => {
   it.each(SIGNATURE_SCHEMES)("recognises and accepts the %s scheme", (scheme) => {
     const secret = generateSecret();
     const result = verify(body, { "webhook-id": "evt_1", ...sign(scheme, [secret]) }, secret, { now: NOW });
-    expect(result).toMatchObject({ ok: true, scheme, id: "evt_1" });
+    // Signed by one secret, owlette_v1 sends exactly sha256's header: it is checked as that.
+    expect(result).toMatchObject({ ok: true, scheme: scheme === "owlette_v1" ? "sha256" : scheme, id: "evt_1" });
+    expect(verify(body, { "webhook-id": "evt_1", ...sign(scheme, [secret]) }, secret, { now: NOW, scheme })).toMatchObject({ ok: true, scheme });
   });
 
   it.each(SIGNATURE_SCHEMES)("refuses a tampered body, a wrong secret and a missing header (%s)", (scheme) => {
@@ -25,7 +27,7 @@ describe("verify(body, headers, secret)", () => {
     expect(verify(body, headers, [], { now: NOW })).toEqual({ ok: false, reason: "no_secret" });
   });
 
-  it.each(["standard", "timestamped"] as const)("refuses a %s timestamp more than 5 minutes away", (scheme) => {
+  it.each(["standard", "timestamped", "roost"] as const)("refuses a %s timestamp more than 5 minutes away", (scheme) => {
     const secret = generateSecret();
     const headers = { "webhook-id": "evt_1", ...sign(scheme, [secret], NOW - 301) };
     expect(verify(body, headers, secret, { now: NOW })).toEqual({ ok: false, reason: "stale_timestamp" });
@@ -91,6 +93,16 @@ describe("what an unsigned request can cost the kit (issue 20, finding 2)", () =
         return { "X-Owlette-Signature": fakes.map((f) => `sha256=${f}`).join(",") };
       case "timestamped":
         return { "Owlette-Signature": [`t=${NOW}`, ...fakes.slice(1).map((f) => `v1=${f}`)].join(",") };
+      case "roost":
+        return { "Roost-Signature": [`t=${NOW}`, ...fakes.slice(1).map((f) => `v1=${f}`)].join(",") };
+      case "owlette_v1":
+        return {
+          "X-Owlette-Signature": `sha256=${fakes[0]}`,
+          "X-Owlette-Signature-Previous": fakes
+            .slice(1)
+            .map((f) => `sha256=${f}`)
+            .join(","),
+        };
       case "standard":
         return { "webhook-id": "evt_1", "webhook-timestamp": String(NOW), "webhook-signature": fakes.map((f) => `v1,${f}`).join(" ") };
     }
@@ -108,7 +120,7 @@ describe("what an unsigned request can cost the kit (issue 20, finding 2)", () =
         return [scheme, hmacs];
       }),
     );
-    expect(counts).toEqual({ owlette: 2, sha256: 2, standard: 2, timestamped: 2 });
+    expect(counts).toEqual({ owlette: 2, sha256: 2, standard: 2, timestamped: 2, roost: 2, owlette_v1: 2 });
   });
 
   it("still finds the right signature among the entries, and the right secret among several: one HMAC per secret", () => {
@@ -121,15 +133,15 @@ describe("what an unsigned request can cost the kit (issue 20, finding 2)", () =
         const padded =
           scheme === "standard"
             ? [...Array.from({ length: 8 }, (_, i) => `v1,${fake(i)}`), value].join(" ")
-            : scheme === "timestamped"
+            : scheme === "timestamped" || scheme === "roost"
               ? value.replace(",", `,${Array.from({ length: 8 }, (_, i) => `v1=${fake(i)}`).join(",")},`)
-              : [...Array.from({ length: 8 }, (_, i) => (scheme === "sha256" ? `sha256=${fake(i)}` : fake(i))), value].join(",");
+              : [...Array.from({ length: 8 }, (_, i) => (scheme === "owlette" ? fake(i) : `sha256=${fake(i)}`)), value].join(",");
         const { result, hmacs } = hmacsOf(() => verify(body, { "webhook-id": "evt_1", ...signed, [name]: padded }, [wrong, right], { now: NOW, scheme }));
         expect(result).toMatchObject({ ok: true, scheme, id: "evt_1" });
         return [scheme, hmacs];
       }),
     );
-    expect(counts).toEqual({ owlette: 2, sha256: 2, standard: 2, timestamped: 2 });
+    expect(counts).toEqual({ owlette: 2, sha256: 2, standard: 2, timestamped: 2, roost: 2, owlette_v1: 2 });
   });
 
   it.each(SIGNATURE_SCHEMES)("refuses 8,000 entries over a 1 MiB body without computing one HMAC (%s)", (scheme) => {

@@ -1,0 +1,36 @@
+import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import type { DocumentData, Firestore } from "firebase-admin/firestore";
+import { SIZING } from "../sizing";
+import { upkeepNeeded } from "../domain/host-adoption";
+import { upkeepWebhook } from "../data/host-webhook-store";
+import type { Log } from "../log";
+import { productionDeps } from "../wiring";
+import { toAgentWrite, type AgentWrite } from "./agent-write";
+
+const asDoc = (v: unknown): DocumentData | null => (typeof v === "object" && v !== null ? (v as DocumentData) : null);
+
+/**
+ * Every write of a webhook doc: a doc the host wrote is adopted within seconds (its secret out of
+ * the client-readable doc, its receivers' conventions kept), later host writes (edits, pause,
+ * rotation, soft delete) are taken up, another sender's health writes are undone and reported,
+ * and the host's names of the health fields are kept equal to the pipeline's. The pipeline's own
+ * routine writes cost this trigger no read (`upkeepNeeded` looks at the written doc only).
+ */
+export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestore; log: Log; now: () => Date }) {
+  const before = asDoc(write.before);
+  const after = asDoc(write.after);
+  const { siteId, webhookId } = write.params;
+  if (!after || !siteId || !webhookId || !upkeepNeeded(before, after)) return null;
+  const result = await upkeepWebhook(deps.db, { siteId, webhookId }, { before, after }, deps.now());
+  const findings = result.plan?.findings ?? [];
+  if (findings.includes("foreign_write")) {
+    // Another program (the host's own sender, until it is cut over) wrote this doc's health.
+    deps.log.warn("webhook.foreign_write", { siteId, webhookId, fields: (result.plan?.webhook.foreignWrite as { fields?: unknown } | undefined)?.fields });
+  } else if (findings.length > 0) deps.log.info("webhook.upkeep", { siteId, webhookId, findings });
+  return result;
+}
+
+export const onWebhookWritten = onDocumentWritten({ document: "sites/{siteId}/webhooks/{webhookId}", retry: true, ...SIZING.webhookDocs }, async (event) => {
+  const deps = productionDeps();
+  await handleWebhookWrite(toAgentWrite(event), { db: deps.store.db, log: deps.log, now: deps.now });
+});
