@@ -24,6 +24,10 @@ export interface WebhookView {
   format: string;
   headerNames: string[];
   createdAtMs: number | null;
+  /** Soft-deleted by the Owlette host (`deletedAt`): not delivered to, and not listed. */
+  deleted: boolean;
+  /** Another program wrote this webhook's health (the host's own sender, not cut over yet). */
+  foreignWrite: { atMs: number | null; fields: string[]; count: number } | null;
 }
 
 export interface AttemptView {
@@ -71,17 +75,23 @@ export function checkedByDefault(type: string): boolean {
   return !(HOST_REPORTED_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** A webhook doc, tolerant of docs an earlier Owlette wrote (no `enabled`, no scheme). */
+/**
+ * A webhook doc, tolerant of the docs the Owlette host writes: a doc not adopted yet (no
+ * `enabled`, for a few seconds after the host wrote it), `paused` (which stops deliveries
+ * whatever `enabled` says), `deletedAt`, and a host's 0 for "no answer" in `lastStatus`.
+ */
 export function webhookView(id: string, d: Data): WebhookView {
-  const lastStatus = d.lastStatus;
+  const lastStatus = d.lastStatus === 0 ? "unreachable" : d.lastStatus;
+  const paused = d.paused === true;
+  const foreign = d.foreignWrite && typeof d.foreignWrite === "object" ? (d.foreignWrite as Data) : null;
   return {
     id,
     name: str(d.name, id),
     url: str(d.url),
     description: strOrNull(d.description),
     events: Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [],
-    enabled: d.enabled === true,
-    disabledReason: strOrNull(d.disabledReason) ?? (d.enabled === undefined ? "needs_migration" : null),
+    enabled: d.enabled === true && !paused,
+    disabledReason: paused ? "paused" : (strOrNull(d.disabledReason) ?? (d.enabled === undefined ? "adopting" : null)),
     failCount: numOrNull(d.failCount) ?? 0,
     lastStatus: typeof lastStatus === "number" || typeof lastStatus === "string" ? lastStatus : null,
     lastDeliveryAtMs: ms(d.lastDeliveryAt),
@@ -90,7 +100,27 @@ export function webhookView(id: string, d: Data): WebhookView {
     format: str(d.format, "owlette"),
     headerNames: Array.isArray(d.headerNames) ? d.headerNames.filter((e): e is string => typeof e === "string") : [],
     createdAtMs: ms(d.createdAt),
+    deleted: d.deletedAt !== undefined && d.deletedAt !== null,
+    foreignWrite: foreign
+      ? {
+          atMs: ms(foreign.at),
+          fields: Array.isArray(foreign.fields) ? foreign.fields.filter((f): f is string => typeof f === "string") : [],
+          count: numOrNull(foreign.count) ?? 1,
+        }
+      : null,
   };
+}
+
+/** What the console says about another sender writing a webhook's health; null when none did. */
+export function foreignWriteNotice(w: Pick<WebhookView, "foreignWrite">): string | null {
+  const f = w.foreignWrite;
+  if (!f) return null;
+  const when = f.atMs === null ? "" : `, last on ${new Date(f.atMs).toISOString().replace("T", " ").slice(0, 16)} UTC`;
+  return (
+    `Another program wrote this webhook's ${f.fields.join(", ") || "health"} ${f.count === 1 ? "once" : `${f.count} times`}${when}: ` +
+    "most likely the Owlette host's own sender, still running. The pipeline put its own values back. " +
+    "Replace the host's sender with the drop-in (README, Cutover) to stop it."
+  );
 }
 
 export function deliveryView(id: string, d: Data): DeliveryView {
@@ -128,8 +158,10 @@ export function webhookState(w: Pick<WebhookView, "enabled" | "disabledReason">)
       return { label: "Disabled", detail: `switched off after ${AUTO_DISABLE_AFTER} consecutive failures`, tone: "bad" };
     case "gone":
       return { label: "Disabled", detail: "the receiver answered 410 Gone", tone: "bad" };
+    case "adopting":
+      return { label: "Being adopted", detail: "written by the Owlette host a moment ago: delivered once adopted (within seconds)", tone: "warn" };
     case "needs_migration":
-      return { label: "Needs migration", detail: "written by an earlier Owlette: migrate it before it delivers", tone: "warn" };
+      return { label: "Being adopted", detail: "written by the Owlette host: adopted at its next change or event", tone: "warn" };
     case "manual":
       return { label: "Disabled", detail: "disabled by an admin", tone: "muted" };
     default:

@@ -12,6 +12,7 @@ import {
   statusText,
   statusTone,
   webhookState,
+  foreignWriteNotice,
   webhookView,
   type DeliveryView,
   type HourBucket,
@@ -90,6 +91,7 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
       summary,
       h("div", { class: "heading" }, h("h1", {}, w.name), badge(state.label, state.tone, state.detail)),
       h("p", { class: "hint" }, state.detail),
+      foreignWriteNotice(w) ? h("p", { class: "notice", role: "status", "data-foreign-write": "" }, foreignWriteNotice(w)) : null,
       h(
         "dl",
         { class: "facts" },

@@ -89,7 +89,10 @@ export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {
     collection(ctx.svc.db, "sites", ctx.site.id, "webhooks"),
     (snap) => {
       list.removeAttribute("aria-busy");
-      const hooks = snap.docs.map((d) => webhookView(d.id, d.data())).sort((a, b) => (a.createdAtMs ?? 0) - (b.createdAtMs ?? 0));
+      const hooks = snap.docs
+        .map((d) => webhookView(d.id, d.data()))
+        .filter((w) => !w.deleted)
+        .sort((a, b) => (a.createdAtMs ?? 0) - (b.createdAtMs ?? 0));
       for (const w of hooks) {
         if (!watchers.has(w.id))
           watchers.set(

@@ -90,7 +90,8 @@ export function readHostReport(report: HostReport): HostReading {
       if (!isDisplayEventType(event)) return { kind: "invalid", path: "event", reason: `unknown event "${event}"` };
       const monitor = (rest.monitor ?? {}) as Record<string, unknown>;
       const which = [monitor.edidHash, monitor.id, monitor.port].find((v) => typeof v === "string" && v) as string | undefined;
-      return { kind: "event", event: hostEvent(event, machineId, `display:${clip(which ?? "display", 200)}`, rest) };
+      // Per kind and monitor: a monitor removed then added again is two events, a drifting one is limited.
+      return { kind: "event", event: hostEvent(event, machineId, `${event}:${clip(which ?? "-", 200)}`, rest) };
     }
   }
 }

@@ -5,7 +5,8 @@ import type { PresenceStore } from "../data/presence-store";
 import type { SweepStep } from "../domain/presence";
 import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
-import { presenceDeps, productionDeps } from "../wiring";
+import { pickUpStrandedHostReports } from "../pipeline/host-reports";
+import { ingestDeps, presenceDeps, productionDeps } from "../wiring";
 
 const PAGE = 300;
 const MAX_PAGES = 20;
@@ -110,6 +111,8 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
   const { staleAfterSeconds, sweepPassesPerMinute } = deps.config;
   const gapMs = 60_000 / sweepPassesPerMinute;
   const started = Date.now();
+  // Events the host handed over that no trigger handled: delivered late rather than lost.
+  await pickUpStrandedHostReports(ingestDeps(), deps.now()).catch((err: unknown) => deps.log.warn("host_report.pickup_failed", { error: String(err) }));
   for (let pass = 0; pass < sweepPassesPerMinute; pass++) {
     const wait = started + pass * gapMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

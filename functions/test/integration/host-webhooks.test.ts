@@ -1,14 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { FieldValue, Timestamp } from "firebase-admin/firestore";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { FieldValue, getFirestore, Timestamp } from "firebase-admin/firestore";
+import { EmissionStore } from "../../src/data/emission-store";
+import { ManagementStore } from "../../src/data/management-store";
+import { Store } from "../../src/data/store";
+import type { DeliveryTask } from "../../src/delivery/task-queue";
+import { pickUpStrandedHostReports, STRANDED_AFTER_MS } from "../../src/pipeline/host-reports";
 import { paths } from "../../src/data/paths";
-import type { Store } from "../../src/data/store";
 import { suiteAgent } from "../../../scripts/lib/agent-auth";
 import type { OwletteAgent } from "../../../scripts/lib/owlette-agent";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { createHostSenders } from "../../../integrations/owlette-host/webhookSender.server";
+import { HOST_DISPLAY_EVENTS, HOST_SENDER_EVENTS } from "../../src/domain/host-vocabulary";
 import { call, idToken } from "../support/api-client";
 import { runCli } from "../support/cli";
-import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { verifyRoostSignature, verifySha256Signature } from "../support/host-verifiers";
 import { sweepFromScratch } from "../support/sweep";
 
@@ -95,8 +101,19 @@ describe("webhook docs the Owlette host writes", () => {
     const senders = createHostSenders(store.db);
     const apiSecret = await site.createApiDoc("api", ["machine.offline", "machine.online"]);
     const v1Secret = await site.createV1Doc("v1", ["process.crashed", "machine.offline"]);
+    // A public-API doc an admin subscribed to crashes through the pipeline, and two the admin switched to Slack and Discord.
+    const apiCrashSecret = await site.createApiDoc("api-crash", ["process.crashed"]);
+    await site.createV1Doc("slack", ["process.crashed"]);
+    await site.createV1Doc("discord", ["process.crashed"]);
     const api = await site.adopted("api");
     const v1 = await site.adopted("v1");
+    await site.adopted("api-crash");
+    const admin = await idToken(site.admin);
+    for (const format of ["slack", "discord"]) {
+      await site.adopted(format);
+      const switched = await call("updateWebhook", { siteId: site.siteId, webhookId: format, format }, admin);
+      expect(switched.status).toBe(200);
+    }
     // Nothing secret is left where members read.
     expect(JSON.stringify(api)).not.toContain(apiSecret);
     expect(JSON.stringify(v1)).not.toContain(v1Secret);
@@ -123,10 +140,24 @@ describe("webhook docs the Owlette host writes", () => {
     // A deployed agent's crash, reported by its log doc and by the host's alert route: one delivery.
     const agent = await suiteAgent(site.siteId, "GALLERY-PC1");
     await agent.heartbeat();
-    await expect(crashSeenByHost(agent, senders, site.siteId, 4242)).resolves.toBe(1);
-    await waitFor("the crash at the v1 receiver", () => site.at("v1").length >= 1);
+    await expect(crashSeenByHost(agent, senders, site.siteId, 4242)).resolves.toBe(4);
+    await waitFor("the crash at every receiver", () => ["v1", "api-crash", "slack", "discord"].every((id) => site.at(id).length >= 1));
     await sleep(2500);
-    expect(site.at("v1")).toHaveLength(1);
+    for (const id of ["v1", "api-crash", "slack", "discord"]) expect(site.at(id)).toHaveLength(1);
+    const [roost] = site.at("api-crash");
+    expect(verifyRoostSignature(roost?.headers["roost-signature"] as string, roost?.body ?? "", apiCrashSecret)).toBe(true);
+    expect(verifyRoostSignature(roost?.headers["roost-signature"] as string, roost?.body ?? "", apiCrashSecret, Math.floor(Date.now() / 1000) + 301)).toBe(
+      false,
+    );
+    expect(roost?.headers["roost-event"]).toBe("process.crashed");
+    expect(roost?.payload).toMatchObject({ event: "process.crashed", siteId: site.siteId, data: { machineId: "GALLERY-PC1", processName: "TouchDesigner" } });
+    // Slack's and Discord's own bodies.
+    const slack = JSON.parse(site.at("slack")[0]?.body ?? "{}");
+    expect(slack.text).toContain("TouchDesigner");
+    expect(slack.blocks?.[0]).toMatchObject({ type: "header" });
+    const discord = JSON.parse(site.at("discord")[0]?.body ?? "{}");
+    expect(discord.embeds?.[0]?.title).toEqual(expect.any(String));
+    expect(discord.allowed_mentions).toEqual({ parse: [] });
     const [crash] = site.at("v1");
     expect(verifySha256Signature(crash?.headers["x-owlette-signature"] as string, crash?.body ?? "", v1Secret)).toBe(true);
     expect(crash?.headers["x-owlette-event"]).toBe("process.crashed");
@@ -232,43 +263,44 @@ describe("the host's senders, replaced by the drop-in", () => {
   it("hands every event the host sends to the pipeline, and refuses an unknown one by name", async () => {
     const site = await hostSite();
     const senders = createHostSenders(store.db);
-    const secret = await site.createV1Doc("all", [
-      "process.crashed",
-      "process.restarted",
-      "machine.offline",
-      "threshold.breached",
-      "display.drift",
-      "display.monitor_removed",
-    ]);
+    const secret = await site.createV1Doc("all", [...HOST_SENDER_EVENTS]);
     await site.adopted("all");
     const agent = await suiteAgent(site.siteId, "KIOSK-01");
     await agent.heartbeat();
     const machine = { id: "KIOSK-01", name: "KIOSK-01" };
-    // As the host's routes call it.
-    await expect(
-      senders.fireWebhooks(site.siteId, "Gallery", "process.restarted", { machine, process: { name: "Unity", error: "file not found" } }),
-    ).resolves.toBe(1);
-    await expect(senders.fireWebhooks(site.siteId, "Gallery", "machine.offline", { machine })).resolves.toBe(1);
-    await expect(
-      senders.fireWebhooks(site.siteId, "Gallery", "threshold.breached", {
-        machine,
-        alert: { ruleName: "CPU hot", metric: "cpu", value: 97, threshold: 90, operator: ">", severity: "warning" },
-      }),
-    ).resolves.toBe(1);
-    await expect(
-      senders.fireWebhooks(site.siteId, "Gallery", "display.drift", {
-        machine,
-        monitor: { friendlyName: "DELL P2415Q", port: "DP-1", edidHash: "e1" },
-        changes: ["resolution.width"],
-      }),
-    ).resolves.toBe(1);
+    const monitor = { friendlyName: "DELL P2415Q", id: "mon-1", port: "DP-1", edidHash: "e1" };
+    // Each as the host's routes call it: its alert route, its offline check, its metric rules, its display routing.
+    const calls: [string, Record<string, unknown>, number][] = [
+      ["process.crashed", { machine, process: { name: "TouchDesigner", error: "Process stopped unexpectedly (PID 9 no longer running)" } }, 1],
+      ["process.restarted", { machine, process: { name: "Unity", error: "file not found" } }, 1],
+      ["machine.offline", { machine }, 1],
+      ["machine.offline", { machine: { ...machine, lastSeen: new Date(Date.now() - 400_000).toISOString() } }, 1],
+      ["machine.online", { machine }, 1],
+      ["threshold.breached", { machine, alert: { ruleName: "CPU hot", metric: "cpu", value: 97, threshold: 90, operator: ">", severity: "warning" } }, 1],
+      ...HOST_DISPLAY_EVENTS.map((e): [string, Record<string, unknown>, number] => [
+        e,
+        { machine, monitor, changes: ["resolution.width"], errorMessage: `${e} on DP-1` },
+        1,
+      ]),
+    ];
+    for (const [event, data, count] of calls) await expect(senders.fireWebhooks(site.siteId, "Gallery", event, data)).resolves.toBe(count);
     await expect(senders.fireWebhooks(site.siteId, "Gallery", "display.unplugged", { machine })).rejects.toThrow('unknown event "display.unplugged"');
-    await waitFor("four deliveries", () => site.at("all").length === 4, 40_000);
+    // The offline check's machine.offline and machine.online are the sweep's to report: 14 deliveries, not 16.
+    const expected = ["process.crashed", "process.restarted", "machine.offline", "threshold.breached", ...HOST_DISPLAY_EVENTS].sort();
+    await waitFor("every event", () => site.at("all").length >= expected.length, 60_000);
+    await sleep(2000);
     const byEvent = Object.fromEntries(site.at("all").map((d) => [d.payload?.event as string, d]));
-    expect(Object.keys(byEvent).sort()).toEqual(["display.drift", "machine.offline", "process.restarted", "threshold.breached"]);
-    for (const d of site.at("all")) expect(verifySha256Signature(d.headers["x-owlette-signature"] as string, d.body, secret)).toBe(true);
+    expect(
+      site
+        .at("all")
+        .map((d) => d.payload?.event)
+        .sort(),
+    ).toEqual(expected);
+    for (const d of site.at("all")) {
+      expect(verifySha256Signature(d.headers["x-owlette-signature"] as string, d.body, secret)).toBe(true);
+      expect(d.headers["x-owlette-event"]).toBe(d.payload?.event);
+    }
     expect(byEvent["process.restarted"]?.payload?.data).toMatchObject({ machine: { id: "KIOSK-01" }, process: { name: "Unity", error: "file not found" } });
-    expect(byEvent["process.restarted"]?.headers["x-owlette-event"]).toBe("process.restarted");
     // A connection failure, as the host sent it: machine.offline with the machine alone.
     expect(byEvent["machine.offline"]?.payload?.data).toEqual({ machine: { id: "KIOSK-01", name: "KIOSK-01" } });
     expect(byEvent["threshold.breached"]?.payload?.data).toMatchObject({ machine: { id: "KIOSK-01" }, alert: { ruleName: "CPU hot", value: 97 } });
@@ -277,14 +309,11 @@ describe("the host's senders, replaced by the drop-in", () => {
       monitor: { friendlyName: "DELL P2415Q" },
       changes: ["resolution.width"],
     });
-    // Each is kept in the delivery history like every event.
+    // Each is kept in the delivery history like every event, under the pipeline's names.
     const deliveries = await store.db.collection(paths.deliveries(site.siteId, "all")).get();
-    expect(deliveries.docs.map((d) => d.get("eventType")).sort()).toEqual([
-      "connection_failure",
-      "display.drift",
-      "process.start_failed",
-      "threshold.breached",
-    ]);
+    expect(deliveries.docs.map((d) => d.get("eventType")).sort()).toEqual(
+      ["process.crashed", "process.start_failed", "connection_failure", "threshold.breached", ...HOST_DISPLAY_EVENTS].sort(),
+    );
   });
 
   it("the test button goes through the pipeline, signed with the webhook's own secret", async () => {
@@ -303,6 +332,57 @@ describe("the host's senders, replaced by the drop-in", () => {
       expect(verifySha256Signature(d.headers["x-owlette-signature"] as string, d.body, secret)).toBe(true);
     }
     expect(await site.doc("test")).toMatchObject({ lastStatus: 200 });
+  });
+
+  it("an event handed over while no trigger ran (the drop-in deployed before the pipeline) is picked up by the sweep, once", async () => {
+    // A project of its own on the same emulator: no trigger of the suite fires there, as before a deploy.
+    const app = getApps().find((a) => a.name === "stranded") ?? initializeApp({ projectId: "demo-owlette-stranded" }, "stranded");
+    const db = getFirestore(app);
+    const enqueued: DeliveryTask[] = [];
+    const deps = {
+      store: new Store(db),
+      emissions: new EmissionStore(db),
+      enqueue: async (task: DeliveryTask) => {
+        enqueued.push(task);
+        return "enqueued" as const;
+      },
+      now: () => new Date(),
+      log: silentLog,
+    };
+    const siteId = uniqueId("stranded");
+    await db.doc(paths.site(siteId)).set({ name: "Gallery", owner: "o" });
+    const { id: webhookId } = await new ManagementStore(db).createWebhook(siteId, {
+      name: "Ops",
+      url: "https://ops.example.com/in",
+      events: ["process.crashed"],
+      createdBy: "t",
+    });
+    const senders = createHostSenders(db);
+    const machine = { id: "PC-1", name: "PC-1" };
+    await senders.fireWebhooks(siteId, "Gallery", "process.crashed", {
+      machine,
+      process: { name: "TD", error: "Process stopped unexpectedly (PID 7 no longer running)" },
+    });
+    await senders.fireWebhooks(siteId, "Gallery", "machine.offline", { machine: { ...machine, lastSeen: new Date().toISOString() } });
+    const reports = db.collection(paths.hostReports(siteId));
+    expect((await reports.get()).size).toBe(2);
+    // Not yet stranded: a trigger may still be on it.
+    expect(await pickUpStrandedHostReports(deps, new Date())).toBe(0);
+    const later = new Date(Date.now() + STRANDED_AFTER_MS + 1_000);
+    expect(await pickUpStrandedHostReports(deps, later)).toBe(2);
+    expect(enqueued.map((t) => `${t.webhookId} ${t.event?.type}`)).toEqual([`${webhookId} process.crashed`]);
+    expect((await reports.get()).size).toBe(0);
+    // The same report again (its trigger ran late after all): recognised, not sent twice.
+    const [first] = enqueued;
+    await reports.doc("again").set({
+      event: "process.crashed",
+      siteName: "Gallery",
+      data: { machine, process: { name: "TD", error: "Process stopped unexpectedly (PID 7 no longer running)" } },
+      reportedAt: Timestamp.fromMillis(Date.now() - 600_000),
+    });
+    expect(await pickUpStrandedHostReports(deps, later)).toBe(1);
+    expect(enqueued).toHaveLength(1);
+    expect(first?.eventId).toBeDefined();
   });
 
   it("another sender still writing an adopted doc is noticed, reported and undone", async () => {

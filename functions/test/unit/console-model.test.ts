@@ -11,6 +11,7 @@ import {
   statusText,
   webhookState,
   webhookView,
+  foreignWriteNotice,
 } from "../../../console/src/model";
 
 const HOUR = 3_600_000;
@@ -40,10 +41,29 @@ describe("console model: webhook docs", () => {
     expect(webhookState(w)).toMatchObject({ label: "Disabled", tone: "bad", detail: `switched off after ${AUTO_DISABLE_AFTER} consecutive failures` });
   });
 
-  it("shows a doc an earlier Owlette wrote (no enabled field) as needing migration", () => {
-    const w = webhookView("old", { name: "Legacy", url: "https://x.test", events: ["process.crashed"], secret: "never shown" });
-    expect(webhookState(w).label).toBe("Needs migration");
+  it("shows a doc the host wrote a moment ago (no enabled field) as being adopted, never its secret", () => {
+    const w = webhookView("old", { name: "Legacy", url: "https://x.test", events: ["process.crashed"], signingSecret: "never shown", paused: false });
+    expect(webhookState(w).label).toBe("Being adopted");
     expect(JSON.stringify(w)).not.toContain("never shown");
+  });
+
+  it("takes the host's fields: paused stops whatever enabled says, deletedAt hides, 0 is no answer", () => {
+    const w = webhookView("h", { name: "H", url: "https://x.test", events: [], enabled: true, paused: true, lastStatus: 0, deletedAt: { toMillis: () => 1 } });
+    expect(webhookState(w)).toMatchObject({ label: "Paused" });
+    expect(w).toMatchObject({ enabled: false, deleted: true, lastStatus: "unreachable" });
+    expect(webhookView("n", { enabled: true }).deleted).toBe(false);
+  });
+
+  it("says when another program wrote the webhook's health, and what to do", () => {
+    const w = webhookView("h", {
+      enabled: true,
+      foreignWrite: { at: { toMillis: () => Date.parse("2026-12-07T10:00:00Z") }, fields: ["failCount", "lastStatus"], count: 3 },
+    });
+    expect(foreignWriteNotice(w)).toBe(
+      "Another program wrote this webhook's failCount, lastStatus 3 times, last on 2026-12-07 10:00 UTC: most likely the Owlette host's own sender, still running. " +
+        "The pipeline put its own values back. Replace the host's sender with the drop-in (README, Cutover) to stop it.",
+    );
+    expect(foreignWriteNotice(webhookView("n", { enabled: true }))).toBeNull();
   });
 
   it.each([
