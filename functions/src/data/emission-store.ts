@@ -18,6 +18,8 @@ import { paths } from "./paths";
 export interface StoredOccurrence extends OccurrenceState {
   /** Suppressed occurrences of the same subject that this one, once emitted, reports. */
   suppressedBefore: number;
+  /** machine.offline: the site's pages counted over its bound that this one, once emitted, reports. */
+  siteSuppressed?: number;
   /** Its event is stored and its deliveries enqueued: a later report of it has nothing left to do. */
   emitted: boolean;
 }
@@ -38,8 +40,9 @@ function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): Store
     firstAtMs: data.firstAt.toMillis(),
     channels: typeof data.channels === "object" && data.channels ? data.channels : {},
     reports: Array.isArray(data.reports) ? data.reports.filter((r: unknown): r is string => typeof r === "string") : [],
-    decision: data.decision === "emitted" || data.decision === "suppressed" ? data.decision : null,
+    decision: data.decision === "emitted" || data.decision === "suppressed" || data.decision === "counted" ? data.decision : null,
     suppressedBefore: typeof data.suppressedBefore === "number" ? data.suppressedBefore : 0,
+    ...(typeof data.siteSuppressed === "number" && data.siteSuppressed > 0 ? { siteSuppressed: data.siteSuppressed } : {}),
     emitted: data.emitted === true,
   };
 }
@@ -98,17 +101,25 @@ export class EmissionStore {
   }
 
   /** Records the occurrence's decision once; a second decider gets the first one's. */
-  async decide(siteId: string, occurrenceId: string, eventId: string, decision: Decision, suppressedBefore: number): Promise<StoredOccurrence> {
+  async decide(
+    siteId: string,
+    occurrenceId: string,
+    eventId: string,
+    decision: Decision,
+    suppressedBefore: number,
+    siteSuppressed = 0,
+  ): Promise<StoredOccurrence> {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    const counts = { suppressedBefore, ...(siteSuppressed > 0 ? { siteSuppressed } : {}) };
     return this.db.runTransaction(async (tx) => {
       const state = readOccurrence((await tx.get(ref)).data());
       if (!state || state.eventId !== eventId) {
         // Replaced meanwhile by a newer occurrence of the same content: this one stands as decided here.
-        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, suppressedBefore, emitted: false };
+        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, ...counts, emitted: false };
       }
       if (state.decision) return state;
-      tx.update(ref, { decision, suppressedBefore });
-      return { ...state, decision, suppressedBefore };
+      tx.update(ref, { decision, ...counts });
+      return { ...state, decision, ...counts };
     });
   }
 

@@ -42,11 +42,11 @@ export class Store {
     return (await this.loadSiteSettings(siteId)).site;
   }
 
-  /** The site as payloads name it, and its own emission limit (`eventsPerHour`, server-written), if any. */
-  async loadSiteSettings(siteId: string): Promise<{ site: SiteRef; eventsPerHour: number | null }> {
+  /** The site as payloads name it, and its own emission limits (`eventsPerHour`, `offlinePerHour`, server-written), if any. */
+  async loadSiteSettings(siteId: string): Promise<{ site: SiteRef; eventsPerHour: number | null; offlinePerHour?: number | null }> {
     const data = (await this.db.doc(paths.site(siteId)).get()).data();
-    const limit = data?.eventsPerHour;
-    return { site: siteRefOf(siteId, data), eventsPerHour: typeof limit === "number" && Number.isInteger(limit) && limit > 0 ? limit : null };
+    const limit = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null);
+    return { site: siteRefOf(siteId, data), eventsPerHour: limit(data?.eventsPerHour), offlinePerHour: limit(data?.offlinePerHour) };
   }
 
   async loadMachineName(siteId: string, machineId: string): Promise<string | undefined> {

@@ -49,6 +49,12 @@ export const EMISSION_LIMITS = {
    * held back is paged when the window turns if the machine is still silent (heldPageDue).
    */
   perMachinePresence: 1,
+  /**
+   * machine.offline pages of one site, all machines together: a venue whose network drops pages
+   * this many, and the rest are counted (`siteSuppressed` on the site's next page), not held for
+   * later. A site's own `offlinePerHour` (server-written) replaces it.
+   */
+  offlinePerSite: 100,
   /** Agent-reported events of one machine, all processes together (a hostile agent inventing names). */
   perMachine: 20,
   /** Agent-reported events of one site, all machines together: a flood from one site must not fill the shared queue. */
@@ -72,6 +78,15 @@ export interface LimitSpec {
   reserve?: LimitSpec;
 }
 
+/** A site's own limits, server-written on its doc; absent: the defaults. */
+export interface SiteLimits {
+  eventsPerHour?: number | null;
+  offlinePerHour?: number | null;
+}
+
+/** The site-wide bound of machine.offline pages: its refusals are counted under this key, site-wide. */
+export const SITE_OFFLINE_KEY = "site-offline";
+
 const hash = (input: string) => createHash("sha256").update(input).digest("hex").slice(0, 32);
 
 /**
@@ -81,7 +96,7 @@ const hash = (input: string) => createHash("sha256").update(input).digest("hex")
  * (the machine's and the site's budgets apply), 3 an hour per machine and subject (a rule, a
  * monitor), under a `host|` key of their own so they never spend a process's slots.
  */
-export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | null } = {}): LimitSpec[] {
+export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] {
   const { windowMs } = EMISSION_LIMITS;
   const perHostSubject = 3;
   const agentReported = (subjectKey: string, limit: number): LimitSpec[] => [
@@ -104,7 +119,10 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
     case "connection_failure":
       return agentReported(`connection|${e.machineId}`, EMISSION_LIMITS.perConnection);
     case "machine.offline":
-      return [{ scope: "subject", key: `presence|${e.machineId}`, limit: EMISSION_LIMITS.perMachinePresence, windowMs }];
+      return [
+        { scope: "subject", key: `presence|${e.machineId}`, limit: EMISSION_LIMITS.perMachinePresence, windowMs },
+        { scope: "site", key: SITE_OFFLINE_KEY, limit: site.offlinePerHour ?? EMISSION_LIMITS.offlinePerSite, windowMs },
+      ];
     case "machine.online":
     case "webhook.test":
       return [];
@@ -118,11 +136,16 @@ export function limitsFor(e: DetectedEvent, site: { eventsPerHour?: number | nul
  * so a machine's reserved events leave its site's budget to the others.
  */
 export async function admitted(limits: readonly LimitSpec[], grant: (limit: LimitSpec) => Promise<boolean>): Promise<boolean> {
+  return (await refusal(limits, grant)) === null;
+}
+
+/** The limit that refused the event (asked as `admitted` asks), or null when every limit granted. */
+export async function refusal(limits: readonly LimitSpec[], grant: (limit: LimitSpec) => Promise<boolean>): Promise<LimitSpec | null> {
   for (const limit of limits) {
     if (limit.reserve && (await grant(limit.reserve))) continue;
-    if (!(await grant(limit))) return false;
+    if (!(await grant(limit))) return limit;
   }
-  return true;
+  return null;
 }
 
 /**
@@ -166,7 +189,12 @@ export function suppressedId(limitKey: string): string {
   return `sup_${hash(limitKey)}`;
 }
 
-export type Decision = "emitted" | "suppressed";
+/**
+ * `suppressed`: over a limit of its own subject (its machine.offline page is held for the next
+ * window); `counted`: over the site-wide bound of machine.offline pages (counted, never held:
+ * a site gone dark must not page machine after machine, hour after hour).
+ */
+export type Decision = "emitted" | "suppressed" | "counted";
 
 export interface OccurrenceState {
   eventId: string;

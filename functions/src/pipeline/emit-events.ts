@@ -18,6 +18,8 @@ export interface Emission {
   occurredAt: Date;
   /** Suppressed events of the same machine and subject since the last one that went out. */
   suppressed: number;
+  /** machine.offline: pages of the site's other machines counted over its bound since its last page. */
+  siteSuppressed?: number;
   /** The event this one answers (machine.online: its machine.offline); its deliveries wait for that one's. */
   follows?: string | undefined;
 }
@@ -48,7 +50,11 @@ export async function emitEvent(
     detected: {
       ...detected,
       machineName,
-      fields: { ...detected.fields, ...(emission.suppressed > 0 ? { suppressed: emission.suppressed } : {}) },
+      fields: {
+        ...detected.fields,
+        ...(emission.suppressed > 0 ? { suppressed: emission.suppressed } : {}),
+        ...(emission.siteSuppressed ? { siteSuppressed: emission.siteSuppressed } : {}),
+      },
     },
     occurredAt: emission.occurredAt,
     site,

@@ -1,6 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { DetectedEvent } from "../domain/detected-event";
-import { admitted, limitsFor, occurrenceEventId, occurrenceId, suppressionKey, windowOf, type Channel, type Decision } from "../domain/emission-policy";
+import {
+  limitsFor,
+  occurrenceEventId,
+  occurrenceId,
+  refusal,
+  SITE_OFFLINE_KEY,
+  suppressionKey,
+  windowOf,
+  type Channel,
+  type Decision,
+  type SiteLimits,
+} from "../domain/emission-policy";
 import type { EmissionStore, StoredOccurrence } from "../data/emission-store";
 import { emitEvent, type EmitDeps } from "./emit-events";
 
@@ -76,7 +87,7 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
   if (join === "pair" && !stalled) return result(state.eventId, "duplicate", state.decision);
 
   const settings = await settingsRead;
-  const decided = state.decision ? state : await decide(own, event, occurrence, state, settings.eventsPerHour, deps);
+  const decided = state.decision ? state : await decide(own, event, occurrence, state, settings, deps);
   const outcome = join === "new" ? (decided.decision === "emitted" ? "emitted" : "suppressed") : "duplicate";
   if (decided.decision !== "emitted" || decided.emitted) return result(state.eventId, outcome, decided.decision);
   const { webhooks } = await emitEvent(
@@ -86,6 +97,7 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
       detected: event,
       occurredAt: event.occurredAt ?? new Date(state.firstAtMs),
       suppressed: decided.suppressedBefore,
+      siteSuppressed: decided.siteSuppressed ?? 0,
       follows,
     },
     deps,
@@ -95,24 +107,31 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps)
   return result(state.eventId, outcome, "emitted", webhooks);
 }
 
-/** The limits, once per occurrence: every limit must grant; the window is the occurrence's first report's. */
+/**
+ * The limits, once per occurrence: every limit must grant; the window is the occurrence's first
+ * report's. A refusal is counted under its subject (reported by the subject's next event), or,
+ * for the site-wide bound of machine.offline pages, under the site (reported by its next page).
+ */
 async function decide(
   report: Report,
   event: DetectedEvent,
   occurrence: string,
   state: StoredOccurrence,
-  eventsPerHour: number | null,
+  site: SiteLimits,
   deps: IngestDeps,
 ): Promise<StoredOccurrence> {
-  const granted = await admitted(limitsFor(event, { eventsPerHour }), (limit) =>
+  const refused = await refusal(limitsFor(event, site), (limit) =>
     deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId),
   );
   const key = suppressionKey(event);
-  if (!granted) {
-    if (key) await deps.emissions.addSuppressed(report.siteId, key, deps.now());
-    deps.log.info("event.suppressed", { siteId: report.siteId, type: event.type, machineId: event.machineId, eventId: state.eventId });
-    return deps.emissions.decide(report.siteId, occurrence, state.eventId, "suppressed", 0);
+  if (refused) {
+    const counted = refused.key === SITE_OFFLINE_KEY;
+    const countUnder = counted ? SITE_OFFLINE_KEY : key;
+    if (countUnder) await deps.emissions.addSuppressed(report.siteId, countUnder, deps.now());
+    deps.log.info("event.suppressed", { siteId: report.siteId, type: event.type, machineId: event.machineId, eventId: state.eventId, limit: refused.key });
+    return deps.emissions.decide(report.siteId, occurrence, state.eventId, counted ? "counted" : "suppressed", 0);
   }
   const suppressedBefore = key ? await deps.emissions.takeSuppressed(report.siteId, key) : 0;
-  return deps.emissions.decide(report.siteId, occurrence, state.eventId, "emitted", suppressedBefore);
+  const siteSuppressed = event.type === "machine.offline" ? await deps.emissions.takeSuppressed(report.siteId, SITE_OFFLINE_KEY) : 0;
+  return deps.emissions.decide(report.siteId, occurrence, state.eventId, "emitted", suppressedBefore, siteSuppressed);
 }

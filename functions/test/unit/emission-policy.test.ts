@@ -10,7 +10,10 @@ import {
   occurrenceId,
   occurrenceKeptMs,
   PAIRING_WINDOW_MS,
+  refusal,
+  SITE_OFFLINE_KEY,
   windowOf,
+  type LimitSpec,
   type OccurrenceState,
 } from "../../src/domain/emission-policy";
 import { holdSeconds, HOLD_LIMIT } from "../../src/domain/event-order";
@@ -70,13 +73,24 @@ describe("emission limits", () => {
     expect(perSite).toMatchObject({ scope: "site", limit: EMISSION_LIMITS.perSite });
   });
 
-  it("connection failures: 3 an hour per machine; machine.offline: 1 an hour; machine.online follows its offline", () => {
+  it("connection failures: 3 an hour per machine; machine.offline: 1 an hour, 100 a site (or its own bound); machine.online follows its offline", () => {
     const failure = connectionFailure({ machineId: "m1", errorCode: "E", errorMessage: "x" });
     expect(limitsFor(failure)[0]).toMatchObject({ key: "connection|m1", limit: 3 });
-    expect(limitsFor({ ...crash, type: "machine.offline", subject: "presence" })).toEqual([
+    const offline = { ...crash, type: "machine.offline" as const, subject: "presence" };
+    expect(limitsFor(offline)).toEqual([
       { scope: "subject", key: "presence|m1", limit: 1, windowMs: HOUR_MS },
+      { scope: "site", key: SITE_OFFLINE_KEY, limit: 100, windowMs: HOUR_MS },
     ]);
+    expect(limitsFor(offline, { offlinePerHour: 20 })[1]).toMatchObject({ key: SITE_OFFLINE_KEY, limit: 20 });
     expect(limitsFor({ ...crash, type: "machine.online", subject: "presence" })).toEqual([]);
+  });
+
+  it("says which limit refused: a machine's own page, or the site's bound", async () => {
+    const offline = { ...crash, type: "machine.offline" as const, subject: "presence" };
+    const granting = (refuse: string | null) => async (l: LimitSpec) => l.key !== refuse;
+    expect(await refusal(limitsFor(offline), granting(null))).toBeNull();
+    expect(await refusal(limitsFor(offline), granting("presence|m1"))).toMatchObject({ key: "presence|m1" });
+    expect(await refusal(limitsFor(offline), granting(SITE_OFFLINE_KEY))).toMatchObject({ scope: "site", key: SITE_OFFLINE_KEY });
   });
 
   it("a held machine.offline comes due when its window turns", () => {
