@@ -161,6 +161,11 @@ export function subscriptionNames(event: HostSenderEvent, data: Record<string, u
   return [event];
 }
 
+/** Threshold and display events: nothing else reports them (a crash also comes from the agent's log doc). */
+export function onlyTheHostReports(event: string): boolean {
+  return event === "threshold.breached" || event.startsWith("display.");
+}
+
 /** Whether a subscribed webhook doc is active, as either generation of Owlette marks it off. */
 export function countsAsActive(doc: Record<string, unknown>): boolean {
   return (doc.deletedAt === undefined || doc.deletedAt === null) && doc.paused !== true && doc.enabled !== false;
@@ -228,16 +233,26 @@ export function createHostSenders(db: Firestore, options: HostSenderOptions = {}
   async function fireWebhooks(siteId: string, siteName: string, eventType: string, data: Record<string, unknown>): Promise<number> {
     const report = checkReport(siteId, siteName, eventType, data);
     const names = subscriptionNames(report.event, report.data);
-    // The write does not depend on the count, so neither waits for the other.
-    const [, subscribed] = await Promise.all([
+    const count = async () => {
+      const subscribed = await db.collection(`sites/${siteId}/webhooks`).where("events", "array-contains-any", names).get();
+      return subscribed.docs.filter((doc) => takesReport(doc.data(), names)).length;
+    };
+    const handOver = () =>
       db.collection(`sites/${siteId}/hostReports`).add({
         ...report,
         reportedAt: FieldValue.serverTimestamp(),
         expireAt: Timestamp.fromMillis(Date.now() + REPORT_TTL_MS),
-      }),
-      db.collection(`sites/${siteId}/webhooks`).where("events", "array-contains-any", names).get(),
-    ]);
-    return subscribed.docs.filter((doc) => takesReport(doc.data(), names)).length;
+      });
+    // Threshold and display events only the host reports: none is handed over when no webhook takes it.
+    if (onlyTheHostReports(report.event)) {
+      const subscribed = await count();
+      if (subscribed > 0) await handOver();
+      return subscribed;
+    }
+    // Crashes and connection failures are handed over first, whatever the count: a failed count
+    // must not make a caller that retries hand the same event over twice.
+    await handOver();
+    return count().catch(() => 0);
   }
 
   // Never throws, as the host's own never did: every failure is `{status: 0, error}`.

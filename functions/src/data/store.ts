@@ -84,8 +84,9 @@ export class Store {
     for (const doc of snap.docs) {
       let data: DocumentData | null = doc.data();
       if (webhookShape(data) === "legacy_active") {
-        data = (await upkeepWebhook(this.db, { siteId, webhookId: doc.id }, null, now)).doc;
-        log?.info("webhook.upkeep", { siteId, webhookId: doc.id, findings: ["adopted"] });
+        const adopted = await upkeepWebhook(this.db, { siteId, webhookId: doc.id }, null, now);
+        data = adopted.doc;
+        log?.info("webhook.upkeep", { siteId, webhookId: doc.id, findings: adopted.plan?.findings ?? [] });
       }
       if (!data || webhookShape(data) !== "deliverable" || !takes(data, type)) continue;
       const parsed = parseOrNull(webhookDocSchema, data);

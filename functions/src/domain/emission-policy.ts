@@ -92,9 +92,10 @@ const hash = (input: string) => createHash("sha256").update(input).digest("hex")
 /**
  * The limits an event must pass, finest first. machine.online has none: it follows its offline.
  * A site's own `eventsPerHour` (server-written, like its webhook quota) replaces the per-site limit.
- * Threshold and display events come from the host's agents: they are agent-reported like a crash
- * (the machine's and the site's budgets apply), 3 an hour per machine and subject (a rule, a
- * monitor), under a `host|` key of their own so they never spend a process's slots.
+ * Threshold and display events come from the host's agents: 3 an hour per machine and subject (a
+ * rule, a kind of display event and its monitor), within budgets of their own per machine and per
+ * site (`host|`, `host-machine|`, `host-site` keys, the agent budgets' sizes), so a flapping
+ * display layout never spends the budget a machine's next crash needs.
  */
 export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] {
   const { windowMs } = EMISSION_LIMITS;
@@ -111,7 +112,13 @@ export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] 
     },
   ];
   const type = e.type;
-  if (isHostReportedType(type)) return agentReported(`host|${e.machineId}|${e.subject}`, perHostSubject);
+  if (isHostReportedType(type)) {
+    return [
+      { scope: "subject", key: `host|${e.machineId}|${e.subject}`, limit: perHostSubject, windowMs },
+      { scope: "machine", key: `host-machine|${e.machineId}`, limit: EMISSION_LIMITS.perMachine, windowMs },
+      { scope: "site", key: "host-site", limit: site.eventsPerHour ?? EMISSION_LIMITS.perSite, windowMs },
+    ];
+  }
   switch (type) {
     case "process.crashed":
     case "process.start_failed":

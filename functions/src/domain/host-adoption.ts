@@ -221,9 +221,13 @@ export function planUpkeep(input: {
       if (previous && previous !== secret.current && validUntil > nowMs) secret.previous.push({ secret: previous, expiresAtMs: validUntil });
       findings.push("secret_moved");
     } else if (given && given !== secret.current) {
-      // The host rotated: the secret it replaced (ours, since it no longer holds one) keeps signing until its grace ends.
-      const kept = secret.previous.filter((p) => p.expiresAtMs > nowMs && p.secret !== given).slice(0, MAX_PREVIOUS_SECRETS - 1);
-      secret = { ...secret, current: given, previous: [{ secret: secret.current, expiresAtMs: validUntil }, ...kept] };
+      // The host rotated: the secret it replaced (ours, since it no longer holds one) keeps signing
+      // until its grace ends, and so does one the host names as previous (two rotations before
+      // this trigger ran: the middle secret was handed out too).
+      const replaced = [secret.current, previous].filter((p, i, all) => p && p !== given && all.indexOf(p) === i);
+      const kept = secret.previous.filter((p) => p.expiresAtMs > nowMs && p.secret !== given && !replaced.includes(p.secret));
+      const previousSet = [...replaced.map((p) => ({ secret: p, expiresAtMs: validUntil })), ...kept].slice(0, MAX_PREVIOUS_SECRETS);
+      secret = { ...secret, current: given, previous: previousSet };
       findings.push("rotated");
     } else findings.push("secret_moved");
     for (const f of SECRET_FIELDS) if (f in doc) set(f, REMOVE);
@@ -255,10 +259,16 @@ export function planUpkeep(input: {
     }
   }
 
+  // Another sender's health write (the host's fireWebhooks always stamps `lastTriggered`); a
+  // count off without it is the pipeline's own rare race (a failure taken back after a reset).
+  const changed = before && written ? HOST_SENDER_FIELDS.filter((f) => !same(before[f], written[f])) : [];
+  const foreign = foreignHealth(view) && changed.includes("lastTriggered");
+
   // Pause and resume: who changed what in the write that triggered this, on a doc that has `paused`.
+  // A switch-off by another sender is not the pipeline's: it is undone below, never shown as a pause.
   if (isAdopted(doc) && before && written && "paused" in view) {
     const hostPaused = before.paused !== written.paused && view.paused === written.paused;
-    const pipelineSwitched = !hostPaused && before.enabled !== written.enabled && view.enabled === written.enabled;
+    const pipelineSwitched = !hostPaused && !foreign && before.enabled !== written.enabled && view.enabled === written.enabled;
     if (hostPaused && view.paused === true && view.enabled !== false) {
       set("enabled", false);
       set("disabledReason", "paused");
@@ -278,10 +288,7 @@ export function planUpkeep(input: {
   if (foreignHealth(view)) {
     const streak = Array.isArray(view.failStreak) ? view.failStreak.length : 0;
     set("failCount", streak);
-    // The host's sender always stamps `lastTriggered`; a count off without it is the pipeline's
-    // own rare race (a failure taken back after a reset), repaired without a word.
-    const changed = before && written ? HOST_SENDER_FIELDS.filter((f) => !same(before[f], written[f])) : [];
-    if (changed.includes("lastTriggered")) {
+    if (foreign) {
       if (changed.includes("lastStatus") && same(view.lastStatus, written?.lastStatus)) set("lastStatus", before?.lastStatus ?? null);
       // Switched off by the other sender's count (it writes no reason): the pipeline's own count says otherwise.
       if (changed.includes("enabled") && written?.enabled === false && view.enabled === false && !isSet(view.disabledReason)) set("enabled", true);

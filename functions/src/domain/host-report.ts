@@ -45,6 +45,8 @@ export type HostReading =
   | { kind: "own"; reason: string }
   | { kind: "invalid"; path: string; reason: string };
 
+const scalar = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 100) : typeof v === "number" && Number.isFinite(v) ? v : null);
+const text = (v: unknown) => (typeof v === "string" && v ? v : null);
 const digest = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 32);
 
 /** The report's event, or what is wrong with it (named by field). */
@@ -78,7 +80,8 @@ export function readHostReport(report: HostReport): HostReading {
       // reports itself; the alert route's (no lastSeen) is an agent's connection failure.
       if (machine.data.lastSeen !== undefined && machine.data.lastSeen !== null)
         return { kind: "own", reason: "machine.offline is reported by the pipeline's own sweep" };
-      return { kind: "event", event: connectionFailure({ machineId, errorCode: null, errorMessage: null }) };
+      // The host passes the machine alone today; a code or message it adds is carried.
+      return { kind: "event", event: connectionFailure({ machineId, errorCode: scalar(data.errorCode), errorMessage: text(data.errorMessage ?? data.error) }) };
     case "machine.online":
       return { kind: "own", reason: "machine.online is reported by the pipeline itself" };
     case "threshold.breached": {

@@ -55,6 +55,8 @@ export async function handleHostRequest(write: AgentWrite, deps: TestDeps): Prom
   if (typeof found === "string") return answer({ status: 0, error: found });
   const doc = (await deps.store.db.doc(paths.webhook(found.siteId, found.webhookId)).get()).data();
   if (!doc) return answer({ status: 0, error: "no such webhook" });
+  // The host's route passes the URL it read from this very doc: another one names another webhook.
+  if (doc.url !== parsed.data.url) return answer({ status: 0, error: "the webhook's URL is not the one given" });
   if (needsAdoption(doc)) await upkeepWebhook(deps.store.db, found, null, deps.now());
   const sent = await sendTestEvent(found, await deps.store.loadSite(found.siteId), deps);
   if (sent.kind !== "sent") return answer({ status: 0, error: sent.kind === "not_found" ? "no such webhook" : "the pagerduty webhook has no routing key" });
@@ -64,5 +66,17 @@ export async function handleHostRequest(write: AgentWrite, deps: TestDeps): Prom
 
 export const onHostRequest = onDocumentCreated({ document: "hostRequests/{requestId}", retry: false, ...SIZING.webhookDocs }, async (event) => {
   const { deps, manage } = managementDeps();
-  await handleHostRequest(toAgentWrite(event), { ...deps, manage });
+  const write = toAgentWrite(event);
+  try {
+    await handleHostRequest(write, { ...deps, manage });
+  } catch (err) {
+    // Answered all the same: the host's button waits for an answer, not for its timeout.
+    deps.log.error("host_request.failed", { requestId: write.params.requestId, error: String((err as Error)?.message ?? err).slice(0, 200) });
+    if (write.params.requestId) {
+      await deps.store.db
+        .doc(paths.hostRequest(write.params.requestId))
+        .update({ result: { status: 0, error: "the pipeline could not send the test; try again" }, answeredAt: deps.now() })
+        .catch(() => undefined);
+    }
+  }
 });

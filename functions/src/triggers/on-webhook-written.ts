@@ -3,6 +3,7 @@ import type { DocumentData, Firestore } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { upkeepNeeded } from "../domain/host-adoption";
 import { upkeepWebhook } from "../data/host-webhook-store";
+import { paths } from "../data/paths";
 import type { Log } from "../log";
 import { productionDeps } from "../wiring";
 import { toAgentWrite, type AgentWrite } from "./agent-write";
@@ -20,7 +21,14 @@ export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestor
   const before = asDoc(write.before);
   const after = asDoc(write.after);
   const { siteId, webhookId } = write.params;
-  if (!after || !siteId || !webhookId || !upkeepNeeded(before, after)) return null;
+  if (!siteId || !webhookId) return null;
+  if (!after) {
+    // Deleted outside the management API (the host's hard delete, its tombstone's expiry): the
+    // server-only doc goes too, with its secrets and any credential URL.
+    if (before) await deps.db.doc(paths.webhookSecret(siteId, webhookId)).delete();
+    return null;
+  }
+  if (!upkeepNeeded(before, after)) return null;
   const result = await upkeepWebhook(deps.db, { siteId, webhookId }, { before, after }, deps.now());
   const findings = result.plan?.findings ?? [];
   if (findings.includes("foreign_write")) {

@@ -111,11 +111,16 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
   const { staleAfterSeconds, sweepPassesPerMinute } = deps.config;
   const gapMs = 60_000 / sweepPassesPerMinute;
   const started = Date.now();
-  // Events the host handed over that no trigger handled: delivered late rather than lost.
-  await pickUpStrandedHostReports(ingestDeps(), deps.now()).catch((err: unknown) => deps.log.warn("host_report.pickup_failed", { error: String(err) }));
+  // Events the host handed over that no trigger handled: delivered late rather than lost; beside
+  // the passes, never ahead of them (outage detection does not wait on it).
+  const pickup = pickUpStrandedHostReports(ingestDeps(), deps.now()).catch((err: unknown) => {
+    deps.log.warn("host_report.pickup_failed", { error: String(err) });
+    return 0;
+  });
   for (let pass = 0; pass < sweepPassesPerMinute; pass++) {
     const wait = started + pass * gapMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await runSweep(presenceDeps().presence, { now: deps.now(), staleAfterMs: staleAfterSeconds * 1000, log: deps.log });
   }
+  await pickup;
 });

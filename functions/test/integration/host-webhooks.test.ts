@@ -203,7 +203,8 @@ describe("webhook docs the Owlette host writes", () => {
     expect((site.at("v1")[0]?.payload?.data?.process as { error?: string } | undefined)?.error).toContain("PID 2 ");
 
     // The host rotates (it finds no secret in the doc, so its previousSigningSecret is null): the
-    // receiver still holding the old secret keeps verifying during the grace, the new one too.
+    // new secret signs `X-owlette-Signature`, and the replaced one's digest travels beside it in
+    // `X-Owlette-Signature-Previous` during the grace (for a receiver updated to check both).
     const rotated = hostSecret();
     await site.patch("v1", {
       signingSecret: rotated,

@@ -179,6 +179,14 @@ describe("the host's later writes", () => {
     expect(doc.secretVersion).toBe((adopted.doc.secretVersion as number) + 1);
   });
 
+  it("two rotations before the trigger ran: the secret handed out in between keeps signing too", () => {
+    const validUntil = NOW + 24 * 3_600_000;
+    const written = { ...adopted.doc, signingSecret: "whsec_host_3", previousSigningSecret: "whsec_host_2", previousSecretValidUntil: validUntil };
+    const p = plan(written, { secret: adopted.secret, before: adopted.doc, written });
+    expect(p?.secret?.current).toBe("whsec_host_3");
+    expect(p?.secret?.previous.map((x) => x.secret).sort()).toEqual(["whsec_host_1", "whsec_host_2"]);
+  });
+
   it("pause and resume in the host's dashboard stop and restart deliveries", () => {
     const paused = { ...adopted.doc, paused: true };
     const p1 = plan(paused, { before: adopted.doc, written: paused, secret: adopted.secret });
@@ -254,6 +262,15 @@ describe("another sender writing the doc (the host's fireWebhooks, before its cu
     const written = { ...healthy, failCount: 10, lastStatus: 0, enabled: false, lastTriggered: new Date(NOW) };
     const doc = apply(written, plan(written, { before: healthy, written, secret: adopted.secret }));
     expect(doc).toMatchObject({ enabled: true, failCount: 0 });
+  });
+
+  it("its switch-off of a public API doc is undone too, and never shown to the host as a pause", () => {
+    const api = { ...adopt(publicApi).doc, failCount: 9, failStreak: Array.from({ length: 9 }, (_, i) => `k${i}`) };
+    const written = { ...api, failCount: 10, lastStatus: 0, enabled: false, lastTriggered: new Date(NOW) };
+    const doc = apply(written, plan(written, { before: api, written }));
+    expect(doc).toMatchObject({ enabled: true, paused: false, failCount: 9, failureCount: 9 });
+    expect(plan(doc, { before: written, written: doc })).toBeNull();
+    expect(webhookShape(doc)).toBe("deliverable");
   });
 
   it("on a public API doc, its `lastTriggered` (a send that never happened) is removed", () => {

@@ -252,6 +252,18 @@ describe("createHostSenders", () => {
     expect(expireAt - Date.now()).toBeGreaterThan(7 * 24 * 3600_000 - 60_000);
   });
 
+  it("hands a threshold or display event over only when a webhook takes it; a crash always (its log doc is the other report)", async () => {
+    const alert = { ruleName: "CPU", metric: "cpu", value: 97, threshold: 90 };
+    const none = fakeFirestore([]);
+    await expect(createHostSenders(none.db).fireWebhooks("site-1", "Lobby", "threshold.breached", { machine, alert })).resolves.toBe(0);
+    expect(none.writes).toEqual([]);
+    await expect(createHostSenders(none.db).fireWebhooks("site-1", "Lobby", "process.crashed", crash)).resolves.toBe(0);
+    expect(none.writes).toHaveLength(1);
+    const one = fakeFirestore([{ enabled: true, events: ["threshold.breached"] }]);
+    await expect(createHostSenders(one.db).fireWebhooks("site-1", "Lobby", "threshold.breached", { machine, alert })).resolves.toBe(1);
+    expect(one.writes).toHaveLength(1);
+  });
+
   it("fireWebhooks rejects a refused report without writing, so `.catch(console.error)` sees it", async () => {
     const fake = fakeFirestore([]);
     await expect(createHostSenders(fake.db).fireWebhooks("site-1", "Lobby", "machine.exploded", { machine })).rejects.toThrow(
