@@ -5,7 +5,8 @@ import { shownLastStatus } from "../domain/attempt-result";
 import { siteRefOf, type SiteRef } from "../domain/payload";
 import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
 import { webhookShape } from "../domain/webhook-shape";
-import { subscribes, subscriptionNames } from "../domain/host-vocabulary";
+import { subscribes, subscriptionNames, type HostShape } from "../domain/host-vocabulary";
+import { hostStatus } from "../domain/host-adoption";
 import { upkeepWebhook } from "./host-webhook-store";
 import type { QuestionState } from "../domain/event-order";
 import { deliveryIdFor } from "../domain/ids";
@@ -165,13 +166,15 @@ export class Store {
     delivery: DeliveryRecordWrite;
     health: HealthWrite | null;
     now: Date;
+    /** An adopted host doc: its health is also written in the host's names (domain/host-adoption.ts). */
+    hostShape?: HostShape | null | undefined;
   }): Promise<"recorded" | "duplicate"> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const commit = (health: HealthWrite | null) => {
       const batch = this.db.batch();
       // Created whole: on a new doc the append and the increment give [attempt] and 1.
       batch.create(deliveryRef, deliveryWrite({ ...input.delivery, firstAttempt: true }, input.now));
-      if (health) batch.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health));
+      if (health) batch.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health, input.hostShape));
       return batch.commit();
     };
     try {
@@ -197,6 +200,7 @@ export class Store {
     ok: boolean;
     health: HealthWrite | null;
     now: Date;
+    hostShape?: HostShape | null | undefined;
   }): Promise<{ status: DeliveryStatus } | null> {
     const deliveryRef = this.db.doc(paths.delivery(input.siteId, input.webhookId, input.delivery.id));
     const { attempt } = input.delivery;
@@ -216,7 +220,7 @@ export class Store {
           write = { ...write, status: keepSchedule ? "pending" : "failed" };
         }
         tx.set(deliveryRef, deliveryWrite({ ...write, firstAttempt: !snap.exists }, input.now, { keepSchedule }), { merge: true });
-        if (health) tx.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health));
+        if (health) tx.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health, input.hostShape));
         return { status: write.status };
       });
     return withoutMissingWebhook(run, input.health);
@@ -238,7 +242,9 @@ export class Store {
     if (!state) return { disabled: true, failCount: null };
     const decision = streakDecision(state, key, disableAfter);
     if (decision === "uncount") {
-      await ref.update({ failCount: FieldValue.increment(-1), failStreak: FieldValue.arrayRemove(key) }).catch(ignoreMissing);
+      await ref
+        .update({ failCount: FieldValue.increment(-1), failStreak: FieldValue.arrayRemove(key), ...hostCount(state.hostShape, FieldValue.increment(-1)) })
+        .catch(ignoreMissing);
       return { disabled: true, failCount: null };
     }
     if (decision !== "disable") return { disabled: !state.enabled, failCount: state.failStreak.length };
@@ -270,10 +276,16 @@ export class Store {
       const streak = streakAfterSuccess(now.failStreak, lastSuccessMs);
       if (streak.length < disableAfter) {
         // Not consecutive after all: a success came between. The count restarts after it.
-        tx.update(ref, { failStreak: streak, failCount: streak.length });
+        tx.update(ref, { failStreak: streak, failCount: streak.length, ...hostCount(now.hostShape, streak.length) });
         return { disabled: false, failCount: streak.length };
       }
-      tx.update(ref, { enabled: false, disabledReason: "auto", failStreak: streak.slice(0, disableAfter), failCount: disableAfter });
+      tx.update(ref, {
+        enabled: false,
+        disabledReason: "auto",
+        failStreak: streak.slice(0, disableAfter),
+        failCount: disableAfter,
+        ...hostCount(now.hostShape, disableAfter),
+      });
       return { disabled: true, failCount: disableAfter, disabledNow: true as const };
     });
   }
@@ -410,31 +422,50 @@ export function snapshotOf(doc: WebhookDoc, readAtMs: number): WebhookSnapshot {
     method: doc.method,
     format: doc.format,
     secretVersion: doc.secretVersion,
+    hostShape: doc.hostShape ?? null,
     slowUntilMs: doc.slowUntil ? doc.slowUntil.toMillis() : null,
   };
 }
 
-function healthStateOf(data: DocumentData | undefined): { enabled: boolean; disabledReason: string | null; failStreak: string[] } | null {
+function healthStateOf(
+  data: DocumentData | undefined,
+): { enabled: boolean; disabledReason: string | null; failStreak: string[]; hostShape: HostShape | null } | null {
   if (!data) return null;
   const streak = data.failStreak;
   return {
+    hostShape: data.hostShape === "api" || data.hostShape === "dashboard" ? data.hostShape : null,
     enabled: data.enabled === true,
     disabledReason: typeof data.disabledReason === "string" ? data.disabledReason : null,
     failStreak: Array.isArray(streak) ? streak.filter((k): k is string => typeof k === "string") : [],
   };
 }
 
-/** The webhook-doc fields of one outcome's blind write (see domain/webhook-health.ts). */
-function healthFields(h: HealthWrite): DocumentData {
+/**
+ * The webhook-doc fields of one outcome's blind write (see domain/webhook-health.ts); on an
+ * adopted host doc also in the host's names and types, in the same write, so the host's
+ * dashboard shows them without another write (domain/host-adoption.ts `hostHealth`).
+ */
+function healthFields(h: HealthWrite, hostShape: HostShape | null = null): DocumentData {
   const at = Timestamp.fromDate(h.at);
-  if (h.kind === "reset") return { failCount: 0, failStreak: [], lastStatus: h.lastStatus, lastDeliveryAt: at };
-  return {
-    failCount: FieldValue.increment(1),
-    failStreak: FieldValue.arrayUnion(h.key),
-    lastStatus: h.lastStatus,
-    lastDeliveryAt: at,
-    ...(h.gone ? { enabled: false, disabledReason: "gone" } : {}),
-  };
+  const pipeline: DocumentData =
+    h.kind === "reset"
+      ? { failCount: 0, failStreak: [], lastStatus: h.lastStatus, lastDeliveryAt: at }
+      : {
+          failCount: FieldValue.increment(1),
+          failStreak: FieldValue.arrayUnion(h.key),
+          lastStatus: h.lastStatus,
+          lastDeliveryAt: at,
+          ...(h.gone ? { enabled: false, disabledReason: "gone" } : {}),
+        };
+  if (hostShape === "api")
+    return { ...pipeline, ...hostCount("api", h.kind === "reset" ? 0 : FieldValue.increment(1)), lastDeliveryStatus: hostStatus(h.lastStatus) };
+  if (hostShape === "dashboard") return { ...pipeline, lastStatus: hostStatus(h.lastStatus), lastTriggered: at };
+  return pipeline;
+}
+
+/** `failureCount`, the public-API doc's name of the failure count, beside `failCount`. */
+function hostCount(hostShape: HostShape | null | undefined, value: number | FieldValue): DocumentData {
+  return hostShape === "api" ? { failureCount: value } : {};
 }
 
 const ALREADY_EXISTS = 6;

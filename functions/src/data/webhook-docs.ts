@@ -108,5 +108,7 @@ export const webhookSnapshotSchema = z.object({
   format: z.enum(FORMATS),
   secretVersion: z.number().int().nonnegative(),
   slowUntilMs: z.number().int().nullable(),
+  /** An adopted host doc: its health is written in the host's names too. */
+  hostShape: z.enum(["dashboard", "api"]).nullish(),
 });
 export type WebhookSnapshot = z.infer<typeof webhookSnapshotSchema>;

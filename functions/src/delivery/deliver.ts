@@ -196,6 +196,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
     siteId: task.siteId,
     webhookId: task.webhookId,
     health,
+    hostShape: webhook.hostShape,
     now,
     delivery: {
       id: task.deliveryId,

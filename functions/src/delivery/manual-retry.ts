@@ -59,6 +59,7 @@ export async function retryNow(
     webhookId: ids.webhookId,
     ok,
     health,
+    hostShape: ctx.webhook.hostShape,
     now,
     delivery: {
       id: ids.deliveryId,

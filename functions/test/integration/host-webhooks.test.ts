@@ -235,6 +235,18 @@ describe("webhook docs the Owlette host writes", () => {
     expect(listed.body.result.data).toEqual([]);
   });
 
+  it("a failing receiver's health is written in the host's names in the same write as the pipeline's", async () => {
+    const site = await hostSite();
+    const senders = createHostSenders(store.db);
+    await site.createApiDoc("api", ["process.crashed"]);
+    receiver.register(`/host/${site.siteId}/api`, "unused", () => 503);
+    await site.adopted("api");
+    await senders.fireWebhooks(site.siteId, "Gallery", "process.crashed", { machine: { id: "PC-9", name: "PC-9" }, process: { name: "TD", error: "gone" } });
+    const doc = await waitFor("the failure recorded", async () => ((await site.doc("api")).failCount === 1 ? site.doc("api") : false));
+    expect(doc).toMatchObject({ failCount: 1, failureCount: 1, lastStatus: 503, lastDeliveryStatus: 503 });
+    expect(doc).not.toHaveProperty("foreignWrite");
+  });
+
   it("a Slack URL leaves the client-readable doc when the host writes it", async () => {
     const site = await hostSite();
     await site.hooks
