@@ -37,7 +37,7 @@ export interface UpkeepPlan {
   secret: SecretState | null;
   /** A secret made because the doc held none: receivers need it (shown once by the CLI). */
   newSecret: boolean;
-  /** What happened, for the log and the CLI: `adopted`, `secret_moved`, `rotated`, `url_moved`, `paused`, `resumed`, `foreign_write`, `count_repaired`, `mirrored`. */
+  /** What happened, for the log and the CLI: `adopted`, `secret_moved`, `rotated`, `url_moved`, `paused`, `resumed`, `foreign_write`, `mirrored`. */
   findings: string[];
 }
 
@@ -131,7 +131,7 @@ function differs(d: Doc, patch: Patch): Patch {
  */
 export function upkeepNeeded(before: Doc | null, after: Doc): boolean {
   const shape = hostShapeOf(after);
-  if (foreignHealth(after)) return true;
+  if (foreignHealth(after) && before && !same(before.lastTriggered, after.lastTriggered)) return true;
   if (shape === null) return false;
   if (!isAdopted(after) || holdsSecret(after)) return true;
   if (before && (before.paused !== after.paused || before.enabled !== after.enabled || before.url !== after.url)) return true;
@@ -259,8 +259,8 @@ export function planUpkeep(input: {
     }
   }
 
-  // Another sender's health write (the host's fireWebhooks always stamps `lastTriggered`); a
-  // count off without it is the pipeline's own rare race (a failure taken back after a reset).
+  // Another sender's health write: a count that is not the pipeline's, stamped with the
+  // `lastTriggered` the host's fireWebhooks always writes.
   const changed = before && written ? HOST_SENDER_FIELDS.filter((f) => !same(before[f], written[f])) : [];
   const foreign = foreignHealth(view) && changed.includes("lastTriggered");
 
@@ -285,19 +285,19 @@ export function planUpkeep(input: {
     }
   }
 
-  if (foreignHealth(view)) {
+  // Only a write with the other sender's stamp is undone: a count off for any other reason (a
+  // doc an earlier version wrote, a hand edit) is left as it is.
+  if (foreign) {
     const streak = Array.isArray(view.failStreak) ? view.failStreak.length : 0;
     set("failCount", streak);
-    if (foreign) {
-      if (changed.includes("lastStatus") && same(view.lastStatus, written?.lastStatus)) set("lastStatus", before?.lastStatus ?? null);
-      // Switched off by the other sender's count (it writes no reason): the pipeline's own count says otherwise.
-      if (changed.includes("enabled") && written?.enabled === false && view.enabled === false && !isSet(view.disabledReason)) set("enabled", true);
-      // Its time of a send that never happened: the dashboard docs' is kept equal to the pipeline's below; others have none.
-      if (view.hostShape !== "dashboard" && "lastTriggered" in view) set("lastTriggered", REMOVE);
-      const seen = view.foreignWrite as { count?: unknown } | undefined;
-      set("foreignWrite", { at: now, fields: changed, count: (typeof seen?.count === "number" ? seen.count : 0) + 1 });
-      findings.push("foreign_write");
-    } else findings.push("count_repaired");
+    if (changed.includes("lastStatus") && same(view.lastStatus, written?.lastStatus)) set("lastStatus", before?.lastStatus ?? null);
+    // Switched off by the other sender's count (it writes no reason): the pipeline's own count says otherwise.
+    if (changed.includes("enabled") && written?.enabled === false && view.enabled === false && !isSet(view.disabledReason)) set("enabled", true);
+    // Its time of a send that never happened: the dashboard docs' is kept equal to the pipeline's below; others have none.
+    if (view.hostShape !== "dashboard" && "lastTriggered" in view) set("lastTriggered", REMOVE);
+    const seen = view.foreignWrite as { count?: unknown } | undefined;
+    set("foreignWrite", { at: now, fields: changed, count: (typeof seen?.count === "number" ? seen.count : 0) + 1 });
+    findings.push("foreign_write");
   }
 
   if (isAdopted(view)) {

@@ -287,6 +287,12 @@ describe("another sender writing the doc (the host's fireWebhooks, before its cu
     const failed = { ...ours, failCount: 1, failStreak: ["k"], lastStatus: 503 };
     expect(upkeepNeeded(ours, failed)).toBe(false);
   });
+
+  it("a count off without the other sender's stamp (an earlier version's doc, a hand edit) is left as it is", () => {
+    const edited = { ...ours, enabled: false, failCount: 10, disabledReason: "auto" };
+    expect(upkeepNeeded(ours, edited)).toBe(false);
+    expect(plan(edited, { before: ours, written: edited })).toBeNull();
+  });
 });
 
 describe("the host's names of the health fields", () => {
