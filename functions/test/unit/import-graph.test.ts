@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -44,7 +44,53 @@ function importCycles(files: string[]): string[][] {
   return cycles;
 }
 
+/**
+ * The rooms of functions/src, lowest first (docs/architecture.md): a module imports its own room
+ * and the rooms below it, never one above. The leaf modules at the top (`config`, `log`,
+ * `app-options`, `sizing`) serve every room and import only the domain; `wiring` (production
+ * dependencies) and `index` (exports) belong to the triggers.
+ */
+const ROOMS = ["domain", "data", "delivery", "pipeline", "api", "triggers"] as const;
+const LEAVES = ["config", "log", "app-options", "sizing"];
+
+const SRC = join(ROOT, "functions/src");
+
+function roomOf(file: string, src = SRC): number {
+  const [first, second] = relative(src, file).replace(/\.ts$/, "").split(/[\\/]/);
+  if (second !== undefined) return ROOMS.indexOf(first as (typeof ROOMS)[number]);
+  return LEAVES.includes(first ?? "") ? -1 : ROOMS.indexOf("triggers");
+}
+
+/** Imports that go up a room: `from -> to` by path. */
+function upwardImports(files: string[], src = SRC): string[] {
+  return files.flatMap((file) =>
+    importsOf(file)
+      .filter((target) => target.startsWith(src) && roomOf(target, src) > Math.max(roomOf(file, src), 0))
+      .map((target) => `${relative(src, file)} -> ${relative(src, target)}`),
+  );
+}
+
 describe("the import graph", () => {
+  it("goes down the rooms only: domain <- data <- delivery <- pipeline <- api <- triggers", () => {
+    const files = sources(join(ROOT, "functions/src"));
+    expect(files.every((f) => roomOf(f) >= -1)).toBe(true);
+    expect(upwardImports(files)).toEqual([]);
+  });
+
+  it("finds an import that goes up: the data layer taking the API layer's vocabulary, as it once did", () => {
+    const src = mkdtempSync(join(tmpdir(), "rooms-"));
+    for (const dir of ["api", "data", "domain"]) mkdirSync(join(src, dir));
+    writeFileSync(join(src, "api", "access.ts"), "export const USER_ROLES = ['admin'];\n");
+    writeFileSync(
+      join(src, "data", "store.ts"),
+      'import { USER_ROLES } from "../api/access";\nimport { leaf } from "../domain/leaf";\nexport const roles = [USER_ROLES, leaf];\n',
+    );
+    writeFileSync(join(src, "domain", "leaf.ts"), "export const leaf = 1;\n");
+    writeFileSync(join(src, "log.ts"), 'import { leaf } from "./domain/leaf";\nexport const log = leaf;\n');
+    const files = ["api/access.ts", "data/store.ts", "domain/leaf.ts", "log.ts"].map((f) => join(src, f));
+    expect(upwardImports(files, src)).toEqual([`${join("data", "store.ts")} -> ${join("api", "access.ts")}`]);
+  });
+
   it("has no cycle", () => {
     const files = TREES.flatMap((t) => sources(join(ROOT, t)));
     expect(files.length).toBeGreaterThan(100);
