@@ -14,7 +14,7 @@ import { missingRoutingKey, sendToWebhook } from "./send-signed";
 import { SecretCache, SlowMemory } from "./secret-cache";
 import { waitForSiteTurn } from "./slow-lane-gate";
 import type { LaneShareStore } from "../data/lane-share-store";
-import { carriedEvent, type DeliveryTask, type Enqueue, type WebhookSnapshot } from "./task-queue";
+import { attemptTaskFor, carriedEvent, type DeliveryTask, type Enqueue, type WebhookSnapshot } from "./task-queue";
 
 export interface DeliverDeps {
   store: Store;
@@ -409,15 +409,7 @@ export async function settleFailure(
 
 /** The task of another attempt of the same delivery (never held back yet), carrying the event. */
 function attemptTask(task: DeliveryTask, attempt: number, event: DeliveryTask["event"] | null | undefined): DeliveryTask {
-  const carried = event ? carriedEvent(event) : undefined;
-  return {
-    siteId: task.siteId,
-    webhookId: task.webhookId,
-    eventId: task.eventId,
-    deliveryId: task.deliveryId,
-    attempt,
-    ...(carried ? { event: carried } : {}),
-  };
+  return attemptTaskFor(task, attempt, event ? carriedEvent(event) : undefined);
 }
 
 /** The `failStreak` key of a recorded failed attempt, rebuilt from its record. */

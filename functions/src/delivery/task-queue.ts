@@ -1,8 +1,8 @@
 import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
-import { taskIdFor } from "../domain/ids";
+import { deliveryIdFor, taskIdFor } from "../domain/ids";
 import type { Lane } from "../domain/delivery-lanes";
-import { webhookSnapshotSchema } from "../data/webhook-docs";
+import { webhookSnapshotSchema, type WebhookSnapshot } from "../data/webhook-docs";
 
 /** An event body up to this size travels in its tasks, so an attempt reads no event doc. */
 export const MAX_CARRIED_BODY_BYTES = 64 * 1024;
@@ -47,6 +47,28 @@ export const SLOW_DELIVERY_FUNCTION = "deliverWebhookSlow";
 export function carriedEvent(event: { type: string; body: string; follows?: string | undefined }): DeliveryTask["event"] {
   if (Buffer.byteLength(event.body) > MAX_CARRIED_BODY_BYTES) return undefined;
   return { type: event.type, body: event.body, ...(event.follows ? { follows: event.follows } : {}) };
+}
+
+/**
+ * The task of one attempt of a delivery, not held back: the one builder of the fan-out's first
+ * attempts (which also carry the webhook as just read) and of every later attempt. The delivery
+ * id derives from the event and the webhook at the fan-out; later attempts keep their task's.
+ */
+export function attemptTaskFor(
+  ids: { siteId: string; webhookId: string; eventId: string; deliveryId?: string },
+  attempt: number,
+  event: DeliveryTask["event"],
+  webhook?: WebhookSnapshot,
+): DeliveryTask {
+  return {
+    siteId: ids.siteId,
+    webhookId: ids.webhookId,
+    eventId: ids.eventId,
+    deliveryId: ids.deliveryId ?? deliveryIdFor(ids.eventId, ids.webhookId),
+    attempt,
+    ...(event ? { event } : {}),
+    ...(webhook ? { webhook } : {}),
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { DetectedEvent } from "../domain/detected-event";
-import { deliveryIdFor } from "../domain/ids";
 import { buildPayload, serializePayload, type SiteRef } from "../domain/payload";
 import type { Store } from "../data/store";
-import { carriedEvent, type Enqueue } from "../delivery/task-queue";
+import { attemptTaskFor, carriedEvent, type Enqueue } from "../delivery/task-queue";
 import { isSlow } from "../domain/delivery-lanes";
 import type { Log } from "../log";
 
@@ -74,11 +73,7 @@ export async function emitEvent(
   const nowMs = Date.now();
   await Promise.all(
     targets.map(({ id: webhookId, snapshot }) =>
-      deps.enqueue(
-        { siteId, webhookId, eventId, deliveryId: deliveryIdFor(eventId, webhookId), attempt: 1, ...(event ? { event } : {}), webhook: snapshot },
-        0,
-        isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast",
-      ),
+      deps.enqueue(attemptTaskFor({ siteId, webhookId, eventId }, 1, event, snapshot), 0, isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast"),
     ),
   );
   deps.log.info("event.emitted", { eventId, type: detected.type, siteId, webhooks: webhookIds.length });
