@@ -2,6 +2,7 @@ import { FieldValue, Timestamp, type DocumentData, type Firestore } from "fireba
 import { planUpkeep, REMOVE, type Patch, type SecretState, type UpkeepPlan } from "../domain/host-adoption";
 import { generateSecret } from "../domain/signing";
 import { paths } from "./paths";
+import { parseOrNull, toSecretSet } from "./parse";
 import { secretDocSchema } from "./webhook-docs";
 
 export interface UpkeepResult {
@@ -46,11 +47,8 @@ export async function upkeepWebhook(
     const [snap, secretSnap] = await tx.getAll(ref, secretRef);
     const doc = snap?.data();
     if (!doc) return { plan: null, doc: null, newSecret: null };
-    const parsed = secretSnap?.exists ? secretDocSchema.safeParse(secretSnap.data()) : null;
-    const stored = parsed?.success ? parsed.data : null;
-    const secret: SecretState | null = stored
-      ? { current: stored.current, previous: stored.previous.map((p) => ({ secret: p.secret, expiresAtMs: p.expiresAt.toMillis() })), url: stored.url }
-      : null;
+    const stored = parseOrNull(secretDocSchema, secretSnap?.data());
+    const secret: SecretState | null = stored ? { ...toSecretSet(stored), url: stored.url } : null;
     const plan = planUpkeep({ doc, before: write?.before ?? null, written: write?.after ?? null, secret, nowMs: now.getTime(), generateSecret });
     if (!plan) return { plan: null, doc, newSecret: null };
     if (plan.secret) {

@@ -6,7 +6,7 @@ import type { SignatureScheme } from "../domain/signature-schemes";
 import { generateSecret } from "../domain/signing";
 import { USER_ROLES, type KeyAccess, type UserRecord, type UserRole } from "../domain/users";
 import { paths } from "./paths";
-import { parseOrNull, toSecretSet, fromSecretSet } from "./store";
+import { parseOrNull, toSecretSet, fromSecretSet } from "./parse";
 import { secretDocSchema, type DeliveryStatus, type HttpMethod } from "./webhook-docs";
 
 export interface NewWebhook {

@@ -11,7 +11,7 @@ import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepSte
 import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
 import { paths } from "./paths";
-import { parseOrNull } from "./store";
+import { parseOrNull } from "./parse";
 
 /**
  * The sweep's state: presence docs (`sites/{s}/presence/{m}`, one per silent machine) and the

@@ -1,13 +1,25 @@
 import { FieldValue, Timestamp, type DocumentData, type Firestore } from "firebase-admin/firestore";
 import type { EventType } from "../domain/event-catalog";
-import type { AttemptOutcomeWord } from "../domain/webhook-vocabulary";
 import { shownLastStatus } from "../domain/attempt-result";
 import { siteRefOf, type SiteRef } from "../domain/payload";
-import { hasExpiredSecrets, withoutExpired, type SecretSet } from "../domain/secret-rotation";
+import { hasExpiredSecrets, withoutExpired } from "../domain/secret-rotation";
 import { webhookShape } from "../domain/webhook-shape";
-import { subscribes, subscriptionNames, type HostShape } from "../domain/host-vocabulary";
-import { hostStatus } from "../domain/host-adoption";
+import { subscriptionNames, type HostShape } from "../domain/host-vocabulary";
 import { upkeepWebhook } from "./host-webhook-store";
+import { fromSecretSet, parseOrNull, toSecretSet } from "./parse";
+import { snapshotOf, takes, type FanOutTarget } from "./fan-out";
+import {
+  ALREADY_EXISTS,
+  deliveryWrite,
+  FAILED_PRECONDITION,
+  grpcCode,
+  healthFields,
+  healthStateOf,
+  hostCount,
+  ignoreMissing,
+  withoutMissingWebhook,
+  type DeliveryRecordWrite,
+} from "./delivery-writes";
 import type { QuestionState } from "../domain/event-order";
 import { deliveryIdFor } from "../domain/ids";
 import {
@@ -390,160 +402,4 @@ export class Store {
       tx.update(ref, { previous: fromSecretSet(withoutExpired(set, now.getTime())).previous });
     });
   }
-}
-
-/** Whether the doc's subscription takes `type`: the host dashboard's names count for its own docs. */
-function takes(d: DocumentData, type: EventType): boolean {
-  const events = Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [];
-  return subscribes(events, type, d.hostShape === "dashboard" ? "owlette_v1" : String(d.format ?? "owlette"));
-}
-
-/** A subscribed webhook and what the fan-out read of it. */
-export interface FanOutTarget {
-  id: string;
-  snapshot: WebhookSnapshot;
-}
-
-/**
- * What an attempt acts on. A doc the host paused (`paused: true`) or soft-deleted (`deletedAt`)
- * is off whatever `enabled` says: the host writes those fields, not `enabled`.
- */
-export function snapshotOf(doc: WebhookDoc, readAtMs: number): WebhookSnapshot {
-  const deleted = doc.deletedAt !== undefined && doc.deletedAt !== null;
-  const paused = doc.paused === true;
-  return {
-    readAtMs,
-    url: doc.url,
-    enabled: doc.enabled && !paused && !deleted,
-    disabledReason: deleted ? "deleted" : paused && doc.enabled ? "paused" : (doc.disabledReason ?? null),
-    failCount: doc.failCount,
-    lastStatus: doc.lastStatus ?? null,
-    signatureScheme: doc.signatureScheme,
-    method: doc.method,
-    format: doc.format,
-    secretVersion: doc.secretVersion,
-    hostShape: doc.hostShape ?? null,
-    slowUntilMs: doc.slowUntil ? doc.slowUntil.toMillis() : null,
-  };
-}
-
-function healthStateOf(
-  data: DocumentData | undefined,
-): { enabled: boolean; disabledReason: string | null; failStreak: string[]; hostShape: HostShape | null } | null {
-  if (!data) return null;
-  const streak = data.failStreak;
-  return {
-    hostShape: data.hostShape === "api" || data.hostShape === "dashboard" ? data.hostShape : null,
-    enabled: data.enabled === true,
-    disabledReason: typeof data.disabledReason === "string" ? data.disabledReason : null,
-    failStreak: Array.isArray(streak) ? streak.filter((k): k is string => typeof k === "string") : [],
-  };
-}
-
-/**
- * The webhook-doc fields of one outcome's blind write (see domain/webhook-health.ts); on an
- * adopted host doc also in the host's names and types, in the same write, so the host's
- * dashboard shows them without another write (domain/host-adoption.ts `hostHealth`).
- */
-function healthFields(h: HealthWrite, hostShape: HostShape | null = null): DocumentData {
-  const at = Timestamp.fromDate(h.at);
-  const pipeline: DocumentData =
-    h.kind === "reset"
-      ? { failCount: 0, failStreak: [], lastStatus: h.lastStatus, lastDeliveryAt: at }
-      : {
-          failCount: FieldValue.increment(1),
-          failStreak: FieldValue.arrayUnion(h.key),
-          lastStatus: h.lastStatus,
-          lastDeliveryAt: at,
-          ...(h.gone ? { enabled: false, disabledReason: "gone" } : {}),
-        };
-  if (hostShape === "api")
-    return { ...pipeline, ...hostCount("api", h.kind === "reset" ? 0 : FieldValue.increment(1)), lastDeliveryStatus: hostStatus(h.lastStatus) };
-  if (hostShape === "dashboard") return { ...pipeline, lastStatus: hostStatus(h.lastStatus), lastTriggered: at };
-  return pipeline;
-}
-
-/** `failureCount`, the public-API doc's name of the failure count, beside `failCount`. */
-function hostCount(hostShape: HostShape | null | undefined, value: number | FieldValue): DocumentData {
-  return hostShape === "api" ? { failureCount: value } : {};
-}
-
-const ALREADY_EXISTS = 6;
-const NOT_FOUND = 5;
-const FAILED_PRECONDITION = 9;
-
-function grpcCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "number" ? code : undefined;
-}
-
-function ignoreMissing(err: unknown): void {
-  if (grpcCode(err) !== NOT_FOUND) throw err;
-}
-
-/** A webhook deleted while its attempt was out: the attempt is still recorded, without the webhook write. */
-async function withoutMissingWebhook<T>(commit: (health: HealthWrite | null) => Promise<T>, health: HealthWrite | null): Promise<T> {
-  try {
-    return await commit(health);
-  } catch (err) {
-    if (health && grpcCode(err) === NOT_FOUND) return commit(null);
-    throw err;
-  }
-}
-
-export interface AttemptRecord {
-  attempt: number;
-  at: Date;
-  status: number | null;
-  /** An outcome word (webhook-vocabulary.ts) when there was no HTTP answer; never the sender's finer reason. */
-  error: AttemptOutcomeWord | null;
-  /** The round trip of an HTTP answer; null otherwise, as a time would tell a refusal from silence. */
-  durationMs: number | null;
-  responseSnippet: string | null;
-  manual?: true;
-}
-
-export interface DeliveryRecordWrite {
-  id: string;
-  eventId: string;
-  eventType: string;
-  webhookId: string;
-  siteId: string;
-  status: DeliveryStatus;
-  attempt: AttemptRecord;
-  /** The attempt number scheduled next, or null when this one was the last. */
-  nextAttempt: number | null;
-  nextAttemptAt: Date | null;
-  firstAttempt: boolean;
-}
-
-/** The delivery-doc fields one attempt writes; `keepSchedule` leaves `nextAttempt*` as they are. */
-function deliveryWrite(d: DeliveryRecordWrite, now: Date, opts: { keepSchedule?: boolean } = {}) {
-  return {
-    id: d.id,
-    siteId: d.siteId,
-    webhookId: d.webhookId,
-    eventId: d.eventId,
-    eventType: d.eventType,
-    status: d.status,
-    attempts: FieldValue.arrayUnion({ ...d.attempt, at: Timestamp.fromDate(d.attempt.at) }),
-    attemptCount: FieldValue.increment(1),
-    ...(opts.keepSchedule ? {} : { nextAttempt: d.nextAttempt, nextAttemptAt: d.nextAttemptAt ? Timestamp.fromDate(d.nextAttemptAt) : null }),
-    updatedAt: Timestamp.fromDate(now),
-    ...(d.firstAttempt ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
-  };
-}
-
-export function toSecretSet(doc: SecretDoc): SecretSet {
-  return { current: doc.current, previous: doc.previous.map((p) => ({ secret: p.secret, expiresAtMs: p.expiresAt.toMillis() })) };
-}
-
-export function fromSecretSet(set: SecretSet) {
-  return { current: set.current, previous: set.previous.map((p) => ({ secret: p.secret, expiresAt: Timestamp.fromMillis(p.expiresAtMs) })) };
-}
-
-export function parseOrNull<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: unknown): T | null {
-  if (data === undefined) return null;
-  const r = schema.safeParse(data);
-  return r.success ? r.data : null;
 }

@@ -4,7 +4,7 @@ import { deliveryHeaders } from "../domain/request-headers";
 import { renderBody } from "../domain/destination-formats";
 import { activeSecrets } from "../domain/secret-rotation";
 import { credentialsOf, scrubResult } from "../domain/scrub";
-import { toSecretSet } from "../data/store";
+import { toSecretSet } from "../data/parse";
 import type { HttpMethod, SecretDoc, WebhookDoc } from "../data/webhook-docs";
 import type { Sender } from "./http-sender";
 import { resolveDestination, type Resolver } from "./resolve-destination";
