@@ -97,7 +97,8 @@ export class PresenceStore {
   /**
    * The machine.offline of this mark was held back by the emission limit (a machine that went
    * offline once already this hour): if the machine is still silent when the limit's window
-   * turns, the sweep marks it again and it is paged then. A page is delayed, never lost.
+   * turns, the sweep marks it again and it is paged then: delayed, not lost (an outage over the
+   * site's own bound is counted instead, never held: domain/emission-policy.ts).
    */
   async holdPage(siteId: string, machineId: string, staleSince: TimestampLike, until: Date): Promise<void> {
     await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.update(ref, { dueAt: Timestamp.fromDate(until) }));

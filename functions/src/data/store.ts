@@ -47,6 +47,9 @@ import {
   type WebhookDoc,
 } from "./webhook-docs";
 
+/** The most a site's own `eventsPerHour` or `offlinePerHour` admits in an hour (larger values are read as this). */
+export const MAX_SITE_LIMIT = 10_000;
+
 /** All Firestore access of the pipeline. Triggers and handlers call these, never the SDK. */
 export class Store {
   constructor(readonly db: Firestore) {}
@@ -58,7 +61,8 @@ export class Store {
   /** The site as payloads name it, and its own emission limits (`eventsPerHour`, `offlinePerHour`, server-written), if any. */
   async loadSiteSettings(siteId: string): Promise<{ site: SiteRef; eventsPerHour: number | null; offlinePerHour?: number | null }> {
     const data = (await this.db.doc(paths.site(siteId)).get()).data();
-    const limit = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null);
+    // At most MAX_SITE_LIMIT: a window doc lists the ids it admitted, and a doc holds 1 MiB.
+    const limit = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? Math.min(v, MAX_SITE_LIMIT) : null);
     return { site: siteRefOf(siteId, data), eventsPerHour: limit(data?.eventsPerHour), offlinePerHour: limit(data?.offlinePerHour) };
   }
 

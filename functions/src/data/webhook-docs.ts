@@ -11,7 +11,13 @@ export const webhookDocSchema = z.object({
   url: z.string(),
   events: z.array(z.string()),
   enabled: z.boolean(),
-  failCount: z.number().int().nonnegative().default(0),
+  // Never below 0 as read: a failure taken back twice (a redispatched task settling it again) must
+  // not make the doc unreadable, which would drop the webhook from every fan-out.
+  failCount: z
+    .number()
+    .int()
+    .transform((n) => Math.max(0, n))
+    .default(0),
   lastStatus: z.union([z.number(), z.string()]).nullish(),
   lastDeliveryAt: timestampSchema.nullish(),
   disabledReason: z.string().nullish(),

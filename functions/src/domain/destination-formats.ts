@@ -188,6 +188,7 @@ function facts(p: EventPayload): [string, string][] {
     ["Changes", changeList(d)],
     ["Last heartbeat", text(d.lastHeartbeat)],
     ["Offline since", text(d.offlineSince)],
+    ["Other machines offline, not paged", text(d.siteSuppressed)],
   ];
   return pairs.filter((pair): pair is [string, string] => pair[1] !== null);
 }

@@ -158,7 +158,7 @@ export async function refusal(limits: readonly LimitSpec[], grant: (limit: Limit
 /**
  * When a machine.offline held back by its limit is reconsidered: the start of the next window.
  * The sweep marks the machine again then if it is still silent, so an outage is paged late,
- * never lost.
+ * not lost (one over the site's bound is counted and said instead, `counted`).
  */
 export function heldPageDue(at: Date): Date {
   return new Date((windowOf(at.getTime(), EMISSION_LIMITS.windowMs) + 1) * EMISSION_LIMITS.windowMs);

@@ -95,6 +95,16 @@ export function foreignHealth(d: Doc): boolean {
   return typeof d.failCount === "number" && d.failCount !== streak;
 }
 
+/**
+ * The write changed `lastTriggered` to a time that is not the pipeline's own (its last delivery
+ * or test: a dashboard doc's delivery writes `lastTriggered` too): the host's sender's stamp.
+ */
+function stampedByAnother(before: Doc | null, written: Doc | null): boolean {
+  if (!before || !written || same(before.lastTriggered, written.lastTriggered)) return false;
+  const own = Math.max(millisOf(written.lastDeliveryAt) ?? 0, millisOf(written.lastTestAt) ?? 0);
+  return millisOf(written.lastTriggered) !== own;
+}
+
 /** Health fields in the host's names and types, beside the pipeline's (what the host's dashboard shows). */
 function hostHealth(d: Doc): Patch {
   if (d.hostShape === "api") {
@@ -131,7 +141,7 @@ function differs(d: Doc, patch: Patch): Patch {
  */
 export function upkeepNeeded(before: Doc | null, after: Doc): boolean {
   const shape = hostShapeOf(after);
-  if (foreignHealth(after) && before && !same(before.lastTriggered, after.lastTriggered)) return true;
+  if (foreignHealth(after) && stampedByAnother(before, after)) return true;
   if (shape === null) return false;
   if (!isAdopted(after) || holdsSecret(after)) return true;
   if (before && (before.paused !== after.paused || before.enabled !== after.enabled || before.url !== after.url)) return true;
@@ -262,7 +272,7 @@ export function planUpkeep(input: {
   // Another sender's health write: a count that is not the pipeline's, stamped with the
   // `lastTriggered` the host's fireWebhooks always writes.
   const changed = before && written ? HOST_SENDER_FIELDS.filter((f) => !same(before[f], written[f])) : [];
-  const foreign = foreignHealth(view) && changed.includes("lastTriggered");
+  const foreign = foreignHealth(view) && stampedByAnother(before, written);
 
   // Pause and resume: who changed what in the write that triggered this, on a doc that has `paused`.
   // A switch-off by another sender is not the pipeline's: it is undone below, never shown as a pause.

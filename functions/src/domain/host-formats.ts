@@ -33,9 +33,9 @@ export interface OwletteApiBody {
 }
 
 /** The stored `data` split into the machine, the held-back count and the event's own fields. */
-function parts(p: EventPayload): { machine: Data; suppressed: unknown; fields: Data } {
-  const { machineId, machineName, suppressed, ...fields } = p.data;
-  return { machine: { id: machineId, name: machineName ?? machineId }, suppressed, fields };
+function parts(p: EventPayload): { machine: Data; suppressed: unknown; siteSuppressed: unknown; fields: Data } {
+  const { machineId, machineName, suppressed, siteSuppressed, ...fields } = p.data;
+  return { machine: { id: machineId, name: machineName ?? machineId }, suppressed, siteSuppressed, fields };
 }
 
 /** A field the pipeline put on the event, or nothing: fields are never invented. */
@@ -66,12 +66,12 @@ function owletteV1Data(p: EventPayload): Data {
 
 /** The host dashboard's (v1) sender body. */
 export function owletteV1Body(p: EventPayload): OwletteV1Body {
-  const { suppressed } = parts(p);
+  const { suppressed, siteSuppressed } = parts(p);
   return {
     event: hostEventName(p.event),
     timestamp: p.timestamp,
     site: { id: p.site.id, name: p.site.name },
-    data: { ...owletteV1Data(p), ...some("suppressed", suppressed) },
+    data: { ...owletteV1Data(p), ...some("suppressed", suppressed), ...some("siteSuppressed", siteSuppressed) },
     id: p.id,
   };
 }

@@ -46,12 +46,11 @@ it("a site gone dark pages up to its bound, counts the rest, and says how many o
   await silentFor("PC-7", 300);
   await sweepFromScratch(store, { staleAfterMs: 60_000 });
   await waitFor("the next page", () => offline().length === 4);
-  expect(offline()[3]?.payload?.data).toMatchObject({ machineId: "PC-7", siteSuppressed: 3 });
-  expect(
-    offline()
-      .slice(0, 3)
-      .every((d) => d.payload?.data?.siteSuppressed === undefined),
-  ).toBe(true);
+  expect(offline()[3]?.payload?.data).toMatchObject({ machineId: "PC-7" });
+  // Each counted outage is said once, on a page that went out after it was counted (a refusal
+  // racing the first three pages may be said on one of them rather than on PC-7's).
+  const said = offline().map((d) => (d.payload?.data?.siteSuppressed as number | undefined) ?? 0);
+  expect(said.reduce((a, b) => a + b, 0)).toBe(3);
 
   // Back online: machine.online only for the machines whose machine.offline went out.
   const paged = offline().map((d) => d.payload?.data?.machineId as string);

@@ -288,6 +288,14 @@ describe("another sender writing the doc (the host's fireWebhooks, before its cu
     expect(upkeepNeeded(ours, failed)).toBe(false);
   });
 
+  it("the pipeline's own failure on a dashboard doc (which stamps lastTriggered too) is never taken for another sender's", () => {
+    const dash = { ...adopt(v1).doc, failCount: 5, failStreak: [] as string[] };
+    const at = new Date(NOW);
+    const failed = { ...dash, failCount: 6, failStreak: ["k"], lastStatus: 503, lastDeliveryAt: at, lastTriggered: at };
+    expect(upkeepNeeded(dash, failed)).toBe(false);
+    expect(plan(failed, { before: dash, written: failed })).toBeNull();
+  });
+
   it("a count off without the other sender's stamp (an earlier version's doc, a hand edit) is left as it is", () => {
     const edited = { ...ours, enabled: false, failCount: 10, disabledReason: "auto" };
     expect(upkeepNeeded(ours, edited)).toBe(false);

@@ -50,14 +50,16 @@ function importCycles(files: string[]): string[][] {
  * `app-options`, `sizing`) serve every room and import only the domain; `wiring` (production
  * dependencies) and `index` (exports) belong to the triggers.
  */
-const ROOMS = ["domain", "data", "delivery", "pipeline", "api", "triggers"] as const;
+const ROOMS = ["domain", "receiver", "data", "delivery", "pipeline", "api", "triggers"] as const;
+/** A folder of functions/src that is no room: the test fails on it (a new folder needs its place here and in docs/architecture.md). */
+const UNKNOWN = -2;
 const LEAVES = ["config", "log", "app-options", "sizing"];
 
 const SRC = join(ROOT, "functions/src");
 
 function roomOf(file: string, src = SRC): number {
   const [first, second] = relative(src, file).replace(/\.ts$/, "").split(/[\\/]/);
-  if (second !== undefined) return ROOMS.indexOf(first as (typeof ROOMS)[number]);
+  if (second !== undefined) return ROOMS.includes(first as (typeof ROOMS)[number]) ? ROOMS.indexOf(first as (typeof ROOMS)[number]) : UNKNOWN;
   return LEAVES.includes(first ?? "") ? -1 : ROOMS.indexOf("triggers");
 }
 
@@ -71,9 +73,9 @@ function upwardImports(files: string[], src = SRC): string[] {
 }
 
 describe("the import graph", () => {
-  it("goes down the rooms only: domain <- data <- delivery <- pipeline <- api <- triggers", () => {
+  it("goes down the rooms only: domain <- receiver <- data <- delivery <- pipeline <- api <- triggers", () => {
     const files = sources(join(ROOT, "functions/src"));
-    expect(files.every((f) => roomOf(f) >= -1)).toBe(true);
+    expect(files.filter((f) => roomOf(f) === UNKNOWN).map((f) => relative(ROOT, f))).toEqual([]);
     expect(upwardImports(files)).toEqual([]);
   });
 
