@@ -100,24 +100,44 @@ export class EmissionStore {
     });
   }
 
-  /** Records the occurrence's decision once; a second decider gets the first one's. */
+  /**
+   * Records the occurrence's decision once; a second decider gets the first one's. An emitted
+   * occurrence takes, in the same transaction, the held-back counts it reports: its subject's
+   * (`suppressedBefore`) and, for machine.offline, its site's (`siteSuppressed`), so each count
+   * is said exactly once, by the decision that stands.
+   */
   async decide(
     siteId: string,
     occurrenceId: string,
     eventId: string,
     decision: Decision,
-    suppressedBefore: number,
-    siteSuppressed = 0,
+    take: { subject?: string | null; site?: string | null } = {},
   ): Promise<StoredOccurrence> {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
-    const counts = { suppressedBefore, ...(siteSuppressed > 0 ? { siteSuppressed } : {}) };
+    const keys = decision === "emitted" ? [take.subject ?? null, take.site ?? null] : [null, null];
+    const supRefs = keys.map((key) => (key ? this.db.doc(paths.emissionLimit(siteId, suppressedId(key))) : null));
     return this.db.runTransaction(async (tx) => {
-      const state = readOccurrence((await tx.get(ref)).data());
+      const wanted = [ref, ...supRefs.filter((r): r is FirebaseFirestore.DocumentReference => r !== null)];
+      const [snap, ...sups] = await tx.getAll(...wanted);
+      const state = readOccurrence(snap?.data());
       if (!state || state.eventId !== eventId) {
-        // Replaced meanwhile by a newer occurrence of the same content: this one stands as decided here.
-        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, ...counts, emitted: false };
+        // Replaced meanwhile by a newer occurrence of the same content: this one stands as decided
+        // here, and leaves the held-back counts to the next.
+        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, suppressedBefore: 0, emitted: false };
       }
       if (state.decision) return state;
+      // Each count not yet reported, marked reported in this transaction.
+      const untaken = supRefs.map((r) => {
+        const sup = r ? sups.shift() : undefined;
+        if (!r || !sup?.exists) return 0;
+        const suppressed = Number(sup.get("suppressed") ?? 0);
+        const reported = Number(sup.get("reported") ?? 0);
+        if (suppressed <= reported) return 0;
+        tx.update(r, { reported: suppressed });
+        return suppressed - reported;
+      });
+      const [suppressedBefore = 0, siteSuppressed = 0] = untaken;
+      const counts = { suppressedBefore, ...(siteSuppressed > 0 ? { siteSuppressed } : {}) };
       tx.update(ref, { decision, ...counts });
       return { ...state, decision, ...counts };
     });
@@ -163,18 +183,5 @@ export class EmissionStore {
     await this.db
       .doc(paths.emissionLimit(siteId, suppressedId(key)))
       .set({ key, suppressed: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now.getTime() + 30 * 86_400_000) }, { merge: true });
-  }
-
-  /** Suppressed events of this subject not yet reported by an emitted event; marks them reported. */
-  async takeSuppressed(siteId: string, key: string): Promise<number> {
-    const ref = this.db.doc(paths.emissionLimit(siteId, suppressedId(key)));
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const suppressed = Number(snap.get("suppressed") ?? 0);
-      const reported = Number(snap.get("reported") ?? 0);
-      if (!snap.exists || suppressed <= reported) return 0;
-      tx.update(ref, { reported: suppressed });
-      return suppressed - reported;
-    });
   }
 }

@@ -129,9 +129,10 @@ async function decide(
     const countUnder = counted ? SITE_OFFLINE_KEY : key;
     if (countUnder) await deps.emissions.addSuppressed(report.siteId, countUnder, deps.now());
     deps.log.info("event.suppressed", { siteId: report.siteId, type: event.type, machineId: event.machineId, eventId: state.eventId, limit: refused.key });
-    return deps.emissions.decide(report.siteId, occurrence, state.eventId, counted ? "counted" : "suppressed", 0);
+    return deps.emissions.decide(report.siteId, occurrence, state.eventId, counted ? "counted" : "suppressed");
   }
-  const suppressedBefore = key ? await deps.emissions.takeSuppressed(report.siteId, key) : 0;
-  const siteSuppressed = event.type === "machine.offline" ? await deps.emissions.takeSuppressed(report.siteId, SITE_OFFLINE_KEY) : 0;
-  return deps.emissions.decide(report.siteId, occurrence, state.eventId, "emitted", suppressedBefore, siteSuppressed);
+  return deps.emissions.decide(report.siteId, occurrence, state.eventId, "emitted", {
+    subject: key,
+    site: event.type === "machine.offline" ? SITE_OFFLINE_KEY : null,
+  });
 }

@@ -66,8 +66,8 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
       occurrences.set(id, next);
       return { join, state: next };
     },
-    decide: async (_s: string, id: string, _e: string, decision: "emitted" | "suppressed", suppressedBefore: number) => {
-      const state = { ...(occurrences.get(id) as StoredOccurrence), decision, suppressedBefore };
+    decide: async (_s: string, id: string, _e: string, decision: "emitted" | "suppressed") => {
+      const state = { ...(occurrences.get(id) as StoredOccurrence), decision, suppressedBefore: 0 };
       occurrences.set(id, state);
       return state;
     },
@@ -82,7 +82,6 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
       return rank >= 0 && rank < limit.limit;
     },
     addSuppressed: async () => undefined,
-    takeSuppressed: async () => 0,
   };
   const deps = {
     store: store as unknown as Store,
