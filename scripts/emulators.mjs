@@ -138,16 +138,46 @@ function startScheduler({ project, functionsPort, functions, everySeconds }) {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+/** Whether `port` (0: any) can be listened on now; the port it got, or null. */
+function tryListen(port) {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.on("error", () => resolve(null));
+    server.listen(port, "127.0.0.1", () => {
+      const got = server.address().port;
+      server.close(() => resolve(got));
     });
   });
+}
+
+/** The system's range for ports it hands out on its own (Linux; elsewhere the IANA range). */
+function ephemeralLow() {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 0) return low;
+  } catch {
+    // not Linux
+  }
+  return 49152;
+}
+
+/**
+ * A port free now, below the system's ephemeral range: the emulators start over a minute, and
+ * a port the system hands out to any process meanwhile (a worker's socket, the JVM's) could be
+ * taken before the emulator that was given it binds it. Falls back to any free port.
+ */
+async function freePort() {
+  const low = ephemeralLow();
+  if (low > 12_000) {
+    for (let i = 0; i < 100; i++) {
+      const got = await tryListen(10_000 + Math.floor(Math.random() * (low - 10_000)));
+      if (got !== null) return got;
+    }
+  }
+  const any = await tryListen(0);
+  if (any === null) throw new Error("no free port");
+  return any;
 }
 
 /** A copy of firebase.json with every emulator port free right now, next to the original. */
