@@ -171,153 +171,210 @@ export function planUpkeep(input: {
   nowMs: number;
   generateSecret: () => string;
 }): UpkeepPlan | null {
-  const { doc, before, written, nowMs } = input;
-  const shape = hostShapeOf(doc);
-  const findings: string[] = [];
-  const patch: Patch = {};
-  let secret = input.secret;
-  let newSecret = false;
-  const now = new Date(nowMs);
-  const view: Doc = { ...doc };
-  const set = (k: string, v: unknown) => {
-    patch[k] = v;
-    if (v === REMOVE) delete view[k];
-    else view[k] = v;
-  };
-  // Raised once per plan that changes the secret doc: instances' cached copies are stale.
-  const bumpSecretVersion = () => {
-    if (patch.secretVersion === undefined) set("secretVersion", (typeof doc.secretVersion === "number" ? doc.secretVersion : 0) + 1);
-  };
+  const d = draftOf(input);
+  if (d.shape !== null && !isAdopted(d.doc)) adopt(d);
+  if (d.shape !== null) moveSecrets(d);
+  if (d.shape !== null) followUrl(d);
+  // Another sender's health write: a count that is not the pipeline's, stamped with the
+  // `lastTriggered` the host's fireWebhooks always writes.
+  const foreign = foreignHealth(d.view) && stampedByAnother(d.before, d.written);
+  followPause(d, foreign);
+  if (foreign) undoForeignWrite(d);
+  mirrorHostHealth(d);
+  if (Object.keys(d.patch).length === 0 && d.secret === input.secret) return null;
+  return { webhook: d.patch, secret: d.secret === input.secret ? null : d.secret, newSecret: d.newSecret, findings: d.findings };
+}
 
-  if (shape !== null && !isAdopted(doc)) {
-    findings.push("adopted");
-    const paused = doc.paused === true || isSet(doc.deletedAt);
-    const wasOn = typeof doc.enabled === "boolean" ? doc.enabled : true;
-    const url = text(doc.url);
-    let host = "webhook";
-    try {
-      host = new URL(url).hostname || host;
-    } catch {
-      // keep the placeholder
-    }
-    const failCount = countOf(shape === "dashboard" ? doc.failCount : doc.failureCount);
-    set("hostShape", shape);
-    set("name", (text(doc.name) || text(doc.description) || text(doc.hostname) || host).slice(0, 100));
-    if (!("description" in doc)) set("description", "");
-    set("enabled", wasOn && !paused);
-    set("disabledReason", paused ? "paused" : wasOn ? null : "manual");
-    set("failCount", failCount);
-    set("failStreak", carriedStreak(failCount, nowMs));
-    set("lastStatus", shape === "dashboard" ? (doc.lastStatus ?? null) : (doc.lastDeliveryStatus ?? null));
-    const last = millisOf(shape === "dashboard" ? doc.lastTriggered : doc.lastDeliveryAt);
-    set("lastDeliveryAt", last === null ? null : new Date(last));
-    set("signatureScheme", schemeOf(shape));
-    set("method", "POST");
-    set("format", hostFormat(shape, url));
-    set("headerNames", []);
-    set("adoptedAt", now);
-    // The earlier flag of `cli webhooks migrate` (before adoption on write): the doc is delivered to now.
-    if (doc.disabledReason === NEEDS_MIGRATION) set("disabledReason", paused ? "paused" : wasOn ? null : "manual");
-    if ("needsMigrationSince" in doc) set("needsMigrationSince", REMOVE);
+/** A plan being made: the doc as the plan leaves it (`view`), the writes so far, the secret doc after them. */
+interface Draft {
+  doc: Doc;
+  before: Doc | null;
+  written: Doc | null;
+  shape: HostShape | null;
+  nowMs: number;
+  now: Date;
+  view: Doc;
+  patch: Patch;
+  findings: string[];
+  secret: SecretState | null;
+  newSecret: boolean;
+  generateSecret: () => string;
+  set: (k: string, v: unknown) => void;
+  /** Raised once per plan that changes the secret doc: instances' cached copies are stale. */
+  bumpSecretVersion: () => void;
+}
+
+function draftOf(input: Parameters<typeof planUpkeep>[0]): Draft {
+  const { doc, nowMs } = input;
+  const d: Draft = {
+    doc,
+    before: input.before,
+    written: input.written,
+    shape: hostShapeOf(doc),
+    nowMs,
+    now: new Date(nowMs),
+    view: { ...doc },
+    patch: {},
+    findings: [],
+    secret: input.secret,
+    newSecret: false,
+    generateSecret: input.generateSecret,
+    set: (k, v) => {
+      d.patch[k] = v;
+      if (v === REMOVE) delete d.view[k];
+      else d.view[k] = v;
+    },
+    bumpSecretVersion: () => {
+      if (d.patch.secretVersion === undefined) d.set("secretVersion", (typeof doc.secretVersion === "number" ? doc.secretVersion : 0) + 1);
+    },
+  };
+  return d;
+}
+
+/** 1. A host doc taken in: its shape, scheme and format, its state as `enabled`, its failure count with a streak. */
+function adopt(d: Draft): void {
+  const { doc, set } = d;
+  const shape = d.shape as HostShape;
+  d.findings.push("adopted");
+  const paused = doc.paused === true || isSet(doc.deletedAt);
+  const wasOn = typeof doc.enabled === "boolean" ? doc.enabled : true;
+  const url = text(doc.url);
+  let host = "webhook";
+  try {
+    host = new URL(url).hostname || host;
+  } catch {
+    // keep the placeholder
   }
+  const failCount = countOf(shape === "dashboard" ? doc.failCount : doc.failureCount);
+  set("hostShape", shape);
+  set("name", (text(doc.name) || text(doc.description) || text(doc.hostname) || host).slice(0, 100));
+  if (!("description" in doc)) set("description", "");
+  set("enabled", wasOn && !paused);
+  set("disabledReason", paused ? "paused" : wasOn ? null : "manual");
+  set("failCount", failCount);
+  set("failStreak", carriedStreak(failCount, d.nowMs));
+  set("lastStatus", shape === "dashboard" ? (doc.lastStatus ?? null) : (doc.lastDeliveryStatus ?? null));
+  const last = millisOf(shape === "dashboard" ? doc.lastTriggered : doc.lastDeliveryAt);
+  set("lastDeliveryAt", last === null ? null : new Date(last));
+  set("signatureScheme", schemeOf(shape));
+  set("method", "POST");
+  set("format", hostFormat(shape, url));
+  set("headerNames", []);
+  set("adoptedAt", d.now);
+  // The earlier flag of `cli webhooks migrate` (before adoption on write): the doc is delivered to now.
+  if (doc.disabledReason === NEEDS_MIGRATION) set("disabledReason", paused ? "paused" : wasOn ? null : "manual");
+  if ("needsMigrationSince" in doc) set("needsMigrationSince", REMOVE);
+}
 
-  if (shape !== null && holdsSecret(doc)) {
+/**
+ * 2. Secrets out of the client-readable doc into the server-only one; a new `signingSecret` is
+ * a rotation, the secret it replaces signing beside it until `previousSecretValidUntil`.
+ */
+function moveSecrets(d: Draft): void {
+  const { doc, nowMs } = d;
+  if (holdsSecret(doc)) {
     const given = text(doc.signingSecret) || text(doc.secret);
     const previous = text(doc.previousSigningSecret);
     const validUntil = millisOf(doc.previousSecretValidUntil) ?? nowMs + HOST_ROTATION_GRACE_MS;
-    if (!secret) {
-      secret = { current: given || input.generateSecret(), previous: [] };
-      newSecret = !given;
-      if (previous && previous !== secret.current && validUntil > nowMs) secret.previous.push({ secret: previous, expiresAtMs: validUntil });
-      findings.push("secret_moved");
-    } else if (given && given !== secret.current) {
+    if (!d.secret) {
+      d.secret = { current: given || d.generateSecret(), previous: [] };
+      d.newSecret = !given;
+      if (previous && previous !== d.secret.current && validUntil > nowMs) d.secret.previous.push({ secret: previous, expiresAtMs: validUntil });
+      d.findings.push("secret_moved");
+    } else if (given && given !== d.secret.current) {
       // The host rotated: the secret it replaced (ours, since it no longer holds one) keeps signing
       // until its grace ends, and so does one the host names as previous (two rotations before
       // this trigger ran: the middle secret was handed out too).
-      const replaced = [secret.current, previous].filter((p, i, all) => p && p !== given && all.indexOf(p) === i);
-      const kept = secret.previous.filter((p) => p.expiresAtMs > nowMs && p.secret !== given && !replaced.includes(p.secret));
+      const replaced = [d.secret.current, previous].filter((p, i, all) => p && p !== given && all.indexOf(p) === i);
+      const kept = d.secret.previous.filter((p) => p.expiresAtMs > nowMs && p.secret !== given && !replaced.includes(p.secret));
       const previousSet = [...replaced.map((p) => ({ secret: p, expiresAtMs: validUntil })), ...kept].slice(0, MAX_PREVIOUS_SECRETS);
-      secret = { ...secret, current: given, previous: previousSet };
-      findings.push("rotated");
-    } else findings.push("secret_moved");
-    for (const f of SECRET_FIELDS) if (f in doc) set(f, REMOVE);
-    bumpSecretVersion();
-  } else if (shape !== null && !secret && !isAdopted(doc)) {
-    secret = { current: input.generateSecret(), previous: [] };
-    newSecret = true;
-    bumpSecretVersion();
+      d.secret = { ...d.secret, current: given, previous: previousSet };
+      d.findings.push("rotated");
+    } else d.findings.push("secret_moved");
+    for (const f of SECRET_FIELDS) if (f in doc) d.set(f, REMOVE);
+    d.bumpSecretVersion();
+  } else if (!d.secret && !isAdopted(doc)) {
+    d.secret = { current: d.generateSecret(), previous: [] };
+    d.newSecret = true;
+    d.bumpSecretVersion();
   }
+}
 
-  // A URL written by the host (at creation, or by an edit: the doc shows it in full) or by the
-  // pipeline: a credential moves server-side, a plain URL replaces a credential kept there, and
-  // a format the host's sender would have picked by URL follows the URL as it did there.
+/**
+ * 3. A URL written by the host (at creation, or by an edit: the doc shows it in full) or by the
+ * pipeline: a credential moves server-side, a plain URL replaces a credential kept there, and
+ * a format the host's sender would have picked by URL follows the URL as it did there.
+ */
+function followUrl(d: Draft): void {
+  const { before, written, view } = d;
+  const shape = d.shape as HostShape;
   const url = text(view.url);
-  const shownForSecret = secret?.url !== undefined && url === redactUrl(secret.url);
-  if (shape !== null && url && !shownForSecret) {
-    const edited = before !== null && written !== null && before.url !== written.url && view.url === written.url;
-    if (edited && isAdopted(doc) && view.format === hostFormat(shape, text(before.url))) set("format", hostFormat(shape, url));
-    const format = (view.format as Format | undefined) ?? "owlette";
-    if (keepsUrlSecret(format, url)) {
-      secret = { ...(secret ?? { current: input.generateSecret(), previous: [] }), url };
-      set("url", redactUrl(url));
-      bumpSecretVersion();
-      findings.push("url_moved");
-    } else if (secret?.url !== undefined) {
-      secret = { current: secret.current, previous: secret.previous };
-      bumpSecretVersion();
-      findings.push("url_moved");
-    }
+  const shownForSecret = d.secret?.url !== undefined && url === redactUrl(d.secret.url);
+  if (!url || shownForSecret) return;
+  const edited = before !== null && written !== null && before.url !== written.url && view.url === written.url;
+  if (edited && isAdopted(d.doc) && view.format === hostFormat(shape, text(before.url))) d.set("format", hostFormat(shape, url));
+  const format = (view.format as Format | undefined) ?? "owlette";
+  if (keepsUrlSecret(format, url)) {
+    d.secret = { ...(d.secret ?? { current: d.generateSecret(), previous: [] }), url };
+    d.set("url", redactUrl(url));
+    d.bumpSecretVersion();
+    d.findings.push("url_moved");
+  } else if (d.secret?.url !== undefined) {
+    d.secret = { current: d.secret.current, previous: d.secret.previous };
+    d.bumpSecretVersion();
+    d.findings.push("url_moved");
   }
+}
 
-  // Another sender's health write: a count that is not the pipeline's, stamped with the
-  // `lastTriggered` the host's fireWebhooks always writes.
+/**
+ * 4. Pause and resume: who changed what in the write that triggered this, on a doc that has
+ * `paused`. A switch-off by another sender is not the pipeline's: it is undone, never shown as a pause.
+ */
+function followPause(d: Draft, foreign: boolean): void {
+  const { before, written, view, set } = d;
+  if (!isAdopted(d.doc) || !before || !written || !("paused" in view)) return;
+  const hostPaused = before.paused !== written.paused && view.paused === written.paused;
+  const pipelineSwitched = !hostPaused && !foreign && before.enabled !== written.enabled && view.enabled === written.enabled;
+  if (hostPaused && view.paused === true && view.enabled !== false) {
+    set("enabled", false);
+    set("disabledReason", "paused");
+    d.findings.push("paused");
+  } else if (hostPaused && view.paused === false && view.enabled === false && !isSet(view.deletedAt)) {
+    set("enabled", true);
+    set("disabledReason", null);
+    set("failCount", 0);
+    set("failStreak", []);
+    d.findings.push("resumed");
+  } else if (pipelineSwitched && typeof view.enabled === "boolean" && view.paused !== !view.enabled) {
+    set("paused", !view.enabled);
+    d.findings.push("mirrored");
+  }
+}
+
+/**
+ * 5. Another sender's health write undone and said (`foreignWrite`). Only a write with its stamp
+ * is: a count off for any other reason (a doc an earlier version wrote, a hand edit) is left as it is.
+ */
+function undoForeignWrite(d: Draft): void {
+  const { before, written, view, set } = d;
   const changed = before && written ? HOST_SENDER_FIELDS.filter((f) => !same(before[f], written[f])) : [];
-  const foreign = foreignHealth(view) && stampedByAnother(before, written);
+  const streak = Array.isArray(view.failStreak) ? view.failStreak.length : 0;
+  set("failCount", streak);
+  if (changed.includes("lastStatus") && same(view.lastStatus, written?.lastStatus)) set("lastStatus", before?.lastStatus ?? null);
+  // Switched off by the other sender's count (it writes no reason): the pipeline's own count says otherwise.
+  if (changed.includes("enabled") && written?.enabled === false && view.enabled === false && !isSet(view.disabledReason)) set("enabled", true);
+  // Its time of a send that never happened: the dashboard docs' is kept equal to the pipeline's below; others have none.
+  if (view.hostShape !== "dashboard" && "lastTriggered" in view) set("lastTriggered", REMOVE);
+  const seen = view.foreignWrite as { count?: unknown } | undefined;
+  set("foreignWrite", { at: d.now, fields: changed, count: (typeof seen?.count === "number" ? seen.count : 0) + 1 });
+  d.findings.push("foreign_write");
+}
 
-  // Pause and resume: who changed what in the write that triggered this, on a doc that has `paused`.
-  // A switch-off by another sender is not the pipeline's: it is undone below, never shown as a pause.
-  if (isAdopted(doc) && before && written && "paused" in view) {
-    const hostPaused = before.paused !== written.paused && view.paused === written.paused;
-    const pipelineSwitched = !hostPaused && !foreign && before.enabled !== written.enabled && view.enabled === written.enabled;
-    if (hostPaused && view.paused === true && view.enabled !== false) {
-      set("enabled", false);
-      set("disabledReason", "paused");
-      findings.push("paused");
-    } else if (hostPaused && view.paused === false && view.enabled === false && !isSet(view.deletedAt)) {
-      set("enabled", true);
-      set("disabledReason", null);
-      set("failCount", 0);
-      set("failStreak", []);
-      findings.push("resumed");
-    } else if (pipelineSwitched && typeof view.enabled === "boolean" && view.paused !== !view.enabled) {
-      set("paused", !view.enabled);
-      findings.push("mirrored");
-    }
-  }
-
-  // Only a write with the other sender's stamp is undone: a count off for any other reason (a
-  // doc an earlier version wrote, a hand edit) is left as it is.
-  if (foreign) {
-    const streak = Array.isArray(view.failStreak) ? view.failStreak.length : 0;
-    set("failCount", streak);
-    if (changed.includes("lastStatus") && same(view.lastStatus, written?.lastStatus)) set("lastStatus", before?.lastStatus ?? null);
-    // Switched off by the other sender's count (it writes no reason): the pipeline's own count says otherwise.
-    if (changed.includes("enabled") && written?.enabled === false && view.enabled === false && !isSet(view.disabledReason)) set("enabled", true);
-    // Its time of a send that never happened: the dashboard docs' is kept equal to the pipeline's below; others have none.
-    if (view.hostShape !== "dashboard" && "lastTriggered" in view) set("lastTriggered", REMOVE);
-    const seen = view.foreignWrite as { count?: unknown } | undefined;
-    set("foreignWrite", { at: now, fields: changed, count: (typeof seen?.count === "number" ? seen.count : 0) + 1 });
-    findings.push("foreign_write");
-  }
-
-  if (isAdopted(view)) {
-    const mirror = differs(view, hostHealth(view));
-    if (Object.keys(mirror).length > 0) {
-      for (const [k, v] of Object.entries(mirror)) set(k, v);
-      if (findings.length === 0) findings.push("mirrored");
-    }
-  }
-
-  if (Object.keys(patch).length === 0 && secret === input.secret) return null;
-  return { webhook: patch, secret: secret === input.secret ? null : secret, newSecret, findings };
+/** 6. The health fields in the host's names, kept equal to the pipeline's. */
+function mirrorHostHealth(d: Draft): void {
+  if (!isAdopted(d.view)) return;
+  const mirror = differs(d.view, hostHealth(d.view));
+  if (Object.keys(mirror).length === 0) return;
+  for (const [k, v] of Object.entries(mirror)) d.set(k, v);
+  if (d.findings.length === 0) d.findings.push("mirrored");
 }
