@@ -1,28 +1,17 @@
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  alertsResent,
-  joinOccurrence,
-  OCCURRENCE_REPORTS_KEPT,
-  occurrenceKeptMs,
-  counterId,
-  suppressedId,
-  type Channel,
-  type Decision,
-  type Join,
-  type LimitSpec,
-  type OccurrenceState,
-} from "../domain/emission-policy";
+import { FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import { alertsResent, joinOccurrence, occurrenceKeptMs, type Channel, type Decision, type Join, type OccurrenceState } from "../domain/emission-policy";
+import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domain/emission-ledger";
 import type { DetectedEvent } from "../domain/detected-event";
+import { eventDocData, type StoredEvent } from "./event-doc";
+import { admissionFields, readLedger, refusalFields } from "./ledger-doc";
+import { ALREADY_EXISTS, FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
 import { paths } from "./paths";
 
-export interface StoredOccurrence extends OccurrenceState {
-  /** Suppressed occurrences of the same subject that this one, once emitted, reports. */
-  suppressedBefore: number;
-  /** machine.offline: the site's pages counted over its bound that this one, once emitted, reports. */
-  siteSuppressed?: number;
-  /** Its event is stored and its deliveries enqueued: a later report of it has nothing left to do. */
-  emitted: boolean;
-}
+/** Decisions of one occurrence that find the ledger changed between their read and their write, at most, before the error goes to the caller's retry. */
+const MAX_DECIDE_ATTEMPTS = 20;
+
+/** An occurrence as its claim doc says. Its decision is written there when it is not an event out (refused, or nobody subscribed); an event out is its event doc. */
+export type StoredOccurrence = OccurrenceState;
 
 export interface ReportInput {
   channel: Channel;
@@ -33,6 +22,17 @@ export interface ReportInput {
   newEventId: string;
 }
 
+/** What a decision that lets the event out writes: the event doc, or null when nobody subscribes. */
+export type EmitWith = (answer: LedgerAnswer) => Promise<StoredEvent | null>;
+
+export interface Decided {
+  /** null: the claim is no longer this occurrence's (replaced by a newer one of the same content). */
+  decision: Decision | null;
+  answer: LedgerAnswer | null;
+  /** The event doc written with it (an event out to at least one webhook). */
+  event: StoredEvent | null;
+}
+
 function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): StoredOccurrence | null {
   if (!data || typeof data.eventId !== "string" || !(data.firstAt instanceof Timestamp)) return null;
   return {
@@ -41,147 +41,141 @@ function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): Store
     channels: typeof data.channels === "object" && data.channels ? data.channels : {},
     reports: Array.isArray(data.reports) ? data.reports.filter((r: unknown): r is string => typeof r === "string") : [],
     decision: data.decision === "emitted" || data.decision === "suppressed" || data.decision === "counted" ? data.decision : null,
-    suppressedBefore: typeof data.suppressedBefore === "number" ? data.suppressedBefore : 0,
-    ...(typeof data.siteSuppressed === "number" && data.siteSuppressed > 0 ? { siteSuppressed: data.siteSuppressed } : {}),
-    emitted: data.emitted === true,
   };
 }
 
 /**
- * Firestore side of the emission policy: occurrences (which reports are one event) and limit
- * windows. It runs once per agent report, never per heartbeat. The suppressed counts are
- * approximate when two handlers decide the same occurrence at once (a takeover, a redelivered
- * trigger): one may count it twice, or report it with the other's count.
+ * Firestore side of the emission policy. An occurrence is claimed by the first report of it (a
+ * `create`: two channels racing meet on the precondition, not in a transaction) and decided on
+ * its site's ledger (domain/emission-ledger.ts) in one conditioned commit with its event.
+ * A crash reported by log doc and alert costs: the claim (a read and a create), the ledger (a
+ * read and a write), the event doc, and the other report's read of the claim.
  */
 export class EmissionStore {
   constructor(readonly db: Firestore) {}
 
-  /**
-   * Matches a report to the occurrence stored for its content, in a transaction on that doc
-   * alone: only reports with identical content (a crash's log doc and its alert) meet there.
-   */
-  async recordReport(siteId: string, occurrenceId: string, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
+  /** Matches a report to the occurrence claimed for its content, claiming it if nothing (recent) is. */
+  async claim(siteId: string, occurrenceId: string, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    const fresh = this.claimDoc(event, report);
+    const state = readOccurrence((await ref.get()).data());
+    const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
+    if (!state) {
+      try {
+        await ref.create(fresh.doc);
+        return { join: "new", state: fresh.state };
+      } catch (err) {
+        // The other channel claimed it meanwhile: read what it claimed.
+        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+        return this.claim(siteId, occurrenceId, event, report);
+      }
+    }
+    if (join === "new") return this.reclaim(ref, event, report);
+    if (join === "pair") {
+      // An alert's channel need not be remembered (another identical alert is a resend either
+      // way); a log doc's must, so that an identical one later is a new crash.
+      if (report.channel !== "alert") {
+        await ref.update({ [`channels.${report.channel}`]: true, ...(report.reportId ? { reports: FieldValue.arrayUnion(report.reportId) } : {}) });
+      }
+      return { join, state: { ...state, channels: { ...state.channels, [report.channel]: true } } };
+    }
+    return { join, state };
+  }
+
+  /** A new occurrence of content claimed before (long ago, or by the same channel): the claim is replaced, in a transaction. */
+  private async reclaim(ref: DocumentReference, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     return this.db.runTransaction(async (tx) => {
       const state = readOccurrence((await tx.get(ref)).data());
       const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
-      const reports = (kept: string[]) => (report.reportId === null ? kept : [...kept, report.reportId].slice(-OCCURRENCE_REPORTS_KEPT));
-      if (join === "new") {
-        const next: StoredOccurrence = {
-          eventId: report.newEventId,
-          firstAtMs: report.at.getTime(),
-          channels: { [report.channel]: true },
-          reports: reports([]),
-          decision: null,
-          suppressedBefore: 0,
-          emitted: false,
-        };
-        tx.set(ref, {
-          eventId: next.eventId,
-          firstAt: Timestamp.fromDate(report.at),
-          channels: next.channels,
-          reports: next.reports,
-          decision: null,
-          suppressedBefore: 0,
-          emitted: false,
-          type: event.type,
-          machineId: event.machineId,
-          subject: event.subject,
-          expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
-        });
-        return { join, state: next };
-      }
-      if (!state) throw new Error("unreachable: a join other than new has a stored occurrence");
-      if (join === "pair") {
-        tx.update(ref, { [`channels.${report.channel}`]: true, reports: reports(state.reports) });
-        return { join, state: { ...state, channels: { ...state.channels, [report.channel]: true } } };
-      }
-      return { join, state };
+      if (join !== "new" && state) return { join, state };
+      const fresh = this.claimDoc(event, report);
+      tx.set(ref, fresh.doc);
+      return { join: "new" as const, state: fresh.state };
     });
+  }
+
+  private claimDoc(event: DetectedEvent, report: ReportInput) {
+    const state: StoredOccurrence = {
+      eventId: report.newEventId,
+      firstAtMs: report.at.getTime(),
+      channels: { [report.channel]: true },
+      reports: report.reportId === null ? [] : [report.reportId],
+      decision: null,
+    };
+    const doc = {
+      eventId: state.eventId,
+      firstAt: Timestamp.fromDate(report.at),
+      channels: state.channels,
+      reports: state.reports,
+      decision: null,
+      type: event.type,
+      machineId: event.machineId,
+      subject: event.subject,
+      expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
+    };
+    return { state, doc };
+  }
+
+  /** Whether an event went out for this occurrence: its decision on the claim, or its event doc. */
+  async decisionOf(siteId: string, state: StoredOccurrence): Promise<Decision | null> {
+    if (state.decision) return state.decision;
+    return (await this.db.doc(paths.event(siteId, state.eventId)).get()).exists ? "emitted" : null;
   }
 
   /**
-   * Records the occurrence's decision once; a second decider gets the first one's. An emitted
-   * occurrence takes, in the same transaction, the held-back counts it reports: its subject's
-   * (`suppressedBefore`) and, for machine.offline, its site's (`siteSuppressed`), so each count
-   * is said exactly once, by the decision that stands.
+   * Decides the occurrence on the site's ledger (domain/emission-ledger.ts), without a
+   * transaction: the ledger is read, the limits asked, and
+   * - a refusal adds its held-back count with an atomic increment and writes its decision on the
+   *   claim (certain whatever else is decided meanwhile: a limit full in its window stays full);
+   * - an event out writes the new counts, conditioned on the ledger being as read (its update
+   *   time), in one commit with its event doc (or, nobody subscribing, its decision on the
+   *   claim). A condition that fails (another decision or refusal came between) reads again.
+   * `guarded`: the occurrence may have been decided already (a takeover, a replay); the claim and
+   * the event doc are read with the ledger, and a decision made stands (as after any failed
+   * condition).
    */
-  async decide(
-    siteId: string,
-    occurrenceId: string,
-    eventId: string,
-    decision: Decision,
-    take: { subject?: string | null; site?: string | null } = {},
-  ): Promise<StoredOccurrence> {
-    const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
-    const keys = decision === "emitted" ? [take.subject ?? null, take.site ?? null] : [null, null];
-    const supRefs = keys.map((key) => (key ? this.db.doc(paths.emissionLimit(siteId, suppressedId(key))) : null));
-    return this.db.runTransaction(async (tx) => {
-      const wanted = [ref, ...supRefs.filter((r): r is FirebaseFirestore.DocumentReference => r !== null)];
-      const [snap, ...sups] = await tx.getAll(...wanted);
-      const state = readOccurrence(snap?.data());
-      if (!state || state.eventId !== eventId) {
-        // Replaced meanwhile by a newer occurrence of the same content: this one stands as decided
-        // here, and leaves the held-back counts to the next.
-        return { eventId, firstAtMs: 0, channels: {}, reports: [], decision, suppressedBefore: 0, emitted: false };
+  async decide(siteId: string, occurrenceId: string, eventId: string, q: LedgerQuestion, emit: EmitWith, guarded = false): Promise<Decided> {
+    const ledgerRef = this.db.doc(paths.emissionLedger(siteId));
+    const claimRef = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    const eventRef = this.db.doc(paths.event(siteId, eventId));
+    // An event with no limit and no count to say (machine.online) neither reads nor writes the ledger.
+    const limited = q.limits.length > 0 || q.subjectKey !== null || q.siteKey !== null;
+    let guard = guarded;
+    for (let attempt = 1; ; attempt++) {
+      const refs = [...(limited ? [ledgerRef] : []), ...(guard ? [claimRef, eventRef] : [])];
+      const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
+      const ledgerSnap = limited ? snaps.shift() : undefined;
+      if (guard) {
+        const [claim, eventDoc] = snaps;
+        if (eventDoc?.exists) return { decision: "emitted", answer: null, event: null };
+        const state = readOccurrence(claim?.data());
+        if (state?.eventId !== eventId) return { decision: null, answer: null, event: null };
+        if (state.decision) return { decision: state.decision, answer: null, event: null };
       }
-      if (state.decision) return state;
-      // Each count not yet reported, marked reported in this transaction.
-      const untaken = supRefs.map((r) => {
-        const sup = r ? sups.shift() : undefined;
-        if (!r || !sup?.exists) return 0;
-        const suppressed = Number(sup.get("suppressed") ?? 0);
-        const reported = Number(sup.get("reported") ?? 0);
-        if (suppressed <= reported) return 0;
-        tx.update(r, { reported: suppressed });
-        return suppressed - reported;
-      });
-      const [suppressedBefore = 0, siteSuppressed = 0] = untaken;
-      const counts = { suppressedBefore, ...(siteSuppressed > 0 ? { siteSuppressed } : {}) };
-      tx.update(ref, { decision, ...counts });
-      return { ...state, decision, ...counts };
-    });
-  }
-
-  /** Its event is stored and enqueued. Only while the doc still stands for this event (a newer occurrence of the same content may have replaced it). */
-  async markEmitted(siteId: string, occurrenceId: string, eventId: string): Promise<void> {
-    const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
-    await this.db.runTransaction(async (tx) => {
-      if ((await tx.get(ref)).get("eventId") === eventId) tx.update(ref, { emitted: true });
-    });
-  }
-
-  /**
-   * Whether `eventId` is among the first `limit` events of this limit's window. The window doc
-   * lists granted ids in the order they were appended (`arrayUnion` appends in commit order),
-   * so an event's rank is exact without a transaction, and asking again gives the same answer.
-   * Once the window is seen full nothing more is appended (reports racing that read may still
-   * append, past the limit and refused): the doc stays small under a flood.
-   */
-  async grant(siteId: string, limit: LimitSpec, window: number, eventId: string): Promise<boolean> {
-    const ref = this.db.doc(paths.emissionLimit(siteId, counterId(limit.key, window)));
-    const rank = (ids: unknown) => (Array.isArray(ids) ? ids.indexOf(eventId) : -1);
-    const granted = (await ref.get()).get("granted");
-    const known = rank(granted);
-    if (known >= 0) return known < limit.limit;
-    if (Array.isArray(granted) && granted.length >= limit.limit) return false;
-    await ref.set(
-      {
-        key: limit.key,
-        window,
-        granted: FieldValue.arrayUnion(eventId),
-        expireAt: Timestamp.fromMillis((window + 2) * limit.windowMs),
-      },
-      { merge: true },
-    );
-    const after = rank((await ref.get()).get("granted"));
-    return after >= 0 && after < limit.limit;
-  }
-
-  /** One more suppressed event of this subject. */
-  async addSuppressed(siteId: string, key: string, now: Date): Promise<void> {
-    await this.db
-      .doc(paths.emissionLimit(siteId, suppressedId(key)))
-      .set({ key, suppressed: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now.getTime() + 30 * 86_400_000) }, { merge: true });
+      const stored = readLedger(ledgerSnap?.data());
+      const answer = decideInLedger(stored, q);
+      if (answer.refused) {
+        await this.db.batch().set(ledgerRef, refusalFields(stored, answer.next), { merge: true }).update(claimRef, { decision: answer.decision }).commit();
+        return { decision: answer.decision, answer, event: null };
+      }
+      const event = await emit(answer);
+      const batch = this.db.batch();
+      if (limited && ledgerSnap?.exists) batch.update(ledgerRef, admissionFields(stored, answer.next), { lastUpdateTime: ledgerSnap.updateTime as Timestamp });
+      else if (limited) batch.create(ledgerRef, admissionFields(stored, answer.next));
+      if (event) batch.set(eventRef, eventDocData(event));
+      else batch.update(claimRef, { decision: "emitted" });
+      try {
+        await batch.commit();
+        return { decision: "emitted", answer, event };
+      } catch (err) {
+        const code = grpcCode(err);
+        if ((code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) || attempt >= MAX_DECIDE_ATTEMPTS) throw err;
+        // Another decision came first (perhaps this occurrence's own, by a replay racing this
+        // report): read again after a moment, spread so racers do not meet again, with the claim
+        // and the event doc, so that a decision made stands.
+        guard = true;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
   }
 }

@@ -20,7 +20,8 @@ export const paths = {
   /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
   occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,
   /** Server-only: emission limit windows and suppressed counts. */
-  emissionLimit: (siteId: string, docId: string) => `sites/${siteId}/emissionLimits/${docId}`,
+  /** Server-only: the site's emission ledger, every limit's count and held-back count in one doc (domain/emission-ledger.ts). */
+  emissionLedger: (siteId: string) => `sites/${siteId}/emissionLimits/ledger`,
   logs: (siteId: string) => `sites/${siteId}/logs`,
   /** Server-only: the management API's per-site rate-limit windows. */
   rateLimit: (siteId: string, docId: string) => `sites/${siteId}/rateLimits/${docId}`,

@@ -35,6 +35,8 @@ import {
 import type { WebhookSnapshot } from "./webhook-docs";
 import type { Log } from "../log";
 import { expiryFrom, paths } from "./paths";
+import { eventDocData, type StoredEvent } from "./event-doc";
+import { ReadCache } from "./read-cache";
 import {
   deliveryDocSchema,
   eventDocSchema,
@@ -50,18 +52,43 @@ import {
 /** The most a site's own `eventsPerHour` or `offlinePerHour` admits in an hour (larger values are read as this). */
 export const MAX_SITE_LIMIT = 10_000;
 
+/**
+ * How long an instance trusts its read of a site's settings (name, own limits) and of a machine's
+ * name: a rename or a new limit applies to events at most this much later.
+ */
+export const RECENT_READ_MAX_AGE_MS = 30_000;
+
+export interface SiteSettings {
+  site: SiteRef;
+  eventsPerHour: number | null;
+  offlinePerHour?: number | null;
+}
+
 /** All Firestore access of the pipeline. Triggers and handlers call these, never the SDK. */
 export class Store {
   constructor(readonly db: Firestore) {}
+
+  private readonly recentSites = new ReadCache<SiteSettings>(RECENT_READ_MAX_AGE_MS);
+  private readonly recentNames = new ReadCache<string | undefined>(RECENT_READ_MAX_AGE_MS);
+
+  /** The site's settings as this instance read them at most RECENT_READ_MAX_AGE_MS ago: an event on a warm instance reads no site doc. */
+  recentSiteSettings(siteId: string): Promise<SiteSettings> {
+    return this.recentSites.get(siteId, () => this.loadSiteSettings(siteId));
+  }
+
+  /** The machine's name as this instance read it at most RECENT_READ_MAX_AGE_MS ago. */
+  recentMachineName(siteId: string, machineId: string): Promise<string | undefined> {
+    return this.recentNames.get(`${siteId}/${machineId}`, () => this.loadMachineName(siteId, machineId));
+  }
 
   async loadSite(siteId: string): Promise<SiteRef> {
     return (await this.loadSiteSettings(siteId)).site;
   }
 
   /** The site as payloads name it, and its own emission limits (`eventsPerHour`, `offlinePerHour`, server-written), if any. */
-  async loadSiteSettings(siteId: string): Promise<{ site: SiteRef; eventsPerHour: number | null; offlinePerHour?: number | null }> {
+  async loadSiteSettings(siteId: string): Promise<SiteSettings> {
     const data = (await this.db.doc(paths.site(siteId)).get()).data();
-    // At most MAX_SITE_LIMIT: a window doc lists the ids it admitted, and a doc holds 1 MiB.
+    // At most MAX_SITE_LIMIT: the site's ledger (domain/emission-ledger.ts) stays within a doc's 1 MiB.
     const limit = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? Math.min(v, MAX_SITE_LIMIT) : null);
     return { site: siteRefOf(siteId, data), eventsPerHour: limit(data?.eventsPerHour), offlinePerHour: limit(data?.offlinePerHour) };
   }
@@ -73,17 +100,8 @@ export class Store {
   }
 
   /** Idempotent: a replayed report rewrites the same bytes under the same id. */
-  async saveEvent(siteId: string, event: { id: string; type: EventType; body: string; occurredAt: Date; webhookIds?: string[]; follows?: string | undefined }) {
-    await this.db.doc(paths.event(siteId, event.id)).set({
-      id: event.id,
-      type: event.type,
-      body: event.body,
-      occurredAt: Timestamp.fromDate(event.occurredAt),
-      expireAt: Timestamp.fromDate(expiryFrom(event.occurredAt)),
-      // Whom it was fanned out to, and the event it answers: an answer waits for its question.
-      ...(event.webhookIds ? { webhookIds: event.webhookIds } : {}),
-      ...(event.follows ? { follows: event.follows } : {}),
-    });
+  async saveEvent(siteId: string, event: StoredEvent) {
+    await this.db.doc(paths.event(siteId, event.id)).set(eventDocData(event));
   }
 
   /**

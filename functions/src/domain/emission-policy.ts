@@ -137,20 +137,16 @@ export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] 
 }
 
 /**
- * Whether an event passes its limits, asked finest first and no further once one refuses: a
- * process crashing in a loop must not spend its machine's or its site's admissions on events
- * that do not go out. A limit with a reserve is passed by a grant of either, the reserve first,
- * so a machine's reserved events leave its site's budget to the others.
+ * The limit that refuses an event, asked finest first and no further once one refuses: a process
+ * crashing in a loop must not spend its machine's or its site's admissions on events that do not
+ * go out. A limit with a reserve is passed by a grant of either, the reserve first, so a
+ * machine's reserved events leave its site's budget to the others. `take` spends one admission
+ * of a limit if it has one left. Null: every limit granted.
  */
-export async function admitted(limits: readonly LimitSpec[], grant: (limit: LimitSpec) => Promise<boolean>): Promise<boolean> {
-  return (await refusal(limits, grant)) === null;
-}
-
-/** The limit that refused the event (asked as `admitted` asks), or null when every limit granted. */
-export async function refusal(limits: readonly LimitSpec[], grant: (limit: LimitSpec) => Promise<boolean>): Promise<LimitSpec | null> {
+export function firstRefusal(limits: readonly LimitSpec[], take: (limit: LimitSpec) => boolean): LimitSpec | null {
   for (const limit of limits) {
-    if (limit.reserve && (await grant(limit.reserve))) continue;
-    if (!(await grant(limit))) return limit;
+    if (limit.reserve && take(limit.reserve)) continue;
+    if (!take(limit)) return limit;
   }
   return null;
 }
@@ -180,21 +176,6 @@ export function occurrenceEventId(occurrence: string, firstReportId: string): st
 }
 
 export const windowOf = (atMs: number, windowMs: number) => Math.floor(atMs / windowMs);
-
-/** Doc id of slot `index` of a limit in one window: taken by `create()`, so exactly `limit` are granted. */
-export function slotId(limitKey: string, window: number, index: number): string {
-  return `slot_${hash(`${limitKey}|${window}|${index}`)}`;
-}
-
-/** Doc id of a limit's counter in one window. */
-export function counterId(limitKey: string, window: number): string {
-  return `cnt_${hash(`${limitKey}|${window}`)}`;
-}
-
-/** Doc id of the running count of suppressed events of one limit key. */
-export function suppressedId(limitKey: string): string {
-  return `sup_${hash(limitKey)}`;
-}
 
 /**
  * `suppressed`: over a limit of its own subject (its machine.offline page is held for the next

@@ -1,6 +1,8 @@
 import type { DetectedEvent } from "../domain/detected-event";
 import { buildPayload, serializePayload, type SiteRef } from "../domain/payload";
 import type { Store } from "../data/store";
+import type { StoredEvent } from "../data/event-doc";
+import type { FanOutTarget } from "../data/fan-out";
 import { attemptTaskFor, carriedEvent, type Enqueue } from "../delivery/task-queue";
 import { isSlow } from "../domain/delivery-lanes";
 import type { Log } from "../log";
@@ -23,32 +25,35 @@ export interface Emission {
   follows?: string | undefined;
 }
 
+/** Who gets an event and how its payload names things: the subscribed webhooks, the site, the machine. */
+export interface Audience {
+  targets: FanOutTarget[];
+  site: SiteRef;
+  machineName: string | undefined;
+}
+
 /**
- * Stores the event once and enqueues one delivery task per subscribed, enabled webhook. The
- * event id is fixed by the occurrence it stands for, and every id downstream derives from it, so
- * emitting the same event again rewrites the same doc and its enqueues are refused as duplicates.
+ * One query for the subscribers; the site and the machine name as this instance read them
+ * lately (a warm instance reads neither). The name is the machine doc's, never one an agent's
+ * report gives itself (DetectedEvent.machineName is set only from the machine doc).
  */
-export async function emitEvent(
-  siteId: string,
-  emission: Emission,
-  deps: EmitDeps,
-  known: { site?: SiteRef } = {},
-): Promise<{ eventId: string; webhooks: number }> {
-  const { eventId, detected } = emission;
+export async function audienceOf(siteId: string, detected: DetectedEvent, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<Audience> {
   const [targets, site, machineName] = await Promise.all([
     deps.store.fanOutTargets(siteId, detected.type, deps.log),
-    known.site ?? deps.store.loadSite(siteId),
-    // The name the pipeline trusts: the machine doc's (the payload falls back to the machine id),
-    // never one an agent's report gives itself (DetectedEvent.machineName).
-    detected.machineName ?? deps.store.loadMachineName(siteId, detected.machineId),
+    known.site ?? deps.store.recentSiteSettings(siteId).then((s) => s.site),
+    detected.machineName ?? deps.store.recentMachineName(siteId, detected.machineId),
   ]);
-  if (targets.length === 0) return { eventId, webhooks: 0 };
-  const webhookIds = targets.map((t) => t.id);
+  return { targets, site, machineName };
+}
+
+/** The event as stored and sent: its payload serialised once, shared by every webhook and retry. */
+export function eventFor(emission: Emission, audience: Audience): StoredEvent {
+  const { eventId, detected } = emission;
   const payload = buildPayload({
     id: eventId,
     detected: {
       ...detected,
-      machineName,
+      machineName: audience.machineName,
       fields: {
         ...detected.fields,
         ...(emission.suppressed > 0 ? { suppressed: emission.suppressed } : {}),
@@ -56,26 +61,41 @@ export async function emitEvent(
       },
     },
     occurredAt: emission.occurredAt,
-    site,
+    site: audience.site,
   });
-  const body = serializePayload(payload);
-  await deps.store.saveEvent(siteId, {
+  return {
     id: eventId,
     type: detected.type,
-    body,
+    body: serializePayload(payload),
     occurredAt: emission.occurredAt,
-    webhookIds,
+    webhookIds: audience.targets.map((t) => t.id),
     follows: emission.follows,
-  });
-  // Each task carries the event and what was just read of its webhook: its first attempt reads
-  // neither again. A webhook marked slow gets its delivery in the slow lane directly.
-  const event = carriedEvent({ type: detected.type, body, follows: emission.follows });
+  };
+}
+
+/**
+ * One delivery task per target. Each carries the event and what was just read of its webhook: its
+ * first attempt reads neither again. A webhook marked slow gets its delivery in the slow lane
+ * directly. Task names derive from the event id: enqueuing the same event again is refused as a
+ * duplicate. Targets unknown (a retried emission): the first attempt reads its webhook.
+ */
+export async function enqueueDeliveries(
+  siteId: string,
+  event: Pick<StoredEvent, "id" | "type" | "body" | "follows" | "webhookIds">,
+  targets: FanOutTarget[] | null,
+  deps: EmitDeps,
+): Promise<void> {
+  const carried = carriedEvent({ type: event.type, body: event.body, follows: event.follows });
   const nowMs = Date.now();
+  const list = targets ?? (event.webhookIds ?? []).map((id) => ({ id, snapshot: undefined }));
   await Promise.all(
-    targets.map(({ id: webhookId, snapshot }) =>
-      deps.enqueue(attemptTaskFor({ siteId, webhookId, eventId }, 1, event, snapshot), 0, isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast"),
+    list.map(({ id: webhookId, snapshot }) =>
+      deps.enqueue(
+        attemptTaskFor({ siteId, webhookId, eventId: event.id }, 1, carried, snapshot),
+        0,
+        snapshot && isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast",
+      ),
     ),
   );
-  deps.log.info("event.emitted", { eventId, type: detected.type, siteId, webhooks: webhookIds.length });
-  return { eventId, webhooks: webhookIds.length };
+  deps.log.info("event.emitted", { eventId: event.id, type: event.type, siteId, webhooks: list.length });
 }

@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { DetectedEvent } from "../domain/detected-event";
 import {
+  EMISSION_LIMITS,
   limitsFor,
   occurrenceEventId,
   occurrenceId,
-  refusal,
   SITE_OFFLINE_KEY,
   suppressionKey,
   windowOf,
   type Channel,
   type Decision,
-  type SiteLimits,
 } from "../domain/emission-policy";
 import type { EmissionStore, StoredOccurrence } from "../data/emission-store";
-import { emitEvent, type EmitDeps } from "./emit-events";
+import type { StoredEvent } from "../data/event-doc";
+import { audienceOf, enqueueDeliveries, eventFor, type Audience, type EmitDeps } from "./emit-events";
 
 export interface IngestDeps extends EmitDeps {
   emissions: EmissionStore;
@@ -40,8 +40,8 @@ export interface IngestOutcome {
 }
 
 /**
- * A report whose occurrence was opened by another channel and is still undecided this long after
- * is taken over: the first report's handler died, and nothing else would finish it.
+ * A report whose occurrence was claimed by another report and is still undecided this long after
+ * is taken over: the claimant's handler died, and nothing else would finish it.
  */
 const TAKEOVER_AFTER_MS = 60_000;
 
@@ -56,83 +56,113 @@ export async function ingest(report: Report, events: DetectedEvent[], deps: Inge
   return outcomes;
 }
 
-async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps): Promise<IngestOutcome & { decision: Decision | null }> {
-  const result = (eventId: string | null, outcome: IngestOutcome["outcome"], decision: Decision | null, webhooks = 0) => ({
-    type: event.type,
-    eventId,
-    outcome,
-    decision,
-    webhooks,
-  });
+async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps, asQuestion = false): Promise<IngestOutcome> {
   let follows: string | undefined;
   if (event.answers) {
     // Settle the question before its answer: emitted (or known suppressed) first, whichever trigger runs first.
-    const answered = await ingestOne(report, event.answers, deps);
-    if (answered.decision !== "emitted" || !answered.eventId) return result(null, "suppressed", "suppressed");
+    const answered = await ingestOne(report, event.answers, deps, true);
+    if (answered.decision !== "emitted" || !answered.eventId) return outcome(event, null, "suppressed", "suppressed");
     follows = answered.eventId;
   }
   // The sweep's mark is one report whoever sees it: the mark's instant identifies it.
   const own: Report = event.type === "machine.offline" ? { ...report, channel: "sweep", reportId: `mark:${event.content}` } : report;
   const occurrence = occurrenceId(event);
-  // The site's settings (its own limit, its name for the payload) are read meanwhile.
-  const settingsRead = deps.store.loadSiteSettings(own.siteId);
-  settingsRead.catch(() => undefined);
-  const { join, state } = await deps.emissions.recordReport(own.siteId, occurrence, event, {
+  const { join, state } = await deps.emissions.claim(own.siteId, occurrence, event, {
     channel: own.channel,
     reportId: own.reportId,
     at: own.at,
     newEventId: occurrenceEventId(occurrence, own.reportId ?? randomUUID()),
   });
-  const stalled = state.decision === null && deps.now().getTime() - state.firstAtMs > TAKEOVER_AFTER_MS;
-  if (join === "pair" && !stalled) return result(state.eventId, "duplicate", state.decision);
+  if (join === "new") return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: false }, deps);
+  const duplicate = (decision: Decision | null) => outcome(event, state.eventId, "duplicate", decision);
+  if (state.decision) return duplicate(state.decision);
+  const ageMs = deps.now().getTime() - state.firstAtMs;
+  // The usual pair (a crash's alert beside its log doc): the claimant decides; nothing is read.
+  if (join === "pair" && ageMs <= TAKEOVER_AFTER_MS) return duplicate(null);
+  const decision = await deps.emissions.decisionOf(own.siteId, state);
+  if (decision === "emitted") {
+    // A report sent again comes after its handling failed (a trigger retried, an alert answered
+    // 503): perhaps between the decision and the last enqueue. The tasks go out again without
+    // the webhook's read, so each attempt looks for its record first and a delivery made
+    // stands (and Cloud Tasks refuses a name it has seen within the hour).
+    if ((join === "replay" || join === "resend") && !asQuestion) await reenqueue(own.siteId, state.eventId, deps);
+    return duplicate(decision);
+  }
+  if (join === "resend" && ageMs <= TAKEOVER_AFTER_MS) return duplicate(null);
+  // Undecided: a replay of a report whose handler failed, or a claim its claimant left: taken over.
+  return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: true }, deps);
+}
 
-  const settings = await settingsRead;
-  const decided = state.decision ? state : await decide(own, event, occurrence, state, settings, deps);
-  const outcome = join === "new" ? (decided.decision === "emitted" ? "emitted" : "suppressed") : "duplicate";
-  if (decided.decision !== "emitted" || decided.emitted) return result(state.eventId, outcome, decided.decision);
-  const { webhooks } = await emitEvent(
-    own.siteId,
-    {
-      eventId: state.eventId,
-      detected: event,
-      occurredAt: event.occurredAt ?? new Date(state.firstAtMs),
-      suppressed: decided.suppressedBefore,
-      siteSuppressed: decided.siteSuppressed ?? 0,
-      follows,
-    },
-    deps,
-    { site: settings.site },
-  );
-  await deps.emissions.markEmitted(own.siteId, occurrence, state.eventId);
-  return result(state.eventId, outcome, "emitted", webhooks);
+function outcome(event: DetectedEvent, eventId: string | null, result: IngestOutcome["outcome"], decision: Decision | null, webhooks = 0): IngestOutcome {
+  return { type: event.type, eventId, outcome: result, decision, webhooks };
+}
+
+interface Deciding {
+  report: Report;
+  event: DetectedEvent;
+  occurrence: string;
+  state: StoredOccurrence;
+  follows: string | undefined;
+  /** Another report may have decided it already (see EmissionStore.decide). */
+  guarded: boolean;
 }
 
 /**
- * The limits, once per occurrence: every limit must grant; the window is the occurrence's first
- * report's. A refusal is counted under its subject (reported by the subject's next event), or,
- * for the site-wide bound of machine.offline pages, under the site (reported by its next page).
+ * The limits, once per occurrence, in one transaction on the site's ledger, the event doc written
+ * with its decision; then its deliveries enqueued. The window is the occurrence's first report's.
+ * A refusal is counted under its subject (reported by the subject's next event), or, for the
+ * site-wide bound of machine.offline pages, under the site (reported by its next page).
  */
-async function decide(
-  report: Report,
-  event: DetectedEvent,
-  occurrence: string,
-  state: StoredOccurrence,
-  site: SiteLimits,
-  deps: IngestDeps,
-): Promise<StoredOccurrence> {
-  const refused = await refusal(limitsFor(event, site), (limit) =>
-    deps.emissions.grant(report.siteId, limit, windowOf(state.firstAtMs, limit.windowMs), state.eventId),
+async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutcome> {
+  const { report, event, state } = d;
+  const settings = await deps.store.recentSiteSettings(report.siteId);
+  let audience: Promise<Audience> | undefined;
+  const decided = await deps.emissions.decide(
+    report.siteId,
+    d.occurrence,
+    state.eventId,
+    {
+      limits: limitsFor(event, settings),
+      window: windowOf(state.firstAtMs, EMISSION_LIMITS.windowMs),
+      subjectKey: suppressionKey(event),
+      siteKey: event.type === "machine.offline" ? SITE_OFFLINE_KEY : null,
+      atMs: deps.now().getTime(),
+    },
+    async (answer) => {
+      // Read once, even if the transaction runs again.
+      audience ??= audienceOf(report.siteId, event, deps, { site: settings.site });
+      const known = await audience;
+      if (known.targets.length === 0) return null;
+      const emission = {
+        eventId: state.eventId,
+        detected: event,
+        occurredAt: event.occurredAt ?? new Date(state.firstAtMs),
+        suppressed: answer.suppressedBefore,
+        siteSuppressed: answer.siteSuppressed,
+        follows: d.follows,
+      };
+      return eventFor(emission, known);
+    },
+    d.guarded,
   );
-  const key = suppressionKey(event);
-  if (refused) {
-    const counted = refused.key === SITE_OFFLINE_KEY;
-    const countUnder = counted ? SITE_OFFLINE_KEY : key;
-    if (countUnder) await deps.emissions.addSuppressed(report.siteId, countUnder, deps.now());
-    deps.log.info("event.suppressed", { siteId: report.siteId, type: event.type, machineId: event.machineId, eventId: state.eventId, limit: refused.key });
-    return deps.emissions.decide(report.siteId, occurrence, state.eventId, counted ? "counted" : "suppressed");
+  const result = d.guarded ? "duplicate" : decided.decision === "emitted" ? "emitted" : "suppressed";
+  if (decided.answer?.refused) {
+    deps.log.info("event.suppressed", {
+      siteId: report.siteId,
+      type: event.type,
+      machineId: event.machineId,
+      eventId: state.eventId,
+      limit: decided.answer.refused.key,
+    });
   }
-  return deps.emissions.decide(report.siteId, occurrence, state.eventId, "emitted", {
-    subject: key,
-    site: event.type === "machine.offline" ? SITE_OFFLINE_KEY : null,
-  });
+  if (!decided.event || !audience) return outcome(event, state.eventId, result, decided.decision);
+  const { targets } = await audience;
+  await enqueueDeliveries(report.siteId, decided.event, targets, deps);
+  return outcome(event, state.eventId, result, "emitted", targets.length);
+}
+
+/** The deliveries of an event already stored, enqueued again (refused as duplicates where they went out). */
+async function reenqueue(siteId: string, eventId: string, deps: IngestDeps): Promise<void> {
+  const event = await deps.store.loadEvent({ siteId, eventId });
+  if (event) await enqueueDeliveries(siteId, { ...event, id: eventId, type: event.type as StoredEvent["type"] }, null, deps);
 }

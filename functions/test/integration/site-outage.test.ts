@@ -1,7 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { paths } from "../../src/data/paths";
 import type { ManagementStore } from "../../src/data/management-store";
-import type { Store } from "../../src/data/store";
+import { RECENT_READ_MAX_AGE_MS, type Store } from "../../src/data/store";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { sweepFromScratch } from "../support/sweep";
@@ -43,6 +43,8 @@ it("a site gone dark pages up to its bound, counts the rest, and says how many o
 
   // The bound raised, one more machine goes dark: its page says how many were counted before it.
   await store.db.doc(paths.site(siteId)).update({ offlinePerHour: 10 });
+  // Each instance trusts its read of the site's settings this long: the new bound applies after it.
+  await sleep(RECENT_READ_MAX_AGE_MS);
   await silentFor("PC-7", 300);
   await sweepFromScratch(store, { staleAfterMs: 60_000 });
   await waitFor("the next page", () => offline().length === 4);

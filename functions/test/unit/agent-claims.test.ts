@@ -1,11 +1,12 @@
-import type { EmissionStore, ReportInput, StoredOccurrence } from "../../src/data/emission-store";
+import type { EmissionStore, EmitWith, ReportInput, StoredOccurrence } from "../../src/data/emission-store";
+import { decideInLedger, type Ledger, type LedgerQuestion } from "../../src/domain/emission-ledger";
 import type { Store } from "../../src/data/store";
 import type { DeliveryTask } from "../../src/delivery/task-queue";
 import { logDocSchema, parseAgentDoc } from "../../src/domain/agent-docs";
 import type { DetectedEvent } from "../../src/domain/detected-event";
 import { renderBody } from "../../src/domain/destination-formats";
 import { detectLogEvents, processEvent } from "../../src/domain/detect-process-events";
-import { EMISSION_LIMITS, joinOccurrence, type LimitSpec } from "../../src/domain/emission-policy";
+import { EMISSION_LIMITS, joinOccurrence } from "../../src/domain/emission-policy";
 import type { Log } from "../../src/log";
 import { ingest, type Report } from "../../src/pipeline/ingest";
 
@@ -41,16 +42,15 @@ function logDoc(fields: Record<string, unknown>) {
 function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?: number } = {}) {
   const bodies: string[] = [];
   const occurrences = new Map<string, StoredOccurrence>();
-  const windows = new Map<string, string[]>();
+  let ledger: Ledger | null = null;
   const store = {
-    loadSiteSettings: async () => ({ site: { id: SITE, name: "Gallery" }, eventsPerHour: opts.eventsPerHour ?? null }),
-    loadSite: async () => ({ id: SITE, name: "Gallery" }),
-    loadMachineName: async (_s: string, machineId: string) => opts.machineNames?.[machineId],
+    recentSiteSettings: async () => ({ site: { id: SITE, name: "Gallery" }, eventsPerHour: opts.eventsPerHour ?? null }),
+    recentMachineName: async (_s: string, machineId: string) => opts.machineNames?.[machineId],
     fanOutTargets: async () => [{ id: "wh-1", snapshot: {} }],
-    saveEvent: async (_s: string, event: { body: string }) => void bodies.push(event.body),
   };
+  // As the store decides: a claim per occurrence, and one ledger for the site's limits.
   const emissions = {
-    recordReport: async (_s: string, id: string, _event: DetectedEvent, report: ReportInput) => {
+    claim: async (_s: string, id: string, _event: DetectedEvent, report: ReportInput) => {
       const state = occurrences.get(id) ?? null;
       const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() });
       if (join !== "new" && state) return { join, state };
@@ -60,28 +60,19 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
         channels: { [report.channel]: true },
         reports: report.reportId ? [report.reportId] : [],
         decision: null,
-        suppressedBefore: 0,
-        emitted: false,
       };
       occurrences.set(id, next);
       return { join, state: next };
     },
-    decide: async (_s: string, id: string, _e: string, decision: "emitted" | "suppressed") => {
-      const state = { ...(occurrences.get(id) as StoredOccurrence), decision, suppressedBefore: 0 };
-      occurrences.set(id, state);
-      return state;
+    decisionOf: async (_s: string, state: StoredOccurrence) => state.decision,
+    decide: async (_s: string, id: string, _e: string, q: LedgerQuestion, emit: EmitWith) => {
+      const answer = decideInLedger(ledger, q);
+      ledger = answer.next;
+      const event = answer.decision === "emitted" ? await emit(answer) : null;
+      if (event) bodies.push(event.body);
+      occurrences.set(id, { ...(occurrences.get(id) as StoredOccurrence), decision: answer.decision });
+      return { decision: answer.decision, answer, event };
     },
-    markEmitted: async () => undefined,
-    // As the store admits: by rank in the window's list, nothing appended once it is full.
-    grant: async (_s: string, limit: LimitSpec, window: number, eventId: string) => {
-      const key = `${limit.key}|${window}`;
-      const granted = windows.get(key) ?? [];
-      if (!granted.includes(eventId) && granted.length < limit.limit) granted.push(eventId);
-      windows.set(key, granted);
-      const rank = granted.indexOf(eventId);
-      return rank >= 0 && rank < limit.limit;
-    },
-    addSuppressed: async () => undefined,
   };
   const deps = {
     store: store as unknown as Store,

@@ -10,7 +10,7 @@ import {
   occurrenceId,
   occurrenceKeptMs,
   PAIRING_WINDOW_MS,
-  refusal,
+  firstRefusal,
   SITE_OFFLINE_KEY,
   windowOf,
   type LimitSpec,
@@ -87,10 +87,10 @@ describe("emission limits", () => {
 
   it("says which limit refused: a machine's own page, or the site's bound", async () => {
     const offline = { ...crash, type: "machine.offline" as const, subject: "presence" };
-    const granting = (refuse: string | null) => async (l: LimitSpec) => l.key !== refuse;
-    expect(await refusal(limitsFor(offline), granting(null))).toBeNull();
-    expect(await refusal(limitsFor(offline), granting("presence|m1"))).toMatchObject({ key: "presence|m1" });
-    expect(await refusal(limitsFor(offline), granting(SITE_OFFLINE_KEY))).toMatchObject({ scope: "site", key: SITE_OFFLINE_KEY });
+    const granting = (refuse: string | null) => (l: LimitSpec) => l.key !== refuse;
+    expect(firstRefusal(limitsFor(offline), granting(null))).toBeNull();
+    expect(firstRefusal(limitsFor(offline), granting("presence|m1"))).toMatchObject({ key: "presence|m1" });
+    expect(firstRefusal(limitsFor(offline), granting(SITE_OFFLINE_KEY))).toMatchObject({ scope: "site", key: SITE_OFFLINE_KEY });
   });
 
   it("a held machine.offline comes due when its window turns", () => {

@@ -1,0 +1,59 @@
+import { FieldValue, Timestamp, type DocumentData } from "firebase-admin/firestore";
+import { emptyLedger, type Ledger } from "../domain/emission-ledger";
+
+/**
+ * The ledger doc (`sites/{siteId}/emissionLimits/ledger`, domain/emission-ledger.ts).
+ *
+ * - `window`, `counts`: the admissions of the current hour, `counts` a JSON string (one field
+ *   however many keys: no index entry per key, never near a document's 20,000-field limit),
+ *   written only by a decision that lets an event out, conditioned on the doc being as it read it.
+ * - `held`: a map, per subject's hashed key `{n, atMs}`: held-back counts, incremented atomically
+ *   by refusals without reading or conditioning anything (a refusal is certain: a limit full in
+ *   its window stays full), removed by the event that says them.
+ * - `overflow`: held back beyond the distinct subjects `held` keeps.
+ */
+export function readLedger(data: DocumentData | undefined): Ledger | null {
+  if (!data) return null;
+  const counts = parseCounts(data.counts);
+  const held = typeof data.held === "object" && data.held !== null ? (data.held as Record<string, unknown>) : {};
+  const pending = Object.fromEntries(
+    Object.entries(held).flatMap(([k, v]) => {
+      const n = (v as { n?: unknown } | null)?.n;
+      const atMs = (v as { atMs?: unknown } | null)?.atMs;
+      return typeof n === "number" && n > 0 && typeof atMs === "number" ? [[k, { n, atMs }]] : [];
+    }),
+  );
+  const window = typeof data.window === "number" ? data.window : -1;
+  return { ...emptyLedger(window), counts: window >= 0 ? counts : {}, pending, overflow: typeof data.overflow === "number" ? data.overflow : 0 };
+}
+
+/** The fields a decision that lets an event out writes: the new counts, and the held-back counts it said (or that expired) removed. */
+export function admissionFields(stored: Ledger | null, next: Ledger): Record<string, unknown> {
+  const removed = Object.keys(stored?.pending ?? {}).filter((k) => !(k in next.pending));
+  return {
+    window: next.window,
+    counts: JSON.stringify(next.counts),
+    updatedAt: Timestamp.now(),
+    ...Object.fromEntries(removed.map((k) => [`held.${k}`, FieldValue.delete()])),
+  };
+}
+
+/** What a refusal writes (merged, unconditioned): one more held back under its subject, or in `overflow`. */
+export function refusalFields(stored: Ledger | null, next: Ledger): Record<string, unknown> {
+  if (next.overflow > (stored?.overflow ?? 0)) return { overflow: FieldValue.increment(1) };
+  const grown = Object.entries(next.pending).find(([k, p]) => p.n > (stored?.pending[k]?.n ?? 0));
+  if (!grown) return {};
+  const [k, p] = grown;
+  return { held: { [k]: { n: FieldValue.increment(1), atMs: p.atMs } } };
+}
+
+function parseCounts(raw: unknown): Record<string, number> {
+  if (typeof raw !== "string") return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1]) && e[1] >= 0));
+  } catch {
+    return {};
+  }
+}
