@@ -45,7 +45,7 @@ export function deployedAgent(siteId: string, machineId: string, deps: IngestDep
         },
         alertDeps,
       );
-      return res.body as { outcome?: string; eventId?: string | null };
+      return { status: res.status, ...(res.body as { outcome?: string; eventId?: string | null }) };
     },
   };
 }

@@ -1,17 +1,31 @@
-import { FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Precondition } from "firebase-admin/firestore";
 import { alertsResent, joinOccurrence, occurrenceKeptMs, type Channel, type Decision, type Join, type OccurrenceState } from "../domain/emission-policy";
 import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domain/emission-ledger";
 import type { DetectedEvent } from "../domain/detected-event";
+import type { EventType } from "../domain/event-catalog";
 import { eventDocData, type StoredEvent } from "./event-doc";
 import { admissionFields, readLedger, refusalFields } from "./ledger-doc";
 import { ALREADY_EXISTS, FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
+import { parseOrNull } from "./parse";
 import { paths } from "./paths";
+import { eventDocSchema } from "./webhook-docs";
 
-/** Decisions of one occurrence that find the ledger changed between their read and their write, at most, before the error goes to the caller's retry. */
-const MAX_DECIDE_ATTEMPTS = 20;
+/**
+ * Decisions that find the ledger (or the claim) changed between their read and their write:
+ * after this many, the next attempt runs as a transaction, whose locks hold other writers back
+ * (a flood of refusals cannot starve an admission).
+ */
+const OPTIMISTIC_ATTEMPTS = 4;
+/** And the transaction's own retries exhausted: the error goes to the caller's retry. */
+const LOCKED_ATTEMPTS = 3;
 
-/** An occurrence as its claim doc says. Its decision is written there when it is not an event out (refused, or nobody subscribed); an event out is its event doc. */
-export type StoredOccurrence = OccurrenceState;
+/** An occurrence as its claim doc says. A decision is written there when it is no event out (refused, or nobody subscribed); an event out is its event doc. */
+export interface StoredOccurrence extends OccurrenceState {
+  /** When the claim was made (its doc's creation): how long its claimant has been at it. */
+  claimedAtMs: number;
+  /** The claim doc's update time as read: a refusal is written on it only if it is unchanged. */
+  version: Timestamp | null;
+}
 
 export interface ReportInput {
   channel: Channel;
@@ -26,28 +40,60 @@ export interface ReportInput {
 export type EmitWith = (answer: LedgerAnswer) => Promise<StoredEvent | null>;
 
 export interface Decided {
-  /** null: the claim is no longer this occurrence's (replaced by a newer one of the same content). */
-  decision: Decision | null;
+  decision: Decision;
   answer: LedgerAnswer | null;
-  /** The event doc written with it (an event out to at least one webhook). */
+  /** The event doc of an event out: written by this decision, or found written (`stored`). */
   event: StoredEvent | null;
+  /** The event was found already stored (its own earlier commit, or another decider's): its deliveries may not all be enqueued. */
+  stored: boolean;
 }
 
-function readOccurrence(data: FirebaseFirestore.DocumentData | undefined): StoredOccurrence | null {
-  if (!data || typeof data.eventId !== "string" || !(data.firstAt instanceof Timestamp)) return null;
+function readOccurrence(snap: DocumentSnapshot | undefined): StoredOccurrence | null {
+  const data = snap?.data();
+  if (!snap || !data || typeof data.eventId !== "string" || !(data.firstAt instanceof Timestamp)) return null;
+  // A doc of the earlier version decided `emitted` whose event never went out (`emitted: false`) is undecided.
+  const decision = data.decision === "emitted" && data.emitted === false ? null : data.decision;
   return {
     eventId: data.eventId,
     firstAtMs: data.firstAt.toMillis(),
     channels: typeof data.channels === "object" && data.channels ? data.channels : {},
     reports: Array.isArray(data.reports) ? data.reports.filter((r: unknown): r is string => typeof r === "string") : [],
-    decision: data.decision === "emitted" || data.decision === "suppressed" || data.decision === "counted" ? data.decision : null,
+    decision: decision === "emitted" || decision === "suppressed" || decision === "counted" ? decision : null,
+    claimedAtMs: snap.createTime?.toMillis() ?? data.firstAt.toMillis(),
+    version: snap.updateTime ?? null,
   };
+}
+
+function readStoredEvent(snap: DocumentSnapshot | undefined): StoredEvent | null {
+  const doc = parseOrNull(eventDocSchema, snap?.data());
+  if (!snap || !doc) return null;
+  return { ...doc, id: snap.id, type: doc.type as EventType, occurredAt: new Date() };
+}
+
+/** What a batch and a transaction both write with. */
+interface Writer {
+  set(ref: DocumentReference, data: Record<string, unknown>, options: { merge: true }): unknown;
+  create(ref: DocumentReference, data: Record<string, unknown>): unknown;
+  update(ref: DocumentReference, data: Record<string, unknown>, precondition?: Precondition): unknown;
+}
+
+interface Deciding {
+  ledger: DocumentReference;
+  claim: DocumentReference;
+  event: DocumentReference;
+  eventId: string;
+  q: LedgerQuestion;
+  emit: EmitWith;
+  /** Whether the event has limits or counts to say (machine.online has neither: no ledger). */
+  limited: boolean;
 }
 
 /**
  * Firestore side of the emission policy. An occurrence is claimed by the first report of it (a
- * `create`: two channels racing meet on the precondition, not in a transaction) and decided on
- * its site's ledger (domain/emission-ledger.ts) in one conditioned commit with its event.
+ * `create`: two channels racing meet on its precondition, not in a transaction) and decided on
+ * its site's ledger (domain/emission-ledger.ts) in one commit with its outcome: an event out is
+ * its event doc, created (a second decider of the same occurrence fails there); a refusal is its
+ * decision on the claim, written only if the claim is as read (a second one fails there).
  * A crash reported by log doc and alert costs: the claim (a read and a create), the ledger (a
  * read and a write), the event doc, and the other report's read of the claim.
  */
@@ -57,27 +103,23 @@ export class EmissionStore {
   /** Matches a report to the occurrence claimed for its content, claiming it if nothing (recent) is. */
   async claim(siteId: string, occurrenceId: string, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
-    const fresh = this.claimDoc(event, report);
-    const state = readOccurrence((await ref.get()).data());
+    const state = readOccurrence(await ref.get());
     const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
     if (!state) {
+      const fresh = this.claimDoc(event, report);
       try {
-        await ref.create(fresh.doc);
-        return { join: "new", state: fresh.state };
+        const written = await ref.create(fresh.doc);
+        return { join: "new", state: { ...fresh.state, claimedAtMs: written.writeTime.toMillis(), version: written.writeTime } };
       } catch (err) {
-        // The other channel claimed it meanwhile: read what it claimed.
+        // The other channel claimed it meanwhile (or this create's own retry found it made): read what is there.
         if (grpcCode(err) !== ALREADY_EXISTS) throw err;
         return this.claim(siteId, occurrenceId, event, report);
       }
     }
     if (join === "new") return this.reclaim(ref, event, report);
-    if (join === "pair") {
-      // An alert's channel need not be remembered (another identical alert is a resend either
-      // way); a log doc's must, so that an identical one later is a new crash.
-      if (report.channel !== "alert") {
-        await ref.update({ [`channels.${report.channel}`]: true, ...(report.reportId ? { reports: FieldValue.arrayUnion(report.reportId) } : {}) });
-      }
-      return { join, state: { ...state, channels: { ...state.channels, [report.channel]: true } } };
+    if (join === "pair" && pairRecorded(report)) {
+      await ref.update(pairFields(report));
+      return { join, state: { ...state, channels: { ...state.channels, [report.channel]: true }, version: null } };
     }
     return { join, state };
   }
@@ -85,17 +127,21 @@ export class EmissionStore {
   /** A new occurrence of content claimed before (long ago, or by the same channel): the claim is replaced, in a transaction. */
   private async reclaim(ref: DocumentReference, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     return this.db.runTransaction(async (tx) => {
-      const state = readOccurrence((await tx.get(ref)).data());
+      const state = readOccurrence(await tx.get(ref));
       const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
-      if (join !== "new" && state) return { join, state };
+      if (join !== "new" && state) {
+        if (join === "pair" && pairRecorded(report)) tx.update(ref, pairFields(report));
+        return { join, state: { ...state, version: null } };
+      }
       const fresh = this.claimDoc(event, report);
       tx.set(ref, fresh.doc);
-      return { join: "new" as const, state: fresh.state };
+      // Its version is unknown here: its decision reads the claim first.
+      return { join: "new" as const, state: { ...fresh.state, claimedAtMs: Date.now(), version: null } };
     });
   }
 
   private claimDoc(event: DetectedEvent, report: ReportInput) {
-    const state: StoredOccurrence = {
+    const state: OccurrenceState = {
       eventId: report.newEventId,
       firstAtMs: report.at.getTime(),
       channels: { [report.channel]: true },
@@ -123,59 +169,104 @@ export class EmissionStore {
   }
 
   /**
-   * Decides the occurrence on the site's ledger (domain/emission-ledger.ts), without a
-   * transaction: the ledger is read, the limits asked, and
-   * - a refusal adds its held-back count with an atomic increment and writes its decision on the
-   *   claim (certain whatever else is decided meanwhile: a limit full in its window stays full);
-   * - an event out writes the new counts, conditioned on the ledger being as read (its update
-   *   time), in one commit with its event doc (or, nobody subscribing, its decision on the
-   *   claim). A condition that fails (another decision or refusal came between) reads again.
-   * `guarded`: the occurrence may have been decided already (a takeover, a replay); the claim and
-   * the event doc are read with the ledger, and a decision made stands (as after any failed
-   * condition).
+   * Decides the occurrence on the site's ledger: the ledger is read, the limits asked
+   * (domain/emission-ledger.ts), and the outcome committed in one batch:
+   * - an event out: the new counts, conditioned on the ledger's update time as read, and its
+   *   event doc, created (or, nobody subscribing, its decision on the claim);
+   * - a refusal: its held-back count by atomic increment (certain: a limit full in its window
+   *   stays full) and its decision on the claim, conditioned on the claim as read.
+   * A failed condition reads again, with the claim and the event doc, so that a decision made
+   * (by a replay racing this report, a takeover, this commit's own retried write) stands; after
+   * a few, in a transaction. `guarded`: read the claim and the event doc from the start.
    */
-  async decide(siteId: string, occurrenceId: string, eventId: string, q: LedgerQuestion, emit: EmitWith, guarded = false): Promise<Decided> {
-    const ledgerRef = this.db.doc(paths.emissionLedger(siteId));
-    const claimRef = this.db.doc(paths.occurrence(siteId, occurrenceId));
-    const eventRef = this.db.doc(paths.event(siteId, eventId));
-    // An event with no limit and no count to say (machine.online) neither reads nor writes the ledger.
-    const limited = q.limits.length > 0 || q.subjectKey !== null || q.siteKey !== null;
-    let guard = guarded;
-    for (let attempt = 1; ; attempt++) {
-      const refs = [...(limited ? [ledgerRef] : []), ...(guard ? [claimRef, eventRef] : [])];
+  async decide(siteId: string, occurrenceId: string, state: StoredOccurrence, q: LedgerQuestion, emit: EmitWith, guarded = false): Promise<Decided> {
+    const d: Deciding = {
+      ledger: this.db.doc(paths.emissionLedger(siteId)),
+      claim: this.db.doc(paths.occurrence(siteId, occurrenceId)),
+      event: this.db.doc(paths.event(siteId, state.eventId)),
+      eventId: state.eventId,
+      q,
+      emit,
+      limited: q.limits.length > 0 || q.subjectKey !== null || q.siteKey !== null,
+    };
+    let guard = guarded || !state.version;
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const refs = this.reads(d, guard);
       const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
-      const ledgerSnap = limited ? snaps.shift() : undefined;
-      if (guard) {
-        const [claim, eventDoc] = snaps;
-        if (eventDoc?.exists) return { decision: "emitted", answer: null, event: null };
-        const state = readOccurrence(claim?.data());
-        if (state?.eventId !== eventId) return { decision: null, answer: null, event: null };
-        if (state.decision) return { decision: state.decision, answer: null, event: null };
-      }
-      const stored = readLedger(ledgerSnap?.data());
-      const answer = decideInLedger(stored, q);
-      if (answer.refused) {
-        await this.db.batch().set(ledgerRef, refusalFields(stored, answer.next), { merge: true }).update(claimRef, { decision: answer.decision }).commit();
-        return { decision: answer.decision, answer, event: null };
-      }
-      const event = await emit(answer);
+      const step = await this.step(d, snaps, guard ? null : state.version);
+      if (!step.write) return step.result;
       const batch = this.db.batch();
-      if (limited && ledgerSnap?.exists) batch.update(ledgerRef, admissionFields(stored, answer.next), { lastUpdateTime: ledgerSnap.updateTime as Timestamp });
-      else if (limited) batch.create(ledgerRef, admissionFields(stored, answer.next));
-      if (event) batch.set(eventRef, eventDocData(event));
-      else batch.update(claimRef, { decision: "emitted" });
+      step.write(batch);
       try {
         await batch.commit();
-        return { decision: "emitted", answer, event };
+        return step.result;
       } catch (err) {
         const code = grpcCode(err);
-        if ((code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) || attempt >= MAX_DECIDE_ATTEMPTS) throw err;
-        // Another decision came first (perhaps this occurrence's own, by a replay racing this
-        // report): read again after a moment, spread so racers do not meet again, with the claim
-        // and the event doc, so that a decision made stands.
+        if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw err;
         guard = true;
-        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+        // Spread, so that racers do not meet again.
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
+    return this.db.runTransaction(
+      async (tx) => {
+        const refs = this.reads(d, true);
+        const step = await this.step(d, await tx.getAll(...refs), null);
+        step.write?.(tx);
+        return step.result;
+      },
+      { maxAttempts: LOCKED_ATTEMPTS },
+    );
+  }
+
+  private reads(d: Deciding, guard: boolean): DocumentReference[] {
+    return [...(d.limited ? [d.ledger] : []), ...(guard ? [d.claim, d.event] : [])];
+  }
+
+  /**
+   * One decision from what was read: its result, and the writes that make it (none when it was
+   * made already). `version`: the claim's update time when the claim was not read now.
+   */
+  private async step(d: Deciding, snaps: DocumentSnapshot[], version: Timestamp | null): Promise<{ result: Decided; write?: (w: Writer) => void }> {
+    const ledgerSnap = d.limited ? snaps.shift() : undefined;
+    let claimVersion = version;
+    if (snaps.length > 0) {
+      const [claimSnap, eventSnap] = snaps;
+      const stored = readStoredEvent(eventSnap);
+      if (stored) return { result: { decision: "emitted", answer: null, event: stored, stored: true } };
+      const claim = readOccurrence(claimSnap);
+      // A claim replaced by a newer occurrence of the same content is not this one's: this one is decided without it.
+      const ours = claim?.eventId === d.eventId ? claim : null;
+      if (ours?.decision) return { result: { decision: ours.decision, answer: null, event: null, stored: false } };
+      claimVersion = ours?.version ?? null;
+    }
+    const stored = readLedger(ledgerSnap?.data());
+    const answer = decideInLedger(stored, d.q);
+    const onClaim = (w: Writer, decision: Decision) => {
+      if (claimVersion) w.update(d.claim, { decision }, { lastUpdateTime: claimVersion });
+    };
+    if (answer.refused) {
+      const write = (w: Writer) => {
+        if (d.limited) w.set(d.ledger, refusalFields(stored, answer), { merge: true });
+        onClaim(w, answer.decision);
+      };
+      return { result: { decision: answer.decision, answer, event: null, stored: false }, write };
+    }
+    const event = await d.emit(answer);
+    const write = (w: Writer) => {
+      if (d.limited && ledgerSnap?.exists) w.update(d.ledger, admissionFields(stored, answer.next), { lastUpdateTime: ledgerSnap.updateTime as Timestamp });
+      else if (d.limited) w.create(d.ledger, admissionFields(stored, answer.next));
+      if (event) w.create(d.event, eventDocData(event));
+      else onClaim(w, "emitted");
+    };
+    return { result: { decision: "emitted", answer, event, stored: false }, write };
   }
 }
+
+/** An alert's channel need not be remembered (another identical alert is a resend either way); a log doc's must, so that an identical one later is a new crash. */
+const pairRecorded = (report: ReportInput) => report.channel !== "alert";
+
+const pairFields = (report: ReportInput) => ({
+  [`channels.${report.channel}`]: true,
+  ...(report.reportId ? { reports: FieldValue.arrayUnion(report.reportId) } : {}),
+});

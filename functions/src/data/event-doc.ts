@@ -10,6 +10,8 @@ export interface StoredEvent {
   occurredAt: Date;
   webhookIds?: string[];
   follows?: string | undefined;
+  /** Webhooks whose first attempt goes in the slow lane. */
+  slowTo?: string[] | undefined;
 }
 
 /** The event doc's fields: written by the fan-out, or by the emission's own transaction (data/emission-store.ts). */
@@ -23,5 +25,6 @@ export function eventDocData(event: StoredEvent) {
     // Whom it was fanned out to, and the event it answers: an answer waits for its question.
     ...(event.webhookIds ? { webhookIds: event.webhookIds } : {}),
     ...(event.follows ? { follows: event.follows } : {}),
+    ...(event.slowTo && event.slowTo.length > 0 ? { slowTo: event.slowTo } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type DocumentData } from "firebase-admin/firestore";
-import { emptyLedger, type Ledger } from "../domain/emission-ledger";
+import { emptyLedger, type Ledger, type LedgerAnswer } from "../domain/emission-ledger";
 
 /**
  * The ledger doc (`sites/{siteId}/emissionLimits/ledger`, domain/emission-ledger.ts).
@@ -38,13 +38,17 @@ export function admissionFields(stored: Ledger | null, next: Ledger): Record<str
   };
 }
 
-/** What a refusal writes (merged, unconditioned): one more held back under its subject, or in `overflow`. */
-export function refusalFields(stored: Ledger | null, next: Ledger): Record<string, unknown> {
-  if (next.overflow > (stored?.overflow ?? 0)) return { overflow: FieldValue.increment(1) };
-  const grown = Object.entries(next.pending).find(([k, p]) => p.n > (stored?.pending[k]?.n ?? 0));
-  if (!grown) return {};
-  const [k, p] = grown;
-  return { held: { [k]: { n: FieldValue.increment(1), atMs: p.atMs } } };
+/**
+ * What a refusal writes (merged, conditioned on nothing): one more held back under its subject,
+ * or in `overflow`. A count dropped unsaid after 30 days starts again at 1.
+ */
+export function refusalFields(stored: Ledger | null, answer: Pick<LedgerAnswer, "heldUnder" | "next">): Record<string, unknown> {
+  if (answer.next.overflow > (stored?.overflow ?? 0)) return { overflow: FieldValue.increment(1) };
+  const k = answer.heldUnder;
+  const held = k ? answer.next.pending[k] : undefined;
+  if (!k || !held) return {};
+  const restarted = (stored?.pending[k]?.n ?? 0) >= held.n;
+  return { held: { [k]: { n: restarted ? 1 : FieldValue.increment(1), atMs: held.atMs } } };
 }
 
 function parseCounts(raw: unknown): Record<string, number> {

@@ -94,6 +94,8 @@ export const eventDocSchema = z.object({
   webhookIds: z.array(z.string()).optional(),
   /** The event this one answers: its delivery to a webhook waits for that one's (machine.online after machine.offline). */
   follows: z.string().optional(),
+  /** Webhooks whose first attempt was enqueued in the slow lane: an emission enqueued again uses the same lanes. */
+  slowTo: z.array(z.string()).optional(),
 });
 export type EventDoc = z.infer<typeof eventDocSchema>;
 

@@ -4,10 +4,11 @@ import { firstRefusal, SITE_OFFLINE_KEY, type Decision, type LimitSpec } from ".
 /**
  * A site's emission ledger: every limit's count in the current one-hour window and every count
  * held back since its subject's last event, in one document, so that deciding an occurrence is
- * one read and one write in one transaction (limits exact, each held-back count said once).
+ * one read and one write (limits exact, each held-back count said once; data/emission-store.ts).
  *
- * Keys are stored hashed (12 hex digits): process names are the agent's free text, and a
- * ledger at its largest (MAX_LEDGER_KEYS) stays well under a document's 1 MiB.
+ * Keys are stored hashed (20 hex digits, 80 bits: no agent can make its process name collide
+ * with another key): process names are the agent's free text, and a ledger at its largest
+ * (MAX_LEDGER_KEYS) stays under a document's 1 MiB.
  */
 export interface Ledger {
   /** The window the counts are of (`windowOf(at, HOUR_MS)`). */
@@ -29,7 +30,7 @@ export const PENDING_KEPT_MS = 30 * 86_400_000;
 /** The pseudo-limit that refuses an event when the ledger is full. */
 export const LEDGER_FULL_KEY = "ledger-full";
 
-export const ledgerKey = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 12);
+export const ledgerKey = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 20);
 
 export const emptyLedger = (window: number): Ledger => ({ window, counts: {}, pending: {}, overflow: 0 });
 
@@ -53,6 +54,8 @@ export interface LedgerAnswer {
   suppressedBefore: number;
   /** machine.offline: the site's pages counted over its bound since its last page (emitted only). */
   siteSuppressed: number;
+  /** A refusal: the (hashed) key its held-back count went under, or null when it went to `overflow` or nowhere. */
+  heldUnder: string | null;
   next: Ledger;
 }
 
@@ -71,7 +74,9 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   if (refused) {
     const counted = refused.key === SITE_OFFLINE_KEY;
     const under = counted ? SITE_OFFLINE_KEY : q.subjectKey;
-    return { decision: counted ? "counted" : "suppressed", refused, suppressedBefore: 0, siteSuppressed: 0, next: holdBack(base, under, q.atMs) };
+    const next = holdBack(base, under, q.atMs);
+    const heldUnder = under && next.overflow === base.overflow ? ledgerKey(under) : null;
+    return { decision: counted ? "counted" : "suppressed", refused, suppressedBefore: 0, siteSuppressed: 0, heldUnder, next };
   }
   const pending = { ...base.pending };
   const said = (key: string | null) => {
@@ -82,7 +87,7 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   };
   const suppressedBefore = said(q.subjectKey);
   const siteSuppressed = said(q.siteKey);
-  return { decision: "emitted", refused: null, suppressedBefore, siteSuppressed, next: { ...base, counts, pending } };
+  return { decision: "emitted", refused: null, suppressedBefore, siteSuppressed, heldUnder: null, next: { ...base, counts, pending } };
 }
 
 /** Spends one admission of `limit` if it has one left. */

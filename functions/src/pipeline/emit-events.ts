@@ -47,7 +47,7 @@ export async function audienceOf(siteId: string, detected: DetectedEvent, deps: 
 }
 
 /** The event as stored and sent: its payload serialised once, shared by every webhook and retry. */
-export function eventFor(emission: Emission, audience: Audience): StoredEvent {
+export function eventFor(emission: Emission, audience: Audience, nowMs = Date.now()): StoredEvent {
   const { eventId, detected } = emission;
   const payload = buildPayload({
     id: eventId,
@@ -70,31 +70,30 @@ export function eventFor(emission: Emission, audience: Audience): StoredEvent {
     occurredAt: emission.occurredAt,
     webhookIds: audience.targets.map((t) => t.id),
     follows: emission.follows,
+    // A webhook marked slow gets its first attempt in the slow lane directly.
+    slowTo: audience.targets.filter((t) => isSlow(t.snapshot.slowUntilMs, nowMs)).map((t) => t.id),
   };
 }
 
 /**
- * One delivery task per target. Each carries the event and what was just read of its webhook: its
- * first attempt reads neither again. A webhook marked slow gets its delivery in the slow lane
- * directly. Task names derive from the event id: enqueuing the same event again is refused as a
- * duplicate. Targets unknown (a retried emission): the first attempt reads its webhook.
+ * One delivery task per target, in the lane the event chose for it (`slowTo`). Each carries the
+ * event and what was just read of its webhook: its first attempt reads neither again. Task names
+ * derive from the event id: enqueuing the same event again in the same lane is refused as a
+ * duplicate. Targets unknown (an emission enqueued again): no webhook read is carried, so the
+ * attempt looks for its record before sending and a delivery made stands.
  */
 export async function enqueueDeliveries(
   siteId: string,
-  event: Pick<StoredEvent, "id" | "type" | "body" | "follows" | "webhookIds">,
+  event: Pick<StoredEvent, "id" | "type" | "body" | "follows" | "webhookIds" | "slowTo">,
   targets: FanOutTarget[] | null,
   deps: EmitDeps,
 ): Promise<void> {
   const carried = carriedEvent({ type: event.type, body: event.body, follows: event.follows });
-  const nowMs = Date.now();
+  const slow = new Set(event.slowTo ?? []);
   const list = targets ?? (event.webhookIds ?? []).map((id) => ({ id, snapshot: undefined }));
   await Promise.all(
     list.map(({ id: webhookId, snapshot }) =>
-      deps.enqueue(
-        attemptTaskFor({ siteId, webhookId, eventId: event.id }, 1, carried, snapshot),
-        0,
-        snapshot && isSlow(snapshot.slowUntilMs, nowMs) ? "slow" : "fast",
-      ),
+      deps.enqueue(attemptTaskFor({ siteId, webhookId, eventId: event.id }, 1, carried, snapshot), 0, slow.has(webhookId) ? "slow" : "fast"),
     ),
   );
   deps.log.info("event.emitted", { eventId: event.id, type: event.type, siteId, webhooks: list.length });

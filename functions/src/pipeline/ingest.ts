@@ -40,8 +40,8 @@ export interface IngestOutcome {
 }
 
 /**
- * A report whose occurrence was claimed by another report and is still undecided this long after
- * is taken over: the claimant's handler died, and nothing else would finish it.
+ * A report pairing with an occurrence claimed by the other channel this long ago or more, still
+ * undecided, takes it over: the claimant's handler died, and nothing else would finish it.
  */
 const TAKEOVER_AFTER_MS = 60_000;
 
@@ -76,20 +76,19 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps,
   if (join === "new") return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: false }, deps);
   const duplicate = (decision: Decision | null) => outcome(event, state.eventId, "duplicate", decision);
   if (state.decision) return duplicate(state.decision);
-  const ageMs = deps.now().getTime() - state.firstAtMs;
-  // The usual pair (a crash's alert beside its log doc): the claimant decides; nothing is read.
-  if (join === "pair" && ageMs <= TAKEOVER_AFTER_MS) return duplicate(null);
+  // The usual pair (a crash's alert beside its log doc): its claimant is deciding it; nothing is read.
+  if (join === "pair" && deps.now().getTime() - state.claimedAtMs <= TAKEOVER_AFTER_MS) return duplicate(null);
   const decision = await deps.emissions.decisionOf(own.siteId, state);
   if (decision === "emitted") {
     // A report sent again comes after its handling failed (a trigger retried, an alert answered
-    // 503): perhaps between the decision and the last enqueue. The tasks go out again without
-    // the webhook's read, so each attempt looks for its record first and a delivery made
-    // stands (and Cloud Tasks refuses a name it has seen within the hour).
+    // 503): perhaps between the decision and the last enqueue. The tasks go out again in the
+    // lanes the event chose, without the webhook's read: each attempt looks for its record
+    // first, so a delivery made stands (and Cloud Tasks refuses a name it has seen lately).
     if ((join === "replay" || join === "resend") && !asQuestion) await reenqueue(own.siteId, state.eventId, deps);
     return duplicate(decision);
   }
-  if (join === "resend" && ageMs <= TAKEOVER_AFTER_MS) return duplicate(null);
-  // Undecided: a replay of a report whose handler failed, or a claim its claimant left: taken over.
+  // Undecided: a report sent again after its handling failed (its claim's own decision never
+  // made), or a claim its claimant left: decided here, guarded against a decision made meanwhile.
   return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: true }, deps);
 }
 
@@ -108,8 +107,8 @@ interface Deciding {
 }
 
 /**
- * The limits, once per occurrence, in one transaction on the site's ledger, the event doc written
- * with its decision; then its deliveries enqueued. The window is the occurrence's first report's.
+ * The limits, once per occurrence, on the site's ledger, the event doc written in the same commit
+ * as its decision (data/emission-store.ts); then its deliveries enqueued. The window is the occurrence's first report's.
  * A refusal is counted under its subject (reported by the subject's next event), or, for the
  * site-wide bound of machine.offline pages, under the site (reported by its next page).
  */
@@ -120,7 +119,7 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
   const decided = await deps.emissions.decide(
     report.siteId,
     d.occurrence,
-    state.eventId,
+    state,
     {
       limits: limitsFor(event, settings),
       window: windowOf(state.firstAtMs, EMISSION_LIMITS.windowMs),
@@ -155,10 +154,11 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       limit: decided.answer.refused.key,
     });
   }
-  if (!decided.event || !audience) return outcome(event, state.eventId, result, decided.decision);
-  const { targets } = await audience;
+  if (!decided.event) return outcome(event, state.eventId, result, decided.decision);
+  // Found stored (its own earlier commit, or another decider's): enqueued again without the webhooks' reads.
+  const targets = decided.stored || !audience ? null : (await audience).targets;
   await enqueueDeliveries(report.siteId, decided.event, targets, deps);
-  return outcome(event, state.eventId, result, "emitted", targets.length);
+  return outcome(event, state.eventId, result, "emitted", decided.event.webhookIds?.length ?? 0);
 }
 
 /** The deliveries of an event already stored, enqueued again (refused as duplicates where they went out). */

@@ -60,18 +60,20 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
         channels: { [report.channel]: true },
         reports: report.reportId ? [report.reportId] : [],
         decision: null,
+        claimedAtMs: report.at.getTime(),
+        version: null,
       };
       occurrences.set(id, next);
       return { join, state: next };
     },
     decisionOf: async (_s: string, state: StoredOccurrence) => state.decision,
-    decide: async (_s: string, id: string, _e: string, q: LedgerQuestion, emit: EmitWith) => {
+    decide: async (_s: string, id: string, _state: StoredOccurrence, q: LedgerQuestion, emit: EmitWith) => {
       const answer = decideInLedger(ledger, q);
       ledger = answer.next;
       const event = answer.decision === "emitted" ? await emit(answer) : null;
       if (event) bodies.push(event.body);
       occurrences.set(id, { ...(occurrences.get(id) as StoredOccurrence), decision: answer.decision });
-      return { decision: answer.decision, answer, event };
+      return { decision: answer.decision, answer, event, stored: false };
     },
   };
   const deps = {

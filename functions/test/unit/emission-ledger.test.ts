@@ -157,9 +157,15 @@ describe("the ledger doc", () => {
     const s = site();
     for (let i = 0; i < 3; i++) s.decide(crash("m1", "A"));
     const before = s.ledger;
-    s.decide(crash("m1", "A"));
+    const refused = s.decide(crash("m1", "A"));
     const k = ledgerKey("process|m1|A");
-    expect(refusalFields(before, s.ledger)).toEqual({ held: { [k]: { n: FieldValue.increment(1), atMs: T0 } } });
+    expect(refusalFields(before, refused)).toEqual({ held: { [k]: { n: FieldValue.increment(1), atMs: T0 } } });
+    // A count left unsaid past 30 days starts again at 1, written as such (an increment would add to the stale count).
+    const now = T0 + PENDING_KEPT_MS + 1;
+    const full: Ledger = { ...emptyLedger(windowOf(now, HOUR_MS)), counts: { [k]: 3 }, pending: { [k]: { n: 5, atMs: T0 } } };
+    const restarted = decideInLedger(full, { limits: limitsFor(crash("m1", "A")), window: full.window, subjectKey: "process|m1|A", siteKey: null, atMs: now });
+    expect(restarted.decision).toBe("suppressed");
+    expect(refusalFields(full, restarted)).toEqual({ held: { [k]: { n: 1, atMs: now } } });
     const held = s.ledger;
     s.decide(crash("m2", "B"));
     expect(Object.keys(admissionFields(held, s.ledger)).filter((f) => f.startsWith("held."))).toEqual([]);

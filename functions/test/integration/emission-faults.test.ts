@@ -1,0 +1,93 @@
+import { EmissionStore } from "../../src/data/emission-store";
+import { readLedger } from "../../src/data/ledger-doc";
+import { ManagementStore } from "../../src/data/management-store";
+import { paths } from "../../src/data/paths";
+import { Store } from "../../src/data/store";
+import type { DeliveryTask } from "../../src/delivery/task-queue";
+import { processEvent } from "../../src/domain/detect-process-events";
+import { ledgerKey } from "../../src/domain/emission-ledger";
+import { EMISSION_LIMITS, occurrenceId } from "../../src/domain/emission-policy";
+import { ingest } from "../../src/pipeline/ingest";
+import { deployedAgent } from "../../../scripts/lib/deployed-crash";
+import { silentLog, startSuite, uniqueId } from "../support/emulator";
+import type { Receiver } from "../../../scripts/lib/receiver";
+
+// What becomes of a crash when the handling of one of its reports fails part way, or two
+// handlers decide it at once: issue 22's emission path, over the emulator's Firestore.
+
+let base: Store;
+let receiver: Receiver;
+beforeAll(async () => ({ store: base, receiver } = await startSuite()));
+afterAll(() => receiver.stop());
+
+async function setup() {
+  const siteId = uniqueId("emitfault");
+  await base.db.doc(paths.site(siteId)).set({ name: "Faults", owner: "o" });
+  await new ManagementStore(base.db).createWebhook(siteId, { name: "Ops", url: "https://ops.example.com/in", events: ["process.crashed"], createdBy: "t" });
+  const tasks: DeliveryTask[] = [];
+  let failEnqueue = false;
+  const deps = {
+    store: new Store(base.db),
+    emissions: new EmissionStore(base.db),
+    enqueue: async (task: DeliveryTask) => {
+      if (failEnqueue) throw new Error("Cloud Tasks unavailable");
+      tasks.push(task);
+      return "enqueued" as const;
+    },
+    log: silentLog,
+    now: () => new Date(),
+  };
+  const held = async (processName: string) =>
+    readLedger((await base.db.doc(paths.emissionLedger(siteId)).get()).data())?.pending[ledgerKey(`process|GALLERY-PC1|${processName}`)]?.n ?? 0;
+  return { siteId, deps, tasks, agent: deployedAgent(siteId, "GALLERY-PC1", deps), held, failEnqueue: (on: boolean) => (failEnqueue = on) };
+}
+
+describe("a crash whose handling fails part way, or is decided twice at once", () => {
+  it("an alert answered 503 after its event was stored: its resend enqueues the delivery, under the same id", async () => {
+    const h = await setup();
+    h.failEnqueue(true);
+    expect(await h.agent.alert("TouchDesigner", 1)).toMatchObject({ status: 503 });
+    h.failEnqueue(false);
+    expect(h.tasks).toHaveLength(0);
+    // The agent sends it again (30 s later, as Retry-After says): the event is not made again, its delivery goes out.
+    expect(await h.agent.alert("TouchDesigner", 1)).toMatchObject({ outcome: "duplicate" });
+    expect(h.tasks).toHaveLength(1);
+    // And the log doc of the same crash: nothing more.
+    expect(await h.agent.log("TouchDesigner", 1)).toMatchObject([{ outcome: "duplicate" }]);
+    expect(h.tasks).toHaveLength(1);
+    expect((await base.db.collection(`sites/${h.siteId}/events`).get()).size).toBe(1);
+  });
+
+  it("a claim whose handler died before deciding: the alert sent again decides it at once", async () => {
+    const h = await setup();
+    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "TouchDesigner", errorMessage: "Process stopped unexpectedly (PID 2 no longer running)" });
+    // The claim made, and nothing after it.
+    await h.deps.emissions.claim(h.siteId, occurrenceId(crash), crash, { channel: "alert", reportId: null, at: new Date(), newEventId: "evt_claimed_then_died" });
+    expect(await h.agent.alert("TouchDesigner", 2)).toMatchObject({ outcome: "duplicate", eventId: "evt_claimed_then_died" });
+    expect(h.tasks.map((t) => t.eventId)).toEqual(["evt_claimed_then_died"]);
+  });
+
+  it("two handlers deciding one refused crash at once (a redelivered trigger beside the first): it is held back once", async () => {
+    const h = await setup();
+    for (let pid = 10; pid < 10 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log("Loop", pid);
+    expect(await h.held("Loop")).toBe(0);
+    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "Loop", errorMessage: "Process stopped unexpectedly (PID 99 no longer running)" });
+    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/dup`, at: new Date() };
+    const outcomes = await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
+    expect(outcomes.flat().map((o) => o.decision)).toEqual(["suppressed", "suppressed", "suppressed"]);
+    expect(await h.held("Loop")).toBe(1);
+  });
+
+  it("two handlers deciding one crash that goes out, at once: one event, its deliveries enqueued under one id", async () => {
+    const h = await setup();
+    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "Once", errorMessage: "Process stopped unexpectedly (PID 5 no longer running)" });
+    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/once`, at: new Date() };
+    await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
+    expect(new Set(h.tasks.map((t) => t.deliveryId)).size).toBe(1);
+    const events = await base.db.collection(`sites/${h.siteId}/events`).get();
+    expect(events.size).toBe(1);
+    // Counted once: two more of the same process go out, the next is held.
+    for (let pid = 6; pid < 9; pid++) await h.agent.log("Once", pid);
+    expect(await h.held("Once")).toBe(1);
+  });
+});
