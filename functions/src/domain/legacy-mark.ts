@@ -9,7 +9,7 @@ import { STALE_REASON, type Mark } from "./presence";
  * its agent comes back: the mark stands for the same occurrence (the same instant) as the
  * machine.offline that version sent, so the answer pairs with it and nothing is sent twice.
  */
-const legacyFieldsSchema = z.object({
+export const legacyFieldsSchema = z.object({
   online: z.unknown(),
   offlineReason: z.literal(STALE_REASON),
   offlineSince: timestampSchema,

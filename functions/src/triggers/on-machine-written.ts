@@ -1,12 +1,12 @@
-import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { SIZING } from "../sizing";
 import { machineDocSchema } from "../domain/agent-docs";
 import { detectMachineEvents } from "../domain/detect-machine-events";
-import { legacyReturn } from "../domain/legacy-mark";
+import { LEGACY_MARK_FIELDS, legacyFieldsSchema, legacyReturn } from "../domain/legacy-mark";
 import { isBackFrom, mayBeReturning, onlineEvent } from "../domain/presence";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
 import { ingestDeps, presenceDeps, type PresenceDeps } from "../wiring";
-import { parseWrite, toAgentWrite, type AgentWrite } from "./agent-write";
+import { parseWrite, type AgentWrite } from "./agent-write";
+import { onDocumentWrittenLean } from "./lean-document-trigger";
 
 /**
  * Heartbeats land here too: an on-time heartbeat is parsed, found to change nothing, and costs
@@ -35,6 +35,15 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & P
   return outcomes;
 }
 
-export const onMachineWritten = onDocumentWritten({ document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat }, async (event) => {
-  await handleMachineWrite(toAgentWrite(event), { ...ingestDeps(), ...presenceDeps() });
-});
+/** The machine doc's fields this trigger reads: a heartbeat's `metrics` (most of its bytes) are never decoded. */
+export const MACHINE_FIELDS: ReadonlySet<string> = new Set([
+  ...Object.keys(machineDocSchema.shape),
+  ...Object.keys(legacyFieldsSchema.shape),
+  ...LEGACY_MARK_FIELDS,
+]);
+
+export const onMachineWritten = onDocumentWrittenLean(
+  { document: "sites/{siteId}/machines/{machineId}", retry: true, ...SIZING.heartbeat },
+  MACHINE_FIELDS,
+  (write) => handleMachineWrite(write, { ...ingestDeps(), ...presenceDeps() }),
+);
