@@ -60,9 +60,19 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
 
   it("a claim whose handler died before deciding: the alert sent again decides it at once", async () => {
     const h = await setup();
-    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "TouchDesigner", errorMessage: "Process stopped unexpectedly (PID 2 no longer running)" });
+    const crash = processEvent({
+      type: "process.crashed",
+      machineId: "GALLERY-PC1",
+      processName: "TouchDesigner",
+      errorMessage: "Process stopped unexpectedly (PID 2 no longer running)",
+    });
     // The claim made, and nothing after it.
-    await h.deps.emissions.claim(h.siteId, occurrenceId(crash), crash, { channel: "alert", reportId: null, at: new Date(), newEventId: "evt_claimed_then_died" });
+    await h.deps.emissions.claim(h.siteId, occurrenceId(crash), crash, {
+      channel: "alert",
+      reportId: null,
+      at: new Date(),
+      newEventId: "evt_claimed_then_died",
+    });
     expect(await h.agent.alert("TouchDesigner", 2)).toMatchObject({ outcome: "duplicate", eventId: "evt_claimed_then_died" });
     expect(h.tasks.map((t) => t.eventId)).toEqual(["evt_claimed_then_died"]);
   });
@@ -71,7 +81,12 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
     const h = await setup();
     for (let pid = 10; pid < 10 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log("Loop", pid);
     expect(await h.held("Loop")).toBe(0);
-    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "Loop", errorMessage: "Process stopped unexpectedly (PID 99 no longer running)" });
+    const crash = processEvent({
+      type: "process.crashed",
+      machineId: "GALLERY-PC1",
+      processName: "Loop",
+      errorMessage: "Process stopped unexpectedly (PID 99 no longer running)",
+    });
     const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/dup`, at: new Date() };
     const outcomes = await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
     expect(outcomes.flat().map((o) => o.decision)).toEqual(["suppressed", "suppressed", "suppressed"]);
@@ -80,7 +95,12 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
 
   it("two handlers deciding one crash that goes out, at once: one event, its deliveries enqueued under one id", async () => {
     const h = await setup();
-    const crash = processEvent({ type: "process.crashed", machineId: "GALLERY-PC1", processName: "Once", errorMessage: "Process stopped unexpectedly (PID 5 no longer running)" });
+    const crash = processEvent({
+      type: "process.crashed",
+      machineId: "GALLERY-PC1",
+      processName: "Once",
+      errorMessage: "Process stopped unexpectedly (PID 5 no longer running)",
+    });
     const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/once`, at: new Date() };
     await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
     expect(new Set(h.tasks.map((t) => t.deliveryId)).size).toBe(1);
