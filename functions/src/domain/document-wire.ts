@@ -6,8 +6,10 @@
  * a snapshot of every field: for a heartbeat, whose `metrics` map is most of its 12 KB, that is
  * nearly all of the trigger's CPU. Here every field not asked for is skipped by its length,
  * without decoding it. Values come out as the Admin SDK's `data()` gives them, but for
- * timestamps (an object with `toMillis()`, `toDate()`, `seconds`, `nanoseconds`) and integers
- * (numbers; beyond 2^53 they lose precision, as nothing the handlers read is that large).
+ * timestamps (an object with `toMillis()`, `toDate()`, `seconds`, `nanoseconds`), geo points (a
+ * plain `{latitude, longitude}`) and references (the path as a string). Input that is not a
+ * well-formed message throws (the trigger then lets firebase-functions decode it); a map entry
+ * that repeats its key (no encoder writes one) is read by its first key.
  *
  * Field numbers, from the message definitions:
  * DocumentEventData { Document value = 1; Document old_value = 2; DocumentMask update_mask = 3; }
@@ -86,7 +88,7 @@ function readValue(r: Reader): unknown {
     const [field, type] = r.tag();
     switch (field) {
       case 1:
-        value = r.uint() !== 0;
+        value = r.varint() !== 0n;
         break;
       case 2:
         value = Number(BigInt.asIntN(64, r.varint()));

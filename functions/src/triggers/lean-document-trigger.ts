@@ -1,22 +1,20 @@
 import { onDocumentWritten, type DocumentOptions } from "firebase-functions/v2/firestore";
-import { readDocumentEvent } from "../domain/document-wire";
+import { readDocumentEvent, type WireEvent } from "../domain/document-wire";
 import { toAgentWrite, type AgentWrite } from "./agent-write";
 
 /** A Firestore write event as it reaches the function, before firebase-functions decodes it. */
 interface RawEvent {
-  id: string;
-  time: string;
-  document: string;
-  datacontenttype?: string;
   data?: unknown;
 }
 
 /**
- * `onDocumentWritten`, deployed and configured exactly as it (the same endpoint), for handlers
- * that read a few top-level fields of a doc written often: a protobuf event (as Eventarc delivers
- * it) is read for `fields` alone (domain/document-wire.ts), skipping the rest of both sides
- * undecoded, where firebase-functions would decode the whole message twice and snapshot every
- * field. An event in any other form goes through firebase-functions as usual.
+ * `onDocumentWritten`, deployed and run exactly as it is (the same endpoint, trace context,
+ * `onInit` and path params), for handlers that read a few top-level fields of a doc written
+ * often: a protobuf event (as Eventarc delivers it) is read for `fields` alone
+ * (domain/document-wire.ts), skipping the rest of both sides undecoded, and handed to
+ * firebase-functions without its data, so that it decodes nothing; firebase-functions would
+ * decode the whole message twice and snapshot every field. An event in another form, or one the
+ * reader cannot read, goes through firebase-functions' own decoding.
  */
 export function onDocumentWrittenLean(
   opts: DocumentOptions<string> & { document: string },
@@ -24,29 +22,21 @@ export function onDocumentWrittenLean(
   handler: (write: AgentWrite) => Promise<unknown>,
 ) {
   const standard = onDocumentWritten(opts, async (event) => {
-    await handler(toAgentWrite(event));
+    const sides = (event as { leanSides?: WireEvent }).leanSides;
+    const write = toAgentWrite(event);
+    await handler(sides ? { ...write, before: sides.before, after: sides.after } : write);
   });
-  const pattern = opts.document.split("/");
-  const lean = async (raw: RawEvent) => {
-    const bytes = raw.data instanceof Uint8Array ? raw.data : null;
-    if (!bytes) return standard(raw as never);
-    const { before, after } = readDocumentEvent(bytes, fields);
-    await handler(leanWrite(raw, pattern, before, after));
+  const lean = (raw: RawEvent) => {
+    const sides = raw.data instanceof Uint8Array ? readOrNull(raw.data, fields) : null;
+    return standard((sides ? { ...raw, data: undefined, leanSides: sides } : raw) as never);
   };
   return Object.assign(lean, { __endpoint: standard.__endpoint, run: standard.run });
 }
 
-/** The write as `toAgentWrite` gives it, from the raw event and the fields read. */
-export function leanWrite(raw: RawEvent, pattern: string[], before: unknown, after: unknown): AgentWrite {
-  const occurredAt = new Date(raw.time);
-  const segments = raw.document.split("/");
-  const params = Object.fromEntries(pattern.flatMap((p, i) => (p.startsWith("{") && p.endsWith("}") && segments[i] ? [[p.slice(1, -1), segments[i]]] : [])));
-  return {
-    eventId: raw.id,
-    occurredAt: Number.isNaN(occurredAt.getTime()) ? new Date() : occurredAt,
-    path: raw.document,
-    params,
-    before,
-    after,
-  };
+function readOrNull(data: Uint8Array, fields: ReadonlySet<string>): WireEvent | null {
+  try {
+    return readDocumentEvent(data, fields);
+  } catch {
+    return null;
+  }
 }
