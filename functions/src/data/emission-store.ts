@@ -15,9 +15,9 @@ import { eventDocSchema } from "./webhook-docs";
  * after this many, the next attempt runs as a transaction, whose locks hold other writers back
  * (a flood of refusals cannot starve an admission).
  */
-const OPTIMISTIC_ATTEMPTS = 4;
+const OPTIMISTIC_ATTEMPTS = 8;
 /** And the transaction's own retries exhausted: the error goes to the caller's retry. */
-const LOCKED_ATTEMPTS = 3;
+const LOCKED_ATTEMPTS = 5;
 
 /** An occurrence as its claim doc says. A decision is written there when it is no event out (refused, or nobody subscribed); an event out is its event doc. */
 export interface StoredOccurrence extends OccurrenceState {
@@ -35,6 +35,13 @@ export interface ReportInput {
   /** The event id this report gives the occurrence if it opens one. */
   newEventId: string;
 }
+
+/**
+ * How a decision treats the occurrence's claim: `claimed`, made by this report (its version
+ * known); `guarded`, another report's, perhaps decided already (read first); `unclaimed`, none
+ * (an answer: creating its event doc is its claim).
+ */
+export type DecideMode = "claimed" | "guarded" | "unclaimed";
 
 /** What a decision that lets the event out writes: the event doc, or null when nobody subscribes. */
 export type EmitWith = (answer: LedgerAnswer) => Promise<StoredEvent | null>;
@@ -59,15 +66,16 @@ function readOccurrence(snap: DocumentSnapshot | undefined): StoredOccurrence | 
     channels: typeof data.channels === "object" && data.channels ? data.channels : {},
     reports: Array.isArray(data.reports) ? data.reports.filter((r: unknown): r is string => typeof r === "string") : [],
     decision: decision === "emitted" || decision === "suppressed" || decision === "counted" ? decision : null,
-    claimedAtMs: snap.createTime?.toMillis() ?? data.firstAt.toMillis(),
+    claimedAtMs: data.claimedAt instanceof Timestamp ? data.claimedAt.toMillis() : (snap.createTime?.toMillis() ?? data.firstAt.toMillis()),
     version: snap.updateTime ?? null,
   };
 }
 
-function readStoredEvent(snap: DocumentSnapshot | undefined): StoredEvent | null {
-  const doc = parseOrNull(eventDocSchema, snap?.data());
-  if (!snap || !doc) return null;
-  return { ...doc, id: snap.id, type: doc.type as EventType, occurredAt: new Date() };
+/** An event doc found written: null when there is none; its event when it parses (for its deliveries), else undefined. */
+function readStoredEvent(snap: DocumentSnapshot | undefined): StoredEvent | null | undefined {
+  if (!snap?.exists) return null;
+  const doc = parseOrNull(eventDocSchema, snap.data());
+  return doc ? { ...doc, id: snap.id, type: doc.type as EventType, occurredAt: new Date() } : undefined;
 }
 
 /** What a batch and a transaction both write with. */
@@ -78,6 +86,7 @@ interface Writer {
 }
 
 interface Deciding {
+  mode: DecideMode;
   ledger: DocumentReference;
   claim: DocumentReference;
   event: DocumentReference;
@@ -103,6 +112,16 @@ export class EmissionStore {
   /** Matches a report to the occurrence claimed for its content, claiming it if nothing (recent) is. */
   async claim(siteId: string, occurrenceId: string, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
+    // The sweep's mark is reported once but for retries: its claim is created without a read first.
+    if (report.channel === "sweep") {
+      const fresh = this.claimDoc(event, report);
+      try {
+        const written = await ref.create(fresh.doc);
+        return { join: "new", state: { ...fresh.state, claimedAtMs: written.writeTime.toMillis(), version: written.writeTime } };
+      } catch (err) {
+        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+      }
+    }
     const state = readOccurrence(await ref.get());
     const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
     if (!state) {
@@ -154,6 +173,8 @@ export class EmissionStore {
       channels: state.channels,
       reports: state.reports,
       decision: null,
+      // When this claim was made (a replaced claim keeps its doc's creation time).
+      claimedAt: FieldValue.serverTimestamp(),
       type: event.type,
       machineId: event.machineId,
       subject: event.subject,
@@ -177,10 +198,18 @@ export class EmissionStore {
    *   stays full) and its decision on the claim, conditioned on the claim as read.
    * A failed condition reads again, with the claim and the event doc, so that a decision made
    * (by a replay racing this report, a takeover, this commit's own retried write) stands; after
-   * a few, in a transaction. `guarded`: read the claim and the event doc from the start.
+   * a few, in a transaction. See DecideMode.
    */
-  async decide(siteId: string, occurrenceId: string, state: StoredOccurrence, q: LedgerQuestion, emit: EmitWith, guarded = false): Promise<Decided> {
+  async decide(
+    siteId: string,
+    occurrenceId: string,
+    state: StoredOccurrence,
+    q: LedgerQuestion,
+    emit: EmitWith,
+    mode: DecideMode = "claimed",
+  ): Promise<Decided> {
     const d: Deciding = {
+      mode,
       ledger: this.db.doc(paths.emissionLedger(siteId)),
       claim: this.db.doc(paths.occurrence(siteId, occurrenceId)),
       event: this.db.doc(paths.event(siteId, state.eventId)),
@@ -189,11 +218,15 @@ export class EmissionStore {
       emit,
       limited: q.limits.length > 0 || q.subjectKey !== null || q.siteKey !== null,
     };
-    let guard = guarded || !state.version;
-    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    let guard = mode === "guarded" || (mode === "claimed" && !state.version);
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS;) {
       const refs = this.reads(d, guard);
       const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
       const step = await this.step(d, snaps, guard ? null : state.version);
+      if (step.readAgain) {
+        guard = true;
+        continue;
+      }
       if (!step.write) return step.result;
       const batch = this.db.batch();
       step.write(batch);
@@ -205,7 +238,8 @@ export class EmissionStore {
         if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw err;
         guard = true;
         // Spread, so that racers do not meet again.
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+        await new Promise((r) => setTimeout(r, Math.random() * 25 * attempt));
+        attempt++;
       }
     }
     return this.db.runTransaction(
@@ -227,13 +261,17 @@ export class EmissionStore {
    * One decision from what was read: its result, and the writes that make it (none when it was
    * made already). `version`: the claim's update time when the claim was not read now.
    */
-  private async step(d: Deciding, snaps: DocumentSnapshot[], version: Timestamp | null): Promise<{ result: Decided; write?: (w: Writer) => void }> {
+  private async step(
+    d: Deciding,
+    snaps: DocumentSnapshot[],
+    version: Timestamp | null,
+  ): Promise<{ result: Decided; write?: (w: Writer) => void; readAgain?: boolean }> {
     const ledgerSnap = d.limited ? snaps.shift() : undefined;
     let claimVersion = version;
     if (snaps.length > 0) {
       const [claimSnap, eventSnap] = snaps;
       const stored = readStoredEvent(eventSnap);
-      if (stored) return { result: { decision: "emitted", answer: null, event: stored, stored: true } };
+      if (stored !== null) return { result: { decision: "emitted", answer: null, event: stored ?? null, stored: true } };
       const claim = readOccurrence(claimSnap);
       // A claim replaced by a newer occurrence of the same content is not this one's: this one is decided without it.
       const ours = claim?.eventId === d.eventId ? claim : null;
@@ -245,6 +283,10 @@ export class EmissionStore {
     const onClaim = (w: Writer, decision: Decision) => {
       if (claimVersion) w.update(d.claim, { decision }, { lastUpdateTime: claimVersion });
     };
+    // A refusal is decided only on a read of the claim and the event doc too: another decider may
+    // have let this occurrence out meanwhile (its admission filling the limit this read sees full).
+    if (answer.refused && snaps.length === 0 && d.mode !== "unclaimed")
+      return { result: { decision: answer.decision, answer, event: null, stored: false }, readAgain: true };
     if (answer.refused) {
       const write = (w: Writer) => {
         if (d.limited) w.set(d.ledger, refusalFields(stored, answer), { merge: true });

@@ -10,6 +10,8 @@ export interface StoredEvent {
   occurredAt: Date;
   webhookIds?: string[];
   follows?: string | undefined;
+  /** The webhooks the event it follows was fanned out to. */
+  followsTo?: string[] | undefined;
   /** Webhooks whose first attempt goes in the slow lane. */
   slowTo?: string[] | undefined;
 }
@@ -25,6 +27,7 @@ export function eventDocData(event: StoredEvent) {
     // Whom it was fanned out to, and the event it answers: an answer waits for its question.
     ...(event.webhookIds ? { webhookIds: event.webhookIds } : {}),
     ...(event.follows ? { follows: event.follows } : {}),
+    ...(event.follows && event.followsTo ? { followsTo: event.followsTo } : {}),
     ...(event.slowTo && event.slowTo.length > 0 ? { slowTo: event.slowTo } : {}),
   };
 }

@@ -84,13 +84,27 @@ export class PresenceStore {
     });
   }
 
-  /** The machine's mark, if the sweep has one. */
-  async loadMark(siteId: string, machineId: string): Promise<Mark | null> {
-    return markOf(parseOrNull(presenceDocSchema, (await this.db.doc(paths.presence(siteId, machineId)).get()).data()));
+  /** The machine's mark, if the sweep has one, and the presence doc's version as read. */
+  async loadMark(siteId: string, machineId: string): Promise<(Mark & { version: Timestamp | null }) | null> {
+    const snap = await this.db.doc(paths.presence(siteId, machineId)).get();
+    const mark = markOf(parseOrNull(presenceDocSchema, snap.data()));
+    return mark && { ...mark, version: snap.updateTime ?? null };
   }
 
-  /** The machine is back: its mark goes, unless the sweep has marked it again meanwhile. */
-  async clearMark(siteId: string, machineId: string, staleSince: TimestampLike): Promise<void> {
+  /**
+   * The machine is back: its mark goes, unless the sweep has marked it again meanwhile. With the
+   * version its mark was read at, a delete conditioned on it (no read); if the doc changed since,
+   * or without one, a transaction that checks the mark.
+   */
+  async clearMark(siteId: string, machineId: string, staleSince: TimestampLike, version?: Timestamp | null): Promise<void> {
+    if (version) {
+      try {
+        await this.db.doc(paths.presence(siteId, machineId)).delete({ lastUpdateTime: version });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 9) throw err; // FAILED_PRECONDITION: changed since
+      }
+    }
     await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.delete(ref));
   }
 

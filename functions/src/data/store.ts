@@ -52,6 +52,12 @@ import {
 /** The most a site's own `eventsPerHour` or `offlinePerHour` admits in an hour (larger values are read as this). */
 export const MAX_SITE_LIMIT = 10_000;
 
+function questionDelivery(snap: FirebaseFirestore.DocumentSnapshot | undefined): QuestionState["delivery"] {
+  const status = snap?.get("status");
+  const next = snap?.get("nextAttemptAt");
+  return typeof status === "string" ? { status, nextAttemptAtMs: next instanceof Timestamp ? next.toMillis() : null } : null;
+}
+
 /**
  * How long an instance trusts its read of a site's settings (name, own limits) and of a machine's
  * name: a rename or a new limit applies to events at most this much later.
@@ -173,6 +179,11 @@ export class Store {
     return { doc: parseOrNull(deliveryDocSchema, snap.data()), exists: snap.exists };
   }
 
+  /** The delivery of the event an answer follows to one webhook (one read), when whom it went to is known. */
+  async loadQuestionDelivery(ids: { siteId: string; webhookId: string }, questionEventId: string): Promise<QuestionState["delivery"]> {
+    return questionDelivery(await this.db.doc(paths.delivery(ids.siteId, ids.webhookId, deliveryIdFor(questionEventId, ids.webhookId))).get());
+  }
+
   /** Where the event an answer follows stands for one webhook (see domain/event-order.ts), in one round trip. */
   async loadQuestion(ids: { siteId: string; webhookId: string }, questionEventId: string): Promise<QuestionState> {
     const [event, delivery] = await this.db.getAll(
@@ -180,12 +191,7 @@ export class Store {
       this.db.doc(paths.delivery(ids.siteId, ids.webhookId, deliveryIdFor(questionEventId, ids.webhookId))),
     );
     const fannedOutTo = event?.get("webhookIds");
-    const status = delivery?.get("status");
-    const next = delivery?.get("nextAttemptAt");
-    return {
-      fannedOutTo: Array.isArray(fannedOutTo) ? fannedOutTo : null,
-      delivery: typeof status === "string" ? { status, nextAttemptAtMs: next instanceof Timestamp ? next.toMillis() : null } : null,
-    };
+    return { fannedOutTo: Array.isArray(fannedOutTo) ? fannedOutTo : null, delivery: questionDelivery(delivery) };
   }
 
   /**

@@ -94,6 +94,8 @@ export const eventDocSchema = z.object({
   webhookIds: z.array(z.string()).optional(),
   /** The event this one answers: its delivery to a webhook waits for that one's (machine.online after machine.offline). */
   follows: z.string().optional(),
+  /** The webhooks the event it follows was fanned out to (an answer's attempt to another webhook need not wait). */
+  followsTo: z.array(z.string()).optional(),
   /** Webhooks whose first attempt was enqueued in the slow lane: an emission enqueued again uses the same lanes. */
   slowTo: z.array(z.string()).optional(),
 });

@@ -86,7 +86,7 @@ export async function deliver(task: DeliveryTask, deps: DeliverDeps, dispatch: D
 }
 
 /** The event as an attempt sends it: carried in the task, or read from its doc. */
-type EventPart = { type: string; body: string; follows?: string | undefined };
+type EventPart = { type: string; body: string; follows?: string | undefined; followsTo?: string[] | undefined };
 
 /** One dispatch of one task, as every step sees it. */
 interface Run {
@@ -203,7 +203,7 @@ async function loadTargets(run: Run): Promise<{ webhook: WebhookSnapshot | null;
   const snapshotFresh = run.firstDispatch && task.webhook && startedAt.getTime() - task.webhook.readAtMs <= SNAPSHOT_MAX_AGE_MS;
   const [webhook, event] = await Promise.all([
     snapshotFresh ? (task.webhook as WebhookSnapshot) : deps.store.loadWebhookSnapshot(task, startedAt),
-    task.event ?? deps.store.loadEvent(task).then((e: EventDoc | null) => e && { type: e.type, body: e.body, follows: e.follows }),
+    task.event ?? deps.store.loadEvent(task).then((e: EventDoc | null) => e && { type: e.type, body: e.body, follows: e.follows, followsTo: e.followsTo }),
   ]);
   return { webhook, event };
 }
@@ -241,7 +241,11 @@ async function moveToSlowLane(run: Run, reason: "webhook_slow" | "fast_lane_dead
 async function hold(ready: Ready): Promise<DeliverResult | null> {
   const { task, deps, dispatch, event } = ready;
   if (event.follows) {
-    const question = await deps.store.loadQuestion(task, event.follows);
+    // Whom the question went to is carried (an answer fanned out since it was): one read, of its
+    // delivery to this webhook, and none when it did not go to this webhook.
+    const question = event.followsTo
+      ? { fannedOutTo: event.followsTo, delivery: event.followsTo.includes(task.webhookId) ? await deps.store.loadQuestionDelivery(task, event.follows) : null }
+      : await deps.store.loadQuestion(task, event.follows);
     const seconds = holdSeconds(task.webhookId, question, task.hold ?? 0, deps.now().getTime());
     if (seconds !== null) {
       await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, seconds, dispatch.lane);

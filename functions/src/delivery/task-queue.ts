@@ -32,6 +32,8 @@ export const deliveryTaskSchema = z.object({
       type: z.string().min(1).max(64),
       body: z.string().max(MAX_CARRIED_BODY_BYTES),
       follows: z.string().max(64).optional(),
+      /** The webhooks the event it follows was fanned out to: an attempt to any other need not look at that event. */
+      followsTo: z.array(z.string().max(128)).max(1_000).optional(),
     })
     .optional(),
   webhook: webhookSnapshotSchema.optional(),
@@ -44,9 +46,14 @@ export const DELIVERY_FUNCTION = "deliverWebhook";
 export const SLOW_DELIVERY_FUNCTION = "deliverWebhookSlow";
 
 /** The carried event, when it is small enough to travel in a task. */
-export function carriedEvent(event: { type: string; body: string; follows?: string | undefined }): DeliveryTask["event"] {
+export function carriedEvent(event: { type: string; body: string; follows?: string | undefined; followsTo?: string[] | undefined }): DeliveryTask["event"] {
   if (Buffer.byteLength(event.body) > MAX_CARRIED_BODY_BYTES) return undefined;
-  return { type: event.type, body: event.body, ...(event.follows ? { follows: event.follows } : {}) };
+  return {
+    type: event.type,
+    body: event.body,
+    ...(event.follows ? { follows: event.follows } : {}),
+    ...(event.follows && event.followsTo ? { followsTo: event.followsTo } : {}),
+  };
 }
 
 /**

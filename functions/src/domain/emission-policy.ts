@@ -175,6 +175,11 @@ export function occurrenceEventId(occurrence: string, firstReportId: string): st
   return `evt_${hash(`${occurrence}|${firstReportId}`)}`;
 }
 
+/** The id of the answer to an event (machine.online to its machine.offline): one answer per question. */
+export function answerEventId(questionEventId: string): string {
+  return `evt_${hash(`${questionEventId}|answer`)}`;
+}
+
 export const windowOf = (atMs: number, windowMs: number) => Math.floor(atMs / windowMs);
 
 /**

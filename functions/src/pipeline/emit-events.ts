@@ -23,6 +23,8 @@ export interface Emission {
   siteSuppressed?: number;
   /** The event this one answers (machine.online: its machine.offline); its deliveries wait for that one's. */
   follows?: string | undefined;
+  /** The webhooks that one was fanned out to, when known. */
+  followsTo?: string[] | undefined;
 }
 
 /** Who gets an event and how its payload names things: the subscribed webhooks, the site, the machine. */
@@ -70,6 +72,7 @@ export function eventFor(emission: Emission, audience: Audience, nowMs = Date.no
     occurredAt: emission.occurredAt,
     webhookIds: audience.targets.map((t) => t.id),
     follows: emission.follows,
+    followsTo: emission.followsTo,
     // A webhook marked slow gets its first attempt in the slow lane directly.
     slowTo: audience.targets.filter((t) => isSlow(t.snapshot.slowUntilMs, nowMs)).map((t) => t.id),
   };
@@ -84,11 +87,11 @@ export function eventFor(emission: Emission, audience: Audience, nowMs = Date.no
  */
 export async function enqueueDeliveries(
   siteId: string,
-  event: Pick<StoredEvent, "id" | "type" | "body" | "follows" | "webhookIds" | "slowTo">,
+  event: Pick<StoredEvent, "id" | "type" | "body" | "follows" | "followsTo" | "webhookIds" | "slowTo">,
   targets: FanOutTarget[] | null,
   deps: EmitDeps,
 ): Promise<void> {
-  const carried = carriedEvent({ type: event.type, body: event.body, follows: event.follows });
+  const carried = carriedEvent(event);
   const slow = new Set(event.slowTo ?? []);
   const list = targets ?? (event.webhookIds ?? []).map((id) => ({ id, snapshot: undefined }));
   await Promise.all(

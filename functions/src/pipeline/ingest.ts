@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DetectedEvent } from "../domain/detected-event";
 import {
+  answerEventId,
   EMISSION_LIMITS,
   limitsFor,
   occurrenceEventId,
@@ -11,7 +12,7 @@ import {
   type Channel,
   type Decision,
 } from "../domain/emission-policy";
-import type { EmissionStore, StoredOccurrence } from "../data/emission-store";
+import type { DecideMode, EmissionStore, StoredOccurrence } from "../data/emission-store";
 import type { StoredEvent } from "../data/event-doc";
 import { audienceOf, enqueueDeliveries, eventFor, type Audience, type EmitDeps } from "./emit-events";
 
@@ -57,15 +58,8 @@ export async function ingest(report: Report, events: DetectedEvent[], deps: Inge
 }
 
 async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps, asQuestion = false): Promise<IngestOutcome> {
-  let follows: string | undefined;
-  if (event.answers) {
-    // Settle the question before its answer: emitted (or known suppressed) first, whichever trigger runs first.
-    const answered = await ingestOne(report, event.answers, deps, true);
-    if (answered.decision !== "emitted" || !answered.eventId) return outcome(event, null, "suppressed", "suppressed");
-    follows = answered.eventId;
-  }
-  // The sweep's mark is one report whoever sees it: the mark's instant identifies it.
-  const own: Report = event.type === "machine.offline" ? { ...report, channel: "sweep", reportId: `mark:${event.content}` } : report;
+  if (event.answers) return ingestAnswer(report, event, event.answers, deps);
+  const own = ownReport(report, event);
   const occurrence = occurrenceId(event);
   const { join, state } = await deps.emissions.claim(own.siteId, occurrence, event, {
     channel: own.channel,
@@ -73,7 +67,7 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps,
     at: own.at,
     newEventId: occurrenceEventId(occurrence, own.reportId ?? randomUUID()),
   });
-  if (join === "new") return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: false }, deps);
+  if (join === "new") return decideAndEmit({ report: own, event, occurrence, state, mode: "claimed" }, deps);
   const duplicate = (decision: Decision | null) => outcome(event, state.eventId, "duplicate", decision);
   if (state.decision) return duplicate(state.decision);
   // The usual pair (a crash's alert beside its log doc): its claimant is deciding it; nothing is read.
@@ -89,9 +83,36 @@ async function ingestOne(report: Report, event: DetectedEvent, deps: IngestDeps,
   }
   // Undecided: a report sent again after its handling failed (its claim's own decision never
   // made), or a claim its claimant left: decided here, guarded against a decision made meanwhile.
-  return decideAndEmit({ report: own, event, occurrence, state, follows, guarded: true }, deps);
+  return decideAndEmit({ report: own, event, occurrence, state, mode: "guarded" }, deps);
 }
 
+/** The sweep's mark is one report whoever sees it: the mark's instant identifies it. */
+function ownReport(report: Report, event: DetectedEvent): Report {
+  return event.type === "machine.offline" ? { ...report, channel: "sweep", reportId: `mark:${event.content}` } : report;
+}
+
+/**
+ * An answer (machine.online) goes out only after its question (machine.offline) did, and once per
+ * question: its event id derives from the question's, and creating its event doc is its claim.
+ * The question's event doc is read at the id its mark gives it (one read, which also says whom
+ * it went to, carried in the answer's tasks); a question not found there (refused, nobody
+ * subscribed, still undecided) is settled through its occurrence first.
+ */
+async function ingestAnswer(report: Report, event: DetectedEvent, question: DetectedEvent, deps: IngestDeps): Promise<IngestOutcome> {
+  const asked = ownReport(report, question);
+  const questionId = occurrenceEventId(occurrenceId(question), asked.reportId as string);
+  const stored = await deps.store.loadEvent({ siteId: report.siteId, eventId: questionId });
+  let follows = stored ? questionId : null;
+  if (!stored) {
+    const answered = await ingestOne(report, question, deps, true);
+    follows = answered.decision === "emitted" ? answered.eventId : null;
+  }
+  if (!follows) return outcome(event, null, "suppressed", "suppressed");
+  const eventId = answerEventId(follows);
+  const nowMs = deps.now().getTime();
+  const state: StoredOccurrence = { eventId, firstAtMs: report.at.getTime(), channels: {}, reports: [], decision: null, claimedAtMs: nowMs, version: null };
+  return decideAndEmit({ report, event, occurrence: occurrenceId(event), state, mode: "unclaimed", follows, followsTo: stored?.webhookIds }, deps);
+}
 function outcome(event: DetectedEvent, eventId: string | null, result: IngestOutcome["outcome"], decision: Decision | null, webhooks = 0): IngestOutcome {
   return { type: event.type, eventId, outcome: result, decision, webhooks };
 }
@@ -101,9 +122,11 @@ interface Deciding {
   event: DetectedEvent;
   occurrence: string;
   state: StoredOccurrence;
-  follows: string | undefined;
-  /** Another report may have decided it already (see EmissionStore.decide). */
-  guarded: boolean;
+  /** See EmissionStore.decide: `guarded` when another report may have decided it already. */
+  mode: DecideMode;
+  /** An answer's question, and whom that went to when known. */
+  follows?: string | undefined;
+  followsTo?: string[] | undefined;
 }
 
 /**
@@ -139,12 +162,13 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
         suppressed: answer.suppressedBefore,
         siteSuppressed: answer.siteSuppressed,
         follows: d.follows,
+        followsTo: d.followsTo,
       };
       return eventFor(emission, known);
     },
-    d.guarded,
+    d.mode,
   );
-  const result = d.guarded ? "duplicate" : decided.decision === "emitted" ? "emitted" : "suppressed";
+  const result = d.mode === "guarded" || decided.stored ? "duplicate" : decided.decision === "emitted" ? "emitted" : "suppressed";
   if (decided.answer?.refused) {
     deps.log.info("event.suppressed", {
       siteId: report.siteId,

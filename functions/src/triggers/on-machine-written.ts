@@ -31,7 +31,7 @@ export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & P
   const outcomes = detected.length > 0 ? await ingest({ siteId, channel: "doc", reportId: write.eventId, at: write.occurredAt }, detected, deps) : [];
   // Cleared only once machine.online is in: a redelivered write finds the mark and reports it again, deduped.
   if (legacy) await deps.presence.clearLegacyMark(siteId, machineId);
-  else if (returned) await deps.presence.clearMark(siteId, machineId, returned.staleSince);
+  else if (returned) await deps.presence.clearMark(siteId, machineId, returned.staleSince, mark?.version);
   return outcomes;
 }
 
