@@ -267,8 +267,9 @@ export class EmissionStore {
     version: Timestamp | null,
   ): Promise<{ result: Decided; write?: (w: Writer) => void; readAgain?: boolean }> {
     const ledgerSnap = d.limited ? snaps.shift() : undefined;
+    const claimRead = snaps.length > 0;
     let claimVersion = version;
-    if (snaps.length > 0) {
+    if (claimRead) {
       const [claimSnap, eventSnap] = snaps;
       const stored = readStoredEvent(eventSnap);
       if (stored !== null) return { result: { decision: "emitted", answer: null, event: stored ?? null, stored: true } };
@@ -283,9 +284,10 @@ export class EmissionStore {
     const onClaim = (w: Writer, decision: Decision) => {
       if (claimVersion) w.update(d.claim, { decision }, { lastUpdateTime: claimVersion });
     };
-    // A refusal is decided only on a read of the claim and the event doc too: another decider may
-    // have let this occurrence out meanwhile (its admission filling the limit this read sees full).
-    if (answer.refused && snaps.length === 0 && d.mode !== "unclaimed")
+    // A refusal is written on the claim as this decider knows it: by its version (the claimant's
+    // create; another decider lets an event out with a write to the claim, so that this refusal's
+    // condition fails and it reads again), else read now with the event doc.
+    if (answer.refused && !claimVersion && !claimRead && d.mode !== "unclaimed")
       return { result: { decision: answer.decision, answer, event: null, stored: false }, readAgain: true };
     if (answer.refused) {
       const write = (w: Writer) => {
@@ -300,6 +302,9 @@ export class EmissionStore {
       else if (d.limited) w.create(d.ledger, admissionFields(stored, answer.next));
       if (event) w.create(d.event, eventDocData(event));
       else onClaim(w, "emitted");
+      // Not the claimant: its decision moves the claim's version, so that a refusal the claimant
+      // is making meanwhile (the limit filled by this admission) fails its condition.
+      if (event && claimRead && claimVersion) w.update(d.claim, { eventOut: true }, { lastUpdateTime: claimVersion });
     };
     return { result: { decision: "emitted", answer, event, stored: false }, write };
   }

@@ -103,6 +103,26 @@ describe("a crash on the deployed agents' path (log doc + alert), first attempts
     expect(h.received().every((d) => d.verified)).toBe(true);
   });
 
+  it("a crash over its limit costs no more than one that goes out: at most 4 reads and 4 writes, in either order", async () => {
+    const h = await setup(1);
+    for (let pid = 200; pid < 200 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log("Looping", pid);
+    await h.deliverAll();
+    h.counting.take();
+    for (const [i, order] of (["log first", "alert first"] as const).entries()) {
+      const pid = 300 + i;
+      const sends = [() => h.agent.log("Looping", pid), () => h.agent.alert("Looping", pid)];
+      for (const send of order === "log first" ? sends : sends.reverse()) await send();
+      const cost = h.counting.take();
+      // The claim (a create), the ledger read and its held-back count with the decision on the
+      // claim (one commit: two writes); the other report's read of the claim (and a log doc's pairing mark).
+      expect(cost.reads).toBeLessThanOrEqual(4);
+      expect(cost.writes).toBeLessThanOrEqual(4);
+    }
+    expect(h.tasks).toHaveLength(0);
+    const ledger = readLedger((await base.db.doc(paths.emissionLedger(h.siteId)).get()).data());
+    expect(ledger?.pending[ledgerKey("process|GALLERY-PC1|Looping")]?.n).toBe(2);
+  });
+
   it("the two reports racing: one event, one delivery, no transaction run twice", async () => {
     const h = await setup(1);
     const before = { ...h.counting.tx };

@@ -93,6 +93,38 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
     expect(await h.held("Loop")).toBe(1);
   });
 
+  it("a crash the limit has one place left for, let out by its redelivered trigger while its claimant decides: it goes out, nothing is held back", async () => {
+    const h = await setup();
+    for (let pid = 10; pid < 10 + EMISSION_LIMITS.perProcess - 1; pid++) await h.agent.log("Edge", pid);
+    // The claimant claims, then stops before deciding (a slow instance).
+    let resume = () => {};
+    const paused = new Promise<void>((r) => (resume = r));
+    class PausedDecider extends EmissionStore {
+      override async decide(...args: Parameters<EmissionStore["decide"]>) {
+        await paused;
+        return super.decide(...args);
+      }
+    }
+    const crash = processEvent({
+      type: "process.crashed",
+      machineId: "GALLERY-PC1",
+      processName: "Edge",
+      errorMessage: "Process stopped unexpectedly (PID 77 no longer running)",
+    });
+    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/edge`, at: new Date() };
+    const claimant = ingest(report, [crash], { ...h.deps, emissions: new PausedDecider(base.db) });
+    const claim = base.db.doc(paths.occurrence(h.siteId, occurrenceId(crash)));
+    for (let i = 0; i < 100 && !(await claim.get()).exists; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await claim.get()).exists).toBe(true);
+    // Meanwhile the trigger is redelivered: it finds the claim undecided, lets the event out and fills the limit.
+    expect(await ingest(report, [crash], h.deps)).toMatchObject([{ decision: "emitted" }]);
+    resume();
+    // The claimant, reading the ledger now, finds the limit full: its refusal must not stand.
+    expect(await claimant).toMatchObject([{ decision: "emitted", outcome: "duplicate" }]);
+    expect(await h.held("Edge")).toBe(0);
+    expect((await base.db.collection(`sites/${h.siteId}/events`).get()).size).toBe(EMISSION_LIMITS.perProcess);
+  });
+
   it("two handlers deciding one crash that goes out, at once: one event, its deliveries enqueued under one id", async () => {
     const h = await setup();
     const crash = processEvent({
