@@ -1,0 +1,77 @@
+import {
+  eventCost,
+  functionCost,
+  heartbeatCapacity,
+  hostCronDesign,
+  machinesAt,
+  monthly,
+  perHeartbeatMode,
+  PRICES,
+  RUNTIME_US_PER_REQUEST,
+  SECONDS_PER_MONTH,
+  usd,
+} from "../../../scripts/lib/fleet-cost";
+
+const units = {
+  heartbeatUs: 100,
+  heartbeatMemoryGib: 0.5,
+  idlePass: { reads: 3, writes: 1 },
+  sweep: { runsPerMonth: 43_200, passesPerRun: 6, runSeconds: 50, memoryGib: 0.25 },
+};
+
+describe("fleet cost", () => {
+  it("prices a function per heartbeat: 1,000 machines at 5 s are 518.4 million requests, $207.36 of request fees", () => {
+    const cost = perHeartbeatMode({ machines: 1_000, beatSeconds: 5 }, units);
+    const sweepRuns = 43_200;
+    expect(cost.invocations).toBe(518_400_000 + sweepRuns);
+    expect(cost.requests).toBeCloseTo(((518_400_000 + sweepRuns) / 1e6) * 0.4, 6);
+    expect(cost.tasks).toBe(0);
+    // Only the sweep reads and writes: 6 passes a run.
+    expect(cost.firestore).toBeCloseTo((43_200 * 6 * 3 * 0.06 + 43_200 * 6 * 0.18) / 1e5, 9);
+  });
+
+  it("bills CPU over the utilisation target, memory beside it, and a held instance for its wall time", () => {
+    const cpu = functionCost({ invocations: 1e6, cpuUs: 600, memoryGib: 1 });
+    // 600 s of CPU at 60 %: 1,000 instance-seconds.
+    expect(cpu.compute).toBeCloseTo(1_000 * (PRICES.perVcpuSecond + PRICES.perGibSecond), 9);
+    const held = functionCost({ invocations: 10, cpuUs: 1, memoryGib: 0, wallSeconds: 50 });
+    expect(held.compute).toBeCloseTo(500 * PRICES.perVcpuSecond, 12);
+  });
+
+  it("the heartbeat's compute grows with its CPU, the runtime's share included", () => {
+    const lean = perHeartbeatMode({ machines: 10_000, beatSeconds: 30 }, units);
+    const heavy = perHeartbeatMode({ machines: 10_000, beatSeconds: 30 }, { ...units, heartbeatUs: 600 });
+    const beats = (10_000 * SECONDS_PER_MONTH) / 30;
+    const perUs = (beats / 1e6 / 0.6) * (PRICES.perVcpuSecond + 0.5 * PRICES.perGibSecond);
+    expect(heavy.compute - lean.compute).toBeCloseTo(500 * perUs, 6);
+    expect(lean.requests).toBe(heavy.requests);
+  });
+
+  it("prices the host's cron by the machine docs it reads: 100,000 machines every 5 minutes are 864 million reads", () => {
+    const host = hostCronDesign({ machines: 100_000, beatSeconds: 30 });
+    expect(host.firestore).toBeCloseTo(518.4, 6);
+    expect(host.invocations).toBe(8_640);
+  });
+
+  it("prices events with their deliveries as tasks created and dispatched", () => {
+    const crash = eventCost(1_000, { reads: 4, writes: 5, invocations: 2, deliveries: 1, cpuUs: 2_000 });
+    expect(crash.invocations).toBe(3_000);
+    expect(crash.tasks).toBeCloseTo((2_000 / 1e6) * 0.4, 12);
+    expect(crash.firestore).toBeCloseTo((4_000 * 0.06 + 5_000 * 0.18) / 1e5, 12);
+    expect(monthly({ functions: [], firestore: { reads: 0, writes: 0, deletes: 1e5 }, taskOperations: 0 }).total).toBeCloseTo(0.02, 12);
+  });
+
+  it("finds where heartbeats reach a write ceiling and what the trigger's instances can take", () => {
+    expect(machinesAt(500, 5)).toBe(2_500);
+    expect(machinesAt(500, 120)).toBe(60_000);
+    expect(heartbeatCapacity(100, 1, 250 - RUNTIME_US_PER_REQUEST)).toBeCloseTo(240_000, 6);
+  });
+
+  it("writes amounts a reader can scan", () => {
+    expect(usd(518.4)).toBe("$518");
+    expect(usd(12_345.6)).toBe("$12,346");
+    expect(usd(7.256)).toBe("$7.26");
+    expect(usd(0.004)).toBe("< $0.01");
+    expect(usd(NaN)).toBe("n/a");
+  });
+});
