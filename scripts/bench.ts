@@ -14,6 +14,8 @@
  *   6. Isolation: the same burst with the first webhook beside a hanging and a slow-2xx one
  * and, between 2 and 3, 100 concurrent failing attempts on one webhook (contention). The last
  * section lists each cost-and-isolation goal with its target and whether this run meets it.
+ * The sizing, a month's bill at list prices and the hot spots are then worked out from the
+ * unit costs the sections return (scripts/lib/fleet-cost.ts).
  *
  * Environment: BENCH_EVENTS, BENCH_MACHINES, BENCH_NO_WRITE=1 (print only), BENCH_SKIP_FLEET=1
  * (a quick run without the fleet's 5 minutes), BENCH_ONLY=cpu,cost,fleet,contention,flood,burst,
@@ -26,38 +28,61 @@ import { cpus, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { appOptions } from "../functions/src/app-options";
-import { paths } from "../functions/src/data/paths";
-import { ManagementStore } from "../functions/src/data/management-store";
-import { PresenceStore } from "../functions/src/data/presence-store";
-import { Store } from "../functions/src/data/store";
-import { EmissionStore } from "../functions/src/data/emission-store";
-import { readLedger } from "../functions/src/data/ledger-doc";
-import { ledgerKey, MAX_LEDGER_KEYS } from "../functions/src/domain/emission-ledger";
-import { deliver } from "../functions/src/delivery/deliver";
-import { sendHttp } from "../functions/src/delivery/http-sender";
-import { systemResolver } from "../functions/src/delivery/resolve-destination";
-import type { DeliveryTask } from "../functions/src/delivery/task-queue";
-import { SNAPSHOT_MAX_AGE_MS } from "../functions/src/delivery/deliver";
-import { SecretCache } from "../functions/src/delivery/secret-cache";
-import type { EventType } from "../functions/src/domain/event-catalog";
-import { buildPayload, serializePayload } from "../functions/src/domain/payload";
-import { deliveryHeaders } from "../functions/src/domain/request-headers";
-import { generateSecret } from "../functions/src/domain/signing";
-import type { Log } from "../functions/src/log";
-import { handleMachineWrite, MACHINE_FIELDS } from "../functions/src/triggers/on-machine-written";
-import { onDocumentWrittenLean } from "../functions/src/triggers/lean-document-trigger";
-import { toAgentWrite, type AgentWrite } from "../functions/src/triggers/agent-write";
-import { readDocumentEvent } from "../functions/src/domain/document-wire";
+import {
+  appOptions,
+  paths,
+  ManagementStore,
+  PresenceStore,
+  Store,
+  EmissionStore,
+  readLedger,
+  ledgerKey,
+  MAX_LEDGER_KEYS,
+  deliver,
+  sendHttp,
+  systemResolver,
+  type DeliveryTask,
+  SNAPSHOT_MAX_AGE_MS,
+  SecretCache,
+  type EventType,
+  buildPayload,
+  serializePayload,
+  deliveryHeaders,
+  generateSecret,
+  type Log,
+  SIZING,
+} from "../functions/src/seam";
+import {
+  handleMachineWrite,
+  MACHINE_FIELDS,
+  onDocumentWrittenLean,
+  toAgentWrite,
+  type AgentWrite,
+  readDocumentEvent,
+  handleProcessWrite,
+  runSweep,
+} from "../functions/src/seam-handlers";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { deployedMachineDoc, encodeDocumentEvent } from "./lib/firestore-event";
-import { handleProcessWrite } from "../functions/src/triggers/on-process-written";
-import { runSweep } from "../functions/src/triggers/sweep-stale-machines";
 import { suiteAgent } from "./lib/agent-auth";
 import { OwletteAgent, unsignedAgentToken } from "./lib/owlette-agent";
 import { countingFirestore, type OpCounts } from "./lib/counting-firestore";
 import { deployedAgent } from "./lib/deployed-crash";
+import { outageHarness } from "./lib/outage-cost";
 import { Receiver, type ReceivedDelivery } from "./lib/receiver";
+import {
+  CPU_UTILISATION_TARGET,
+  eventCost,
+  heartbeatCapacity,
+  HOTSPOT_WRITES_PER_SECOND,
+  hostCronDesign,
+  machinesAt,
+  perHeartbeatMode,
+  PRICES,
+  RUNTIME_US_PER_REQUEST,
+  SECONDS_PER_MONTH,
+  usd,
+} from "./lib/fleet-cost";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 1000);
@@ -87,8 +112,29 @@ const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
 /** Each goal of the cost-and-isolation work: its target, this run's figure, and whether it holds. */
 const goals: { goal: string; target: string; measured: string; holds: boolean }[] = [];
-/** Measured unit costs, for the scale-on-paper section. */
-const unit = { fanOutReads: NaN, fanOutWrites: NaN, deliveryReads: NaN, deliveryWrites: NaN, coldReads: NaN, markReads: NaN, markWrites: NaN };
+/** Unit costs the measuring sections return, for the sizing, prices and scale on paper (NaN: not measured in this run). */
+interface UnitCosts {
+  /** The machine trigger's CPU per on-time heartbeat, as deployed (section 1b). */
+  heartbeatUs: number;
+  /** A crash by log doc and alert to one webhook, most of 20 (section 2c). */
+  crashReads: number;
+  crashWrites: number;
+  /** An outage and its end to 3 webhooks (section 2d). */
+  outageReads: number;
+  outageWrites: number;
+  /** A sweep pass that marks nothing (section 3). */
+  idlePassReads: number;
+  idlePassWrites: number;
+}
+const UNMEASURED: UnitCosts = {
+  heartbeatUs: NaN,
+  crashReads: NaN,
+  crashWrites: NaN,
+  outageReads: NaN,
+  outageWrites: NaN,
+  idlePassReads: NaN,
+  idlePassWrites: NaN,
+};
 function goal(name: string, target: string, measured: string, holds: boolean) {
   goals.push({ goal: name, target, measured, holds });
 }
@@ -205,7 +251,7 @@ function cpuBenchmark() {
  * sides decoded whole, every field snapshotted), the handler alike (an on-time heartbeat: no
  * Firestore call). Wall time of tight loops, best of 5: on an idle core, CPU time.
  */
-async function heartbeatCpu() {
+async function heartbeatCpu(): Promise<Pick<UnitCosts, "heartbeatUs">> {
   section("1b. CPU per heartbeat invocation (a deployed-shape heartbeat: 8 CPUs, 4 disks, 2 GPUs, 4 NICs, 10 processes)");
   const path = "sites/bench-hb/machines/GALLERY-PC1";
   const beatMs = Date.now();
@@ -268,6 +314,7 @@ async function heartbeatCpu() {
   notes.push(
     `A heartbeat's trigger: firebase-functions decodes the event's protobuf once for each side of the write and snapshots every field of both (${(data.length / 1024).toFixed(1)} KB here, mostly \`metrics\`), ${best.standard.toFixed(0)} µs of CPU per heartbeat. The machine trigger is declared as onDocumentWritten declares it (the same endpoint, trigger and retry) but reads the protobuf itself (functions/src/domain/document-wire.ts): only the fields its handler uses are decoded, every other field is skipped by its length, in ${best.lean.toFixed(0)} µs, of which the handler is ${best.own.toFixed(1)} µs. A JSON event goes through firebase-functions as before. Request fees, not CPU, are most of what a function per heartbeat costs.`,
   );
+  return { heartbeatUs: best.lean };
 }
 
 async function costAccounting(db: Firestore, receiver: Receiver) {
@@ -310,7 +357,6 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   const d = mean(perDelivery, WEBHOOKS); // after each webhook's first delivery (lastStatus set)
   const c = mean(cold, 0);
   const first = perDelivery[0] as OpCounts;
-  Object.assign(unit, { fanOutReads: f.reads, fanOutWrites: f.writes, deliveryReads: d.reads, deliveryWrites: d.writes, coldReads: c.reads });
   report(`fan-out of one event to ${WEBHOOKS} webhooks (the subscriber query reads each once)`, `${f.reads.toFixed(1)} reads, ${f.writes.toFixed(1)} writes`);
   report(`one successful delivery, warm instance`, `${d.reads.toFixed(2)} reads, ${d.writes.toFixed(2)} writes (target <= 1, <= 1)`);
   report(`one successful delivery, cold instance (rare events)`, `${c.reads.toFixed(2)} reads, ${c.writes.toFixed(2)} writes (target <= 1, <= 1)`);
@@ -368,11 +414,12 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
  * handlers run in-process over the counting wrapper, then each delivery: everything the crash
  * costs, in either order and with the two reports racing.
  */
-async function crashCost(db: Firestore, receiver: Receiver) {
+async function crashCost(db: Firestore, receiver: Receiver): Promise<Pick<UnitCosts, "crashReads" | "crashWrites">> {
   section("2c. A crash as deployed agents report it (log doc + alert), counted at the data-access layer");
   const targets = { 1: { reads: 4, writes: 5 }, 3: { reads: 6, writes: 7 } } as const;
   const measured: string[] = [];
   let holds = true;
+  let one = { crashReads: NaN, crashWrites: NaN };
   for (const webhooks of [1, 3] as const) {
     const siteId = `bench-crash-${webhooks}`;
     await siteWithWebhooks(db, receiver, siteId, webhooks, ["process.crashed"]);
@@ -412,6 +459,7 @@ async function crashCost(db: Firestore, receiver: Receiver) {
     report(`to ${webhooks} webhook(s), warm: mean (most), either order`, `${mean("reads")} (${max.reads}) reads, ${mean("writes")} (${max.writes}) writes`);
     report(`  transactions run again, 10 crashes with both reports racing`, `${rerun}`);
     measured.push(`${max.reads} / ${max.writes}`);
+    if (webhooks === 1) one = { crashReads: max.reads, crashWrites: max.writes };
     holds &&= max.reads <= targets[webhooks].reads && max.writes <= targets[webhooks].writes && rerun === 0;
   }
   goal(
@@ -421,8 +469,31 @@ async function crashCost(db: Firestore, receiver: Receiver) {
     holds,
   );
   notes.push(
-    "A crash by log doc and alert: the first report claims the occurrence (a read, and a create whose precondition settles a race between the two reports without a transaction), then decides it in one transaction on the site's ledger (a read and a write) that also writes the event doc; the subscriber query reads each webhook once. The other report reads the claim and is done (a log doc after its alert also marks its channel: one write). The site's settings and the machine's name are read once per instance every 30 s. Each delivery writes its record.",
+    "A crash by log doc and alert: the first report claims the occurrence (a read, and a create whose precondition settles a race between the two reports without a transaction), then decides it on the site's ledger: a read, and one commit conditioned on the ledger's update time that also creates the event doc (no transaction); the subscriber query reads each webhook once. The other report reads the claim and is done (a log doc after its alert also marks its channel: one write). The site's settings and the machine's name are read once per instance every 30 s. Each delivery writes its record.",
   );
+  return one;
+}
+
+/**
+ * An outage and its end, machine.offline then machine.online, to 3 webhooks: the handlers run
+ * in-process on a project of its own (no trigger fires there), every read and write counted.
+ */
+async function outageCost(receiver: Receiver): Promise<Pick<UnitCosts, "outageReads" | "outageWrites">> {
+  section("2d. An outage and its end (machine.offline, then machine.online), to 3 webhooks, counted at the data-access layer");
+  const app = getApps().find((a) => a.name === "counted") ?? initializeApp({ ...appOptions(), projectId: "demo-owlette-bench-counted" }, "counted");
+  const h = await outageHarness(getFirestore(app), receiver, "bench-outage", 3);
+  await h.outage("WARMUP-PC");
+  const costs: OpCounts[] = [];
+  for (let i = 0; i < 10; i++) costs.push((await h.outage(`PC-${i}`)).cost);
+  // The sweep's query returns the machine once: one read more than the handlers' own.
+  const reads = Math.max(...costs.map((c) => c.reads)) + 1;
+  const writes = Math.max(...costs.map((c) => c.writes));
+  report(`one outage, start to end, most of 10 (the sweep query's read included)`, `${reads} reads, ${writes} writes`);
+  goal("9. an outage and its end to 3 webhooks: reads / writes", "<= 12 / <= 11", `${reads} / ${writes}`, reads <= 12 && writes <= 11);
+  notes.push(
+    `An outage to 3 webhooks: the sweep's query (1 read) and transaction (the machine and its presence doc read, the mark written); machine.offline's claim (created without a read), its decision on the ledger (a read and a write) and event doc, the subscriber query (3 reads); on the machine's return, its presence doc read, the question's event doc read at the id its mark gives it (it also says whom it went to), the subscriber query (3), the answer's event doc (created: its own claim), the mark deleted on the version read; 6 deliveries (a write each), each answer's attempt reading its question's delivery to that webhook only. ${reads} reads and ${writes} writes; the target (12, 11) is not met: the two subscriber queries and the answers' looks at their questions are 9 of the reads.`,
+  );
+  return { outageReads: reads, outageWrites: writes };
 }
 
 /** The process trigger's handler, run in-process on a crash written by an agent. */
@@ -750,7 +821,7 @@ async function slowLaneShare(db: Firestore, receiver: Receiver) {
 const CADENCES = [5, 30, 120] as const;
 const LATE_BY_SECONDS = 65;
 
-async function fleet(db: Firestore, receiver: Receiver) {
+async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites">>> {
   const thresholdMs = PRODUCTION.staleAfterSeconds * 1000;
   const passMs = 60_000 / PRODUCTION.sweepPassesPerMinute;
   section(
@@ -873,11 +944,11 @@ async function fleet(db: Firestore, receiver: Receiver) {
   if (busy.length) {
     const marked = sum(busy, "marked");
     report(`sweep cost per machine marked stale`, `${(sum(busy, "reads") / marked).toFixed(2)} reads, ${(sum(busy, "writes") / marked).toFixed(2)} writes`);
-    Object.assign(unit, { markReads: sum(busy, "reads") / marked, markWrites: sum(busy, "writes") / marked });
   }
   notes.push(
     `Offline detection is bounded by the threshold (${PRODUCTION.staleAfterSeconds} s: an idle agent beats every 120 s, so one beat ${LATE_BY_SECONDS} s late is no outage), plus up to one sweep pass (${passMs / 1000} s; Cloud Scheduler fires once a minute and each run makes ${PRODUCTION.sweepPassesPerMinute} passes), plus the trigger and delivery. Deployed Owlette takes up to about 11 minutes.`,
   );
+  return idle.length > 0 ? { idlePassReads: sum(idle, "reads") / idle.length, idlePassWrites: sum(idle, "writes") / idle.length } : {};
 }
 
 async function flood(db: Firestore, receiver: Receiver) {
@@ -915,7 +986,7 @@ async function flood(db: Firestore, receiver: Receiver) {
   report(`events delivered (limit: 3 an hour per machine and process)`, `${got.length}`);
   report(`held back and counted (reported by the next event out)`, `${suppressed}`);
   notes.push(
-    `A flood is bounded by the emission limits, decided once per occurrence (a crash's log doc and its alert count once): ${got.length} events out of ${CRASHES} crashes, the rest counted. Each occurrence is claimed by a create (a crash's two reports meet on its precondition, not in a transaction) and decided in one transaction on the site's ledger, so the limits are exact however many reports race.`,
+    `A flood is bounded by the emission limits, decided once per occurrence (a crash's log doc and its alert count once): ${got.length} events out of ${CRASHES} crashes, the rest counted. Each occurrence is claimed by a create (a crash's two reports meet on its precondition, not in a transaction) and decided on the site's ledger by a commit conditioned on the ledger as read (read again when it changed; refusals add their count by atomic increment), so the limits are exact however many reports race.`,
   );
 }
 
@@ -928,80 +999,145 @@ function machineDetails(): string[] {
   ];
 }
 
-/** Sizing and a 100,000-machine outage, worked out from this run's unit costs. */
-function scaleOnPaper(): string[] {
-  const machines = 100_000;
-  const webhooks = WEBHOOKS;
-  const perQueue = 500; // Cloud Tasks' ceiling on dispatches per second of one queue
-  const configuredRate = 200; // the delivery queue's maxDispatchesPerSecond by default (DELIVERY_MAX_PER_SECOND, functions/src/config.ts)
-  const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
-  const markR = Number.isFinite(unit.markReads) ? unit.markReads : 2;
-  const markW = Number.isFinite(unit.markWrites) ? unit.markWrites : 1;
-  const tasks = machines * webhooks;
-  const reads = machines * (markR + unit.fanOutReads) + tasks * unit.deliveryReads;
-  const readsCold = machines * (markR + unit.fanOutReads) + tasks * unit.coldReads;
-  const writes = machines * (markW + unit.fanOutWrites) + tasks * unit.deliveryWrites;
+/** Sizing, a month of presence priced, events priced, a 100,000-machine outage and the hot spots, worked out from this run's unit costs. */
+function scaleOnPaper(unit: UnitCosts): string[] {
+  return [...sizing(unit), ...priced(unit), ...siteOutage(unit), ...hotSpots(unit)];
+}
+
+const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
+/** The delivery queue's maxDispatchesPerSecond by default (DELIVERY_MAX_PER_SECOND, functions/src/config.ts). */
+const CONFIGURED_RATE = 200;
+/** Cloud Tasks' ceiling on dispatches per second of one queue. */
+const QUEUE_CEILING = 500;
+
+function sizing(unit: UnitCosts): string[] {
+  const hb = SIZING.heartbeat;
+  const perBeat = unit.heartbeatUs + RUNTIME_US_PER_REQUEST;
+  const capacity = heartbeatCapacity(hb.maxInstances, hb.cpu, unit.heartbeatUs);
+  const peak = 20_000;
+  const busy = (peak * perBeat) / 1e6;
   return [
     "## Sizing (functions/src/sizing.ts)",
     "",
-    "100,000 machines beating every 5-30 s send 3,300-20,000 heartbeats a second; each is one",
-    "trigger run that reads and writes nothing (section 2): about 0.1 ms of the pipeline's own CPU,",
-    "most of it decoding the event, plus the runtime's share, call it 1 ms. Every function",
-    "has its own instances, so heartbeats never wait behind deliveries:",
+    `100,000 machines beating every 5-30 s send 3,300-20,000 heartbeats a second; each is one trigger run that reads and writes nothing: ${unit.heartbeatUs.toFixed(0)} µs of CPU as deployed (section 1b), plus the runtime's share around a request, taken here as ${RUNTIME_US_PER_REQUEST} µs (an estimate, not measured). Cloud Run aims at ${CPU_UTILISATION_TARGET * 100} % of an instance's CPU, so the headroom is counted against that, not against 100 %. Every function has its own instances, so heartbeats never wait behind deliveries:`,
     "",
     "| function | cpu | concurrency | max instances | why |",
     "|---|---|---|---|---|",
-    "| onMachineWritten | 1 | 80 | 100 | 20,000 runs/s at 5 s beats, ~1 ms CPU each: about 20 busy vCPUs, 5x headroom |",
+    `| onMachineWritten | ${hb.cpu} | ${hb.concurrency} | ${hb.maxInstances} | 20,000 runs/s at 5 s beats, ~${perBeat.toFixed(0)} µs each: ${busy.toFixed(1)} busy vCPUs, ${Math.ceil(busy / CPU_UTILISATION_TARGET)} instances at the target; the limit takes ${n(capacity)} a second, ${(capacity / peak).toFixed(0)}x headroom |`,
     "| onProcessWritten, onLogCreated | 1 | 80 | 30 | a crash's writes; rare beside heartbeats |",
     "| agentApi | 1 | 80 | 20 | one request per crash or connection failure |",
-    "| deliverWebhook (fast lane) | 1 | 80 | 20 | the queue dispatches at most 100 at once (`DELIVERY_MAX_CONCURRENT`): 2 instances; the rest is burst headroom |",
+    `| deliverWebhook (fast lane) | 1 | 80 | 20 | the queue dispatches at most 100 at once (\`DELIVERY_MAX_CONCURRENT\`) and ${CONFIGURED_RATE} a second: 2 instances; the rest is burst headroom |`,
     "| deliverWebhookSlow | 1 | 80 | 5 | 20 dispatches at once, mostly waiting on receivers |",
     "| api + callables | 1 | 80 | 10 | people and scripts |",
     "| sweepStaleMachines | 1 | 1 | 1 | one run at a time: two overlapping sweeps would mark the same machines |",
     "| onPresenceWritten | 1 | 80 | 10 | the sweep's marks and their clearing: a few writes per outage |",
     "| onWebhookWritten, onHostReport, onHostRequest | 1 | 80 | 10 | webhook doc writes (people, and health writes after failures), the host's handed-over events and test button |",
     "",
-    `## Scale on paper: a ${n(machines)}-machine site goes dark (${webhooks} webhooks subscribed to machine.offline)`,
+  ];
+}
+
+/** A month of presence at fleet sizes and cadences, and events per thousand, at list prices. */
+function priced(unit: UnitCosts): string[] {
+  const presence = {
+    heartbeatUs: unit.heartbeatUs,
+    heartbeatMemoryGib: parseInt(SIZING.heartbeat.memory, 10) / 1024,
+    idlePass: { reads: unit.idlePassReads, writes: unit.idlePassWrites },
+    // Cloud Scheduler fires once a minute; a run makes 6 passes 10 s apart and holds its instance for them.
+    sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, runSeconds: 50, memoryGib: 0.25 },
+  };
+  const rows: string[] = [];
+  for (const machines of [1_000, 10_000, 100_000])
+    for (const beatSeconds of [5, 30, 120]) {
+      const fleet = { machines, beatSeconds };
+      const ours = perHeartbeatMode(fleet, presence);
+      const host = hostCronDesign(fleet);
+      rows.push(
+        `| ${n(machines)} | ${beatSeconds} s | ${n(ours.invocations / 1e6)} M | ${usd(ours.requests)} | ${usd(ours.compute)} | ${usd(ours.firestore)} | **${usd(ours.total)}** | not built | ${usd(host.total)} |`,
+      );
+    }
+  // The triggers that report an event: a crash's log doc trigger and the agent's alert request; an outage's presence trigger and the machine trigger that sees it end.
+  const crash = eventCost(1_000, { reads: unit.crashReads, writes: unit.crashWrites, invocations: 2, deliveries: 1, cpuUs: 2_000 });
+  const outage = eventCost(1_000, { reads: unit.outageReads, writes: unit.outageWrites, invocations: 2, deliveries: 2 * WEBHOOKS, cpuUs: 2_000 });
+  return [
+    "## Priced: a month of presence",
     "",
-    "By default a site's `machine.offline` pages are bounded (`offlinePerHour`, 100 an hour): such a",
-    `site gets 100 pages (${n(100 * webhooks)} deliveries) and the other outages are counted and said on its`,
-    "next page. The figures below price every page as if the bound let it out (it can be raised to",
-    "10,000 an hour; `eventsPerHour` never applied to `machine.offline`). Unit costs are this run's (section 2",
-    "and the fleet's sweep).",
+    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (${unit.idlePassReads.toFixed(1)} reads, ${unit.idlePassWrites.toFixed(1)} writes each, section 3, 6 a minute) and its scheduled run (one instance held about 50 s a minute) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
     "",
-    "| quantity | figure |",
-    "|---|---|",
-    `| machine.offline events | ${n(machines)} (one per machine) |`,
-    `| delivery tasks | ${n(tasks)} |`,
-    `| sweep: marked per pass / per minute | up to 6,000 / 36,000 (20 pages of 300 per pass, 6 passes): all marked within 3 minutes of the threshold |`,
-    `| Firestore reads (warm delivery instances; cold) | ${n(reads)}; ${n(readsCold)} |`,
-    `| Firestore writes | ${n(writes)} |`,
-    `| drain at the configured ${configuredRate} dispatches/s, one queue | ${(tasks / configuredRate / 60).toFixed(0)} minutes |`,
-    `| drain with 4 queues at ${perQueue}/s each | ${(tasks / perQueue / 4 / 60).toFixed(1)} minutes |`,
+    "| machines | beat | invocations | requests | CPU + memory | Firestore | as deployed | large-fleet mode | host's cron |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows,
     "",
-    "What limits it, and how the design goes past one queue:",
+    `The sweep alone (a fleet of 0) is ${usd(perHeartbeatMode({ machines: 0, beatSeconds: 30 }, presence).total)} a month: its scheduled run holds an instance through its 6 passes whatever the fleet's size (\`SWEEP_PASSES_PER_MINUTE=1\` would make it about a second a minute, at up to 50 s more to detect an outage).`,
     "",
-    "- Cloud Tasks dispatches at most 500 a second per queue (the queue's `maxDispatchesPerSecond`,",
-    "  200 by default here, is the knob). Past that, shard: N delivery functions",
-    "  (`deliverWebhook0..N-1`, each its own queue, same handler), the fan-out picking the queue by",
-    "  a hash of the webhook id, so a webhook's deliveries stay in one queue and its lane rules",
-    "  still apply. The slow lane stays one queue: it holds few webhooks.",
-    "- Firestore: a delivery's one write lands in that webhook's `deliveries` collection, events",
-    "  in the site's `events`; ids are hashes, so writes spread over the key space. The webhook doc",
-    "  is written only when its health changes; failures are bounded by the lanes and the",
-    "  auto-disable.",
-    "- The emission ledger is the first hot spot at this scale: every occurrence of a site is",
-    "  decided on the site's ledger doc (`emissionLimits/ledger`): a read, then a write",
-    "  conditioned on it. Firestore sustains about one write a second per document in steady",
-    "  state (bursts go higher); past a few decisions a second in one site, conditions fail and",
-    "  are read again, and after 4 a decision takes the doc's lock in a transaction. The ledger",
-    `  holds at most ${MAX_LEDGER_KEYS.toLocaleString("en-US")} limit keys an hour (about 560 KB). A site expecting more`,
-    "  needs its ledger sharded by machine (a second read per decision): that is not built.",
+    "Request fees are most of the bill as deployed: a function per heartbeat costs $0.40 per million heartbeats before it does anything, however little CPU it spends. The large-fleet mode (no function per heartbeat: presence found by the sweep, one query per site per pass) is not built.",
+    "",
+    "## Priced: events",
+    "",
+    "| 1,000 events | Firestore reads / writes per event (measured) | invocations | Cloud Tasks operations | cost |",
+    "|---|---|---|---|---|",
+    `| process.crashed by log doc + alert, 1 webhook | ${unit.crashReads} / ${unit.crashWrites} (section 2c) | ${n(crash.invocations)} | ${n(2_000)} | ${usd(crash.total)} |`,
+    `| machine.offline and its machine.online, ${WEBHOOKS} webhooks | ${unit.outageReads} / ${unit.outageWrites} (section 2d) | ${n(outage.invocations)} | ${n(2_000 * WEBHOOKS)} | ${usd(outage.total)} |`,
+    "",
+    "An event's invocations are the triggers that report it and one per delivery, each taken as 2 ms of CPU around its I/O (an estimate); a delivery's task is created and dispatched (two operations).",
     "",
   ];
 }
 
-function writeMarkdown(seconds: number) {
+/** A whole site going dark and coming back, priced with the outage's own unit costs. */
+function siteOutage(unit: UnitCosts): string[] {
+  const machines = 100_000;
+  const webhooks = WEBHOOKS;
+  const tasks = machines * webhooks;
+  const cost = eventCost(machines, { reads: unit.outageReads, writes: unit.outageWrites, invocations: 2, deliveries: 2 * webhooks, cpuUs: 2_000 });
+  return [
+    `## Scale on paper: a ${n(machines)}-machine site goes dark and comes back (${webhooks} webhooks subscribed to machine.offline and machine.online)`,
+    "",
+    "By default a site's `machine.offline` pages are bounded (`offlinePerHour`, 100 an hour): such a",
+    `site gets 100 pages (${n(100 * webhooks)} deliveries) and the other outages are counted and said on its`,
+    "next page. The figures below price every page as if the bound let it out (it can be raised to",
+    "10,000 an hour; `eventsPerHour` never applied to `machine.offline`). Unit costs are this run's",
+    "outage and its end (section 2d), not a crash's.",
+    "",
+    "| quantity | figure |",
+    "|---|---|",
+    `| machine.offline events, then machine.online | ${n(machines)} each (one per machine) |`,
+    `| delivery tasks | ${n(tasks)} of each |`,
+    `| sweep: marked per pass / per minute | up to 6,000 / 36,000 (20 pages of 300 per pass, 6 passes): all marked within 3 minutes of the threshold |`,
+    `| Firestore reads / writes | ${n(machines * unit.outageReads)} / ${n(machines * unit.outageWrites)} |`,
+    `| cost at list prices | ${usd(cost.total)} |`,
+    `| machine.offline deliveries drained at the configured ${CONFIGURED_RATE} dispatches/s, one queue | ${(tasks / CONFIGURED_RATE / 60).toFixed(0)} minutes |`,
+    `| the same at Cloud Tasks' ceiling of ${QUEUE_CEILING}/s | ${(tasks / QUEUE_CEILING / 60).toFixed(0)} minutes; with 4 queues, ${(tasks / QUEUE_CEILING / 4 / 60).toFixed(1)} minutes |`,
+    "",
+    "Past one queue, shard: N delivery functions (`deliverWebhook0..N-1`, each its own queue, same",
+    "handler), the fan-out picking the queue by a hash of the webhook id, so a webhook's deliveries",
+    "stay in one queue and its lane rules still apply (not built).",
+    "",
+  ];
+}
+
+/** Where the design breaks as a fleet or its event rate grows, first first. */
+function hotSpots(unit: UnitCosts): string[] {
+  const hb = SIZING.heartbeat;
+  const capacity = heartbeatCapacity(hb.maxInstances, hb.cpu, unit.heartbeatUs);
+  const at = (perSecond: number) => [5, 30, 120].map((b) => n(machinesAt(perSecond, b))).join(" / ");
+  return [
+    "## Hot spots, in the order they break",
+    "",
+    "| # | what | limit | breaks at |",
+    "|---|---|---|---|",
+    `| 1 | the sweep's collection-group index \`machines (online, lastHeartbeat)\`: every site's heartbeats land in one increasing range | about ${HOTSPOT_WRITES_PER_SECOND} writes/s for the whole fleet, agents' own writes throttled past it | ${at(HOTSPOT_WRITES_PER_SECOND)} machines beating every 5 / 30 / 120 s |`,
+    `| 2 | a site's ledger doc (\`emissionLimits/ledger\`): every occurrence of a site is decided on it, a read and a write conditioned on it | about 1 sustained write/s per doc (bursts go higher); past it, conditions fail and are read again, after 8 a decision takes the lock | a few events a second in one site; the flood (section 4) decides 100 crashes at once |`,
+    `| 3 | the delivery queue | ${CONFIGURED_RATE} dispatches/s configured, ${QUEUE_CEILING}/s per queue at most | ${n(CONFIGURED_RATE)} deliveries a second, e.g. ${n(CONFIGURED_RATE / WEBHOOKS)} events/s to ${WEBHOOKS} webhooks |`,
+    `| 4 | a site's own machines collection: the agent's \`lastHeartbeat\` under Firestore's automatic single-field index (the agent's field, not the pipeline's) | about ${HOTSPOT_WRITES_PER_SECOND} writes/s per site | ${at(HOTSPOT_WRITES_PER_SECOND)} machines in one site |`,
+    `| 5 | the machine trigger's instances (${hb.maxInstances} of ${hb.cpu} vCPU) | ${n(capacity)} heartbeats/s at the ${CPU_UTILISATION_TARGET * 100} % target | ${at(capacity)} machines |`,
+    `| 6 | the ledger's size | ${MAX_LEDGER_KEYS.toLocaleString("en-US")} limit keys an hour (about 560 KB) | a site with more distinct machine-and-process pairs reporting in one hour: held back like an event over its limit |`,
+    "",
+    "Hot spot 1 is the pipeline's own and breaks first for large fleets: the sweep's query needs it as built. Moving the query to each site's collection (collection-scope index, one range per site) or a sharded field removes it; that is not built.",
+    "",
+  ];
+}
+
+function writeMarkdown(seconds: number, units: UnitCosts) {
   const tables = sections.flatMap((sec) => [
     `## ${sec.title.replace(/^\d+[a-z]?\. /, "")}`,
     "",
@@ -1023,7 +1159,7 @@ function writeMarkdown(seconds: number) {
     ...machineDetails(),
     "",
     ...tables,
-    ...scaleOnPaper(),
+    ...scaleOnPaper(units),
     "## Reading the figures",
     "",
     ...notes.map((n) => `- ${n}`),
@@ -1045,17 +1181,18 @@ async function main() {
   if (getApps().length === 0) initializeApp(appOptions());
   const db = getFirestore();
   const receiver = await new Receiver().start();
+  let units = UNMEASURED;
   try {
     // BENCH_ONLY=cpu,cost,fleet,contention,flood,share,burst (isolation needs burst): a partial run.
     const only = process.env.BENCH_ONLY?.split(",");
     const run = (name: string) => !only || only.includes(name);
     if (run("cpu")) cpuBenchmark();
-    if (run("cpu")) await heartbeatCpu();
+    if (run("cpu")) units = { ...units, ...(await heartbeatCpu()) };
     if (run("cost")) await costAccounting(db, receiver);
-    if (run("cost")) await crashCost(db, receiver);
+    if (run("cost")) units = { ...units, ...(await crashCost(db, receiver)), ...(await outageCost(receiver)) };
     // The fleet first: the emulator keeps a worker process for every concurrent invocation it
     // ever ran, so the burst, run before, would leave the fleet's heartbeats on a crowded machine.
-    if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") await fleet(db, receiver);
+    if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(db, receiver)) };
     if (run("contention")) await contention(db, receiver);
     if (run("flood")) await flood(db, receiver);
     // Before the burst: its backlog drains at its share for minutes after, beside what follows.
@@ -1074,7 +1211,7 @@ async function main() {
   const seconds = (Date.now() - began) / 1000;
   console.log(`\nbench finished in ${seconds.toFixed(0)} s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (bench process)`);
   if (process.env.BENCH_NO_WRITE !== "1") {
-    writeMarkdown(seconds);
+    writeMarkdown(seconds, units);
     console.log("wrote docs/BENCHMARKS.md");
   }
 }

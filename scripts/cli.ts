@@ -16,20 +16,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { apiBase, client, type ApiTarget } from "./cli/api";
 import { emitEvent, firestore, simulate } from "./lib/agents";
-import { applyMigration, findLegacyWebhooks } from "../functions/src/data/legacy-migration";
+import {
+  applyMigration,
+  findLegacyWebhooks,
+  createService,
+  ApiError,
+  ManagementStore,
+  Store,
+  sendHttp,
+  systemResolver,
+  type VerifyScheme,
+  HTTP_METHODS,
+  SIGNATURE_SCHEMES,
+  FORMATS,
+} from "../functions/src/seam";
 import { CliError, details, printable, printableLines, progress, table } from "./cli/output";
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
 import { useRunningSuite } from "./cli/suite";
-import { createService } from "../functions/src/api/service";
-import { ApiError } from "../functions/src/api/errors";
-import { ManagementStore } from "../functions/src/data/management-store";
-import { Store } from "../functions/src/data/store";
-import { sendHttp } from "../functions/src/delivery/http-sender";
-import { systemResolver } from "../functions/src/delivery/resolve-destination";
-import type { VerifyScheme } from "../functions/src/receiver/verify";
-import { HTTP_METHODS, SIGNATURE_SCHEMES } from "../functions/src/domain/webhook-vocabulary";
-import { FORMATS } from "../functions/src/domain/destination-formats";
 
 const program = new Command("cli")
   .description("Operate Owlette webhooks: manage them over the REST API, emit test events, receive, simulate agents, control the delivery queue.")

@@ -1,4 +1,4 @@
-import { REGION } from "../../functions/src/config";
+import { REGION } from "../../functions/src/seam";
 import { CliError } from "./output";
 
 export interface ApiTarget {

@@ -1,5 +1,4 @@
-import { DELIVERY_FUNCTION } from "../../functions/src/delivery/task-queue";
-import { REGION } from "../../functions/src/config";
+import { DELIVERY_FUNCTION, REGION } from "../../functions/src/seam";
 import { CliError } from "./output";
 
 /**

@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { MAX_BODY_BYTES, verify, type VerifyResult, type VerifyScheme } from "../../functions/src/receiver/verify";
+import { MAX_BODY_BYTES, verify, type VerifyResult, type VerifyScheme } from "../../functions/src/seam";
 import { printable } from "./output";
 
 export interface ReceiveOptions {

@@ -1,7 +1,6 @@
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getAuth } from "firebase-admin/auth";
-import { appOptions } from "../../functions/src/app-options";
-import { REGION } from "../../functions/src/config";
+import { appOptions, REGION } from "../../functions/src/seam";
 import { agentUid, OwletteAgent } from "./owlette-agent";
 
 /**

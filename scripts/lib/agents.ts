@@ -1,9 +1,6 @@
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldValue, getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { appOptions } from "../../functions/src/app-options";
-import { paths } from "../../functions/src/data/paths";
-import { PresenceStore } from "../../functions/src/data/presence-store";
-import { isSubscribableEventType, type EventType } from "../../functions/src/domain/event-catalog";
+import { appOptions, paths, PresenceStore, isSubscribableEventType, type EventType } from "../../functions/src/seam";
 import { CliError } from "../cli/output";
 
 /**

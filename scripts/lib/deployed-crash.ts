@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleAgentRequest, type AgentAlertDeps } from "../../functions/src/api/agent-alert";
-import type { IngestDeps } from "../../functions/src/pipeline/ingest";
-import { handleLogCreated } from "../../functions/src/triggers/on-log-created";
+import { handleAgentRequest, type AgentAlertDeps, type IngestDeps } from "../../functions/src/seam";
+import { handleLogCreated } from "../../functions/src/seam-handlers";
 
 /**
  * A crash as deployed agents report it, through the pipeline's own handlers run in-process: the

@@ -1,17 +1,19 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { EmissionStore } from "../../functions/src/data/emission-store";
-import { ManagementStore } from "../../functions/src/data/management-store";
-import { paths } from "../../functions/src/data/paths";
-import { PresenceStore } from "../../functions/src/data/presence-store";
-import { Store } from "../../functions/src/data/store";
-import { deliver, type DeliverDeps } from "../../functions/src/delivery/deliver";
-import { sendHttp } from "../../functions/src/delivery/http-sender";
-import { systemResolver } from "../../functions/src/delivery/resolve-destination";
-import { SecretCache } from "../../functions/src/delivery/secret-cache";
-import type { DeliveryTask } from "../../functions/src/delivery/task-queue";
-import type { Log } from "../../functions/src/log";
-import { handleMachineWrite } from "../../functions/src/triggers/on-machine-written";
-import { handlePresenceWrite } from "../../functions/src/triggers/on-presence-written";
+import {
+  EmissionStore,
+  ManagementStore,
+  paths,
+  PresenceStore,
+  Store,
+  deliver,
+  type DeliverDeps,
+  sendHttp,
+  systemResolver,
+  SecretCache,
+  type DeliveryTask,
+  type Log,
+} from "../../functions/src/seam";
+import { handleMachineWrite, handlePresenceWrite } from "../../functions/src/seam-handlers";
 import { countingFirestore, type OpCounts } from "./counting-firestore";
 import type { Receiver } from "./receiver";
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from "../../functions/src/domain/retry-policy";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from "../../functions/src/seam";
 
 const FUNCTIONS_DIR = join(__dirname, "..", "..", "functions");
 

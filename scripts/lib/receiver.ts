@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { verify, type VerifyResult } from "../../functions/src/receiver/verify";
+import { verify, type VerifyResult } from "../../functions/src/seam";
 
 export interface ReceivedDelivery {
   path: string;

@@ -72,6 +72,18 @@ function upwardImports(files: string[], src = SRC): string[] {
   );
 }
 
+/** The scripts' seam: the only files of functions/src a script may import (seam.ts says why). */
+const SEAM = ["seam.ts", "seam-handlers.ts"];
+
+/** Imports from scripts into functions/src that pass by the seam: `script -> target`. */
+function pastTheSeam(scripts: string[], src: string): string[] {
+  return scripts.flatMap((file) =>
+    importsOf(file)
+      .filter((target) => target.startsWith(src) && !SEAM.includes(relative(src, target)))
+      .map((target) => `${relative(dirname(src), file)} -> ${relative(src, target)}`),
+  );
+}
+
 describe("the import graph", () => {
   it("goes down the rooms only: domain <- receiver <- data <- delivery <- pipeline <- api <- triggers", () => {
     const files = sources(join(ROOT, "functions/src"));
@@ -91,6 +103,27 @@ describe("the import graph", () => {
     writeFileSync(join(src, "log.ts"), 'import { leaf } from "./domain/leaf";\nexport const log = leaf;\n');
     const files = ["api/access.ts", "data/store.ts", "domain/leaf.ts", "log.ts"].map((f) => join(src, f));
     expect(upwardImports(files, src)).toEqual([`${join("data", "store.ts")} -> ${join("api", "access.ts")}`]);
+  });
+
+  it("lets scripts into the functions through the seam only", () => {
+    const scripts = sources(join(ROOT, "scripts"));
+    expect(scripts.length).toBeGreaterThan(10);
+    expect(pastTheSeam(scripts, SRC)).toEqual([]);
+    // The seam is what they use: every script that uses the functions imports it.
+    expect(scripts.filter((f) => importsOf(f).some((t) => t.startsWith(SRC))).length).toBeGreaterThan(5);
+  });
+
+  it("finds a script reaching past the seam, as the bench once did for the store", () => {
+    const root = mkdtempSync(join(tmpdir(), "seam-"));
+    const src = join(root, "src");
+    mkdirSync(join(src, "data"), { recursive: true });
+    mkdirSync(join(root, "scripts"));
+    writeFileSync(join(src, "data", "store.ts"), "export class Store {}\n");
+    writeFileSync(join(src, "seam.ts"), 'export { Store } from "./data/store";\n');
+    writeFileSync(join(root, "scripts", "good.ts"), 'import { Store } from "../src/seam";\nexport const s = Store;\n');
+    writeFileSync(join(root, "scripts", "bad.ts"), 'import { Store } from "../src/data/store";\nexport const s = Store;\n');
+    const files = ["good.ts", "bad.ts"].map((f) => join(root, "scripts", f));
+    expect(pastTheSeam(files, src)).toEqual([`${join("scripts", "bad.ts")} -> ${join("data", "store.ts")}`]);
   });
 
   it("has no cycle", () => {

@@ -1,0 +1,12 @@
+/**
+ * The triggers' handlers, run in-process by the bench and its cost harnesses (scripts/lib): the
+ * other half of the scripts' seam (seam.ts), apart so that loading the CLI does not load them.
+ */
+export { handleMachineWrite, MACHINE_FIELDS } from "./triggers/on-machine-written";
+export { handleProcessWrite } from "./triggers/on-process-written";
+export { handleLogCreated } from "./triggers/on-log-created";
+export { handlePresenceWrite } from "./triggers/on-presence-written";
+export { runSweep } from "./triggers/sweep-stale-machines";
+export { onDocumentWrittenLean } from "./triggers/lean-document-trigger";
+export { toAgentWrite, type AgentWrite } from "./triggers/agent-write";
+export { readDocumentEvent } from "./domain/document-wire";
