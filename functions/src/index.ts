@@ -11,7 +11,7 @@ export { onMachineWritten } from "./triggers/on-machine-written";
 export { onProcessWritten } from "./triggers/on-process-written";
 export { onLogCreated } from "./triggers/on-log-created";
 export { agentApi } from "./triggers/agent-api";
-export { sweepStaleMachines } from "./triggers/sweep-stale-machines";
+export { sweepStaleMachines, sweepPass } from "./triggers/sweep-stale-machines";
 export { onPresenceWritten } from "./triggers/on-presence-written";
 export { onWebhookWritten } from "./triggers/on-webhook-written";
 export { onHostReport } from "./triggers/on-host-report";

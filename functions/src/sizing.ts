@@ -21,6 +21,10 @@ export const SIZING = {
   presence: { cpu: 1, memory: "256MiB", concurrency: 80, maxInstances: 10 },
   /** Webhook doc writes (adoption of the host's docs, its edits) and the host's handed-over events: people's pace. */
   webhookDocs: { cpu: 1, memory: "256MiB", concurrency: 80, maxInstances: 10 },
-  /** The sweep: one run at a time, never two overlapping. */
+  /**
+   * The sweep's scheduled run and its pass tasks (sweepPass, dispatched one at a time): each
+   * function one at a time. A pass outlasting its 10 s may meet the next; that is safe (each
+   * machine is decided in a transaction, and a floor covers only what its pass settled).
+   */
   sweep: { cpu: 1, memory: "256MiB", concurrency: 1, maxInstances: 1 },
 } as const;

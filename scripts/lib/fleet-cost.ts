@@ -95,8 +95,8 @@ export interface PresenceUnits {
   heartbeatMemoryGib: number;
   /** A sweep pass that marks nothing: reads and writes (section 3). */
   idlePass: FirestoreLoad;
-  /** The scheduled sweep: runs a month, passes per run, and how long a run holds its instance. */
-  sweep: { runsPerMonth: number; passesPerRun: number; runSeconds: number; memoryGib: number };
+  /** The sweep: scheduled runs a month, passes per run (each an invocation: the run's first, then tasks), and how long a pass holds its instance. */
+  sweep: { runsPerMonth: number; passesPerRun: number; passSeconds: number; memoryGib: number };
 }
 
 /**
@@ -110,7 +110,7 @@ export function perHeartbeatMode(fleet: Fleet, units: PresenceUnits): MonthlyCos
   return monthly({
     functions: [
       { invocations: beats, cpuUs: units.heartbeatUs + RUNTIME_US_PER_REQUEST, memoryGib: units.heartbeatMemoryGib },
-      { invocations: units.sweep.runsPerMonth, cpuUs: 0, memoryGib: units.sweep.memoryGib, wallSeconds: units.sweep.runSeconds },
+      { invocations: passes, cpuUs: 0, memoryGib: units.sweep.memoryGib, wallSeconds: units.sweep.passSeconds },
     ],
     firestore: { reads: units.idlePass.reads * passes, writes: units.idlePass.writes * passes },
     taskOperations: 0,

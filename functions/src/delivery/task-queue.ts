@@ -96,19 +96,27 @@ function useScheduleKeepingEmulator(): void {
  * may stand once in each (a task moved to the slow lane keeps its id).
  */
 export function taskQueueEnqueue(region: string): Enqueue {
+  return (task, delaySeconds, lane = "fast") =>
+    enqueueFunctionTask(region, lane === "slow" ? SLOW_DELIVERY_FUNCTION : DELIVERY_FUNCTION, task, {
+      id: taskIdFor(task.deliveryId, task.attempt, task.hold),
+      delaySeconds,
+    });
+}
+
+/** One task for a task function, under an id of its own: a second enqueue of that id is a duplicate, not an error. */
+export async function enqueueFunctionTask<T extends Record<string, unknown>>(
+  region: string,
+  fn: string,
+  payload: T,
+  opts: { id: string; delaySeconds: number },
+): Promise<"enqueued" | "duplicate"> {
   useScheduleKeepingEmulator();
-  return async (task, delaySeconds, lane = "fast") => {
-    const fn = lane === "slow" ? SLOW_DELIVERY_FUNCTION : DELIVERY_FUNCTION;
-    const queue = getFunctions().taskQueue<DeliveryTask>(`locations/${region}/functions/${fn}`);
-    try {
-      await queue.enqueue(task, {
-        id: taskIdFor(task.deliveryId, task.attempt, task.hold),
-        ...(delaySeconds > 0 ? { scheduleDelaySeconds: delaySeconds } : {}),
-      });
-      return "enqueued";
-    } catch (err) {
-      if ((err as { code?: string }).code === "functions/task-already-exists") return "duplicate";
-      throw err;
-    }
-  };
+  const queue = getFunctions().taskQueue<T>(`locations/${region}/functions/${fn}`);
+  try {
+    await queue.enqueue(payload, { id: opts.id, ...(opts.delaySeconds > 0 ? { scheduleDelaySeconds: opts.delaySeconds } : {}) });
+    return "enqueued";
+  } catch (err) {
+    if ((err as { code?: string }).code === "functions/task-already-exists") return "duplicate";
+    throw err;
+  }
 }

@@ -1,12 +1,19 @@
 import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { onSchedule } from "firebase-functions/v2/scheduler";
+import { onTaskDispatched, type Request } from "firebase-functions/v2/tasks";
+import { REGION } from "../config";
+import { enqueueFunctionTask } from "../delivery/task-queue";
+import { laterPasses, passStillDue } from "../domain/sweep-passes";
 import type { PresenceStore } from "../data/presence-store";
 import type { SweepStep } from "../domain/presence";
 import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
 import { pickUpStrandedHostReports } from "../pipeline/host-reports";
 import { ingestDeps, presenceDeps, productionDeps } from "../wiring";
+
+/** The task function that runs a minute's later passes (exported as such from index.ts). */
+export const SWEEP_PASS_FUNCTION = "sweepPass";
 
 const PAGE = 300;
 const MAX_PAGES = 20;
@@ -103,24 +110,54 @@ async function settleEach(
 /**
  * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
  * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
- * not threshold + 60 s. A pass that finds nothing costs three reads (the floor and two queries)
- * and the floor's write.
+ * not threshold + 60 s. The scheduled run makes the first pass and enqueues the others as
+ * delayed tasks (domain/sweep-passes.ts), so no instance is held between passes. When they
+ * cannot be enqueued (Cloud Tasks refusing, the role missing), the run makes them itself, 10 s
+ * apart, as before: later passes are never lost. A pass that finds nothing costs three reads (the
+ * floor and two queries) and the floor's write.
  */
 export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90, ...SIZING.sweep }, async () => {
   const deps = productionDeps();
-  const { staleAfterSeconds, sweepPassesPerMinute } = deps.config;
-  const gapMs = 60_000 / sweepPassesPerMinute;
-  const started = Date.now();
+  const { sweepPassesPerMinute } = deps.config;
+  const firedAt = Date.now();
   // Events the host handed over that no trigger handled: delivered late rather than lost; beside
   // the passes, never ahead of them (outage detection does not wait on it).
   const pickup = pickUpStrandedHostReports(ingestDeps(), deps.now()).catch((err: unknown) => {
     deps.log.warn("host_report.pickup_failed", { error: String(err) });
     return 0;
   });
-  for (let pass = 0; pass < sweepPassesPerMinute; pass++) {
-    const wait = started + pass * gapMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    await runSweep(presenceDeps().presence, { now: deps.now(), staleAfterMs: staleAfterSeconds * 1000, log: deps.log });
-  }
+  const later = laterPasses(firedAt, sweepPassesPerMinute);
+  const queued = await Promise.all(later.map((p) => enqueueFunctionTask(REGION, SWEEP_PASS_FUNCTION, { dueAtMs: p.dueAtMs }, p))).then(
+    () => true,
+    (err: unknown) => {
+      deps.log.warn("sweep.passes_not_enqueued", { error: String(err).slice(0, 200), fallback: "in this run" });
+      return false;
+    },
+  );
+  await onePass();
+  if (!queued)
+    for (const pass of later) {
+      const wait = pass.dueAtMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await onePass();
+    }
   await pickup;
 });
+
+/** One of a minute's later passes, dispatched by Cloud Tasks one at a time. */
+export const sweepPass = onTaskDispatched(
+  { retryConfig: { maxAttempts: 1 }, rateLimits: { maxConcurrentDispatches: 1 }, timeoutSeconds: 60, ...SIZING.sweep },
+  async (req: Request<{ dueAtMs?: unknown }>) => {
+    const dueAtMs = typeof req.data?.dueAtMs === "number" ? req.data.dueAtMs : 0;
+    if (!passStillDue(dueAtMs, Date.now())) {
+      productionDeps().log.warn("sweep.pass_late", { dueAt: new Date(dueAtMs).toISOString() });
+      return;
+    }
+    await onePass();
+  },
+);
+
+async function onePass(): Promise<void> {
+  const deps = productionDeps();
+  await runSweep(presenceDeps().presence, { now: deps.now(), staleAfterMs: deps.config.staleAfterSeconds * 1000, log: deps.log });
+}

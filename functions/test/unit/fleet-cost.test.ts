@@ -16,18 +16,28 @@ const units = {
   heartbeatUs: 100,
   heartbeatMemoryGib: 0.5,
   idlePass: { reads: 3, writes: 1 },
-  sweep: { runsPerMonth: 43_200, passesPerRun: 6, runSeconds: 50, memoryGib: 0.25 },
+  sweep: { runsPerMonth: 43_200, passesPerRun: 6, passSeconds: 0.5, memoryGib: 0.25 },
 };
 
 describe("fleet cost", () => {
   it("prices a function per heartbeat: 1,000 machines at 5 s are 518.4 million requests, $207.36 of request fees", () => {
     const cost = perHeartbeatMode({ machines: 1_000, beatSeconds: 5 }, units);
-    const sweepRuns = 43_200;
-    expect(cost.invocations).toBe(518_400_000 + sweepRuns);
-    expect(cost.requests).toBeCloseTo(((518_400_000 + sweepRuns) / 1e6) * 0.4, 6);
+    // Each of the sweep's passes is an invocation: 6 a minute.
+    const passes = 43_200 * 6;
+    expect(cost.invocations).toBe(518_400_000 + passes);
+    expect(cost.requests).toBeCloseTo(((518_400_000 + passes) / 1e6) * 0.4, 6);
     expect(cost.tasks).toBe(0);
     // Only the sweep reads and writes: 6 passes a run.
     expect(cost.firestore).toBeCloseTo((43_200 * 6 * 3 * 0.06 + 43_200 * 6 * 0.18) / 1e5, 9);
+  });
+
+  it("bills the sweep by the time its passes hold an instance, whatever the fleet", () => {
+    const idle = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, units);
+    const held = 43_200 * 6 * 0.5;
+    expect(idle.compute).toBeCloseTo(held * (PRICES.perVcpuSecond + 0.25 * PRICES.perGibSecond), 9);
+    // A run that slept through its passes (50 s a minute) cost 100x as much.
+    const sleeping = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, { ...units, sweep: { ...units.sweep, passesPerRun: 1, passSeconds: 50 } });
+    expect(sleeping.compute / idle.compute).toBeCloseTo((43_200 * 50) / held, 6);
   });
 
   it("bills CPU over the utilisation target, memory beside it, and a held instance for its wall time", () => {
