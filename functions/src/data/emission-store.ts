@@ -4,7 +4,7 @@ import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domai
 import type { DetectedEvent } from "../domain/detected-event";
 import type { EventType } from "../domain/event-catalog";
 import { eventDocData, type StoredEvent } from "./event-doc";
-import { admissionFields, readLedger, refusalFields } from "./ledger-doc";
+import { admissionFields, readLedger, refusalFields, refusalUpdate } from "./ledger-doc";
 import { ALREADY_EXISTS, FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
 import { parseOrNull } from "./parse";
 import { paths } from "./paths";
@@ -291,7 +291,12 @@ export class EmissionStore {
       return { result: { decision: answer.decision, answer, event: null, stored: false }, readAgain: true };
     if (answer.refused) {
       const write = (w: Writer) => {
-        if (d.limited) w.set(d.ledger, refusalFields(stored, answer), { merge: true });
+        // Not the claimant: its refusal stands only on the ledger as it read it, so that it cannot
+        // count beside an admission of this occurrence made since (by the claimant, whose
+        // admission does not touch the claim), whatever limits each instance had cached.
+        if (d.limited && claimRead && ledgerSnap?.exists)
+          w.update(d.ledger, refusalUpdate(stored, answer), { lastUpdateTime: ledgerSnap.updateTime as Timestamp });
+        else if (d.limited) w.set(d.ledger, refusalFields(stored, answer), { merge: true });
         onClaim(w, answer.decision);
       };
       return { result: { decision: answer.decision, answer, event: null, stored: false }, write };

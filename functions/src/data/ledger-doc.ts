@@ -51,6 +51,19 @@ export function refusalFields(stored: Ledger | null, answer: Pick<LedgerAnswer, 
   return { held: { [k]: { n: restarted ? 1 : FieldValue.increment(1), atMs: held.atMs } } };
 }
 
+/**
+ * The same refusal as an update of the ledger as read (field paths, so other subjects' counts
+ * stay): for a decider that is not the claimant, whose refusal must fail if an admission moved
+ * the ledger since its read. With nothing to count, it writes the hour again: the condition is
+ * the point.
+ */
+export function refusalUpdate(stored: Ledger | null, answer: Pick<LedgerAnswer, "heldUnder" | "next">): Record<string, unknown> {
+  const fields = refusalFields(stored, answer);
+  const held = fields.held as Record<string, Record<string, unknown>> | undefined;
+  if (held) return Object.fromEntries(Object.entries(held).flatMap(([k, v]) => Object.entries(v).map(([f, x]) => [`held.${k}.${f}`, x])));
+  return Object.keys(fields).length > 0 ? fields : { window: answer.next.window };
+}
+
 function parseCounts(raw: unknown): Record<string, number> {
   if (typeof raw !== "string") return {};
   try {

@@ -1,5 +1,5 @@
 import { FieldValue } from "firebase-admin/firestore";
-import { admissionFields, readLedger, refusalFields } from "../../src/data/ledger-doc";
+import { admissionFields, readLedger, refusalFields, refusalUpdate } from "../../src/data/ledger-doc";
 import { connectionFailure } from "../../src/domain/detect-machine-events";
 import { processEvent } from "../../src/domain/detect-process-events";
 import type { DetectedEvent } from "../../src/domain/detected-event";
@@ -166,6 +166,11 @@ describe("the ledger doc", () => {
     const restarted = decideInLedger(full, { limits: limitsFor(crash("m1", "A")), window: full.window, subjectKey: "process|m1|A", siteKey: null, atMs: now });
     expect(restarted.decision).toBe("suppressed");
     expect(refusalFields(full, restarted)).toEqual({ held: { [k]: { n: 1, atMs: now } } });
+    // As a conditioned update (a decider that is not the claimant): by field path, other subjects' counts kept.
+    expect(refusalUpdate(before, refused)).toEqual({ [`held.${k}.n`]: FieldValue.increment(1), [`held.${k}.atMs`]: T0 });
+    expect(refusalUpdate(full, restarted)).toEqual({ [`held.${k}.n`]: 1, [`held.${k}.atMs`]: now });
+    // Nothing to count: the hour written again, so the condition still holds the refusal to the ledger as read.
+    expect(refusalUpdate(full, { heldUnder: null, next: full })).toEqual({ window: full.window });
     const held = s.ledger;
     s.decide(crash("m2", "B"));
     expect(Object.keys(admissionFields(held, s.ledger)).filter((f) => f.startsWith("held."))).toEqual([]);
