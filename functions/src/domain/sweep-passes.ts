@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The sweep's passes in a minute. Cloud Scheduler fires once a minute at most; the passes after
  * the first run as delayed tasks, so no instance waits between them (a run that slept through
@@ -21,7 +23,9 @@ export function laterPasses(firedAtMs: number, passesPerMinute: number): Planned
   const gapSeconds = 60 / passesPerMinute;
   return Array.from({ length: Math.max(0, passesPerMinute - 1) }, (_, i) => {
     const delaySeconds = Math.round(gapSeconds * (i + 1));
-    return { id: `sweep-${minute}-${i + 1}`, delaySeconds, dueAtMs: firedAtMs + delaySeconds * 1000 };
+    // Led by a hash: Cloud Tasks spreads ids that do not share a sequential prefix.
+    const name = `sweep-${minute}-${i + 1}`;
+    return { id: `${createHash("sha256").update(name).digest("hex").slice(0, 8)}-${name}`, delaySeconds, dueAtMs: firedAtMs + delaySeconds * 1000 };
   });
 }
 

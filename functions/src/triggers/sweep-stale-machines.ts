@@ -111,9 +111,10 @@ async function settleEach(
  * Cloud Scheduler fires at most once a minute; the sweep runs `SWEEP_PASSES_PER_MINUTE` passes
  * spread over that minute, so a dead machine is marked within threshold + 10 s (with 6 passes),
  * not threshold + 60 s. The scheduled run makes the first pass and enqueues the others as
- * delayed tasks (domain/sweep-passes.ts), so no instance is held between passes. When they
- * cannot be enqueued (Cloud Tasks refusing, the role missing), the run makes them itself, 10 s
- * apart, as before: later passes are never lost. A pass that finds nothing costs three reads (the
+ * delayed tasks (domain/sweep-passes.ts), so no instance is held between passes. Those that
+ * cannot be enqueued (Cloud Tasks refusing, the role missing, the function not deployed yet),
+ * the run makes itself, 10 s apart, as before. A task that cannot be dispatched (the invoker
+ * role missing) is a pass missed: outages are then found by the next minute's first pass. A pass that finds nothing costs three reads (the
  * floor and two queries) and the floor's write.
  */
 export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retryCount: 0, timeoutSeconds: 90, ...SIZING.sweep }, async () => {
@@ -127,26 +128,28 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
     return 0;
   });
   const later = laterPasses(firedAt, sweepPassesPerMinute);
-  const queued = await Promise.all(later.map((p) => enqueueFunctionTask(REGION, SWEEP_PASS_FUNCTION, { dueAtMs: p.dueAtMs }, p))).then(
-    () => true,
-    (err: unknown) => {
-      deps.log.warn("sweep.passes_not_enqueued", { error: String(err).slice(0, 200), fallback: "in this run" });
-      return false;
-    },
-  );
+  // Enqueued beside the first pass: a slow Cloud Tasks does not hold it back.
+  const enqueuing = Promise.allSettled(later.map((p) => enqueueFunctionTask(REGION, SWEEP_PASS_FUNCTION, { dueAtMs: p.dueAtMs }, p)));
   await onePass();
-  if (!queued)
-    for (const pass of later) {
-      const wait = pass.dueAtMs - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await onePass();
-    }
+  const queued = await enqueuing;
+  const unqueued = later.filter((_, i) => queued[i]!.status === "rejected");
+  if (unqueued.length > 0) {
+    const error = queued.find((q): q is PromiseRejectedResult => q.status === "rejected")?.reason;
+    deps.log.warn("sweep.passes_not_enqueued", { passes: unqueued.length, error: String(error).slice(0, 200), fallback: "in this run" });
+  }
+  for (const pass of unqueued) {
+    const wait = pass.dueAtMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // One pass failing (Firestore unavailable a moment) does not end the minute's others.
+    await onePass().catch((err: unknown) => deps.log.warn("sweep.pass_failed", { error: String(err).slice(0, 200) }));
+  }
   await pickup;
 });
 
 /** One of a minute's later passes, dispatched by Cloud Tasks one at a time. */
 export const sweepPass = onTaskDispatched(
-  { retryConfig: { maxAttempts: 1 }, rateLimits: { maxConcurrentDispatches: 1 }, timeoutSeconds: 60, ...SIZING.sweep },
+  // A dispatch that fails (an instance restarting) is tried once more; one overtaken by the next minute's passes is skipped.
+  { retryConfig: { maxAttempts: 2, minBackoffSeconds: 1 }, rateLimits: { maxConcurrentDispatches: 1 }, timeoutSeconds: 60, ...SIZING.sweep },
   async (req: Request<{ dueAtMs?: unknown }>) => {
     const dueAtMs = typeof req.data?.dueAtMs === "number" ? req.data.dueAtMs : 0;
     if (!passStillDue(dueAtMs, Date.now())) {

@@ -8,6 +8,9 @@ describe("the sweep's passes in a minute", () => {
     expect(passes.map((p) => p.delaySeconds)).toEqual([10, 20, 30, 40, 50]);
     expect(passes.map((p) => p.dueAtMs - firedAt)).toEqual([10_000, 20_000, 30_000, 40_000, 50_000]);
     expect(new Set(passes.map((p) => p.id)).size).toBe(5);
+    // Not sequential: each id is led by a hash of the minute and the pass.
+    expect(passes.every((p) => /^[0-9a-f]{8}-sweep-\d+-\d$/.test(p.id))).toBe(true);
+    expect(new Set(passes.map((p) => p.id.slice(0, 8))).size).toBe(5);
     // The scheduler firing twice in one minute enqueues the same ids (refused the second time); the next minute, new ones.
     expect(laterPasses(firedAt + 20_000, 6).map((p) => p.id)).toEqual(passes.map((p) => p.id));
     expect(laterPasses(firedAt + 60_000, 6).map((p) => p.id)).not.toContain(passes[0]!.id);
