@@ -125,6 +125,8 @@ interface UnitCosts {
   /** A sweep pass that marks nothing (section 3). */
   idlePassReads: number;
   idlePassWrites: number;
+  /** Its wall time, on the emulator (section 3). */
+  idlePassMs: number;
 }
 const UNMEASURED: UnitCosts = {
   heartbeatUs: NaN,
@@ -134,6 +136,7 @@ const UNMEASURED: UnitCosts = {
   outageWrites: NaN,
   idlePassReads: NaN,
   idlePassWrites: NaN,
+  idlePassMs: NaN,
 };
 function goal(name: string, target: string, measured: string, holds: boolean) {
   goals.push({ goal: name, target, measured, holds });
@@ -821,7 +824,7 @@ async function slowLaneShare(db: Firestore, receiver: Receiver) {
 const CADENCES = [5, 30, 120] as const;
 const LATE_BY_SECONDS = 65;
 
-async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites">>> {
+async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites" | "idlePassMs">>> {
   const thresholdMs = PRODUCTION.staleAfterSeconds * 1000;
   const passMs = 60_000 / PRODUCTION.sweepPassesPerMinute;
   section(
@@ -866,7 +869,7 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
 
   const counting = countingFirestore(db);
   const sweepStore = new PresenceStore(counting.db);
-  const sweeps: { reads: number; writes: number; marked: number; candidates: number }[] = [];
+  const sweeps: { reads: number; writes: number; marked: number; candidates: number; ms: number }[] = [];
   let running = true;
   const started = Date.now();
   // Each live agent beats at its cadence after its own last beat, as the agent's loop does; one
@@ -891,8 +894,9 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
       await new Promise((r) => setTimeout(r, passMs));
       if (!running) break;
       counting.take();
+      const passStart = Date.now();
       const result = await runSweep(sweepStore, { now: new Date(), staleAfterMs: thresholdMs });
-      sweeps.push({ ...counting.take(), ...result });
+      sweeps.push({ ...counting.take(), ...result, ms: Date.now() - passStart });
     }
   })();
   const dead = new Set(agents.filter((a) => a.dies).map((a) => a.agent.id.machineId));
@@ -948,7 +952,13 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
   notes.push(
     `Offline detection is bounded by the threshold (${PRODUCTION.staleAfterSeconds} s: an idle agent beats every 120 s, so one beat ${LATE_BY_SECONDS} s late is no outage), plus up to one sweep pass (${passMs / 1000} s; Cloud Scheduler fires once a minute and each run makes ${PRODUCTION.sweepPassesPerMinute} passes), plus the trigger and delivery. Deployed Owlette takes up to about 11 minutes.`,
   );
-  return idle.length > 0 ? { idlePassReads: sum(idle, "reads") / idle.length, idlePassWrites: sum(idle, "writes") / idle.length } : {};
+  return idle.length > 0
+    ? {
+        idlePassReads: sum(idle, "reads") / idle.length,
+        idlePassWrites: sum(idle, "writes") / idle.length,
+        idlePassMs: idle.reduce((n, p) => n + p.ms, 0) / idle.length,
+      }
+    : {};
 }
 
 async function flood(db: Firestore, receiver: Receiver) {
@@ -1029,7 +1039,7 @@ function sizing(unit: UnitCosts): string[] {
     `| deliverWebhook (fast lane) | 1 | 80 | 20 | the queue dispatches at most 100 at once (\`DELIVERY_MAX_CONCURRENT\`) and ${CONFIGURED_RATE} a second: 2 instances; the rest is burst headroom |`,
     "| deliverWebhookSlow | 1 | 80 | 5 | 20 dispatches at once, mostly waiting on receivers |",
     "| api + callables | 1 | 80 | 10 | people and scripts |",
-    "| sweepStaleMachines | 1 | 1 | 1 | one run at a time: two overlapping sweeps would mark the same machines |",
+    "| sweepStaleMachines, sweepPass | 1 | 1 | 1 | the minute's first pass, then 5 tasks 10 s apart, one at a time: no instance waits between passes |",
     "| onPresenceWritten | 1 | 80 | 10 | the sweep's marks and their clearing: a few writes per outage |",
     "| onWebhookWritten, onHostReport, onHostRequest | 1 | 80 | 10 | webhook doc writes (people, and health writes after failures), the host's handed-over events and test button |",
     "",
@@ -1042,9 +1052,11 @@ function priced(unit: UnitCosts): string[] {
     heartbeatUs: unit.heartbeatUs,
     heartbeatMemoryGib: parseInt(SIZING.heartbeat.memory, 10) / 1024,
     idlePass: { reads: unit.idlePassReads, writes: unit.idlePassWrites },
-    // Cloud Scheduler fires once a minute; a run makes 6 passes 10 s apart and holds its instance for them.
-    sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, runSeconds: 50, memoryGib: 0.25 },
+    // Cloud Scheduler fires once a minute; the run makes the first pass, the others are tasks 10 s apart: each an invocation of about an idle pass's time.
+    sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, passSeconds: unit.idlePassMs / 1000, memoryGib: 0.25 },
   };
+  const sweepOnly = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, presence);
+  const sweepSleeping = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, { ...presence, sweep: { ...presence.sweep, passesPerRun: 1, passSeconds: 50 } });
   const rows: string[] = [];
   for (const machines of [1_000, 10_000, 100_000])
     for (const beatSeconds of [5, 30, 120]) {
@@ -1061,13 +1073,13 @@ function priced(unit: UnitCosts): string[] {
   return [
     "## Priced: a month of presence",
     "",
-    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (${unit.idlePassReads.toFixed(1)} reads, ${unit.idlePassWrites.toFixed(1)} writes each, section 3, 6 a minute) and its scheduled run (one instance held about 50 s a minute) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
+    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (${unit.idlePassReads.toFixed(1)} reads, ${unit.idlePassWrites.toFixed(1)} writes each, section 3, 6 a minute) and the passes themselves (each an invocation holding its instance for an idle pass's time, ${unit.idlePassMs.toFixed(0)} ms on the emulator) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
     "",
     "| machines | beat | invocations | requests | CPU + memory | Firestore | as deployed | large-fleet mode | host's cron |",
     "|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
-    `The sweep alone (a fleet of 0) is ${usd(perHeartbeatMode({ machines: 0, beatSeconds: 30 }, presence).total)} a month: its scheduled run holds an instance through its 6 passes whatever the fleet's size (\`SWEEP_PASSES_PER_MINUTE=1\` would make it about a second a minute, at up to 50 s more to detect an outage).`,
+    `The sweep alone (a fleet of 0) is ${usd(sweepOnly.total)} a month, ${usd(sweepOnly.compute)} of it instance time. Its scheduled run makes the first pass and enqueues the other 5 as tasks; a run that waited between its passes held an instance about 50 s a minute: ${usd(sweepSleeping.compute)} of instance time a month, whatever the fleet's size.`,
     "",
     `Request fees are most of the bill as deployed: a function per heartbeat costs $${PRICES.perMillionRequests.toFixed(2)} per million heartbeats before it does anything, however little CPU it spends. The large-fleet mode (no function per heartbeat: presence found by the sweep, one query per site per pass) is not built.`,
     "",
