@@ -195,7 +195,9 @@ export class EmissionStore {
    * - an event out: the new counts, conditioned on the ledger's update time as read, and its
    *   event doc, created (or, nobody subscribing, its decision on the claim);
    * - a refusal: its held-back count by atomic increment (certain: a limit full in its window
-   *   stays full) and its decision on the claim, conditioned on the claim as read.
+   *   stays full) and its decision on the claim, conditioned on the claim as read; by a decider
+   *   other than the claimant, also on the ledger as read (an admission the claimant made since
+   *   does not touch the claim).
    * A failed condition reads again, with the claim and the event doc, so that a decision made
    * (by a replay racing this report, a takeover, this commit's own retried write) stands; after
    * a few, in a transaction. See DecideMode.
