@@ -114,26 +114,14 @@ export class EmissionStore {
     const ref = this.db.doc(paths.occurrence(siteId, occurrenceId));
     // The sweep's mark is reported once but for retries: its claim is created without a read first.
     if (report.channel === "sweep") {
-      const fresh = this.claimDoc(event, report);
-      try {
-        const written = await ref.create(fresh.doc);
-        return { join: "new", state: { ...fresh.state, claimedAtMs: written.writeTime.toMillis(), version: written.writeTime } };
-      } catch (err) {
-        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
-      }
+      const created = await this.createClaim(ref, event, report);
+      if (created) return created;
     }
     const state = readOccurrence(await ref.get());
     const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
     if (!state) {
-      const fresh = this.claimDoc(event, report);
-      try {
-        const written = await ref.create(fresh.doc);
-        return { join: "new", state: { ...fresh.state, claimedAtMs: written.writeTime.toMillis(), version: written.writeTime } };
-      } catch (err) {
-        // The other channel claimed it meanwhile (or this create's own retry found it made): read what is there.
-        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
-        return this.claim(siteId, occurrenceId, event, report);
-      }
+      // Null: the other channel claimed it meanwhile (or this create's own retry found it made): read what is there.
+      return (await this.createClaim(ref, event, report)) ?? this.claim(siteId, occurrenceId, event, report);
     }
     if (join === "new") return this.reclaim(ref, event, report);
     if (join === "pair" && pairRecorded(report)) {
@@ -181,6 +169,18 @@ export class EmissionStore {
       expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
     };
     return { state, doc };
+  }
+
+  /** Claims the occurrence by creating its doc; null when the doc exists already. */
+  private async createClaim(ref: DocumentReference, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence } | null> {
+    const fresh = this.claimDoc(event, report);
+    try {
+      const written = await ref.create(fresh.doc);
+      return { join: "new", state: { ...fresh.state, claimedAtMs: written.writeTime.toMillis(), version: written.writeTime } };
+    } catch (err) {
+      if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+      return null;
+    }
   }
 
   /** Whether an event went out for this occurrence: its decision on the claim, or its event doc. */
