@@ -1,20 +1,8 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  EmissionStore,
-  ManagementStore,
-  paths,
-  PresenceStore,
-  Store,
-  deliver,
-  type DeliverDeps,
-  sendHttp,
-  systemResolver,
-  SecretCache,
-  type DeliveryTask,
-  type Log,
-} from "../../functions/src/seam";
+import { EmissionStore, ManagementStore, paths, PresenceStore, Store, type Log } from "../../functions/src/seam";
 import { handleMachineWrite, handlePresenceWrite } from "../../functions/src/seam-handlers";
 import { countingFirestore, type OpCounts } from "./counting-firestore";
+import { inProcessQueue } from "./in-process-queue";
 import type { Receiver } from "./receiver";
 
 const STALE_MS = 60_000;
@@ -42,33 +30,8 @@ export async function outageHarness(db: Firestore, receiver: Receiver, siteId: s
     });
     receiver.register(path, secret, () => 200);
   }
-  const tasks: DeliveryTask[] = [];
-  const enqueue = async (task: DeliveryTask) => {
-    tasks.push(task);
-    return "enqueued" as const;
-  };
+  const { enqueue, deliverAll } = inProcessQueue(store, { staleAfterSeconds: STALE_MS / 1000, log: silent });
   const deps = { store, emissions: new EmissionStore(counting.db), enqueue, log: silent, now: () => new Date(), presence, staleAfterMs: STALE_MS };
-  const deliverDeps: DeliverDeps = {
-    store,
-    send: sendHttp,
-    enqueue,
-    now: () => new Date(),
-    config: {
-      deliveryTimeoutMs: 1500,
-      fastLaneDeadlineMs: 1000,
-      staleAfterSeconds: STALE_MS / 1000,
-      sweepPassesPerMinute: 6,
-      retrySchedule: [0, 60],
-      slowLaneSiteShare: 5,
-      allowLocalHttp: true,
-    },
-    log: silent,
-    resolve: systemResolver,
-    secrets: new SecretCache(),
-  };
-  const deliverAll = async () => {
-    while (tasks.length > 0) await deliver(tasks.shift() as DeliveryTask, deliverDeps);
-  };
   let n = 0;
   const write = (path: string, params: Record<string, string>, before: unknown, after: unknown) => ({
     eventId: `outage-${siteId}-${++n}`,

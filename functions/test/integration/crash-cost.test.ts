@@ -3,15 +3,11 @@ import { readLedger } from "../../src/data/ledger-doc";
 import { ManagementStore } from "../../src/data/management-store";
 import { paths } from "../../src/data/paths";
 import { Store } from "../../src/data/store";
-import { deliver, type DeliverDeps } from "../../src/delivery/deliver";
-import { sendHttp } from "../../src/delivery/http-sender";
-import { systemResolver } from "../../src/delivery/resolve-destination";
-import { SecretCache } from "../../src/delivery/secret-cache";
-import type { DeliveryTask } from "../../src/delivery/task-queue";
 import { EMISSION_LIMITS } from "../../src/domain/emission-policy";
 import { ledgerKey } from "../../src/domain/emission-ledger";
 import { countingFirestore } from "../../../scripts/lib/counting-firestore";
 import { deployedAgent } from "../../../scripts/lib/deployed-crash";
+import { inProcessQueue } from "../../../scripts/lib/in-process-queue";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
 
@@ -37,34 +33,9 @@ async function setup(webhooks: number) {
     const { secret } = await manage.createWebhook(siteId, { name: `Hook ${i}`, url: receiver.url(path(i)), events: ["process.crashed"], createdBy: "test" });
     receiver.register(path(i), secret, () => 200);
   }
-  const tasks: DeliveryTask[] = [];
-  const enqueue = async (task: DeliveryTask) => {
-    tasks.push(task);
-    return "enqueued" as const;
-  };
+  const { tasks, enqueue, deliverAll } = inProcessQueue(store, { staleAfterSeconds: 210, log: silentLog });
   const ingestDeps = { store, emissions: new EmissionStore(counting.db), enqueue, log: silentLog, now: () => new Date() };
-  const deliverDeps: DeliverDeps = {
-    store,
-    send: sendHttp,
-    enqueue,
-    now: () => new Date(),
-    config: {
-      deliveryTimeoutMs: 1500,
-      fastLaneDeadlineMs: 1000,
-      staleAfterSeconds: 210,
-      sweepPassesPerMinute: 6,
-      retrySchedule: [0, 60],
-      slowLaneSiteShare: 5,
-      allowLocalHttp: true,
-    },
-    log: silentLog,
-    resolve: systemResolver,
-    secrets: new SecretCache(),
-  };
   const agent = deployedAgent(siteId, "GALLERY-PC1", ingestDeps);
-  const deliverAll = async () => {
-    while (tasks.length > 0) await deliver(tasks.shift() as DeliveryTask, deliverDeps);
-  };
   const received = () => Array.from({ length: webhooks }, (_, i) => receiver.at(path(i))).flat();
   // A first crash warms the instance (its reads of the site and the machine, each webhook's
   // first delivery, which sets lastStatus), as a fleet's instances are warm.
