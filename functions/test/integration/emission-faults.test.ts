@@ -20,6 +20,18 @@ let receiver: Receiver;
 beforeAll(async () => ({ store: base, receiver } = await startSuite()));
 afterAll(() => receiver.stop());
 
+/** A crash of one of the machine's processes, as the agent's log doc and alert both describe it. */
+const crashOf = (processName: string, pid: number) =>
+  processEvent({
+    type: "process.crashed",
+    machineId: "GALLERY-PC1",
+    processName,
+    errorMessage: `Process stopped unexpectedly (PID ${pid} no longer running)`,
+  });
+
+/** The report of a log doc, as its trigger gives it (a redelivered trigger gives the same). */
+const logReport = (siteId: string, logId: string) => ({ siteId, channel: "log" as const, reportId: `sites/${siteId}/logs/${logId}`, at: new Date() });
+
 async function setup() {
   const siteId = uniqueId("emitfault");
   await base.db.doc(paths.site(siteId)).set({ name: "Faults", owner: "o" });
@@ -60,12 +72,7 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
 
   it("a claim whose handler died before deciding: the alert sent again decides it at once", async () => {
     const h = await setup();
-    const crash = processEvent({
-      type: "process.crashed",
-      machineId: "GALLERY-PC1",
-      processName: "TouchDesigner",
-      errorMessage: "Process stopped unexpectedly (PID 2 no longer running)",
-    });
+    const crash = crashOf("TouchDesigner", 2);
     // The claim made, and nothing after it.
     await h.deps.emissions.claim(h.siteId, occurrenceId(crash), crash, {
       channel: "alert",
@@ -81,13 +88,8 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
     const h = await setup();
     for (let pid = 10; pid < 10 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log("Loop", pid);
     expect(await h.held("Loop")).toBe(0);
-    const crash = processEvent({
-      type: "process.crashed",
-      machineId: "GALLERY-PC1",
-      processName: "Loop",
-      errorMessage: "Process stopped unexpectedly (PID 99 no longer running)",
-    });
-    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/dup`, at: new Date() };
+    const crash = crashOf("Loop", 99);
+    const report = logReport(h.siteId, "dup");
     const outcomes = await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
     expect(outcomes.flat().map((o) => o.decision)).toEqual(["suppressed", "suppressed", "suppressed"]);
     expect(await h.held("Loop")).toBe(1);
@@ -105,13 +107,8 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
         return super.decide(...args);
       }
     }
-    const crash = processEvent({
-      type: "process.crashed",
-      machineId: "GALLERY-PC1",
-      processName: "Edge",
-      errorMessage: "Process stopped unexpectedly (PID 77 no longer running)",
-    });
-    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/edge`, at: new Date() };
+    const crash = crashOf("Edge", 77);
+    const report = logReport(h.siteId, "edge");
     const claimant = ingest(report, [crash], { ...h.deps, emissions: new PausedDecider(base.db) });
     const claim = base.db.doc(paths.occurrence(h.siteId, occurrenceId(crash)));
     for (let i = 0; i < 100 && !(await claim.get()).exists; i++) await new Promise((r) => setTimeout(r, 20));
@@ -127,13 +124,8 @@ describe("a crash whose handling fails part way, or is decided twice at once", (
 
   it("two handlers deciding one crash that goes out, at once: one event, its deliveries enqueued under one id", async () => {
     const h = await setup();
-    const crash = processEvent({
-      type: "process.crashed",
-      machineId: "GALLERY-PC1",
-      processName: "Once",
-      errorMessage: "Process stopped unexpectedly (PID 5 no longer running)",
-    });
-    const report = { siteId: h.siteId, channel: "log" as const, reportId: `sites/${h.siteId}/logs/once`, at: new Date() };
+    const crash = crashOf("Once", 5);
+    const report = logReport(h.siteId, "once");
     await Promise.all([ingest(report, [crash], h.deps), ingest(report, [crash], h.deps)]);
     expect(new Set(h.tasks.map((t) => t.deliveryId)).size).toBe(1);
     const events = await base.db.collection(`sites/${h.siteId}/events`).get();
