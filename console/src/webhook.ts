@@ -1,6 +1,6 @@
 // One webhook, live: its state and health, the admin's actions, the last 24 hours, the delivery log.
 import { collection, doc, limit, onSnapshot, orderBy, query, where, Timestamp, type QueryConstraint } from "firebase/firestore";
-import { badge, field, fill, h, modal } from "./dom";
+import { badge, field, fill, h, modal, type Child } from "./dom";
 import { siteHref, type Cleanup, type Ctx } from "./context";
 import {
   DELIVERY_STATUSES,
@@ -22,6 +22,10 @@ import { editWebhook, failMeter, noAccess, onServerSnapshot, showSecret, watchNe
 
 const PAGE = 25;
 
+type Call = <T>(name: string, extra?: Record<string, unknown>) => Promise<T>;
+type Say = (text: string, isError?: boolean) => void;
+type Act = (button: HTMLButtonElement | null, work: () => Promise<string | void>) => Promise<void>;
+
 export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cleanup {
   const summary = h("section", { class: "card", "aria-busy": "true" }, "Loading…");
   const status = h("p", { role: "status", class: "status" });
@@ -29,14 +33,38 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
   const log = h("section", { class: "card" });
   fill(main, h("p", { class: "crumbs" }, h("a", { href: siteHref(ctx.site.id) }, `← Webhooks · ${ctx.site.name}`)), summary, status, chart, log);
 
-  const ref = doc(ctx.svc.db, "sites", ctx.site.id, "webhooks", webhookId);
+  const { say, act } = statusLine(status);
+  const call: Call = (name, extra = {}) => ctx.svc.call(name, { siteId: ctx.site.id, webhookId, ...extra });
   let newestMs: number | null = null;
-  const say = (text: string, isError = false) => {
+  const unsubscribes: Cleanup[] = [
+    onSnapshot(
+      doc(ctx.svc.db, "sites", ctx.site.id, "webhooks", webhookId),
+      (snap) => {
+        if (!snap.exists()) return fill(summary, h("h1", {}, "Webhook not found"), h("p", {}, "It may have been deleted."));
+        const w = webhookView(snap.id, snap.data());
+        summary.removeAttribute("aria-busy");
+        fill(summary, ...summaryOf(w, newestMs), ctx.admin ? webhookActions(ctx, w, { call, say, act }) : null);
+      },
+      (err) => fill(summary, h("p", { role: "alert", class: "error" }, noAccess(err))),
+    ),
+    watchNewestDelivery(ctx, webhookId, (atMs) => {
+      newestMs = atMs;
+      const el = summary.querySelector("[data-last-delivery]");
+      if (el) el.textContent = relativeTime(atMs, Date.now());
+    }),
+    chartOf(ctx, webhookId, chart),
+    deliveryLog(ctx, webhookId, log, act),
+  ];
+  return () => unsubscribes.forEach((u) => u());
+}
+
+/** The page's status line: `say` writes it; `act` runs a callable for a button, disabled while it runs, its outcome said. */
+function statusLine(status: HTMLElement): { say: Say; act: Act } {
+  const say: Say = (text, isError = false) => {
     status.textContent = text;
     status.classList.toggle("error", isError);
   };
-  /** Runs a callable for a button: disabled while it runs, its outcome in the status line. */
-  const act = async (button: HTMLButtonElement | null, work: () => Promise<string | void>) => {
+  const act: Act = async (button, work) => {
     if (button) button.disabled = true;
     say("Working…");
     try {
@@ -48,98 +76,68 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
       if (button) button.disabled = false;
     }
   };
-  const call = <T>(name: string, extra: Record<string, unknown> = {}) => ctx.svc.call<T>(name, { siteId: ctx.site.id, webhookId, ...extra });
-
-  const renderSummary = (w: WebhookView) => {
-    const state = webhookState(w);
-    const now = Date.now();
-    const button = (label: string, onclick: (b: HTMLButtonElement) => void, cls = "") => {
-      const b = h("button", { type: "button", class: cls }, label);
-      b.addEventListener("click", () => onclick(b));
-      return b;
-    };
-    /** A button that runs one callable on this webhook and says `done`; embedded, it asks first. */
-    const simple = (label: string, callable: string, done: string) =>
-      button(label, (b) => void askFirst(ctx, `${label} ${w.name}?`, label, () => act(b, () => call(callable).then(() => done))));
-    const actions = ctx.admin
-      ? h(
-          "div",
-          { class: "actions", role: "group", "aria-label": "Webhook actions" },
-          button(
-            "Send test",
-            (b) =>
-              void askFirst(ctx, `Send a test event to ${w.name}?`, "Send test", () =>
-                act(b, async () => {
-                  const r = await call<{ result: { status: number | null; error: string | null; durationMs: number | null } }>("testWebhook");
-                  return `Test sent: ${statusText(r.result.status, r.result.error)}${r.result.durationMs !== null ? ` in ${r.result.durationMs} ms` : ""}.`;
-                }),
-              ),
-          ),
-          w.enabled
-            ? simple("Pause", "pauseWebhook", "Paused: events are not delivered until resumed.")
-            : w.disabledReason === "paused"
-              ? simple("Resume", "resumeWebhook", "Resumed.")
-              : simple("Enable", "enableWebhook", "Enabled; the failure count starts again at 0."),
-          w.enabled ? simple("Disable", "disableWebhook", "Disabled.") : null,
-          button("Edit", () => void editWebhook(ctx, w).then(() => say(""))),
-          button("Rotate secret", () => void rotate(w, call, say)),
-          button("Delete", () => void remove(ctx, w, call, say), "danger"),
-        )
-      : null;
-    summary.removeAttribute("aria-busy");
-    fill(
-      summary,
-      h("div", { class: "heading" }, h("h1", {}, w.name), badge(state.label, state.tone, state.detail)),
-      h("p", { class: "hint" }, state.detail),
-      foreignWriteNotice(w) ? h("p", { class: "notice", role: "status", "data-foreign-write": "" }, foreignWriteNotice(w)) : null,
-      h(
-        "dl",
-        { class: "facts" },
-        h("dt", {}, "URL"),
-        h("dd", {}, h("code", {}, w.url)),
-        h("dt", {}, "Events"),
-        h("dd", {}, w.events.join(", ") || "none"),
-        h("dt", {}, "Health"),
-        h("dd", {}, failMeter(w)),
-        h("dt", {}, "Last status"),
-        h("dd", {}, badge(statusText(w.lastStatus), statusTone(w.lastStatus))),
-        h("dt", {}, "Last delivery"),
-        h("dd", { "data-last-delivery": "" }, relativeTime(newestMs, now)),
-        h("dt", {}, "Signing"),
-        h("dd", {}, `${w.signatureScheme} · ${w.method} · ${w.format}${w.headerNames.length ? ` · headers: ${w.headerNames.join(", ")}` : ""}`),
-        w.description ? [h("dt", {}, "Description"), h("dd", {}, w.description)] : null,
-      ),
-      actions,
-    );
-  };
-
-  const unsubscribes: Cleanup[] = [];
-  unsubscribes.push(
-    onSnapshot(
-      ref,
-      (snap) => {
-        if (!snap.exists()) {
-          fill(summary, h("h1", {}, "Webhook not found"), h("p", {}, "It may have been deleted."));
-          return;
-        }
-        renderSummary(webhookView(snap.id, snap.data()));
-      },
-      (err) => fill(summary, h("p", { role: "alert", class: "error" }, noAccess(err))),
-    ),
-  );
-  unsubscribes.push(
-    watchNewestDelivery(ctx, webhookId, (atMs) => {
-      newestMs = atMs;
-      const el = summary.querySelector("[data-last-delivery]");
-      if (el) el.textContent = relativeTime(atMs, Date.now());
-    }),
-  );
-  unsubscribes.push(chartOf(ctx, webhookId, chart));
-  unsubscribes.push(deliveryLog(ctx, webhookId, log, act));
-  return () => unsubscribes.forEach((u) => u());
+  return { say, act };
 }
 
-async function rotate(w: WebhookView, call: <T>(name: string, extra?: Record<string, unknown>) => Promise<T>, say: (t: string, e?: boolean) => void) {
+/** The webhook's heading, state, notice and facts. */
+function summaryOf(w: WebhookView, newestMs: number | null): Child[] {
+  const state = webhookState(w);
+  const notice = foreignWriteNotice(w);
+  return [
+    h("div", { class: "heading" }, h("h1", {}, w.name), badge(state.label, state.tone, state.detail)),
+    h("p", { class: "hint" }, state.detail),
+    notice ? h("p", { class: "notice", role: "status", "data-foreign-write": "" }, notice) : null,
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "URL"),
+      h("dd", {}, h("code", {}, w.url)),
+      h("dt", {}, "Events"),
+      h("dd", {}, w.events.join(", ") || "none"),
+      h("dt", {}, "Health"),
+      h("dd", {}, failMeter(w)),
+      h("dt", {}, "Last status"),
+      h("dd", {}, badge(statusText(w.lastStatus), statusTone(w.lastStatus))),
+      h("dt", {}, "Last delivery"),
+      h("dd", { "data-last-delivery": "" }, relativeTime(newestMs, Date.now())),
+      h("dt", {}, "Signing"),
+      h("dd", {}, `${w.signatureScheme} · ${w.method} · ${w.format}${w.headerNames.length ? ` · headers: ${w.headerNames.join(", ")}` : ""}`),
+      w.description ? [h("dt", {}, "Description"), h("dd", {}, w.description)] : null,
+    ),
+  ];
+}
+
+/** An admin's buttons on one webhook. */
+function webhookActions(ctx: Ctx, w: WebhookView, { call, say, act }: { call: Call; say: Say; act: Act }): HTMLElement {
+  const button = (label: string, onclick: (b: HTMLButtonElement) => void, cls = "") => {
+    const b = h("button", { type: "button", class: cls }, label);
+    b.addEventListener("click", () => onclick(b));
+    return b;
+  };
+  /** A button that runs one callable on this webhook and says `done`; embedded, it asks first. */
+  const simple = (label: string, callable: string, done: string) =>
+    button(label, (b) => void askFirst(ctx, `${label} ${w.name}?`, label, () => act(b, () => call(callable).then(() => done))));
+  const sendTest = async () => {
+    const r = await call<{ result: { status: number | null; error: string | null; durationMs: number | null } }>("testWebhook");
+    return `Test sent: ${statusText(r.result.status, r.result.error)}${r.result.durationMs !== null ? ` in ${r.result.durationMs} ms` : ""}.`;
+  };
+  return h(
+    "div",
+    { class: "actions", role: "group", "aria-label": "Webhook actions" },
+    button("Send test", (b) => void askFirst(ctx, `Send a test event to ${w.name}?`, "Send test", () => act(b, sendTest))),
+    w.enabled
+      ? simple("Pause", "pauseWebhook", "Paused: events are not delivered until resumed.")
+      : w.disabledReason === "paused"
+        ? simple("Resume", "resumeWebhook", "Resumed.")
+        : simple("Enable", "enableWebhook", "Enabled; the failure count starts again at 0."),
+    w.enabled ? simple("Disable", "disableWebhook", "Disabled.") : null,
+    button("Edit", () => void editWebhook(ctx, w).then(() => say(""))),
+    button("Rotate secret", () => void rotate(w, call, say)),
+    button("Delete", () => void remove(ctx, w, call, say), "danger"),
+  );
+}
+
+async function rotate(w: WebhookView, call: Call, say: Say) {
   const overlap = await modal<number>(`Rotate the secret of ${w.name}`, (close) => {
     const select = h(
       "select",
@@ -203,7 +201,7 @@ async function confirmed(question: string, yes: string): Promise<boolean> {
   return sure === true;
 }
 
-async function remove(ctx: Ctx, w: WebhookView, call: <T>(name: string, extra?: Record<string, unknown>) => Promise<T>, say: (t: string, e?: boolean) => void) {
+async function remove(ctx: Ctx, w: WebhookView, call: Call, say: Say) {
   const sure = await modal<boolean>(`Delete ${w.name}?`, (close) => [
     h("p", {}, "Its pending deliveries are skipped and it stops receiving events. This cannot be undone."),
     h(
@@ -222,12 +220,7 @@ async function remove(ctx: Ctx, w: WebhookView, call: <T>(name: string, extra?: 
   }
 }
 
-function deliveryLog(
-  ctx: Ctx,
-  webhookId: string,
-  section: HTMLElement,
-  act: (b: HTMLButtonElement | null, work: () => Promise<string | void>) => Promise<void>,
-): Cleanup {
+function deliveryLog(ctx: Ctx, webhookId: string, section: HTMLElement, act: Act): Cleanup {
   let pages = 1;
   let filter = "";
   let unsubscribe: Cleanup = () => {};
@@ -241,78 +234,7 @@ function deliveryLog(
   const list = h("div", { class: "deliveries", "aria-busy": "true" });
   const more = h("button", { type: "button", hidden: true, onclick: () => ((pages += 1), subscribe()) }, "Load older deliveries");
   fill(section, h("div", { class: "heading" }, h("h2", {}, "Deliveries"), field("Status", filterSelect)), list, more);
-
-  const row = (d: DeliveryView, now: number) => {
-    const last = d.attempts[d.attempts.length - 1];
-    const details = h(
-      "details",
-      { class: "delivery", "data-delivery": d.id, "data-status": d.status, open: open.has(d.id) },
-      h(
-        "summary",
-        {},
-        h("span", { class: "when" }, d.createdAtMs ? new Date(d.createdAtMs).toLocaleString() : "—"),
-        h("span", { class: "type" }, d.eventType),
-        badge(d.status, deliveryTone(d.status), d.skippedReason ?? undefined),
-        h("span", {}, `${d.attempts.length} attempt${d.attempts.length === 1 ? "" : "s"}`),
-        last ? badge(statusText(last.status, last.error), statusTone(last.status ?? last.error)) : null,
-        d.status === "pending" && d.nextAttemptAtMs ? h("span", { class: "hint" }, `attempt ${d.nextAttempt} ${relativeTime(d.nextAttemptAtMs, now)}`) : null,
-      ),
-      h(
-        "table",
-        { class: "attempts" },
-        h("caption", {}, `Attempts of ${d.id} (event ${d.eventId})`),
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            ["#", "Time", "HTTP", "Round trip", "Error / response"].map((t) => h("th", { scope: "col" }, t)),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          d.attempts.map((a) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, `${a.attempt}${a.manual ? " (manual)" : ""}`),
-              h("td", {}, a.atMs ? new Date(a.atMs).toLocaleTimeString() : "—"),
-              h("td", {}, statusText(a.status, a.error)),
-              h("td", {}, a.durationMs !== null ? `${a.durationMs} ms` : "—"),
-              h("td", { class: "snippet" }, a.error ?? a.responseSnippet ?? ""),
-            ),
-          ),
-        ),
-      ),
-      d.skippedReason ? h("p", { class: "hint" }, `Skipped: ${d.skippedReason.replace(/_/g, " ")}`) : null,
-      ctx.admin && (d.status === "failed" || d.status === "pending")
-        ? h(
-            "button",
-            {
-              type: "button",
-              onclick: (e: Event) => {
-                const b = e.currentTarget as HTMLButtonElement;
-                void askFirst(ctx, "Retry this delivery now?", "Retry now", () =>
-                  act(b, async () => {
-                    const r = await ctx.svc.call<{ result: { status: number | null; error: string | null; attempt: number } }>("retryDelivery", {
-                      siteId: ctx.site.id,
-                      webhookId,
-                      deliveryId: d.id,
-                    });
-                    return `Retried as attempt ${r.result.attempt}: ${statusText(r.result.status, r.result.error)}.`;
-                  }),
-                );
-              },
-            },
-            "Retry now",
-          )
-        : null,
-    );
-    details.addEventListener("toggle", () => (details.open ? open.add(d.id) : open.delete(d.id)));
-    return details;
-  };
+  const retry = (d: DeliveryView) => (ctx.admin && (d.status === "failed" || d.status === "pending") ? retryButton(ctx, webhookId, d.id, act) : null);
 
   const subscribe = () => {
     unsubscribe();
@@ -323,7 +245,12 @@ function deliveryLog(
         list.removeAttribute("aria-busy");
         const now = Date.now();
         const rows = snap.docs.map((d) => deliveryView(d.id, d.data()));
-        fill(list, rows.length ? rows.map((d) => row(d, now)) : h("p", { class: "hint" }, filter ? `No ${filter} deliveries.` : "No deliveries yet."));
+        fill(
+          list,
+          rows.length
+            ? rows.map((d) => deliveryRow(d, now, open, retry(d)))
+            : h("p", { class: "hint" }, filter ? `No ${filter} deliveries.` : "No deliveries yet."),
+        );
         more.hidden = snap.size < PAGE * pages;
       },
       (err) => fill(list, h("p", { role: "alert", class: "error" }, noAccess(err))),
@@ -331,6 +258,84 @@ function deliveryLog(
   };
   subscribe();
   return () => unsubscribe();
+}
+
+/** One delivery of the log, folded; `open` remembers the ones unfolded across live updates. */
+function deliveryRow(d: DeliveryView, now: number, open: Set<string>, retry: HTMLElement | null): HTMLElement {
+  const last = d.attempts[d.attempts.length - 1];
+  const details = h(
+    "details",
+    { class: "delivery", "data-delivery": d.id, "data-status": d.status, open: open.has(d.id) },
+    h(
+      "summary",
+      {},
+      h("span", { class: "when" }, d.createdAtMs ? new Date(d.createdAtMs).toLocaleString() : "—"),
+      h("span", { class: "type" }, d.eventType),
+      badge(d.status, deliveryTone(d.status), d.skippedReason ?? undefined),
+      h("span", {}, `${d.attempts.length} attempt${d.attempts.length === 1 ? "" : "s"}`),
+      last ? badge(statusText(last.status, last.error), statusTone(last.status ?? last.error)) : null,
+      d.status === "pending" && d.nextAttemptAtMs ? h("span", { class: "hint" }, `attempt ${d.nextAttempt} ${relativeTime(d.nextAttemptAtMs, now)}`) : null,
+    ),
+    attemptsTable(d),
+    d.skippedReason ? h("p", { class: "hint" }, `Skipped: ${d.skippedReason.replace(/_/g, " ")}`) : null,
+    retry,
+  );
+  details.addEventListener("toggle", () => (details.open ? open.add(d.id) : open.delete(d.id)));
+  return details;
+}
+
+function attemptsTable(d: DeliveryView): HTMLElement {
+  return h(
+    "table",
+    { class: "attempts" },
+    h("caption", {}, `Attempts of ${d.id} (event ${d.eventId})`),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["#", "Time", "HTTP", "Round trip", "Error / response"].map((t) => h("th", { scope: "col" }, t)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      d.attempts.map((a) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, `${a.attempt}${a.manual ? " (manual)" : ""}`),
+          h("td", {}, a.atMs ? new Date(a.atMs).toLocaleTimeString() : "—"),
+          h("td", {}, statusText(a.status, a.error)),
+          h("td", {}, a.durationMs !== null ? `${a.durationMs} ms` : "—"),
+          h("td", { class: "snippet" }, a.error ?? a.responseSnippet ?? ""),
+        ),
+      ),
+    ),
+  );
+}
+
+function retryButton(ctx: Ctx, webhookId: string, deliveryId: string, act: Act): HTMLElement {
+  const retryNow = async () => {
+    const r = await ctx.svc.call<{ result: { status: number | null; error: string | null; attempt: number } }>("retryDelivery", {
+      siteId: ctx.site.id,
+      webhookId,
+      deliveryId,
+    });
+    return `Retried as attempt ${r.result.attempt}: ${statusText(r.result.status, r.result.error)}.`;
+  };
+  return h(
+    "button",
+    {
+      type: "button",
+      onclick: (e: Event) => {
+        const b = e.currentTarget as HTMLButtonElement;
+        void askFirst(ctx, "Retry this delivery now?", "Retry now", () => act(b, retryNow));
+      },
+    },
+    "Retry now",
+  );
 }
 
 function chartOf(ctx: Ctx, webhookId: string, figure: HTMLElement): Cleanup {

@@ -188,95 +188,113 @@ interface FormValues {
   routingKey?: string;
 }
 
-/** The create / edit form. `current`: edit that webhook (blank header and routing key fields keep what is stored). */
-function webhookForm(title: string, current: WebhookView | null, submit: (values: FormValues) => Promise<void>): Promise<void> {
-  return modal<void>(title, (close) => {
-    const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, value: current?.name ?? "" });
-    const url = h("input", {
+/** The form's inputs, filled from `current` when editing. */
+function formInputs(current: WebhookView | null) {
+  const select = (nameAttr: string, options: readonly string[], value: string) =>
+    h(
+      "select",
+      { name: nameAttr },
+      options.map((o) => h("option", { value: o, selected: o === value }, o)),
+    );
+  return {
+    name: h("input", { type: "text", name: "name", required: true, maxlength: 100, value: current?.name ?? "" }),
+    url: h("input", {
       type: "url",
       name: "url",
       required: !current,
       placeholder: current ? "unchanged" : "https://example.com/webhooks/owlette",
       value: current && !current.url.endsWith("…") ? current.url : "",
-    });
-    const description = h("input", { type: "text", name: "description", maxlength: 500, value: current?.description ?? "" });
-    const events = SUBSCRIBABLE_EVENT_TYPES.map((t) =>
+    }),
+    description: h("input", { type: "text", name: "description", maxlength: 500, value: current?.description ?? "" }),
+    events: SUBSCRIBABLE_EVENT_TYPES.map((t) =>
       h(
         "label",
         { class: "check" },
         h("input", { type: "checkbox", name: "events", value: t, checked: current ? current.events.includes(t) : checkedByDefault(t) }),
         t,
       ),
-    );
-    const select = (nameAttr: string, options: readonly string[], value: string) =>
-      h(
-        "select",
-        { name: nameAttr },
-        options.map((o) => h("option", { value: o, selected: o === value }, o)),
-      );
-    const scheme = select("signatureScheme", SIGNATURE_SCHEMES, current?.signatureScheme ?? "owlette");
-    const method = select("method", HTTP_METHODS, current?.method ?? "POST");
-    const format = select("format", FORMATS, current?.format ?? "owlette");
-    const headers = h("textarea", {
+    ),
+    scheme: select("signatureScheme", SIGNATURE_SCHEMES, current?.signatureScheme ?? "owlette"),
+    method: select("method", HTTP_METHODS, current?.method ?? "POST"),
+    format: select("format", FORMATS, current?.format ?? "owlette"),
+    headers: h("textarea", {
       name: "headers",
       rows: 2,
       placeholder: current?.headerNames.length ? `${current.headerNames.join(", ")}: unchanged` : "Authorization: Bearer …",
-    });
-    const routingKey = h("input", { type: "password", name: "routingKey", autocomplete: "off", placeholder: current ? "unchanged" : "" });
-    const routingField = field("PagerDuty routing key", routingKey);
-    const showRouting = () => (routingField.hidden = format.value !== "pagerduty");
-    format.addEventListener("change", showRouting);
+    }),
+    routingKey: h("input", { type: "password", name: "routingKey", autocomplete: "off", placeholder: current ? "unchanged" : "" }),
+  };
+}
+
+type FormInputs = ReturnType<typeof formInputs>;
+
+/** What the inputs say, or the problem to show instead of submitting. */
+function formValues(inputs: FormInputs): { values: FormValues } | { problem: string } {
+  const chosen = inputs.events
+    .map((l) => l.querySelector("input") as HTMLInputElement)
+    .filter((i) => i.checked)
+    .map((i) => i.value);
+  const parsed = parseHeaderLines(inputs.headers.value);
+  if (chosen.length === 0) return { problem: "Choose at least one event." };
+  if (parsed.problems.length > 0) return { problem: `Headers: ${parsed.problems.join("; ")}` };
+  const { name, url, description, scheme, method, format, headers, routingKey } = inputs;
+  return {
+    values: {
+      name: name.value.trim(),
+      url: url.value.trim(),
+      description: description.value.trim(),
+      events: chosen,
+      signatureScheme: scheme.value,
+      method: method.value,
+      format: format.value,
+      ...(headers.value.trim() ? { headers: parsed.headers } : {}),
+      ...(format.value === "pagerduty" && routingKey.value ? { routingKey: routingKey.value } : {}),
+    },
+  };
+}
+
+/** The create / edit form. `current`: edit that webhook (blank header and routing key fields keep what is stored). */
+function webhookForm(title: string, current: WebhookView | null, submit: (values: FormValues) => Promise<void>): Promise<void> {
+  return modal<void>(title, (close) => {
+    const inputs = formInputs(current);
+    const routingField = field("PagerDuty routing key", inputs.routingKey);
+    const showRouting = () => (routingField.hidden = inputs.format.value !== "pagerduty");
+    inputs.format.addEventListener("change", showRouting);
     showRouting();
     const error = h("p", { role: "alert", class: "error" });
     const save = h("button", { type: "submit", class: "primary" }, current ? "Save" : "Create");
+    const onsubmit = async (e: Event) => {
+      e.preventDefault();
+      const read = formValues(inputs);
+      if ("problem" in read) return void (error.textContent = read.problem);
+      save.disabled = true;
+      error.textContent = "";
+      try {
+        await submit(read.values);
+        close();
+      } catch (err) {
+        error.textContent = errorText(err);
+        save.disabled = false;
+      }
+    };
     const form = h(
       "form",
-      {
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          const chosen = events
-            .map((l) => l.querySelector("input") as HTMLInputElement)
-            .filter((i) => i.checked)
-            .map((i) => i.value);
-          const parsed = parseHeaderLines(headers.value);
-          if (chosen.length === 0) return void (error.textContent = "Choose at least one event.");
-          if (parsed.problems.length > 0) return void (error.textContent = `Headers: ${parsed.problems.join("; ")}`);
-          save.disabled = true;
-          error.textContent = "";
-          try {
-            await submit({
-              name: name.value.trim(),
-              url: url.value.trim(),
-              description: description.value.trim(),
-              events: chosen,
-              signatureScheme: scheme.value,
-              method: method.value,
-              format: format.value,
-              ...(headers.value.trim() ? { headers: parsed.headers } : {}),
-              ...(format.value === "pagerduty" && routingKey.value ? { routingKey: routingKey.value } : {}),
-            });
-            close();
-          } catch (err) {
-            error.textContent = errorText(err);
-            save.disabled = false;
-          }
-        },
-      },
-      field("Name", name),
+      { onsubmit },
+      field("Name", inputs.name),
       field(
         "URL",
-        url,
+        inputs.url,
         current?.url.endsWith("…") ? "Stored as a credential and shown redacted: leave blank to keep it." : "HTTPS; the receiver must answer within 10 s.",
       ),
-      field("Description", description),
-      h("fieldset", {}, h("legend", {}, "Events"), events),
-      h("div", { class: "row" }, field("Signature scheme", scheme), field("Method", method), field("Format", format)),
-      field("Custom headers", headers, "One “Name: value” per line; values are kept server-side and never shown again."),
+      field("Description", inputs.description),
+      h("fieldset", {}, h("legend", {}, "Events"), inputs.events),
+      h("div", { class: "row" }, field("Signature scheme", inputs.scheme), field("Method", inputs.method), field("Format", inputs.format)),
+      field("Custom headers", inputs.headers, "One “Name: value” per line; values are kept server-side and never shown again."),
       routingField,
       error,
       h("div", { class: "actions" }, save, h("button", { type: "button", onclick: () => close() }, "Cancel")),
     );
-    setTimeout(() => name.focus(), 0);
+    setTimeout(() => inputs.name.focus(), 0);
     return [form] as Child[];
   });
 }
