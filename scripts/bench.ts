@@ -15,7 +15,8 @@
  * and, between 2 and 3, 100 concurrent failing attempts on one webhook (contention). The last
  * section lists each cost-and-isolation goal with its target and whether this run meets it.
  * The sizing, a month's bill at list prices and the hot spots are then worked out from the
- * unit costs the sections return (scripts/lib/fleet-cost.ts).
+ * unit costs the sections return (scripts/lib/fleet-cost.ts). Each section writes its figures
+ * to the run's report (scripts/bench/report.ts), handed to it, and returns what it measured.
  *
  * Environment: BENCH_EVENTS, BENCH_MACHINES, BENCH_NO_WRITE=1 (print only), BENCH_SKIP_FLEET=1
  * (a quick run without the fleet's 5 minutes), BENCH_ONLY=cpu,cost,fleet,contention,flood,burst,
@@ -37,7 +38,6 @@ import {
   EmissionStore,
   readLedger,
   ledgerKey,
-  MAX_LEDGER_KEYS,
   deliver,
   sendHttp,
   systemResolver,
@@ -50,7 +50,6 @@ import {
   deliveryHeaders,
   generateSecret,
   type Log,
-  SIZING,
 } from "../functions/src/seam";
 import {
   handleMachineWrite,
@@ -63,32 +62,19 @@ import {
   runSweep,
 } from "../functions/src/seam-handlers";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
-import { deployedMachineDoc, encodeDocumentEvent } from "./lib/firestore-event";
+import { deployedMachineDoc, encodeDocumentEvent } from "../functions/test/support/firestore-event";
 import { suiteAgent } from "./lib/agent-auth";
 import { OwletteAgent, unsignedAgentToken } from "./lib/owlette-agent";
-import { countingFirestore, type OpCounts } from "./lib/counting-firestore";
-import { deployedAgent } from "./lib/deployed-crash";
-import { outageHarness } from "./lib/outage-cost";
+import { countingFirestore, type OpCounts } from "../functions/test/support/counting-firestore";
+import { deployedAgent } from "../functions/test/support/deployed-crash";
+import { outageHarness } from "../functions/test/support/outage-cost";
 import { Receiver, type ReceivedDelivery } from "./lib/receiver";
-import {
-  CPU_UTILISATION_TARGET,
-  eventCost,
-  heartbeatCapacity,
-  HOTSPOT_WRITES_PER_SECOND,
-  hostCronDesign,
-  machinesAt,
-  perHeartbeatMode,
-  PRICES,
-  RUNTIME_US_PER_REQUEST,
-  SECONDS_PER_MONTH,
-  usd,
-} from "./lib/fleet-cost";
+import { BenchReport } from "./bench/report";
+import { scaleOnPaper } from "./bench/on-paper";
+import { PRODUCTION, UNMEASURED, WEBHOOKS, type UnitCosts } from "./bench/units";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 1000);
-const WEBHOOKS = 3;
-/** The deployed defaults (functions/.env), which the fleet run uses as they are. */
-const PRODUCTION = { staleAfterSeconds: 210, sweepPassesPerMinute: 6 };
 const WRITE_CONCURRENCY = 50;
 /** Crash reports of the flood sent at once (see flood()). */
 const FLOOD_CONCURRENCY = 10;
@@ -97,50 +83,8 @@ const BURST_IN_FLIGHT = 10;
 const silent: Log = { info: () => {}, warn: () => {}, error: () => {} };
 const root = join(__dirname, "..");
 
-const notes: string[] = [];
-function report(label: string, value: string) {
-  sections[sections.length - 1]?.rows.push([label, value]);
-  console.log(`  ${label.padEnd(58)} ${value}`);
-}
-const sections: { title: string; rows: [string, string][] }[] = [];
-function section(title: string) {
-  console.log(`\n${title}`);
-  sections.push({ title, rows: [] });
-}
 const ms = (n: number) => `${Math.round(n)} ms`;
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
-
-/** Each goal of the cost-and-isolation work: its target, this run's figure, and whether it holds. */
-const goals: { goal: string; target: string; measured: string; holds: boolean }[] = [];
-/** Unit costs the measuring sections return, for the sizing, prices and scale on paper (NaN: not measured in this run). */
-interface UnitCosts {
-  /** The machine trigger's CPU per on-time heartbeat, as deployed (section 1b). */
-  heartbeatUs: number;
-  /** A crash by log doc and alert to one webhook, most of 20 (section 2c). */
-  crashReads: number;
-  crashWrites: number;
-  /** An outage and its end to 3 webhooks (section 2d). */
-  outageReads: number;
-  outageWrites: number;
-  /** A sweep pass that marks nothing (section 3). */
-  idlePassReads: number;
-  idlePassWrites: number;
-  /** Its wall time, on the emulator (section 3). */
-  idlePassMs: number;
-}
-const UNMEASURED: UnitCosts = {
-  heartbeatUs: NaN,
-  crashReads: NaN,
-  crashWrites: NaN,
-  outageReads: NaN,
-  outageWrites: NaN,
-  idlePassReads: NaN,
-  idlePassWrites: NaN,
-  idlePassMs: NaN,
-};
-function goal(name: string, target: string, measured: string, holds: boolean) {
-  goals.push({ goal: name, target, measured, holds });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -180,8 +124,8 @@ async function siteWithWebhooks(db: Firestore, receiver: Receiver, siteId: strin
   return hooks;
 }
 
-function cpuBenchmark() {
-  section("1. CPU per delivery (signing the stored body, vs a bare HMAC of the same bytes)");
+function cpuBenchmark(out: BenchReport) {
+  out.section("1. CPU per delivery (signing the stored body, vs a bare HMAC of the same bytes)");
   const secret = generateSecret();
   const detected = {
     type: "process.crashed" as const,
@@ -232,17 +176,17 @@ function cpuBenchmark() {
       time((i) => serializePayload(buildPayload({ id: `evt_${i}`, detected, occurredAt: new Date(), site }))),
     );
   }
-  report(`payload body size`, `${Buffer.byteLength(body)} bytes`);
-  report(`bare HMAC-SHA256 (hex) of the body, string key`, `${best.bare.toFixed(2)} µs`);
-  report(
+  out.row(`payload body size`, `${Buffer.byteLength(body)} bytes`);
+  out.row(`bare HMAC-SHA256 (hex) of the body, string key`, `${best.bare.toFixed(2)} µs`);
+  out.row(
     `per attempt: all headers + owlette signature of the stored body`,
     `${best.sign.toFixed(2)} µs (${(best.sign / best.bare).toFixed(2)}x; target <= 1.5x)`,
   );
-  report(`per attempt, standard scheme`, `${best.standard.toFixed(2)} µs (${(best.standard / best.bare).toFixed(2)}x)`);
-  report(`per event, once: payload built and serialised`, `${best.build.toFixed(2)} µs`);
-  report(`event + one attempt together`, `${(best.build + best.sign).toFixed(2)} µs (${((best.build + best.sign) / best.bare).toFixed(2)}x)`);
-  goal("3. signing path vs a bare HMAC", "<= 1.5x", `${(best.sign / best.bare).toFixed(2)}x`, best.sign / best.bare <= 1.5);
-  notes.push(
+  out.row(`per attempt, standard scheme`, `${best.standard.toFixed(2)} µs (${(best.standard / best.bare).toFixed(2)}x)`);
+  out.row(`per event, once: payload built and serialised`, `${best.build.toFixed(2)} µs`);
+  out.row(`event + one attempt together`, `${(best.build + best.sign).toFixed(2)} µs (${((best.build + best.sign) / best.bare).toFixed(2)}x)`);
+  out.goal("3. signing path vs a bare HMAC", "<= 1.5x", `${(best.sign / best.bare).toFixed(2)}x`, best.sign / best.bare <= 1.5);
+  out.note(
     `Signing: an attempt signs the body the fan-out stored (serialised once per event, shared by every webhook and retry) with an HMAC key prepared once per secret, a timestamp formatted once per second and headers built in place: ${best.sign.toFixed(1)} µs, ${(best.sign / best.bare).toFixed(2)}x a bare string-keyed HMAC of the same bytes. Signatures are unchanged byte for byte (property tests in test/unit/signing.test.ts).`,
   );
 }
@@ -254,8 +198,8 @@ function cpuBenchmark() {
  * sides decoded whole, every field snapshotted), the handler alike (an on-time heartbeat: no
  * Firestore call). Wall time of tight loops, best of 5: on an idle core, CPU time.
  */
-async function heartbeatCpu(): Promise<Pick<UnitCosts, "heartbeatUs">> {
-  section("1b. CPU per heartbeat invocation (a deployed-shape heartbeat: 8 CPUs, 4 disks, 2 GPUs, 4 NICs, 10 processes)");
+async function heartbeatCpu(out: BenchReport): Promise<Pick<UnitCosts, "heartbeatUs">> {
+  out.section("1b. CPU per heartbeat invocation (a deployed-shape heartbeat: 8 CPUs, 4 disks, 2 GPUs, 4 NICs, 10 processes)");
   const path = "sites/bench-hb/machines/GALLERY-PC1";
   const beatMs = Date.now();
   const data = Buffer.from(
@@ -304,24 +248,24 @@ async function heartbeatCpu(): Promise<Pick<UnitCosts, "heartbeatUs">> {
     best.own = Math.min(best.own, await time(() => handler(write)));
   }
   if (outcomes !== 0) throw new Error("an on-time heartbeat made an event");
-  report(`event size (protobuf, both sides)`, `${(data.length / 1024).toFixed(1)} KB`);
-  report(`firebase-functions' decoding + the handler`, `${best.standard.toFixed(1)} µs`);
-  report(`the trigger as deployed (only the handler's fields read) + the handler`, `${best.lean.toFixed(1)} µs (${(best.lean / best.standard).toFixed(3)}x)`);
-  report(`  of which the pipeline's handler itself`, `${best.own.toFixed(1)} µs`);
-  goal(
+  out.row(`event size (protobuf, both sides)`, `${(data.length / 1024).toFixed(1)} KB`);
+  out.row(`firebase-functions' decoding + the handler`, `${best.standard.toFixed(1)} µs`);
+  out.row(`the trigger as deployed (only the handler's fields read) + the handler`, `${best.lean.toFixed(1)} µs (${(best.lean / best.standard).toFixed(3)}x)`);
+  out.row(`  of which the pipeline's handler itself`, `${best.own.toFixed(1)} µs`);
+  out.goal(
     "8. heartbeat CPU per invocation, decoding included: as deployed vs firebase-functions' decoding",
     "<= 0.25x",
     `${best.lean.toFixed(1)} vs ${best.standard.toFixed(1)} µs (${(best.lean / best.standard).toFixed(3)}x)`,
     best.lean / best.standard <= 0.25,
   );
-  notes.push(
+  out.note(
     `A heartbeat's trigger: firebase-functions decodes the event's protobuf once for each side of the write and snapshots every field of both (${(data.length / 1024).toFixed(1)} KB here, mostly \`metrics\`), ${best.standard.toFixed(0)} µs of CPU per heartbeat. The machine trigger is declared as onDocumentWritten declares it (the same endpoint, trigger and retry) but reads the protobuf itself (functions/src/domain/document-wire.ts): only the fields its handler uses are decoded, every other field is skipped by its length, in ${best.lean.toFixed(0)} µs, of which the handler is ${best.own.toFixed(1)} µs. A JSON event goes through firebase-functions as before. Request fees, not CPU, are most of what a function per heartbeat costs.`,
   );
   return { heartbeatUs: best.lean };
 }
 
-async function costAccounting(db: Firestore, receiver: Receiver) {
-  section("2. Firestore reads and writes (counted at the data-access layer)");
+async function costAccounting(out: BenchReport, db: Firestore, receiver: Receiver) {
+  out.section("2. Firestore reads and writes (counted at the data-access layer)");
   const siteId = "bench-cost";
   const hooks = await siteWithWebhooks(db, receiver, siteId, WEBHOOKS, ["process.crashed"]);
   const counting = countingFirestore(db);
@@ -360,11 +304,11 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   const d = mean(perDelivery, WEBHOOKS); // after each webhook's first delivery (lastStatus set)
   const c = mean(cold, 0);
   const first = perDelivery[0] as OpCounts;
-  report(`fan-out of one event to ${WEBHOOKS} webhooks (the subscriber query reads each once)`, `${f.reads.toFixed(1)} reads, ${f.writes.toFixed(1)} writes`);
-  report(`one successful delivery, warm instance`, `${d.reads.toFixed(2)} reads, ${d.writes.toFixed(2)} writes (target <= 1, <= 1)`);
-  report(`one successful delivery, cold instance (rare events)`, `${c.reads.toFixed(2)} reads, ${c.writes.toFixed(2)} writes (target <= 1, <= 1)`);
-  report(`  a webhook's very first delivery (sets lastStatus)`, `${first.reads} reads, ${first.writes} writes`);
-  goal(
+  out.row(`fan-out of one event to ${WEBHOOKS} webhooks (the subscriber query reads each once)`, `${f.reads.toFixed(1)} reads, ${f.writes.toFixed(1)} writes`);
+  out.row(`one successful delivery, warm instance`, `${d.reads.toFixed(2)} reads, ${d.writes.toFixed(2)} writes (target <= 1, <= 1)`);
+  out.row(`one successful delivery, cold instance (rare events)`, `${c.reads.toFixed(2)} reads, ${c.writes.toFixed(2)} writes (target <= 1, <= 1)`);
+  out.row(`  a webhook's very first delivery (sets lastStatus)`, `${first.reads} reads, ${first.writes} writes`);
+  out.goal(
     "1. reads / writes per successful delivery (warm; cold)",
     "<= 1 / <= 1",
     `${d.reads.toFixed(2)} / ${d.writes.toFixed(2)}; ${c.reads.toFixed(2)} / ${c.writes.toFixed(2)}`,
@@ -381,11 +325,11 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
   const failed = counting.take();
   tasks.length = 0;
   receiver.respondWith(failing.path, () => 200);
-  report(`one failed attempt (retry scheduled, failCount + 1)`, `${failed.reads} reads, ${failed.writes} writes`);
-  notes.push(
+  out.row(`one failed attempt (retry scheduled, failCount + 1)`, `${failed.reads} reads, ${failed.writes} writes`);
+  out.note(
     `A successful attempt of a fan-out's task reads nothing but, on a cold instance, the signing secret: the task carries the event body and the fan-out's read of the webhook (trusted for ${SNAPSHOT_MAX_AGE_MS / 1000} s), and the secret is cached per instance at the webhook's secretVersion. It writes one doc: its delivery record, created blind. A success that changes nothing on the webhook does not write it (\`lastDeliveryAt\` moves with \`lastStatus\`/\`failCount\` only). A failed attempt costs ${failed.reads} read(s) and ${failed.writes} writes: its record and its webhook write (\`failCount\` + 1, its key appended to \`failStreak\`) in one commit, then the webhook read back for its rank.`,
   );
-  report(
+  out.row(
     `per delivered event, ${WEBHOOKS} webhooks, all costs (warm)`,
     `${(f.reads + WEBHOOKS * d.reads).toFixed(1)} reads, ${(f.writes + WEBHOOKS * d.writes).toFixed(1)} writes`,
   );
@@ -406,8 +350,8 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
     { ...ingestDeps, presence: new PresenceStore(counting.db), staleAfterMs: PRODUCTION.staleAfterSeconds * 1000 },
   );
   const hb = counting.take();
-  report(`idle heartbeat: pipeline cost beyond the agent's own write`, `${hb.reads} reads, ${hb.writes} writes`);
-  notes.push(
+  out.row(`idle heartbeat: pipeline cost beyond the agent's own write`, `${hb.reads} reads, ${hb.writes} writes`);
+  out.note(
     `Per event (${f.reads.toFixed(0)} reads, ${f.writes.toFixed(0)} writes before delivery): claiming its occurrence (a read and a create), the decision on the site's ledger (a read and a write, in one transaction with the event doc), the subscriber query (one read per webhook it returns, carried on in the tasks); the site's settings and the machine name are read once per instance every 30 s. This is the documented processes/ path; deployed agents report by log doc and alert (section 2c). Heartbeats cost nothing beyond the agent's own write: the machine trigger detects no transition and returns without touching Firestore.`,
   );
 }
@@ -417,8 +361,8 @@ async function costAccounting(db: Firestore, receiver: Receiver) {
  * handlers run in-process over the counting wrapper, then each delivery: everything the crash
  * costs, in either order and with the two reports racing.
  */
-async function crashCost(db: Firestore, receiver: Receiver): Promise<Pick<UnitCosts, "crashReads" | "crashWrites">> {
-  section("2c. A crash as deployed agents report it (log doc + alert), counted at the data-access layer");
+async function crashCost(out: BenchReport, db: Firestore, receiver: Receiver): Promise<Pick<UnitCosts, "crashReads" | "crashWrites">> {
+  out.section("2c. A crash as deployed agents report it (log doc + alert), counted at the data-access layer");
   const targets = { 1: { reads: 4, writes: 5 }, 3: { reads: 6, writes: 7 } } as const;
   const measured: string[] = [];
   let holds = true;
@@ -459,19 +403,19 @@ async function crashCost(db: Firestore, receiver: Receiver): Promise<Pick<UnitCo
     const rerun = counting.tx.bodies - tx0.bodies - (counting.tx.transactions - tx0.transactions);
     const max = { reads: Math.max(...costs.map((c) => c.reads)), writes: Math.max(...costs.map((c) => c.writes)) };
     const mean = (k: keyof OpCounts) => (costs.reduce((n, c) => n + c[k], 0) / costs.length).toFixed(1);
-    report(`to ${webhooks} webhook(s), warm: mean (most), either order`, `${mean("reads")} (${max.reads}) reads, ${mean("writes")} (${max.writes}) writes`);
-    report(`  transactions run again, 10 crashes with both reports racing`, `${rerun}`);
+    out.row(`to ${webhooks} webhook(s), warm: mean (most), either order`, `${mean("reads")} (${max.reads}) reads, ${mean("writes")} (${max.writes}) writes`);
+    out.row(`  transactions run again, 10 crashes with both reports racing`, `${rerun}`);
     measured.push(`${max.reads} / ${max.writes}`);
     if (webhooks === 1) one = { crashReads: max.reads, crashWrites: max.writes };
     holds &&= max.reads <= targets[webhooks].reads && max.writes <= targets[webhooks].writes && rerun === 0;
   }
-  goal(
+  out.goal(
     "7. a crash by log doc + alert, warm, to 1; 3 webhooks: reads / writes (most of 20)",
     "<= 4 / <= 5; <= 6 / <= 7; no transaction re-run",
     measured.join("; "),
     holds,
   );
-  notes.push(
+  out.note(
     "A crash by log doc and alert: the first report claims the occurrence (a read, and a create whose precondition settles a race between the two reports without a transaction), then decides it on the site's ledger: a read, and one commit conditioned on the ledger's update time that also creates the event doc (no transaction); the subscriber query reads each webhook once. The other report reads the claim and is done (a log doc after its alert also marks its channel: one write). The site's settings and the machine's name are read once per instance every 30 s. Each delivery writes its record.",
   );
   return one;
@@ -481,8 +425,8 @@ async function crashCost(db: Firestore, receiver: Receiver): Promise<Pick<UnitCo
  * An outage and its end, machine.offline then machine.online, to 3 webhooks: the handlers run
  * in-process on a project of its own (no trigger fires there), every read and write counted.
  */
-async function outageCost(receiver: Receiver): Promise<Pick<UnitCosts, "outageReads" | "outageWrites">> {
-  section("2d. An outage and its end (machine.offline, then machine.online), to 3 webhooks, counted at the data-access layer");
+async function outageCost(out: BenchReport, receiver: Receiver): Promise<Pick<UnitCosts, "outageReads" | "outageWrites">> {
+  out.section("2d. An outage and its end (machine.offline, then machine.online), to 3 webhooks, counted at the data-access layer");
   const app = getApps().find((a) => a.name === "counted") ?? initializeApp({ ...appOptions(), projectId: "demo-owlette-bench-counted" }, "counted");
   const h = await outageHarness(getFirestore(app), receiver, "bench-outage", 3);
   await h.outage("WARMUP-PC");
@@ -491,9 +435,9 @@ async function outageCost(receiver: Receiver): Promise<Pick<UnitCosts, "outageRe
   // The sweep's query returns the machine once: one read more than the handlers' own.
   const reads = Math.max(...costs.map((c) => c.reads)) + 1;
   const writes = Math.max(...costs.map((c) => c.writes));
-  report(`one outage, start to end, most of 10 (the sweep query's read included)`, `${reads} reads, ${writes} writes`);
-  goal("9. an outage and its end to 3 webhooks: reads / writes", "<= 12 / <= 11", `${reads} / ${writes}`, reads <= 12 && writes <= 11);
-  notes.push(
+  out.row(`one outage, start to end, most of 10 (the sweep query's read included)`, `${reads} reads, ${writes} writes`);
+  out.goal("9. an outage and its end to 3 webhooks: reads / writes", "<= 12 / <= 11", `${reads} / ${writes}`, reads <= 12 && writes <= 11);
+  out.note(
     `An outage to 3 webhooks: the sweep's query (1 read) and transaction (the machine and its presence doc read, the mark written); machine.offline's claim (created without a read), its decision on the ledger (a read and a write) and event doc, the subscriber query (3 reads); on the machine's return, its presence doc read, the question's event doc read at the id its mark gives it (it also says whom it went to), the subscriber query (3), the answer's event doc (created: its own claim), the mark deleted on the version read; 6 deliveries (a write each), each answer's attempt reading its question's delivery to that webhook only. ${reads} reads and ${writes} writes; the target (12, 11) is not met: the two subscriber queries and the answers' looks at their questions are 9 of the reads.`,
   );
   return { outageReads: reads, outageWrites: writes };
@@ -534,8 +478,8 @@ function deliverDeps(store: Store, enqueue: (task: DeliveryTask) => Promise<"enq
 }
 
 /** 100 attempts failing at once on one webhook, in-process: contention, exactness, nothing left unapplied. */
-async function contention(db: Firestore, receiver: Receiver) {
-  section("2b. 100 concurrent failing attempts on one webhook (in-process handlers, real HTTP, emulator Firestore)");
+async function contention(out: BenchReport, db: Firestore, receiver: Receiver) {
+  out.section("2b. 100 concurrent failing attempts on one webhook (in-process handlers, real HTTP, emulator Firestore)");
   const siteId = "bench-contention";
   const [hook] = await siteWithWebhooks(db, receiver, siteId, 1, ["process.crashed"]);
   receiver.respondWith((hook as { path: string }).path, () => 500);
@@ -580,22 +524,22 @@ async function contention(db: Firestore, receiver: Receiver) {
   const doc = (await db.doc(paths.webhook(siteId, (hook as { id: string }).id)).get()).data() ?? {};
   const deliveries = await db.collection(paths.deliveries(siteId, (hook as { id: string }).id)).get();
   const parked = deliveries.docs.filter((d) => d.get("healthPending")).length;
-  report(`attempts; handler errors (Cloud Tasks would retry them)`, `${attempts.length}; ${errors}`);
-  report(`transactions run; re-runs after contention`, `${transactions}; ${retries}`);
-  report(
+  out.row(`attempts; handler errors (Cloud Tasks would retry them)`, `${attempts.length}; ${errors}`);
+  out.row(`transactions run; re-runs after contention`, `${transactions}; ${retries}`);
+  out.row(
     `webhook after: failCount, failStreak, enabled, disabledReason`,
     `${doc.failCount}, ${(doc.failStreak ?? []).length} keys, ${doc.enabled}, ${doc.disabledReason}`,
   );
-  report(`auto-disables logged; outcomes left unapplied`, `${disables}; ${parked}`);
-  report(`all 100 recorded in`, `${seconds.toFixed(1)} s`);
+  out.row(`auto-disables logged; outcomes left unapplied`, `${disables}; ${parked}`);
+  out.row(`all 100 recorded in`, `${seconds.toFixed(1)} s`);
   const exact = doc.failCount === 10 && doc.enabled === false && disables === 1 && parked === 0 && errors === 0;
-  goal(
+  out.goal(
     "2. contention under 100 concurrent failures",
     "no transaction re-runs; disabled once at exactly 10; none unapplied",
     `${retries} re-runs; failCount ${doc.failCount}; ${disables} disable; ${parked} unapplied`,
     exact && retries === 0,
   );
-  notes.push(
+  out.note(
     `Contention: each failure is one commit (its record, \`failCount\` + 1 and its key appended to \`failStreak\`) and one read back of the webhook; appends land in commit order, so a failure's rank in the streak is exact without a transaction. Only the failure ranked at the limit runs one (to switch the webhook off and check that no success came in between); outcomes that arrive after that are taken back out, so the count stops at exactly 10. ${transactions} transaction(s) for 100 concurrent failures, ${retries} re-run(s).`,
   );
 }
@@ -666,8 +610,8 @@ async function runBurst(db: Firestore, receiver: Receiver, siteId: string, paced
   return { writeSeconds, latencies, got, expected, unique: uniqueOf(), drainSeconds: (last - firstWrite) / 1000 };
 }
 
-async function burst(db: Firestore, receiver: Receiver): Promise<number[]> {
-  section(`5. Burst: ${EVENTS} process.crashed writes, fanned out to ${WEBHOOKS} webhooks (emulator triggers + Cloud Tasks)`);
+async function burst(out: BenchReport, db: Firestore, receiver: Receiver): Promise<number[]> {
+  out.section(`5. Burst: ${EVENTS} process.crashed writes, fanned out to ${WEBHOOKS} webhooks (emulator triggers + Cloud Tasks)`);
   const siteId = "bench-burst";
   const hooks = await siteWithWebhooks(db, receiver, siteId, WEBHOOKS, ["process.crashed"]);
   const r = await runBurst(
@@ -679,13 +623,13 @@ async function burst(db: Firestore, receiver: Receiver): Promise<number[]> {
   );
   const all = [...r.latencies.values()].flat().sort((a, b) => a - b);
   const bad = r.got.filter((d) => !d.verified).length;
-  report(`agent writes issued (at most ${BURST_IN_FLIGHT} events in flight)`, `${EVENTS} in ${r.writeSeconds.toFixed(1)} s`);
-  report(`deliveries received / expected`, `${r.got.length} / ${r.expected}`);
-  report(`unique (webhook, event id) pairs; lost; duplicates`, `${r.unique}; ${r.expected - r.unique}; ${r.got.length - r.unique}`);
-  report(`bad signatures`, `${bad}`);
-  report(`latency agent write -> receiver p50 / p95 / p99`, `${ms(percentile(all, 50))} / ${ms(percentile(all, 95))} / ${ms(percentile(all, 99))}`);
-  report(`throughput (first write to last delivery)`, `${(r.got.length / r.drainSeconds).toFixed(1)} deliveries/s, drained in ${r.drainSeconds.toFixed(1)} s`);
-  notes.push(
+  out.row(`agent writes issued (at most ${BURST_IN_FLIGHT} events in flight)`, `${EVENTS} in ${r.writeSeconds.toFixed(1)} s`);
+  out.row(`deliveries received / expected`, `${r.got.length} / ${r.expected}`);
+  out.row(`unique (webhook, event id) pairs; lost; duplicates`, `${r.unique}; ${r.expected - r.unique}; ${r.got.length - r.unique}`);
+  out.row(`bad signatures`, `${bad}`);
+  out.row(`latency agent write -> receiver p50 / p95 / p99`, `${ms(percentile(all, 50))} / ${ms(percentile(all, 95))} / ${ms(percentile(all, 99))}`);
+  out.row(`throughput (first write to last delivery)`, `${(r.got.length / r.drainSeconds).toFixed(1)} deliveries/s, drained in ${r.drainSeconds.toFixed(1)} s`);
+  out.note(
     `Burst latency is queueing: ${EVENTS} trigger runs and ${r.expected} task dispatches, at most ${BURST_IN_FLIGHT} events in flight, wait their turn in the emulator's single-machine functions runtime (one worker process per concurrent invocation, so the bench paces itself rather than exhaust a 2-core machine). The isolated-event row is the pipeline's own latency on the emulator (trigger dispatch, fan-out, task dispatch, delivery); deployed, Cloud Functions scales out instead of queueing.`,
   );
 
@@ -705,11 +649,11 @@ async function burst(db: Firestore, receiver: Receiver): Promise<number[]> {
     for (const d of seen) isolated.push(d.receivedAt - result.writeTime.toMillis());
   }
   isolated.sort((a, b) => a - b);
-  report(
+  out.row(
     `isolated event (${samples}, one at a time): write -> receiver p50 / p95 / max`,
     `${ms(percentile(isolated, 50))} / ${ms(percentile(isolated, 95))} / ${ms(isolated[isolated.length - 1] ?? NaN)}`,
   );
-  if (r.expected - r.unique > 0) notes.push(`The burst lost ${r.expected - r.unique} deliveries: investigate before trusting these figures.`);
+  if (r.expected - r.unique > 0) out.note(`The burst lost ${r.expected - r.unique} deliveries: investigate before trusting these figures.`);
   return r.latencies.get((hooks[0] as { path: string }).path) ?? [];
 }
 
@@ -717,8 +661,8 @@ async function burst(db: Firestore, receiver: Receiver): Promise<number[]> {
  * The isolation pair: the same burst, with the healthy webhook beside one that hangs and one
  * that answers 200 after 9 s, against the burst above where its neighbours were healthy.
  */
-async function isolation(db: Firestore, receiver: Receiver, baseline: number[]) {
-  section(`6. Isolation: a healthy webhook beside a hanging one and a slow-2xx one (9 s), ${EVENTS} events to each`);
+async function isolation(out: BenchReport, db: Firestore, receiver: Receiver, baseline: number[]) {
+  out.section(`6. Isolation: a healthy webhook beside a hanging one and a slow-2xx one (9 s), ${EVENTS} events to each`);
   const siteId = "bench-isolation";
   const [healthy, hanging, slow] = await siteWithWebhooks(db, receiver, siteId, 3, ["process.crashed"]);
   receiver.respondWith((hanging as { path: string }).path, () => "hang");
@@ -729,22 +673,22 @@ async function isolation(db: Firestore, receiver: Receiver, baseline: number[]) 
   const bad = receiver.deliveries.filter((d) => d.path === (hanging as { path: string }).path || d.path === (slow as { path: string }).path);
   const webhook = async (h: { id: string } | undefined) => (await db.doc(paths.webhook(siteId, (h as { id: string }).id)).get()).data() ?? {};
   const [hangDoc, slowDoc] = await Promise.all([webhook(hanging), webhook(slow)]);
-  report(`healthy webhook, neighbours healthy (burst above): p50 / p99`, `${ms(b50)} / ${ms(b99)}`);
-  report(`healthy webhook, beside hanging + slow-2xx: p50 / p99`, `${ms(w50)} / ${ms(w99)} (p99 ${(w99 / b99).toFixed(2)}x; target <= 1.5x)`);
-  report(`healthy deliveries lost; duplicates`, `${r.expected - r.unique}; ${r.got.length - r.unique}`);
-  report(
+  out.row(`healthy webhook, neighbours healthy (burst above): p50 / p99`, `${ms(b50)} / ${ms(b99)}`);
+  out.row(`healthy webhook, beside hanging + slow-2xx: p50 / p99`, `${ms(w50)} / ${ms(w99)} (p99 ${(w99 / b99).toFixed(2)}x; target <= 1.5x)`);
+  out.row(`healthy deliveries lost; duplicates`, `${r.expected - r.unique}; ${r.got.length - r.unique}`);
+  out.row(
     `requests to the bad pair meanwhile (hanging; slow)`,
     `${bad.filter((d) => d.status === "hang").length}; ${bad.length - bad.filter((d) => d.status === "hang").length}`,
   );
-  report(`hanging webhook: enabled, failCount, slow lane`, `${hangDoc.enabled}, ${hangDoc.failCount}, ${hangDoc.slowUntil ? "yes" : "no"}`);
-  report(`slow-2xx webhook: enabled, failCount, slow lane`, `${slowDoc.enabled}, ${slowDoc.failCount}, ${slowDoc.slowUntil ? "yes" : "no"}`);
-  goal(
+  out.row(`hanging webhook: enabled, failCount, slow lane`, `${hangDoc.enabled}, ${hangDoc.failCount}, ${hangDoc.slowUntil ? "yes" : "no"}`);
+  out.row(`slow-2xx webhook: enabled, failCount, slow lane`, `${slowDoc.enabled}, ${slowDoc.failCount}, ${slowDoc.slowUntil ? "yes" : "no"}`);
+  out.goal(
     "4. healthy p99 beside a hanging and a slow-2xx webhook",
     "<= 1.5x its p99 beside healthy ones",
     `${(w99 / b99).toFixed(2)}x (${ms(b99)} -> ${ms(w99)})`,
     w99 <= 1.5 * b99 && r.expected === r.unique,
   );
-  notes.push(
+  out.note(
     `Isolation: a fast-lane request gets 2 s; a receiver that has not answered by then is cut off (not counted as an attempt), sent again at once in the slow lane (its own queue, 4 dispatches at a time here, 20 deployed) and marked slow for 10 minutes, so the fan-out enqueues its next deliveries there directly. The bad pair cost the fast lane a few 2 s cut-offs, once per worker that had not yet seen the mark, instead of every delivery's 10 s timeout. The pair is measured in one run, one after the other (healthy neighbours first), so the second burst also has warmer emulator workers: read the ratio as "no slowdown", not as a speed-up. The suite keeps task schedules (production's here), so the failing webhooks' retries come a minute and more after their first attempts, as deployed, not at once.`,
   );
 }
@@ -755,8 +699,8 @@ async function isolation(db: Firestore, receiver: Receiver, baseline: number[]) 
  * and gets one event at a time. The other site's write -> request latency is measured alone,
  * then beside the backlog, through the emulator's real queues.
  */
-async function slowLaneShare(db: Firestore, receiver: Receiver) {
-  section("7. Slow-lane share: one site's backlog of 9 s receivers beside another site's slow receiver");
+async function slowLaneShare(out: BenchReport, db: Firestore, receiver: Receiver) {
+  out.section("7. Slow-lane share: one site's backlog of 9 s receivers beside another site's slow receiver");
   const slowUntil = Timestamp.fromMillis(Date.now() + 3_600_000);
   const hogHooks = await siteWithWebhooks(db, receiver, "bench-share-hog", 4, ["process.crashed"]);
   const [otherHook] = await siteWithWebhooks(db, receiver, "bench-share-other", 1, ["process.crashed"]);
@@ -807,16 +751,16 @@ async function slowLaneShare(db: Firestore, receiver: Receiver) {
   const beside = await otherLatency(4);
   stopHog();
   const [a50, aMax, b50, bMax] = [percentile(alone, 50), alone[alone.length - 1] ?? NaN, percentile(beside, 50), beside[beside.length - 1] ?? NaN];
-  report(`other site, slow lane alone: write -> request p50 / max`, `${ms(a50)} / ${ms(aMax)}`);
-  report(`other site, beside the backlog: write -> request p50 / max`, `${ms(b50)} / ${ms(bMax)}`);
-  report(`the backlog's requests sent meanwhile (of 24; at most 2 at a time)`, `${hogSent}`);
-  goal(
+  out.row(`other site, slow lane alone: write -> request p50 / max`, `${ms(a50)} / ${ms(aMax)}`);
+  out.row(`other site, beside the backlog: write -> request p50 / max`, `${ms(b50)} / ${ms(bMax)}`);
+  out.row(`the backlog's requests sent meanwhile (of 24; at most 2 at a time)`, `${hogSent}`);
+  out.goal(
     "6. another site's slow-lane delivery beside one site's backlog",
     "max <= its max alone + 5 s",
     `${ms(bMax)} beside, ${ms(aMax)} alone`,
     bMax <= aMax + 5_000,
   );
-  notes.push(
+  out.note(
     `Slow-lane share: a site's slow-lane attempts start its share at once (a quarter of the lane's dispatches: 1 of 4 here, 5 of 20 deployed), then one per request deadline / share (10 s here, 2 s deployed); an attempt not due waits in the queue for its reserved start, holding no dispatch. So the backlog site holds at most half the lane, and the other site's deliveries start as they would alone (its events come ${spacingMs / 1000} s apart, slower than its own share's pace, so only the backlog could delay them). Without the share (computed, not run) the backlog's 24 nine-second requests would hold all 4 dispatches for about a minute, and each of the other site's deliveries would wait behind them. The pacing is not work-conserving: a site alone in the slow lane is held to its share's pace too (deployed, 5 at once then one every 2 s).`,
   );
 }
@@ -824,10 +768,14 @@ async function slowLaneShare(db: Firestore, receiver: Receiver) {
 const CADENCES = [5, 30, 120] as const;
 const LATE_BY_SECONDS = 65;
 
-async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites" | "idlePassMs">>> {
+async function fleet(
+  out: BenchReport,
+  db: Firestore,
+  receiver: Receiver,
+): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites" | "idlePassMs">>> {
   const thresholdMs = PRODUCTION.staleAfterSeconds * 1000;
   const passMs = 60_000 / PRODUCTION.sweepPassesPerMinute;
-  section(
+  out.section(
     `3. Fleet: ${MACHINES} deployed-shape agents beating every 5, 30 or 120 s (each one beat ${LATE_BY_SECONDS} s late), a tenth die; production threshold ${PRODUCTION.staleAfterSeconds} s, a sweep pass every ${passMs / 1000} s`,
   );
   const siteId = "bench-fleet";
@@ -865,7 +813,7 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
     await a.agent.presence(true);
     await beat(a);
   });
-  report(`start: presence + heartbeat of ${MACHINES} agents (Firestore REST, through the rules)`, `${((Date.now() - roundStart) / 1000).toFixed(1)} s`);
+  out.row(`start: presence + heartbeat of ${MACHINES} agents (Firestore REST, through the rules)`, `${((Date.now() - roundStart) / 1000).toFixed(1)} s`);
 
   const counting = countingFirestore(db);
   const sweepStore = new PresenceStore(counting.db);
@@ -923,33 +871,33 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
   const idle = sweeps.filter((s) => s.marked === 0);
   const busy = sweeps.filter((s) => s.marked > 0);
   const sum = (list: typeof sweeps, k: "reads" | "writes" | "marked") => list.reduce((n, s) => n + s[k], 0);
-  report(`dead machines paged / dead machines; false alarms (late beats included)`, `${offline.size - falseAlarms} / ${silentCount}; ${falseAlarms}`);
+  out.row(`dead machines paged / dead machines; false alarms (late beats included)`, `${offline.size - falseAlarms} / ${silentCount}; ${falseAlarms}`);
   const p99Over = percentile(fromLastBeat, 99) - thresholdMs;
-  report(
+  out.row(
     `last heartbeat -> machine.offline delivery p50 / p99 / max`,
     `${ms(percentile(fromLastBeat, 50))} / ${ms(percentile(fromLastBeat, 99))} / ${ms(fromLastBeat[fromLastBeat.length - 1] ?? NaN)}`,
   );
-  report(
+  out.row(
     `  of which over the ${PRODUCTION.staleAfterSeconds} s threshold p50 / p99 / max (target p99 <= 60 s)`,
     `${ms(percentile(fromLastBeat, 50) - thresholdMs)} / ${ms(p99Over)} / ${ms((fromLastBeat[fromLastBeat.length - 1] ?? NaN) - thresholdMs)}`,
   );
   const paged = [...dead].filter((id) => offline.has(id)).length;
-  goal(
+  out.goal(
     `5. offline at ${MACHINES} machines`,
     `${silentCount}/${silentCount} paged, p99 <= threshold + 60 s, 0 false alarms`,
     `${paged}/${silentCount}, p99 threshold + ${(p99Over / 1000).toFixed(0)} s, ${falseAlarms} false`,
     paged === silentCount && p99Over <= 60_000 && falseAlarms === 0,
   );
   if (idle.length)
-    report(
+    out.row(
       `sweep pass with nothing stale (${MACHINES} machines)`,
       `${(sum(idle, "reads") / idle.length).toFixed(1)} reads, ${(sum(idle, "writes") / idle.length).toFixed(1)} writes`,
     );
   if (busy.length) {
     const marked = sum(busy, "marked");
-    report(`sweep cost per machine marked stale`, `${(sum(busy, "reads") / marked).toFixed(2)} reads, ${(sum(busy, "writes") / marked).toFixed(2)} writes`);
+    out.row(`sweep cost per machine marked stale`, `${(sum(busy, "reads") / marked).toFixed(2)} reads, ${(sum(busy, "writes") / marked).toFixed(2)} writes`);
   }
-  notes.push(
+  out.note(
     `Offline detection is bounded by the threshold (${PRODUCTION.staleAfterSeconds} s: an idle agent beats every 120 s, so one beat ${LATE_BY_SECONDS} s late is no outage), plus up to one sweep pass (${passMs / 1000} s; Cloud Scheduler fires once a minute and each run makes ${PRODUCTION.sweepPassesPerMinute} passes), plus the trigger and delivery. Deployed Owlette takes up to about 11 minutes.`,
   );
   return idle.length > 0
@@ -961,9 +909,11 @@ async function fleet(db: Firestore, receiver: Receiver): Promise<Partial<Pick<Un
     : {};
 }
 
-async function flood(db: Firestore, receiver: Receiver) {
+async function flood(out: BenchReport, db: Firestore, receiver: Receiver) {
   const CRASHES = 100;
-  section(`4. Flood: ${CRASHES} crashes of one process on one machine, ${FLOOD_CONCURRENCY} at a time, each a log doc and an alert (default emission limits)`);
+  out.section(
+    `4. Flood: ${CRASHES} crashes of one process on one machine, ${FLOOD_CONCURRENCY} at a time, each a log doc and an alert (default emission limits)`,
+  );
   const siteId = "bench-flood";
   const [hook] = await siteWithWebhooks(db, receiver, siteId, 1, ["process.crashed"], { defaultLimits: true });
   const got: ReceivedDelivery[] = [];
@@ -991,11 +941,11 @@ async function flood(db: Firestore, receiver: Receiver) {
   stop();
   const ledger = readLedger((await db.doc(paths.emissionLedger(siteId)).get()).data());
   const suppressed = ledger?.pending[ledgerKey("process|FLOOD-PC|TouchDesigner")]?.n ?? 0;
-  report(`reports sent (log docs + alerts)`, `${CRASHES * 2} in ${((Date.now() - started - 15_000) / 1000).toFixed(1)} s`);
-  report(`alert answers`, [...outcomes].map(([k, n]) => `${n} ${k}`).join(", "));
-  report(`events delivered (limit: 3 an hour per machine and process)`, `${got.length}`);
-  report(`held back and counted (reported by the next event out)`, `${suppressed}`);
-  notes.push(
+  out.row(`reports sent (log docs + alerts)`, `${CRASHES * 2} in ${((Date.now() - started - 15_000) / 1000).toFixed(1)} s`);
+  out.row(`alert answers`, [...outcomes].map(([k, n]) => `${n} ${k}`).join(", "));
+  out.row(`events delivered (limit: 3 an hour per machine and process)`, `${got.length}`);
+  out.row(`held back and counted (reported by the next event out)`, `${suppressed}`);
+  out.note(
     `A flood is bounded by the emission limits, decided once per occurrence (a crash's log doc and its alert count once): ${got.length} events out of ${CRASHES} crashes, the rest counted. Each occurrence is claimed by a create (a crash's two reports meet on its precondition, not in a transaction) and decided on the site's ledger by a commit conditioned on the ledger as read (read again when it changed; refusals add their count by atomic increment), so the limits are exact however many reports race.`,
   );
 }
@@ -1009,155 +959,7 @@ function machineDetails(): string[] {
   ];
 }
 
-/** Sizing, a month of presence priced, events priced, a 100,000-machine outage and the hot spots, worked out from this run's unit costs. */
-function scaleOnPaper(unit: UnitCosts): string[] {
-  return [...sizing(unit), ...priced(unit), ...siteOutage(unit), ...hotSpots(unit)];
-}
-
-const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
-/** The delivery queue's maxDispatchesPerSecond by default (DELIVERY_MAX_PER_SECOND, functions/src/config.ts). */
-const CONFIGURED_RATE = 200;
-/** Cloud Tasks' ceiling on dispatches per second of one queue. */
-const QUEUE_CEILING = 500;
-
-function sizing(unit: UnitCosts): string[] {
-  const hb = SIZING.heartbeat;
-  const perBeat = unit.heartbeatUs + RUNTIME_US_PER_REQUEST;
-  const capacity = heartbeatCapacity(hb.maxInstances, hb.cpu, unit.heartbeatUs);
-  const peak = 20_000;
-  const busy = (peak * perBeat) / 1e6;
-  return [
-    "## Sizing (functions/src/sizing.ts)",
-    "",
-    `100,000 machines beating every 5-30 s send 3,300-20,000 heartbeats a second; each is one trigger run that reads and writes nothing: ${unit.heartbeatUs.toFixed(0)} µs of CPU as deployed (section 1b), plus the runtime's share around a request, taken here as ${RUNTIME_US_PER_REQUEST} µs (an estimate, not measured). Cloud Run aims at ${CPU_UTILISATION_TARGET * 100} % of an instance's CPU, so the headroom is counted against that, not against 100 %. Every function has its own instances, so heartbeats never wait behind deliveries:`,
-    "",
-    "| function | cpu | concurrency | max instances | why |",
-    "|---|---|---|---|---|",
-    `| onMachineWritten | ${hb.cpu} | ${hb.concurrency} | ${hb.maxInstances} | 20,000 runs/s at 5 s beats, ~${perBeat.toFixed(0)} µs each: ${busy.toFixed(1)} busy vCPUs, ${Math.ceil(busy / CPU_UTILISATION_TARGET)} instances at the target; the limit takes ${n(capacity)} a second, ${(capacity / peak).toFixed(0)}x headroom |`,
-    "| onProcessWritten, onLogCreated | 1 | 80 | 30 | a crash's writes; rare beside heartbeats |",
-    "| agentApi | 1 | 80 | 20 | one request per crash or connection failure |",
-    `| deliverWebhook (fast lane) | 1 | 80 | 20 | the queue dispatches at most 100 at once (\`DELIVERY_MAX_CONCURRENT\`) and ${CONFIGURED_RATE} a second: 2 instances; the rest is burst headroom |`,
-    "| deliverWebhookSlow | 1 | 80 | 5 | 20 dispatches at once, mostly waiting on receivers |",
-    "| api + callables | 1 | 80 | 10 | people and scripts |",
-    "| sweepStaleMachines, sweepPass | 1 | 1 | 1 | the minute's first pass, then 5 tasks 10 s apart, one at a time: no instance waits between passes |",
-    "| onPresenceWritten | 1 | 80 | 10 | the sweep's marks and their clearing: a few writes per outage |",
-    "| onWebhookWritten, onHostReport, onHostRequest | 1 | 80 | 10 | webhook doc writes (people, and health writes after failures), the host's handed-over events and test button |",
-    "",
-  ];
-}
-
-/** A month of presence at fleet sizes and cadences, and events per thousand, at list prices. */
-function priced(unit: UnitCosts): string[] {
-  const presence = {
-    heartbeatUs: unit.heartbeatUs,
-    heartbeatMemoryGib: parseInt(SIZING.heartbeat.memory, 10) / 1024,
-    idlePass: { reads: unit.idlePassReads, writes: unit.idlePassWrites },
-    // Cloud Scheduler fires once a minute; the run makes the first pass, the others are tasks 10 s apart: each an invocation of about an idle pass's time.
-    sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, passSeconds: unit.idlePassMs / 1000, memoryGib: 0.25 },
-  };
-  const sweepOnly = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, presence);
-  const sweepSleeping = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, { ...presence, sweep: { ...presence.sweep, passesPerRun: 1, passSeconds: 50 } });
-  const rows: string[] = [];
-  for (const machines of [1_000, 10_000, 100_000])
-    for (const beatSeconds of [5, 30, 120]) {
-      const fleet = { machines, beatSeconds };
-      const ours = perHeartbeatMode(fleet, presence);
-      const host = hostCronDesign(fleet);
-      rows.push(
-        `| ${n(machines)} | ${beatSeconds} s | ${n(ours.invocations / 1e6)} M | ${usd(ours.requests)} | ${usd(ours.compute)} | ${usd(ours.firestore)} | **${usd(ours.total)}** | not built | ${usd(host.total)} |`,
-      );
-    }
-  // The triggers that report an event: a crash's log doc trigger and the agent's alert request; an outage's presence trigger and the machine trigger that sees it end.
-  const crash = eventCost(1_000, { reads: unit.crashReads, writes: unit.crashWrites, invocations: 2, deliveries: 1, cpuUs: 2_000 });
-  const outage = eventCost(1_000, { reads: unit.outageReads, writes: unit.outageWrites, invocations: 2, deliveries: 2 * WEBHOOKS, cpuUs: 2_000 });
-  return [
-    "## Priced: a month of presence",
-    "",
-    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (${unit.idlePassReads.toFixed(1)} reads, ${unit.idlePassWrites.toFixed(1)} writes each, section 3, 6 a minute) and the passes themselves (each an invocation holding its instance for an idle pass's time, ${unit.idlePassMs.toFixed(0)} ms on the emulator) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
-    "",
-    "| machines | beat | invocations | requests | CPU + memory | Firestore | as deployed | large-fleet mode | host's cron |",
-    "|---|---|---|---|---|---|---|---|---|",
-    ...rows,
-    "",
-    `The sweep alone (a fleet of 0) is ${usd(sweepOnly.total)} a month, ${usd(sweepOnly.compute)} of it instance time. Its scheduled run makes the first pass and enqueues the other 5 as tasks; a run that waited between its passes held an instance about 50 s a minute: ${usd(sweepSleeping.compute)} of instance time a month, whatever the fleet's size.`,
-    "",
-    `Request fees are most of the bill as deployed: a function per heartbeat costs $${PRICES.perMillionRequests.toFixed(2)} per million heartbeats before it does anything, however little CPU it spends. The large-fleet mode (no function per heartbeat: presence found by the sweep, one query per site per pass) is not built.`,
-    "",
-    "## Priced: events",
-    "",
-    "| 1,000 events | Firestore reads / writes per event (measured) | invocations | Cloud Tasks operations | cost |",
-    "|---|---|---|---|---|",
-    `| process.crashed by log doc + alert, 1 webhook | ${unit.crashReads} / ${unit.crashWrites} (section 2c) | ${n(crash.invocations)} | ${n(2_000)} | ${usd(crash.total)} |`,
-    `| machine.offline and its machine.online, ${WEBHOOKS} webhooks | ${unit.outageReads} / ${unit.outageWrites} (section 2d) | ${n(outage.invocations)} | ${n(2_000 * WEBHOOKS)} | ${usd(outage.total)} |`,
-    "",
-    "An event's invocations are the triggers that report it and one per delivery, each taken as 2 ms of CPU around its I/O (an estimate); a delivery's task is created and dispatched (two operations).",
-    "",
-  ];
-}
-
-/** A whole site going dark and coming back, priced with the outage's own unit costs. */
-function siteOutage(unit: UnitCosts): string[] {
-  const machines = 100_000;
-  const webhooks = WEBHOOKS;
-  const tasks = machines * webhooks;
-  const cost = eventCost(machines, { reads: unit.outageReads, writes: unit.outageWrites, invocations: 2, deliveries: 2 * webhooks, cpuUs: 2_000 });
-  return [
-    `## Scale on paper: a ${n(machines)}-machine site goes dark and comes back (${webhooks} webhooks subscribed to machine.offline and machine.online)`,
-    "",
-    "By default a site's `machine.offline` pages are bounded (`offlinePerHour`, 100 an hour): such a",
-    `site gets 100 pages (${n(100 * webhooks)} deliveries) and the other outages are counted and said on its`,
-    "next page. The figures below price every page as if the bound let it out (it can be raised to",
-    "10,000 an hour; `eventsPerHour` never applied to `machine.offline`). Unit costs are this run's",
-    "outage and its end (section 2d), not a crash's.",
-    "",
-    "| quantity | figure |",
-    "|---|---|",
-    `| machine.offline events, then machine.online | ${n(machines)} each (one per machine) |`,
-    `| delivery tasks | ${n(tasks)} of each |`,
-    `| sweep: marked per pass / per minute | up to 6,000 / 36,000 (20 pages of 300 per pass, 6 passes): all marked within 3 minutes of the threshold |`,
-    `| Firestore reads / writes | ${n(machines * unit.outageReads)} / ${n(machines * unit.outageWrites)} |`,
-    `| cost at list prices | ${usd(cost.total)} |`,
-    `| machine.offline deliveries drained at the configured ${CONFIGURED_RATE} dispatches/s, one queue | ${(tasks / CONFIGURED_RATE / 60).toFixed(0)} minutes |`,
-    `| the same at Cloud Tasks' ceiling of ${QUEUE_CEILING}/s | ${(tasks / QUEUE_CEILING / 60).toFixed(0)} minutes; with 4 queues, ${(tasks / QUEUE_CEILING / 4 / 60).toFixed(1)} minutes |`,
-    "",
-    "Past one queue, shard: N delivery functions (`deliverWebhook0..N-1`, each its own queue, same",
-    "handler), the fan-out picking the queue by a hash of the webhook id, so a webhook's deliveries",
-    "stay in one queue and its lane rules still apply (not built).",
-    "",
-  ];
-}
-
-/** Where the design breaks as a fleet or its event rate grows, first first. */
-function hotSpots(unit: UnitCosts): string[] {
-  const hb = SIZING.heartbeat;
-  const capacity = heartbeatCapacity(hb.maxInstances, hb.cpu, unit.heartbeatUs);
-  const at = (perSecond: number) => [5, 30, 120].map((b) => n(machinesAt(perSecond, b))).join(" / ");
-  return [
-    "## Hot spots, in the order they break",
-    "",
-    "| # | what | limit | breaks at |",
-    "|---|---|---|---|",
-    `| 1 | the sweep's collection-group index \`machines (online, lastHeartbeat)\`: every site's heartbeats land in one increasing range | about ${HOTSPOT_WRITES_PER_SECOND} writes/s for the whole fleet, agents' own writes throttled past it | ${at(HOTSPOT_WRITES_PER_SECOND)} machines beating every 5 / 30 / 120 s |`,
-    `| 2 | a site's ledger doc (\`emissionLimits/ledger\`): every occurrence of a site is decided on it, a read and a write conditioned on it | about 1 sustained write/s per doc (bursts go higher); past it, conditions fail and are read again, after 8 a decision takes the lock | a few events a second in one site; the flood (section 4) decides 100 crashes at once |`,
-    `| 3 | the delivery queue | ${CONFIGURED_RATE} dispatches/s configured, ${QUEUE_CEILING}/s per queue at most | ${n(CONFIGURED_RATE)} deliveries a second, e.g. ${n(CONFIGURED_RATE / WEBHOOKS)} events/s to ${WEBHOOKS} webhooks |`,
-    `| 4 | a site's own machines collection: the agent's \`lastHeartbeat\` under Firestore's automatic single-field index (the agent's field, not the pipeline's) | about ${HOTSPOT_WRITES_PER_SECOND} writes/s per site | ${at(HOTSPOT_WRITES_PER_SECOND)} machines in one site |`,
-    `| 5 | the machine trigger's instances (${hb.maxInstances} of ${hb.cpu} vCPU) | ${n(capacity)} heartbeats/s at the ${CPU_UTILISATION_TARGET * 100} % target | ${at(capacity)} machines |`,
-    `| 6 | the ledger's size | ${MAX_LEDGER_KEYS.toLocaleString("en-US")} limit keys an hour (about 560 KB) | a site with more distinct machine-and-process pairs reporting in one hour: held back like an event over its limit |`,
-    "",
-    "Hot spot 1 is the pipeline's own and breaks first for large fleets: the sweep's query needs it as built. Moving the query to each site's collection (collection-scope index, one range per site) or a sharded field removes it; that is not built.",
-    "",
-  ];
-}
-
-function writeMarkdown(seconds: number, units: UnitCosts) {
-  const tables = sections.flatMap((sec) => [
-    `## ${sec.title.replace(/^\d+[a-z]?\. /, "")}`,
-    "",
-    "| measure | result |",
-    "|---|---|",
-    ...sec.rows.map(([k, v]) => `| ${k.trim()} | ${v} |`),
-    "",
-  ]);
+function writeMarkdown(out: BenchReport, seconds: number, units: UnitCosts) {
   const text = [
     "# Benchmarks",
     "",
@@ -1170,11 +972,11 @@ function writeMarkdown(seconds: number, units: UnitCosts) {
     "",
     ...machineDetails(),
     "",
-    ...tables,
+    ...out.markdownTables(),
     ...scaleOnPaper(units),
     "## Reading the figures",
     "",
-    ...notes.map((n) => `- ${n}`),
+    ...out.notes.map((n) => `- ${n}`),
     "",
   ].join("\n");
   writeFileSync(join(root, "docs", "BENCHMARKS.md"), text);
@@ -1193,37 +995,36 @@ async function main() {
   if (getApps().length === 0) initializeApp(appOptions());
   const db = getFirestore();
   const receiver = await new Receiver().start();
+  const out = new BenchReport();
   let units = UNMEASURED;
   try {
     // BENCH_ONLY=cpu,cost,fleet,contention,flood,share,burst (isolation needs burst): a partial run.
     const only = process.env.BENCH_ONLY?.split(",");
     const run = (name: string) => !only || only.includes(name);
-    if (run("cpu")) cpuBenchmark();
-    if (run("cpu")) units = { ...units, ...(await heartbeatCpu()) };
-    if (run("cost")) await costAccounting(db, receiver);
-    if (run("cost")) units = { ...units, ...(await crashCost(db, receiver)), ...(await outageCost(receiver)) };
+    if (run("cpu")) cpuBenchmark(out);
+    if (run("cpu")) units = { ...units, ...(await heartbeatCpu(out)) };
+    if (run("cost")) await costAccounting(out, db, receiver);
+    if (run("cost")) units = { ...units, ...(await crashCost(out, db, receiver)), ...(await outageCost(out, receiver)) };
     // The fleet first: the emulator keeps a worker process for every concurrent invocation it
     // ever ran, so the burst, run before, would leave the fleet's heartbeats on a crowded machine.
-    if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(db, receiver)) };
-    if (run("contention")) await contention(db, receiver);
-    if (run("flood")) await flood(db, receiver);
+    if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(out, db, receiver)) };
+    if (run("contention")) await contention(out, db, receiver);
+    if (run("flood")) await flood(out, db, receiver);
     // Before the burst: its backlog drains at its share for minutes after, beside what follows.
-    if (run("share")) await slowLaneShare(db, receiver);
+    if (run("share")) await slowLaneShare(out, db, receiver);
     if (run("burst")) {
-      const baseline = await burst(db, receiver);
+      const baseline = await burst(out, db, receiver);
       // Last: it leaves the bad pair's deliveries in the slow lane, and the suite ends them.
-      await isolation(db, receiver, baseline);
+      await isolation(out, db, receiver, baseline);
     }
-    section("Goals");
-    for (const g of goals.sort((a, b) => a.goal.localeCompare(b.goal)))
-      report(`${g.goal} (target: ${g.target})`, `${g.measured}: ${g.holds ? "holds" : "MISSED"}`);
+    out.goalsSection();
   } finally {
     await receiver.stop();
   }
   const seconds = (Date.now() - began) / 1000;
   console.log(`\nbench finished in ${seconds.toFixed(0)} s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (bench process)`);
   if (process.env.BENCH_NO_WRITE !== "1") {
-    writeMarkdown(seconds, units);
+    writeMarkdown(out, seconds, units);
     console.log("wrote docs/BENCHMARKS.md");
   }
 }

@@ -230,17 +230,38 @@ function shellQuote(arg) {
 }
 
 async function main() {
-  const argv = process.argv.slice(2);
-  let quiet = false;
-  let verbose = false;
-  let scheduler = true;
-  let projectId = "demo-owlette";
+  const opts = parseArgs(process.argv.slice(2));
+  requireBuilt();
+  const binaries = { launcher: firestoreLauncher(), pubsubBin: pubsubBinary() };
+  const { file, ports } = await writeConfig();
+  const env = suiteEnv(ports, opts);
+  const forget = registerSuite(opts.projectId, env);
+  announce(opts, ports, env);
+  // Tasks due later wait here, not in the emulator, which would dispatch them at once.
+  const tasksFront = await startTasksFront({ port: ports.tasksFront, target: `127.0.0.1:${ports.tasks}`, onError: say });
+  const { child, log } = spawnSuite(opts, file, env, binaries);
+  const stopScheduler = opts.scheduler
+    ? startScheduler({ project: opts.projectId, functionsPort: ports.functions, functions: SCHEDULED, everySeconds: 60 })
+    : () => {};
+  if (opts.scheduler)
+    say(`scheduler: ${SCHEDULED.join(", ")} every minute, as Cloud Scheduler runs ${SCHEDULED.length > 1 ? "them" : "it"} deployed (--no-scheduler: never)`);
+  supervise(child, log, opts.verbose, () => {
+    stopScheduler();
+    tasksFront.stop();
+    rmSync(file, { force: true });
+    forget();
+  });
+}
+
+/** The options before the mode, the mode and the command; a usage line and exit 2 on anything else. */
+function parseArgs(argv) {
+  const opts = { quiet: false, verbose: false, scheduler: true, projectId: "demo-owlette" };
   while (argv[0]?.startsWith("--")) {
     const flag = argv.shift();
-    if (flag === "--quiet") quiet = true;
-    else if (flag === "--verbose") verbose = true;
-    else if (flag === "--no-scheduler") scheduler = false;
-    else if (flag === "--project" && argv[0]?.startsWith("demo-")) projectId = argv.shift();
+    if (flag === "--quiet") opts.quiet = true;
+    else if (flag === "--verbose") opts.verbose = true;
+    else if (flag === "--no-scheduler") opts.scheduler = false;
+    else if (flag === "--project" && argv[0]?.startsWith("demo-")) opts.projectId = argv.shift();
     else {
       say(`unknown option ${flag} (--project takes a demo- project id)`);
       process.exit(2);
@@ -256,16 +277,21 @@ async function main() {
     say("exec needs a command after --");
     process.exit(2);
   }
+  return { ...opts, mode, command };
+}
+
+function requireBuilt() {
   for (const built of [join("functions", "lib", "index.js"), join("console", "dist", "index.html")]) {
     if (!existsSync(join(root, built))) {
       say(`${built} is missing: run \`npm run build\` first`);
       process.exit(2);
     }
   }
-  const launcher = firestoreLauncher();
-  const pubsubBin = pubsubBinary();
-  const { file, ports } = await writeConfig();
-  const env = {
+}
+
+/** What the suite's clients need to find it: the exec'd command, the CLI in another shell, other tools. */
+function suiteEnv(ports, { projectId, scheduler }) {
+  return {
     GCLOUD_PROJECT: projectId,
     FIRESTORE_EMULATOR_HOST: `127.0.0.1:${ports.firestore}`,
     // The front that keeps task schedules (scripts/lib/tasks-front.mjs), not the emulator itself.
@@ -276,19 +302,24 @@ async function main() {
     // The webhook console, served by the Hosting emulator.
     CONSOLE_ORIGIN: `http://127.0.0.1:${ports.hosting}`,
   };
-  // The CLI in another shell finds the suite here (scripts/cli/suite.ts): no exports needed.
+}
+
+/** The CLI in another shell finds the suite here (scripts/cli/suite.ts): no exports needed. Returns the undo. */
+function registerSuite(projectId, env) {
   const suitesDir = join(root, ".cache", "suites");
   const suiteFile = join(suitesDir, `${projectId}.json`);
   mkdirSync(suitesDir, { recursive: true });
   writeFileSync(suiteFile, JSON.stringify({ project: projectId, pid: process.pid, env }, null, 2));
-  const cleanup = () => {
-    rmSync(file, { force: true });
+  return () => {
     try {
       if (JSON.parse(readFileSync(suiteFile, "utf8")).pid === process.pid) rmSync(suiteFile, { force: true });
     } catch {
       // already gone
     }
   };
+}
+
+function announce({ projectId, mode }, ports, env) {
   say(
     `project ${projectId}; firestore :${ports.firestore}, functions :${ports.functions}, tasks :${ports.tasksFront} (schedules kept; emulator :${ports.tasks}), auth :${ports.auth}, console ${env.CONSOLE_ORIGIN}/`,
   );
@@ -299,10 +330,10 @@ async function main() {
     // Said again once the functions answer, below the emulators' own start-up lines.
     void whenListening(ports.functions).then(() => say(`ready. The CLI finds this suite by itself (npm run cli -- --help); other tools: ${exportLine}`));
   }
+}
 
-  // Tasks due later wait here, not in the emulator, which would dispatch them at once.
-  const tasksFront = await startTasksFront({ port: ports.tasksFront, target: `127.0.0.1:${ports.tasks}`, onError: say });
-
+/** firebase-tools with the suite's config, in its own process group; its log file opened. */
+function spawnSuite({ mode, command, quiet, verbose, scheduler, projectId }, file, env, { launcher, pubsubBin }) {
   const firebaseBin = join(root, "node_modules", "firebase-tools", "lib", "bin", "firebase.js");
   // Pub/Sub only for the scheduler: the functions emulator registers scheduled functions only then.
   const args = [firebaseBin, `emulators:${mode}`, "--config", file, "--project", projectId, "--only", scheduler ? `${ONLY},pubsub` : ONLY];
@@ -337,9 +368,18 @@ async function main() {
       PATH: [join(root, "node_modules", ".bin"), process.env.PATH].filter(Boolean).join(delimiter),
     },
   });
-  const stopScheduler = scheduler ? startScheduler({ project: projectId, functionsPort: ports.functions, functions: SCHEDULED, everySeconds: 60 }) : () => {};
-  if (scheduler)
-    say(`scheduler: ${SCHEDULED.join(", ")} every minute, as Cloud Scheduler runs ${SCHEDULED.length > 1 ? "them" : "it"} deployed (--no-scheduler: never)`);
+  return { child, log };
+}
+
+/**
+ * Runs the suite to its end: its output through (routine lines to the log), Ctrl-C and signals
+ * stop it once, everything it started is stopped with it, and this process exits with the
+ * command's code (exec) or the suite's. `onExit` undoes what main set up.
+ */
+function supervise(child, log, verbose, onExit) {
+  let scriptCode;
+  let interrupts = 0;
+  let firstAt = 0;
   // Once stopping, what the emulators say about going down goes to the log only.
   const routine = (line) => {
     // exec: the command is done; firebase-tools then waits for function runs in progress (the
@@ -351,11 +391,8 @@ async function main() {
     }
     return interrupts > 0 || ROUTINE.some((r) => r.test(line));
   };
-  let scriptCode;
   pipeLines(child.stdout, process.stdout, log, verbose, routine);
   pipeLines(child.stderr, process.stderr, log, verbose, routine);
-  let interrupts = 0;
-  let firstAt = 0;
   const stop = (signal) => () => {
     // npm passes the terminal's Ctrl-C on as well: one keypress can arrive twice, at once.
     if (interrupts > 0 && Date.now() - firstAt < 1_000) return;
@@ -372,26 +409,11 @@ async function main() {
   process.on("SIGINT", stop("SIGINT"));
   process.on("SIGTERM", stop("SIGTERM"));
   process.on("SIGHUP", stop("SIGTERM"));
-  // The suite's processes, noted while firebase-tools is their parent: after it exits (or is
-  // killed) they would be orphans nobody stops.
-  // pid -> command line: a pid is signalled later only if it still runs the same command.
-  const known = new Map();
-  const note = () => descendants(child.pid).forEach((p) => known.has(p) || known.set(p, commandOf(p)));
-  const noting = setInterval(note, 2_000);
-  noting.unref();
+  const stopNoting = noteDescendants(child);
   child.on("exit", (code, signal) => {
-    stopScheduler();
-    tasksFront.stop();
-    clearInterval(noting);
-    // Anything the suite left behind (an emulator JVM, a function worker) goes too.
-    killGroup(child.pid, "SIGKILL");
-    // Only those still running the command they ran then (not gone, not a reused pid).
-    signalAll(
-      [...known].filter(([p, command]) => command && commandOf(p) === command).map(([p]) => p),
-      "SIGKILL",
-    );
+    onExit();
+    stopNoting();
     const finish = () => {
-      cleanup();
       log.end();
       process.exit(interrupts > 0 ? 130 : (scriptCode ?? code ?? (signal ? 1 : 0)));
     };
@@ -399,6 +421,28 @@ async function main() {
     child.once("close", finish);
     setTimeout(finish, 2_000).unref();
   });
+}
+
+/**
+ * Notes the suite's processes while firebase-tools is their parent (after it exits, or is
+ * killed, they would be orphans nobody stops). The returned function, called once it has
+ * exited, kills its group and every noted process still running the command it ran then (not
+ * gone, not a reused pid).
+ */
+function noteDescendants(child) {
+  const known = new Map(); // pid -> command line
+  const note = () => descendants(child.pid).forEach((p) => known.has(p) || known.set(p, commandOf(p)));
+  const noting = setInterval(note, 2_000);
+  noting.unref();
+  return () => {
+    clearInterval(noting);
+    // Anything the suite left behind (an emulator JVM, a function worker) goes too.
+    killGroup(child.pid, "SIGKILL");
+    signalAll(
+      [...known].filter(([p, command]) => command && commandOf(p) === command).map(([p]) => p),
+      "SIGKILL",
+    );
+  };
 }
 
 /**

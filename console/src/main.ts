@@ -15,9 +15,9 @@ import { sitePage } from "./webhooks";
 import { webhookPage } from "./webhook";
 import "./style.css";
 
-const root = document.getElementById("app") as HTMLElement;
-const embedded = isEmbedPath(location.pathname);
-document.body.classList.toggle("embedded", embedded);
+// Set by start(): importing this module renders nothing.
+let root: HTMLElement;
+let embedded = false;
 
 function route(): { siteId?: string; webhookId?: string } {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -140,7 +140,11 @@ async function signedIn(svc: Services, user: User): Promise<void> {
   render();
 }
 
-async function start(): Promise<void> {
+/** Starts the console in the page's `#app` (boot.ts calls it). */
+export async function start(): Promise<void> {
+  root = document.getElementById("app") as HTMLElement;
+  embedded = isEmbedPath(location.pathname);
+  document.body.classList.toggle("embedded", embedded);
   let svc: Services;
   try {
     svc = await connect();
@@ -156,5 +160,3 @@ async function start(): Promise<void> {
     else signInView(svc);
   });
 }
-
-void start();

@@ -1,5 +1,5 @@
 /**
- * The triggers' handlers, run in-process by the bench and its cost harnesses (scripts/lib): the
+ * The triggers' handlers, run in-process by the bench and its cost harnesses (functions/test/support): the
  * other half of the scripts' seam (seam.ts), apart so that loading the CLI does not load them.
  */
 export { handleMachineWrite, MACHINE_FIELDS } from "./triggers/on-machine-written";

@@ -1,6 +1,6 @@
 /**
  * What the project's scripts use of the functions (the CLI, the demo, the bench and the test
- * support under scripts/lib), exported on purpose: a script imports this module and nothing
+ * harnesses it shares), exported on purpose: a script imports this module and nothing
  * else of functions/src, so the rooms behind it can move without breaking a script. Nothing here
  * is deployed (index.ts does not import it). A name added here is a name scripts depend on.
  * The triggers' handlers, which only the bench and its cost harnesses run, are in

@@ -5,9 +5,9 @@ import { paths } from "../../src/data/paths";
 import { Store } from "../../src/data/store";
 import { EMISSION_LIMITS } from "../../src/domain/emission-policy";
 import { ledgerKey } from "../../src/domain/emission-ledger";
-import { countingFirestore } from "../../../scripts/lib/counting-firestore";
-import { deployedAgent } from "../../../scripts/lib/deployed-crash";
-import { inProcessQueue } from "../../../scripts/lib/in-process-queue";
+import { countingFirestore } from "../support/counting-firestore";
+import { deployedAgent } from "../support/deployed-crash";
+import { inProcessQueue } from "../support/in-process-queue";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
 

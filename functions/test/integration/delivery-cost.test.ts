@@ -6,7 +6,7 @@ import { sendHttp } from "../../src/delivery/http-sender";
 import { systemResolver } from "../../src/delivery/resolve-destination";
 import { SecretCache } from "../../src/delivery/secret-cache";
 import type { DeliveryTask } from "../../src/delivery/task-queue";
-import { countingFirestore } from "../../../scripts/lib/counting-firestore";
+import { countingFirestore } from "../support/counting-firestore";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
 import { fanOutTasks } from "../support/fan-out-task";

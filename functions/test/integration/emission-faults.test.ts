@@ -8,7 +8,7 @@ import { processEvent } from "../../src/domain/detect-process-events";
 import { ledgerKey } from "../../src/domain/emission-ledger";
 import { EMISSION_LIMITS, occurrenceId } from "../../src/domain/emission-policy";
 import { ingest } from "../../src/pipeline/ingest";
-import { deployedAgent } from "../../../scripts/lib/deployed-crash";
+import { deployedAgent } from "../support/deployed-crash";
 import { silentLog, startSuite, uniqueId } from "../support/emulator";
 import type { Receiver } from "../../../scripts/lib/receiver";
 

@@ -1,6 +1,6 @@
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
-import { outageHarness } from "../../../scripts/lib/outage-cost";
+import { outageHarness } from "../support/outage-cost";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { startSuite, uniqueId } from "../support/emulator";
 

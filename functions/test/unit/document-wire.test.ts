@@ -2,7 +2,7 @@ import { getApps, initializeApp } from "firebase-admin/app";
 import { machineDocSchema } from "../../src/domain/agent-docs";
 import { readDocumentEvent, timestamp } from "../../src/domain/document-wire";
 import { LEGACY_MARK_FIELDS } from "../../src/domain/legacy-mark";
-import { asDouble, deployedMachineDoc, encodeDocumentEvent, sdkSides } from "../../../scripts/lib/firestore-event";
+import { asDouble, deployedMachineDoc, encodeDocumentEvent, sdkSides } from "../support/firestore-event";
 
 // The pipeline's reader of a write event's protobuf, checked against firebase-functions' own
 // decoding of the same bytes (the message definitions it ships).

@@ -3,7 +3,7 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { toAgentWrite, type AgentWrite } from "../../src/triggers/agent-write";
 import { onDocumentWrittenLean } from "../../src/triggers/lean-document-trigger";
 import { MACHINE_FIELDS } from "../../src/triggers/on-machine-written";
-import { deployedMachineDoc, encodeDocumentEvent } from "../../../scripts/lib/firestore-event";
+import { deployedMachineDoc, encodeDocumentEvent } from "../support/firestore-event";
 
 // The machine trigger reads a heartbeat's event for the fields it uses, skipping the rest: what
 // its handler gets must be what firebase-functions' own decoding would have given it.

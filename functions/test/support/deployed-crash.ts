@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleAgentRequest, type AgentAlertDeps, type IngestDeps } from "../../functions/src/seam";
-import { handleLogCreated } from "../../functions/src/seam-handlers";
+import { handleAgentRequest, type AgentAlertDeps, type IngestDeps } from "../../src/seam";
+import { handleLogCreated } from "../../src/seam-handlers";
 
 /**
  * A crash as deployed agents report it, through the pipeline's own handlers run in-process: the

@@ -1,9 +1,9 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { EmissionStore, ManagementStore, paths, PresenceStore, Store, type Log } from "../../functions/src/seam";
-import { handleMachineWrite, handlePresenceWrite } from "../../functions/src/seam-handlers";
+import { EmissionStore, ManagementStore, paths, PresenceStore, Store, type Log } from "../../src/seam";
+import { handleMachineWrite, handlePresenceWrite } from "../../src/seam-handlers";
 import { countingFirestore, type OpCounts } from "./counting-firestore";
 import { inProcessQueue } from "./in-process-queue";
-import type { Receiver } from "./receiver";
+import type { Receiver } from "../../../scripts/lib/receiver";
 
 const STALE_MS = 60_000;
 const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };

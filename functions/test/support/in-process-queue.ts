@@ -1,4 +1,4 @@
-import { deliver, type DeliverDeps, type DeliveryTask, type Log, SecretCache, sendHttp, type Store, systemResolver } from "../../functions/src/seam";
+import { deliver, type DeliverDeps, type DeliveryTask, type Log, SecretCache, sendHttp, type Store, systemResolver } from "../../src/seam";
 
 /**
  * Cloud Tasks as a list, for cost harnesses that run the handlers in-process: what the pipeline

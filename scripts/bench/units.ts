@@ -1,0 +1,36 @@
+/**
+ * What the bench's measuring sections hand to the figures worked out on paper: the unit costs
+ * they measured, and the settings both sides share.
+ */
+
+/** Webhooks per site in the cost, burst and outage sections. */
+export const WEBHOOKS = 3;
+/** The deployed defaults (functions/.env), which the fleet run uses as they are. */
+export const PRODUCTION = { staleAfterSeconds: 210, sweepPassesPerMinute: 6 };
+
+/** Unit costs the measuring sections return, for the sizing, prices and scale on paper (NaN: not measured in this run). */
+export interface UnitCosts {
+  /** The machine trigger's CPU per on-time heartbeat, as deployed (section 1b). */
+  heartbeatUs: number;
+  /** A crash by log doc and alert to one webhook, most of 20 (section 2c). */
+  crashReads: number;
+  crashWrites: number;
+  /** An outage and its end to 3 webhooks (section 2d). */
+  outageReads: number;
+  outageWrites: number;
+  /** A sweep pass that marks nothing (section 3). */
+  idlePassReads: number;
+  idlePassWrites: number;
+  /** Its wall time, on the emulator (section 3). */
+  idlePassMs: number;
+}
+export const UNMEASURED: UnitCosts = {
+  heartbeatUs: NaN,
+  crashReads: NaN,
+  crashWrites: NaN,
+  outageReads: NaN,
+  outageWrites: NaN,
+  idlePassReads: NaN,
+  idlePassWrites: NaN,
+  idlePassMs: NaN,
+};
