@@ -66,7 +66,7 @@ export const deliveryDocSchema = z.object({
   nextAttemptAt: timestampSchema.nullish(),
   /**
    * Attempts recorded but not yet applied to the webhook's health, by attempt number (`m` for a
-   * manual retry); see Store.recordAttempt.
+   * manual retry); see DeliveryRecords.recordAttempt (data/delivery-records.ts).
    */
   healthPending: z
     .record(

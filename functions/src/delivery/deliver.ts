@@ -135,11 +135,11 @@ interface Judged extends Sent {
  * first: an attempt already recorded ends here as a duplicate.
  */
 async function recover(task: DeliveryTask, deps: DeliverDeps, dispatch: Dispatch): Promise<DeliverResult | { deliveryExists: boolean }> {
-  const loaded = await deps.store.loadDelivery(task);
+  const loaded = await deps.store.reads.loadDelivery(task);
   let delivery = loaded.doc;
   // Outcomes an earlier version parked on the delivery doc are applied first, exactly once.
   if (hasPendingHealth(delivery)) {
-    const applied = await deps.store.applyPendingHealth(task);
+    const applied = await deps.store.deliveries.applyPendingHealth(task);
     delivery = { ...delivery, status: applied.status };
   }
   if (delivery && delivery.status !== "pending") return { outcome: "duplicate" };
@@ -202,8 +202,9 @@ async function loadTargets(run: Run): Promise<{ webhook: WebhookSnapshot | null;
   const { task, deps, startedAt } = run;
   const snapshotFresh = run.firstDispatch && task.webhook && startedAt.getTime() - task.webhook.readAtMs <= SNAPSHOT_MAX_AGE_MS;
   const [webhook, event] = await Promise.all([
-    snapshotFresh ? (task.webhook as WebhookSnapshot) : deps.store.loadWebhookSnapshot(task, startedAt),
-    task.event ?? deps.store.loadEvent(task).then((e: EventDoc | null) => e && { type: e.type, body: e.body, follows: e.follows, followsTo: e.followsTo }),
+    snapshotFresh ? (task.webhook as WebhookSnapshot) : deps.store.reads.loadWebhookSnapshot(task, startedAt),
+    task.event ??
+      deps.store.events.loadEvent(task).then((e: EventDoc | null) => e && { type: e.type, body: e.body, follows: e.follows, followsTo: e.followsTo }),
   ]);
   return { webhook, event };
 }
@@ -214,14 +215,14 @@ async function signingSecret(run: Run, webhook: WebhookSnapshot, slowKey: string
   let secretRead = false;
   const secret = await secrets.get(slowKey, webhook.secretVersion, run.startedAt.getTime(), () => {
     secretRead = true;
-    return run.deps.store.loadSecret(run.task);
+    return run.deps.store.secrets.loadSecret(run.task);
   });
   return { secret, secretRead };
 }
 
 async function skipDelivery(run: Run, eventType: string | null, reason: string): Promise<DeliverResult> {
   const { task, deps } = run;
-  await deps.store.recordSkipped({ ...task, eventType }, reason, deps.now(), !run.deliveryExists);
+  await deps.store.deliveries.recordSkipped({ ...task, eventType }, reason, deps.now(), !run.deliveryExists);
   deps.log.info("delivery.skipped", { deliveryId: task.deliveryId, webhookId: task.webhookId, reason });
   return { outcome: "skipped", reason };
 }
@@ -244,8 +245,11 @@ async function hold(ready: Ready): Promise<DeliverResult | null> {
     // Whom the question went to is carried (an answer fanned out since it was): one read, of its
     // delivery to this webhook, and none when it did not go to this webhook.
     const question = event.followsTo
-      ? { fannedOutTo: event.followsTo, delivery: event.followsTo.includes(task.webhookId) ? await deps.store.loadQuestionDelivery(task, event.follows) : null }
-      : await deps.store.loadQuestion(task, event.follows);
+      ? {
+          fannedOutTo: event.followsTo,
+          delivery: event.followsTo.includes(task.webhookId) ? await deps.store.events.loadQuestionDelivery(task, event.follows) : null,
+        }
+      : await deps.store.events.loadQuestion(task, event.follows);
     const seconds = holdSeconds(task.webhookId, question, task.hold ?? 0, deps.now().getTime());
     if (seconds !== null) {
       await deps.enqueue({ ...task, hold: (task.hold ?? 0) + 1 }, seconds, dispatch.lane);
@@ -278,14 +282,15 @@ async function attempt(ready: Ready): Promise<DeliverResult | Sent> {
   if (laneAfter !== dispatch.lane) {
     const until = new Date(sendAt.getTime() + SLOW_LANE_SECONDS * 1000);
     ready.slow.mark(ready.slowKey, until.getTime());
-    if (!isSlow(webhook.slowUntilMs, sendAt.getTime())) await deps.store.markSlow(task, until);
+    if (!isSlow(webhook.slowUntilMs, sendAt.getTime())) await deps.store.health.markSlow(task, until);
   }
   if (result.kind === "error" && cutByFastLane(dispatch.lane, result.error, deps.config)) {
     return moveToSlowLane(ready, "fast_lane_deadline", { durationMs: result.durationMs });
   }
   // Rotated-out secrets past their overlap are dropped from the doc by the attempt that read it
   // (signing already leaves them out); a cached copy keeps them until it is read again.
-  if (ready.secretRead && hasExpiredSecrets(toSecretSet(secret), sendAt.getTime())) await deps.store.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
+  if (ready.secretRead && hasExpiredSecrets(toSecretSet(secret), sendAt.getTime()))
+    await deps.store.secrets.purgeExpiredSecrets(task.siteId, task.webhookId, sendAt);
   return { ...ready, result, laneAfter };
 }
 
@@ -322,13 +327,13 @@ async function record(judged: Judged): Promise<DeliverResult | Judged> {
   const { task, deps } = judged;
   const write = recordWrite(judged);
   if (judged.firstDispatch) {
-    if ((await deps.store.recordFirstAttempt(write)) === "duplicate") {
+    if ((await deps.store.deliveries.recordFirstAttempt(write)) === "duplicate") {
       deps.log.warn("delivery.dispatched_twice", { deliveryId: task.deliveryId, webhookId: task.webhookId, attempt: task.attempt });
       return { outcome: "duplicate" };
     }
     return judged;
   }
-  const recorded = await deps.store.recordAttempt({ ...write, ok: judged.ok });
+  const recorded = await deps.store.deliveries.recordAttempt({ ...write, ok: judged.ok });
   if (!recorded) return { outcome: "duplicate" };
   return { ...judged, status: recorded.status };
 }
@@ -396,7 +401,7 @@ async function settle(recorded: Judged): Promise<DeliverResult> {
 }
 
 /**
- * After a failure's commit: its rank in the streak acted on (store.settleFailure), and a pending
+ * After a failure's commit: its rank in the streak acted on (store.health.settleFailure), and a pending
  * delivery whose webhook is now off stopped, with no further attempt.
  */
 export async function settleFailure(
@@ -405,10 +410,10 @@ export async function settleFailure(
   key: string,
   status: DeliveryStatus,
   now: Date,
-): Promise<{ settled: Awaited<ReturnType<Store["settleFailure"]>>; status: DeliveryStatus }> {
-  const settled = await store.settleFailure(ids, key);
+): Promise<{ settled: Awaited<ReturnType<Store["health"]["settleFailure"]>>; status: DeliveryStatus }> {
+  const settled = await store.health.settleFailure(ids, key);
   if (!settled.disabled || status !== "pending") return { settled, status };
-  await store.stopDelivery(ids, now);
+  await store.deliveries.stopDelivery(ids, now);
   return { settled, status: "failed" };
 }
 

@@ -20,11 +20,11 @@ export async function retryNow(
   ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string },
   deps: Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log">,
 ): Promise<ManualRetryResult> {
-  let ctx = await deps.store.loadDeliveryContext(ids);
+  let ctx = await deps.store.reads.loadDeliveryContext(ids);
   // Outcomes a crashed handler left behind count before this attempt's.
   if (hasPendingHealth(ctx.delivery)) {
-    await deps.store.applyPendingHealth(ids);
-    ctx = await deps.store.loadDeliveryContext(ids);
+    await deps.store.deliveries.applyPendingHealth(ids);
+    ctx = await deps.store.reads.loadDeliveryContext(ids);
   }
   const delivery = ctx.delivery;
   if (!delivery || !ctx.webhook) return { outcome: "not_found" };
@@ -54,7 +54,7 @@ export async function retryNow(
     key,
     now,
   );
-  const recorded = await deps.store.recordAttempt({
+  const recorded = await deps.store.deliveries.recordAttempt({
     siteId: ids.siteId,
     webhookId: ids.webhookId,
     ok,

@@ -16,7 +16,7 @@ export type TestOutcome = { kind: "sent"; eventId: string; result: AttemptResult
  * through a server-only doc).
  */
 export async function sendTestEvent(ids: { siteId: string; webhookId: string }, site: SiteRef, deps: TestDeps): Promise<TestOutcome> {
-  const ctx = await deps.store.loadDeliveryContext({ ...ids, eventId: "-", deliveryId: "-" });
+  const ctx = await deps.store.reads.loadDeliveryContext({ ...ids, eventId: "-", deliveryId: "-" });
   if (!ctx.webhook || !ctx.secret) return { kind: "not_found" };
   if (missingRoutingKey(ctx.webhook, ctx.secret)) return { kind: "routing_key_missing" };
   const at = deps.now();

@@ -41,9 +41,9 @@ export interface Audience {
  */
 export async function audienceOf(siteId: string, detected: DetectedEvent, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<Audience> {
   const [targets, site, machineName] = await Promise.all([
-    deps.store.fanOutTargets(siteId, detected.type, deps.log),
-    known.site ?? deps.store.recentSiteSettings(siteId).then((s) => s.site),
-    detected.machineName ?? deps.store.recentMachineName(siteId, detected.machineId),
+    deps.store.events.fanOutTargets(siteId, detected.type, deps.log),
+    known.site ?? deps.store.sites.recentSiteSettings(siteId).then((s) => s.site),
+    detected.machineName ?? deps.store.sites.recentMachineName(siteId, detected.machineId),
   ]);
   return { targets, site, machineName };
 }

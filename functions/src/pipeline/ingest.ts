@@ -101,7 +101,7 @@ function ownReport(report: Report, event: DetectedEvent): Report {
 async function ingestAnswer(report: Report, event: DetectedEvent, question: DetectedEvent, deps: IngestDeps): Promise<IngestOutcome> {
   const asked = ownReport(report, question);
   const questionId = occurrenceEventId(occurrenceId(question), asked.reportId as string);
-  const stored = await deps.store.loadEvent({ siteId: report.siteId, eventId: questionId });
+  const stored = await deps.store.events.loadEvent({ siteId: report.siteId, eventId: questionId });
   let follows = stored ? questionId : null;
   if (!stored) {
     const answered = await ingestOne(report, question, deps, true);
@@ -137,7 +137,7 @@ interface Deciding {
  */
 async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutcome> {
   const { report, event, state } = d;
-  const settings = await deps.store.recentSiteSettings(report.siteId);
+  const settings = await deps.store.sites.recentSiteSettings(report.siteId);
   let audience: Promise<Audience> | undefined;
   const decided = await deps.emissions.decide(
     report.siteId,
@@ -187,6 +187,6 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
 
 /** The deliveries of an event already stored, enqueued again (refused as duplicates where they went out). */
 async function reenqueue(siteId: string, eventId: string, deps: IngestDeps): Promise<void> {
-  const event = await deps.store.loadEvent({ siteId, eventId });
+  const event = await deps.store.events.loadEvent({ siteId, eventId });
   if (event) await enqueueDeliveries(siteId, { ...event, id: eventId, type: event.type as StoredEvent["type"] }, null, deps);
 }

@@ -58,7 +58,7 @@ export async function handleHostRequest(write: AgentWrite, deps: TestDeps): Prom
   // The host's route passes the URL it read from this very doc: another one names another webhook.
   if (doc.url !== parsed.data.url) return answer({ status: 0, error: "the webhook's URL is not the one given" });
   if (needsAdoption(doc)) await upkeepWebhook(deps.store.db, found, null, deps.now());
-  const sent = await sendTestEvent(found, await deps.store.loadSite(found.siteId), deps);
+  const sent = await sendTestEvent(found, await deps.store.sites.loadSite(found.siteId), deps);
   if (sent.kind !== "sent") return answer({ status: 0, error: sent.kind === "not_found" ? "no such webhook" : "the pagerduty webhook has no routing key" });
   const status = lastStatusOf(sent.result);
   return answer(typeof status === "number" ? { status } : { status: 0, error: status });

@@ -133,7 +133,7 @@ describe("delivery engine", () => {
     else await ref.update({ enabled: false, disabledReason: "manual" });
     // A retry that was queued before the change now comes due.
     const eventId = `evt_${uniqueId("e").replace(/-/g, "")}`;
-    await store.saveEvent(hook.siteId, { id: eventId, type: "process.crashed", body: "{}", occurredAt: new Date() });
+    await store.events.saveEvent(hook.siteId, { id: eventId, type: "process.crashed", body: "{}", occurredAt: new Date() });
     const deliveryId = `dlv_${uniqueId("d").replace(/-/g, "")}`;
     await taskQueueEnqueue(REGION)({ siteId: hook.siteId, webhookId: hook.webhookId, eventId, deliveryId, attempt: 2 }, 0);
     const record = await waitFor("the skipped record", async () => {

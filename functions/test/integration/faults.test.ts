@@ -194,7 +194,7 @@ describe("fault suite", () => {
     await store.db
       .doc(paths.delivery(hook.siteId, hook.webhookId, "dlv_ok"))
       .set({ id: "dlv_ok", status: "succeeded", attempts: [], updatedAt: Timestamp.fromMillis(t0 + 30_000) });
-    const settled = await store.settleFailure(hook, after[4] as string);
+    const settled = await store.health.settleFailure(hook, after[4] as string);
     expect(settled).toMatchObject({ disabled: false, failCount: 5 });
     expect(await hook.webhook()).toMatchObject({ enabled: true, failCount: 5, failStreak: after });
   });

@@ -1,7 +1,8 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { paths } from "../../src/data/paths";
 import type { ManagementStore } from "../../src/data/management-store";
-import { RECENT_READ_MAX_AGE_MS, type Store } from "../../src/data/store";
+import { RECENT_READ_MAX_AGE_MS } from "../../src/data/site-store";
+import type { Store } from "../../src/data/store";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { sweepFromScratch } from "../support/sweep";

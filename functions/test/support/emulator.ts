@@ -72,7 +72,7 @@ export async function seedPendingDelivery(
   ids: { siteId: string; webhookId: string; eventId: string; deliveryId: string },
   fields: Record<string, unknown> = {},
 ): Promise<void> {
-  await store.saveEvent(ids.siteId, { id: ids.eventId, type: "process.crashed", body: JSON.stringify({ id: ids.eventId }), occurredAt: new Date() });
+  await store.events.saveEvent(ids.siteId, { id: ids.eventId, type: "process.crashed", body: JSON.stringify({ id: ids.eventId }), occurredAt: new Date() });
   await store.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).set({
     id: ids.deliveryId,
     eventId: ids.eventId,

@@ -12,8 +12,8 @@ export function fanOutTasks(store: Store, siteId: string, webhookId: string): (a
   return async (ageMs = 0) => {
     const eventId = `evt_${siteId}_${++n}`;
     const body = JSON.stringify({ id: eventId, event: "process.crashed", data: {} });
-    await store.saveEvent(siteId, { id: eventId, type: "process.crashed", body, occurredAt: new Date() });
-    const snapshot = await store.loadWebhookSnapshot({ siteId, webhookId }, new Date(Date.now() - ageMs));
+    await store.events.saveEvent(siteId, { id: eventId, type: "process.crashed", body, occurredAt: new Date() });
+    const snapshot = await store.reads.loadWebhookSnapshot({ siteId, webhookId }, new Date(Date.now() - ageMs));
     return {
       siteId,
       webhookId,

@@ -44,9 +44,11 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
   const occurrences = new Map<string, StoredOccurrence>();
   let ledger: Ledger | null = null;
   const store = {
-    recentSiteSettings: async () => ({ site: { id: SITE, name: "Gallery" }, eventsPerHour: opts.eventsPerHour ?? null }),
-    recentMachineName: async (_s: string, machineId: string) => opts.machineNames?.[machineId],
-    fanOutTargets: async () => [{ id: "wh-1", snapshot: {} }],
+    sites: {
+      recentSiteSettings: async () => ({ site: { id: SITE, name: "Gallery" }, eventsPerHour: opts.eventsPerHour ?? null }),
+      recentMachineName: async (_s: string, machineId: string) => opts.machineNames?.[machineId],
+    },
+    events: { fanOutTargets: async () => [{ id: "wh-1", snapshot: {} }] },
   };
   // As the store decides: a claim per occurrence, and one ledger for the site's limits.
   const emissions = {

@@ -99,22 +99,26 @@ const admin: Principal = { kind: "user", user: { uid: "admin-1", role: "admin", 
 function serviceFor(url: string) {
   const { log, lines } = recordingLog();
   const testStatuses: (number | string)[] = [];
-  const records: Parameters<Store["recordAttempt"]>[0][] = [];
+  const records: Parameters<Store["deliveries"]["recordAttempt"]>[0][] = [];
   const body = JSON.stringify({ id: "evt_1", event: "process.crashed", data: {} });
   const delivery = { eventId: "evt_1", status: "failed", attempts: [{ attempt: 1, status: 500, error: null, durationMs: 3, responseSnippet: "no" }] };
   const store = {
-    loadDeliveryContext: async () => ({
-      webhook: webhookDoc(url),
-      secret,
-      event: { type: "process.crashed", body },
-      delivery: { ...delivery, status: "failed" as const },
-      deliveryExists: true,
-    }),
-    recordAttempt: async (input: Parameters<Store["recordAttempt"]>[0]) => {
-      records.push(input);
-      return { status: input.delivery.status };
+    reads: {
+      loadDeliveryContext: async () => ({
+        webhook: webhookDoc(url),
+        secret,
+        event: { type: "process.crashed", body },
+        delivery: { ...delivery, status: "failed" as const },
+        deliveryExists: true,
+      }),
     },
-    settleFailure: async () => ({ disabled: false, failCount: 1 }),
+    deliveries: {
+      recordAttempt: async (input: Parameters<Store["deliveries"]["recordAttempt"]>[0]) => {
+        records.push(input);
+        return { status: input.delivery.status };
+      },
+    },
+    health: { settleFailure: async () => ({ disabled: false, failCount: 1 }) },
   };
   const stored = (): StoredDoc => ({
     id: "dlv_1",
@@ -206,14 +210,16 @@ describe("issue 20, finding 5: a manual retry records and answers the same words
 describe("issue 20, finding 5: scheduled attempts record the same words", () => {
   async function firstAttemptTo(url: string) {
     const { log, lines } = recordingLog();
-    const recorded: Parameters<Store["recordFirstAttempt"]>[0][] = [];
+    const recorded: Parameters<Store["deliveries"]["recordFirstAttempt"]>[0][] = [];
     const store = {
-      loadSecret: async () => secret,
-      recordFirstAttempt: async (input: Parameters<Store["recordFirstAttempt"]>[0]) => {
-        recorded.push(input);
-        return "recorded" as const;
+      secrets: { loadSecret: async () => secret },
+      deliveries: {
+        recordFirstAttempt: async (input: Parameters<Store["deliveries"]["recordFirstAttempt"]>[0]) => {
+          recorded.push(input);
+          return "recorded" as const;
+        },
       },
-      settleFailure: async () => ({ disabled: false, failCount: 1 }),
+      health: { settleFailure: async () => ({ disabled: false, failCount: 1 }) },
     };
     const w = webhookDoc(url);
     const task: DeliveryTask = {
