@@ -772,7 +772,7 @@ async function fleet(
   out: BenchReport,
   db: Firestore,
   receiver: Receiver,
-): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassWrites" | "idlePassMs">>> {
+): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassSites" | "idlePassWrites" | "idlePassMs">>> {
   const thresholdMs = PRODUCTION.staleAfterSeconds * 1000;
   const passMs = 60_000 / PRODUCTION.sweepPassesPerMinute;
   out.section(
@@ -817,7 +817,7 @@ async function fleet(
 
   const counting = countingFirestore(db);
   const sweepStore = new PresenceStore(counting.db);
-  const sweeps: { reads: number; writes: number; marked: number; candidates: number; ms: number }[] = [];
+  const sweeps: { reads: number; writes: number; marked: number; candidates: number; sites: number; ms: number }[] = [];
   let running = true;
   const started = Date.now();
   // Each live agent beats at its cadence after its own last beat, as the agent's loop does; one
@@ -870,7 +870,7 @@ async function fleet(
     .sort((a, b) => a - b);
   const idle = sweeps.filter((s) => s.marked === 0);
   const busy = sweeps.filter((s) => s.marked > 0);
-  const sum = (list: typeof sweeps, k: "reads" | "writes" | "marked") => list.reduce((n, s) => n + s[k], 0);
+  const sum = (list: typeof sweeps, k: "reads" | "writes" | "marked" | "sites") => list.reduce((n, s) => n + s[k], 0);
   out.row(`dead machines paged / dead machines; false alarms (late beats included)`, `${offline.size - falseAlarms} / ${silentCount}; ${falseAlarms}`);
   const p99Over = percentile(fromLastBeat, 99) - thresholdMs;
   out.row(
@@ -890,7 +890,7 @@ async function fleet(
   );
   if (idle.length)
     out.row(
-      `sweep pass with nothing stale (${MACHINES} machines)`,
+      `sweep pass with nothing stale (${MACHINES} machines; ${(sum(idle, "sites") / idle.length).toFixed(0)} sites in the suite, one query each)`,
       `${(sum(idle, "reads") / idle.length).toFixed(1)} reads, ${(sum(idle, "writes") / idle.length).toFixed(1)} writes`,
     );
   if (busy.length) {
@@ -903,6 +903,7 @@ async function fleet(
   return idle.length > 0
     ? {
         idlePassReads: sum(idle, "reads") / idle.length,
+        idlePassSites: sum(idle, "sites") / idle.length,
         idlePassWrites: sum(idle, "writes") / idle.length,
         idlePassMs: idle.reduce((n, p) => n + p.ms, 0) / idle.length,
       }

@@ -11,6 +11,7 @@
 export { appOptions } from "./app-options";
 export { REGION } from "./config";
 export { SIZING } from "./sizing";
+export { SWEEP_SITE_CONCURRENCY } from "./pipeline/sweep-pass";
 export type { Log } from "./log";
 export { isSubscribableEventType, type EventType } from "./domain/event-catalog";
 export { FORMATS } from "./domain/destination-formats";

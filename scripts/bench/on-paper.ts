@@ -3,13 +3,14 @@
  * 100,000-machine outage and the hot spots, worked out from the unit costs a run measured (no
  * emulator, no I/O).
  */
-import { MAX_LEDGER_KEYS, SIZING } from "../../functions/src/seam";
+import { MAX_LEDGER_KEYS, SIZING, SWEEP_SITE_CONCURRENCY } from "../../functions/src/seam";
 import {
   CPU_UTILISATION_TARGET,
   eventCost,
   heartbeatCapacity,
   HOTSPOT_WRITES_PER_SECOND,
   hostCronDesign,
+  MACHINES_PER_SITE,
   machinesAt,
   perHeartbeatMode,
   PRICES,
@@ -61,7 +62,8 @@ function priced(unit: UnitCosts): string[] {
   const presence = {
     heartbeatUs: unit.heartbeatUs,
     heartbeatMemoryGib: parseInt(SIZING.heartbeat.memory, 10) / 1024,
-    idlePass: { reads: unit.idlePassReads, writes: unit.idlePassWrites },
+    // Measured with the suite's sites: one query read each, the rest fixed; priced at MACHINES_PER_SITE.
+    idlePass: { reads: unit.idlePassReads - unit.idlePassSites, writes: unit.idlePassWrites, readsPerSite: 1 },
     // Cloud Scheduler fires once a minute; the run makes the first pass, the others are tasks 10 s apart: each an invocation of about an idle pass's time.
     sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, passSeconds: unit.idlePassMs / 1000, memoryGib: 0.25 },
   };
@@ -83,7 +85,7 @@ function priced(unit: UnitCosts): string[] {
   return [
     "## Priced: a month of presence",
     "",
-    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (${unit.idlePassReads.toFixed(1)} reads, ${unit.idlePassWrites.toFixed(1)} writes each, section 3, 6 a minute) and the passes themselves (each an invocation holding its instance for an idle pass's time, ${unit.idlePassMs.toFixed(0)} ms on the emulator) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
+    `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (section 3, 6 a minute: ${(unit.idlePassReads - unit.idlePassSites).toFixed(1)} reads, plus one per site for its query, and ${unit.idlePassWrites.toFixed(1)} writes each; sites taken as ${MACHINES_PER_SITE} machines each, an assumption) and the passes themselves (each an invocation holding its instance for an idle pass's time, ${unit.idlePassMs.toFixed(0)} ms on the emulator) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
     "",
     "| machines | beat | invocations | requests | CPU + memory | Firestore | as deployed | large-fleet mode | host's cron |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -124,7 +126,7 @@ function siteOutage(unit: UnitCosts): string[] {
     "|---|---|",
     `| machine.offline events, then machine.online | ${n(machines)} each (one per machine) |`,
     `| delivery tasks | ${n(tasks)} of each |`,
-    `| sweep: marked per pass / per minute | up to 6,000 / 36,000 (20 pages of 300 per pass, 6 passes): all marked within 3 minutes of the threshold |`,
+    `| sweep: marked per pass / per minute | up to 6,000 / 36,000 (20 pages of 300 per site and pass, 6 passes): all marked within 3 minutes of the threshold |`,
     `| Firestore reads / writes | ${n(machines * unit.outageReads)} / ${n(machines * unit.outageWrites)} |`,
     `| cost at list prices | ${usd(cost.total)} |`,
     `| machine.offline deliveries drained at the configured ${CONFIGURED_RATE} dispatches/s, one queue | ${(tasks / CONFIGURED_RATE / 60).toFixed(0)} minutes |`,
@@ -147,14 +149,14 @@ function hotSpots(unit: UnitCosts): string[] {
     "",
     "| # | what | limit | breaks at |",
     "|---|---|---|---|",
-    `| 1 | the sweep's collection-group index \`machines (online, lastHeartbeat)\`: every site's heartbeats land in one increasing range | about ${HOTSPOT_WRITES_PER_SECOND} writes/s for the whole fleet, agents' own writes throttled past it | ${at(HOTSPOT_WRITES_PER_SECOND)} machines beating every 5 / 30 / 120 s |`,
-    `| 2 | a site's ledger doc (\`emissionLimits/ledger\`): every occurrence of a site is decided on it, a read and a write conditioned on it | about 1 sustained write/s per doc (bursts go higher); past it, conditions fail and are read again, after 8 a decision takes the lock | a few events a second in one site; the flood (section 4) decides 100 crashes at once |`,
-    `| 3 | the delivery queue | ${CONFIGURED_RATE} dispatches/s configured, ${QUEUE_CEILING}/s per queue at most | ${n(CONFIGURED_RATE)} deliveries a second, e.g. ${n(CONFIGURED_RATE / WEBHOOKS)} events/s to ${WEBHOOKS} webhooks |`,
-    `| 4 | a site's own machines collection: the agent's \`lastHeartbeat\` under Firestore's automatic single-field index (the agent's field, not the pipeline's) | about ${HOTSPOT_WRITES_PER_SECOND} writes/s per site | ${at(HOTSPOT_WRITES_PER_SECOND)} machines in one site |`,
+    `| 1 | a site's ledger doc (\`emissionLimits/ledger\`): every occurrence of a site is decided on it, a read and a write conditioned on it | about 1 sustained write/s per doc (bursts go higher); past it, conditions fail and are read again, after 8 a decision takes the lock | a few events a second in one site; the flood (section 4) decides 100 crashes at once |`,
+    `| 2 | the delivery queue | ${CONFIGURED_RATE} dispatches/s configured, ${QUEUE_CEILING}/s per queue at most | ${n(CONFIGURED_RATE)} deliveries a second, e.g. ${n(CONFIGURED_RATE / WEBHOOKS)} events/s to ${WEBHOOKS} webhooks |`,
+    `| 3 | a site's own machines collection: \`lastHeartbeat\` under the sweep's per-site index and Firestore's automatic single-field index (the agent's field) | about ${HOTSPOT_WRITES_PER_SECOND} writes/s per site, not per fleet | ${at(HOTSPOT_WRITES_PER_SECOND)} machines in one site |`,
+    `| 4 | the sweep's pass: one query per site, ${SWEEP_SITE_CONCURRENCY} at a time | its 60 s deadline | about ${n(60_000 / (unit.idlePassMs / unit.idlePassSites))} sites at this run's idle pass (${unit.idlePassMs.toFixed(0)} ms for ${unit.idlePassSites.toFixed(0)} sites, on the emulator); its reads grow with the sites long before (priced above) |`,
     `| 5 | the machine trigger's instances (${hb.maxInstances} of ${hb.cpu} vCPU) | ${n(capacity)} heartbeats/s at the ${CPU_UTILISATION_TARGET * 100} % target | ${at(capacity)} machines |`,
     `| 6 | the ledger's size | ${MAX_LEDGER_KEYS.toLocaleString("en-US")} limit keys an hour (about 560 KB) | a site with more distinct machine-and-process pairs reporting in one hour: held back like an event over its limit |`,
     "",
-    "Hot spot 1 is the pipeline's own and breaks first for large fleets: the sweep's query needs it as built. Moving the query to each site's collection (collection-scope index, one range per site) or a sharded field removes it; that is not built.",
+    "No index range of the pipeline holds the whole fleet's heartbeats: the sweep queries each site's machines under a collection-scope index (one range per site). The collection-group indexes that remain take only writes the pipeline makes, at the rates docs/data-contract.md gives (`presence.dueAt`, `hostReports.reportedAt`, `webhooks.url`).",
     "",
   ];
 }

@@ -18,8 +18,10 @@ export interface UnitCosts {
   /** An outage and its end to 3 webhooks (section 2d). */
   outageReads: number;
   outageWrites: number;
-  /** A sweep pass that marks nothing (section 3). */
+  /** A sweep pass that marks nothing (section 3): all its reads, with one query per site. */
   idlePassReads: number;
+  /** The sites those passes queried (each query one read when it finds nothing). */
+  idlePassSites: number;
   idlePassWrites: number;
   /** Its wall time, on the emulator (section 3). */
   idlePassMs: number;
@@ -31,6 +33,7 @@ export const UNMEASURED: UnitCosts = {
   outageReads: NaN,
   outageWrites: NaN,
   idlePassReads: NaN,
+  idlePassSites: NaN,
   idlePassWrites: NaN,
   idlePassMs: NaN,
 };

@@ -86,15 +86,26 @@ export function monthly(parts: { functions: FunctionLoad[]; firestore: Firestore
 export interface Fleet {
   machines: number;
   beatSeconds: number;
+  /** Machines per site (MACHINES_PER_SITE when not given): the sweep queries each site. */
+  machinesPerSite?: number;
 }
+
+/**
+ * Machines per site when pricing a fleet: an assumption (a venue's installation), not a
+ * measure. The sweep's pass costs one read per site, so fewer, larger sites cost less.
+ */
+export const MACHINES_PER_SITE = 50;
+
+/** The sites a fleet has, at its machines per site (at least one when it has machines). */
+export const sitesOf = (fleet: Fleet) => (fleet.machines === 0 ? 0 : Math.ceil(fleet.machines / (fleet.machinesPerSite ?? MACHINES_PER_SITE)));
 
 /** Unit costs as the bench measured them (the per-heartbeat trigger as deployed, the sweep). */
 export interface PresenceUnits {
   /** The machine trigger's own CPU per on-time heartbeat, decoding included (section 1b). */
   heartbeatUs: number;
   heartbeatMemoryGib: number;
-  /** A sweep pass that marks nothing: reads and writes (section 3). */
-  idlePass: FirestoreLoad;
+  /** A sweep pass that marks nothing: its reads besides the sites' queries, its writes, and its reads per site (its query: one when it finds nothing) (section 3). */
+  idlePass: FirestoreLoad & { readsPerSite: number };
   /** The sweep: scheduled runs a month, passes per run (each an invocation: the run's first, then tasks), and how long a pass holds its instance. */
   sweep: { runsPerMonth: number; passesPerRun: number; passSeconds: number; memoryGib: number };
 }
@@ -112,7 +123,7 @@ export function perHeartbeatMode(fleet: Fleet, units: PresenceUnits): MonthlyCos
       { invocations: beats, cpuUs: units.heartbeatUs + RUNTIME_US_PER_REQUEST, memoryGib: units.heartbeatMemoryGib },
       { invocations: passes, cpuUs: 0, memoryGib: units.sweep.memoryGib, wallSeconds: units.sweep.passSeconds },
     ],
-    firestore: { reads: units.idlePass.reads * passes, writes: units.idlePass.writes * passes },
+    firestore: { reads: (units.idlePass.reads + units.idlePass.readsPerSite * sitesOf(fleet)) * passes, writes: units.idlePass.writes * passes },
     taskOperations: 0,
   });
 }

@@ -5,10 +5,11 @@ export const paths = {
   apiKeys: () => "apiKeys",
   apiKey: (keyId: string) => `apiKeys/${keyId}`,
   site: (siteId: string) => `sites/${siteId}`,
+  machines: (siteId: string) => `sites/${siteId}/machines`,
   machine: (siteId: string, machineId: string) => `sites/${siteId}/machines/${machineId}`,
   /** Server-only: the sweep's record of a silent machine (domain/presence.ts). The machine doc is the agent's. */
   presence: (siteId: string, machineId: string) => `sites/${siteId}/presence/${machineId}`,
-  /** Server-only: the sweep floor (domain/sweep-floor.ts). */
+  /** Server-only: the sweep's floors, one per site (domain/sweep-floor.ts). */
   sweepState: () => "pipelineState/sweep",
   webhooks: (siteId: string) => `sites/${siteId}/webhooks`,
   webhook: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}`,

@@ -12,38 +12,75 @@ import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
 import { paths } from "./paths";
 import { parseOrNull } from "./parse";
+import { ReadCache } from "./read-cache";
 
 /**
  * The sweep's state: presence docs (`sites/{s}/presence/{m}`, one per silent machine) and the
  * sweep floor. Machine docs are read here, not written (but to remove the fields an earlier version of the sweep wrote there): they are the agent's.
  */
+/** How long an instance trusts its list of the sites: a new site's machines are swept at most this much later. */
+export const SITE_LIST_MAX_AGE_MS = 10 * 60_000;
+
+export interface SweepState {
+  /** Per site: every machine of it whose heartbeat is older was looked at by a pass. */
+  floors: Map<string, Date>;
+  /** The floor of the earlier version's pass across every site: where a site without its own starts. */
+  sharedFloor: Date | null;
+}
+
 export class PresenceStore {
+  private readonly sites = new ReadCache<string[]>(SITE_LIST_MAX_AGE_MS);
+
   constructor(readonly db: Firestore) {}
 
-  /**
-   * Every machine whose heartbeat is older than the floor has been looked at by an earlier
-   * pass: each pass reads only the machines that went silent since, so a machine dead for a
-   * month costs nothing after its first pass. Null before the first pass.
-   */
-  async sweepFloor(): Promise<Date | null> {
-    const at = (await this.db.doc(paths.sweepState()).get()).get("floor");
-    return at instanceof Timestamp ? at.toDate() : null;
-  }
-
-  async saveSweepFloor(floor: Date): Promise<void> {
-    await this.db.doc(paths.sweepState()).set({ floor: Timestamp.fromDate(floor) }, { merge: true });
+  /** The sweep's state (`pipelineState/sweep`): each site's floor, and the earlier version's floor across every site. */
+  async sweepState(): Promise<SweepState> {
+    const data = (await this.db.doc(paths.sweepState()).get()).data();
+    const floors = new Map<string, Date>();
+    for (const [siteId, at] of Object.entries((data?.floors ?? {}) as Record<string, unknown>)) if (at instanceof Timestamp) floors.set(siteId, at.toDate());
+    return { floors, sharedFloor: data?.floor instanceof Timestamp ? data.floor.toDate() : null };
   }
 
   /**
-   * Machines the agent last reported online whose heartbeat is in [floor, cutoff), oldest
-   * first, a page at a time: `after` is the previous page's last one.
+   * Writes the floors that moved, merged into the others (one write, none when nothing moved).
+   * `sharedFloor`: the floor of a pass across every site (the fallback while the per-site index
+   * builds).
    */
-  async findSilentMachines(floor: Date | null, cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
-    let query = this.db.collectionGroup("machines").where("online", "==", true);
-    if (floor) query = query.where("lastHeartbeat", ">=", Timestamp.fromDate(floor));
-    query = query.where("lastHeartbeat", "<", Timestamp.fromDate(cutoff)).orderBy("lastHeartbeat").select("lastHeartbeat");
-    if (after) query = query.startAfter(after);
-    return (await query.limit(limit).get()).docs;
+  async saveSweepState(update: { floors: Map<string, Date>; sharedFloor: Date | null }): Promise<void> {
+    if (update.floors.size === 0 && !update.sharedFloor) return;
+    const floors = Object.fromEntries([...update.floors].map(([siteId, at]) => [siteId, Timestamp.fromDate(at)]));
+    await this.db
+      .doc(paths.sweepState())
+      .set(
+        { ...(update.floors.size > 0 ? { floors } : {}), ...(update.sharedFloor ? { floor: Timestamp.fromDate(update.sharedFloor) } : {}) },
+        { merge: true },
+      );
+  }
+
+  /**
+   * The ids of every site, as this instance listed them at most SITE_LIST_MAX_AGE_MS ago (one
+   * read per site when listed). Sites whose doc is gone but whose machines remain are listed too,
+   * as the query across every site found them.
+   */
+  siteIds(): Promise<string[]> {
+    return this.sites.get("all", async () => (await this.db.collection("sites").listDocuments()).map((ref) => ref.id));
+  }
+
+  /**
+   * The site's machines the agent last reported online whose heartbeat is in [floor, cutoff),
+   * oldest first, a page at a time: `after` is the previous page's last one. Each site's
+   * machines are their own index range, so the fleet's heartbeats share none.
+   */
+  async findSilentMachines(siteId: string, floor: Date | null, cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
+    return silentIn(this.db.collection(paths.machines(siteId)), floor, cutoff, limit, after);
+  }
+
+  /**
+   * The same across every site (the `machines` collection group): what the earlier version
+   * queried, used only while the per-site index is not built yet (its index is then still there).
+   */
+  async findSilentMachinesAcrossSites(floor: Date | null, cutoff: Date, limit: number, after?: QueryDocumentSnapshot): Promise<QueryDocumentSnapshot[]> {
+    return silentIn(this.db.collectionGroup("machines"), floor, cutoff, limit, after);
   }
 
   /**
@@ -154,6 +191,23 @@ export class PresenceStore {
       if (mark?.staleSince.toMillis() === staleSince.toMillis()) write(tx, ref);
     });
   }
+}
+
+function silentIn(
+  machines: FirebaseFirestore.Query,
+  floor: Date | null,
+  cutoff: Date,
+  limit: number,
+  after?: QueryDocumentSnapshot,
+): Promise<QueryDocumentSnapshot[]> {
+  let query = machines.where("online", "==", true);
+  if (floor) query = query.where("lastHeartbeat", ">=", Timestamp.fromDate(floor));
+  query = query.where("lastHeartbeat", "<", Timestamp.fromDate(cutoff)).orderBy("lastHeartbeat").select("lastHeartbeat");
+  if (after) query = query.startAfter(after);
+  return query
+    .limit(limit)
+    .get()
+    .then((snap) => snap.docs);
 }
 
 /** The collection-group query also sees other `machines` collections (the host's `config/{s}/machines/{m}`): only `sites/{s}/machines/{m}` are fleet machines. */

@@ -12,7 +12,7 @@ import { heldPageDue } from "../../src/domain/emission-policy";
 import { offlineEvent } from "../../src/domain/presence";
 import { ingest } from "../../src/pipeline/ingest";
 import { PresenceStore } from "../../src/data/presence-store";
-import { runSweep } from "../../src/triggers/sweep-stale-machines";
+import { runSweep } from "../../src/pipeline/sweep-pass";
 import { Receiver } from "../../../scripts/lib/receiver";
 import { hoursAgo, isSettled, silentLog, sleep, uniqueId, waitFor, startSuite } from "../support/emulator";
 import { presenceOf, sweepFromScratch, sweepOne } from "../support/sweep";
@@ -230,7 +230,7 @@ describe("machine events", () => {
     const ref = machine(hook.siteId, "racer");
     await ref.set({ online: true, name: "Racer", lastHeartbeat: hoursAgo(1) });
     const cutoff = new Date(Date.now() - 10 * 60_000);
-    const candidates = await new PresenceStore(store.db).findSilentMachines(null, cutoff, 1000);
+    const candidates = await new PresenceStore(store.db).findSilentMachines(hook.siteId, null, cutoff, 1000);
     expect(candidates.map((d) => d.ref.path)).toContain(ref.path);
     await ref.set({ online: true, lastHeartbeat: FieldValue.serverTimestamp() }, { merge: true });
     expect(await sweepOne(store, ref, 10 * 60_000)).toBe("none");

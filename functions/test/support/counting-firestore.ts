@@ -49,6 +49,14 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
             return result;
           };
         }
+        if (prop === "listDocuments") {
+          // Billed as a read per document listed (one when there is none, like a query).
+          return async (...args: unknown[]) => {
+            const result = await value.apply(obj, args);
+            counts.reads += Math.max(1, result.length);
+            return result;
+          };
+        }
         if (["where", "orderBy", "limit", "select", "startAfter", "count", "collection", "doc"].includes(prop as string)) {
           return (...args: unknown[]) => {
             const original = value.apply(obj, args);

@@ -3,7 +3,7 @@ import { paths } from "../../src/data/paths";
 import { PresenceStore } from "../../src/data/presence-store";
 import type { Store } from "../../src/data/store";
 import type { SweepStep } from "../../src/domain/presence";
-import { runSweep, type SweepResult } from "../../src/triggers/sweep-stale-machines";
+import { runSweep, type SweepResult } from "../../src/pipeline/sweep-pass";
 
 /**
  * One sweep pass over every machine of the suite, whatever its heartbeat: the floor is dropped

@@ -9,13 +9,14 @@ import {
   PRICES,
   RUNTIME_US_PER_REQUEST,
   SECONDS_PER_MONTH,
+  sitesOf,
   usd,
 } from "../../../scripts/lib/fleet-cost";
 
 const units = {
   heartbeatUs: 100,
   heartbeatMemoryGib: 0.5,
-  idlePass: { reads: 3, writes: 1 },
+  idlePass: { reads: 3, writes: 1, readsPerSite: 0 },
   sweep: { runsPerMonth: 43_200, passesPerRun: 6, passSeconds: 0.5, memoryGib: 0.25 },
 };
 
@@ -29,6 +30,21 @@ describe("fleet cost", () => {
     expect(cost.tasks).toBe(0);
     // Only the sweep reads and writes: 6 passes a run.
     expect(cost.firestore).toBeCloseTo((43_200 * 6 * 3 * 0.06 + 43_200 * 6 * 0.18) / 1e5, 9);
+  });
+
+  it("prices the sweep's query per site: one read per site per pass, fewer for larger sites", () => {
+    const perSite = { ...units, idlePass: { ...units.idlePass, readsPerSite: 1 } };
+    const passes = 43_200 * 6;
+    expect(sitesOf({ machines: 1_000, beatSeconds: 30 })).toBe(20);
+    expect(sitesOf({ machines: 1_001, beatSeconds: 30, machinesPerSite: 10 })).toBe(101);
+    expect(sitesOf({ machines: 0, beatSeconds: 30 })).toBe(0);
+    const small = perHeartbeatMode({ machines: 1_000, beatSeconds: 30 }, perSite);
+    const large = perHeartbeatMode({ machines: 1_000, beatSeconds: 30, machinesPerSite: 1_000 }, perSite);
+    expect(small.firestore - large.firestore).toBeCloseTo((passes * (20 - 1) * PRICES.per100kReads) / 1e5, 9);
+    expect(perHeartbeatMode({ machines: 0, beatSeconds: 30 }, perSite).firestore).toBeCloseTo(
+      perHeartbeatMode({ machines: 0, beatSeconds: 30 }, units).firestore,
+      12,
+    );
   });
 
   it("bills the sweep by the time its passes hold an instance, whatever the fleet", () => {
