@@ -137,28 +137,43 @@ export class DeliveryRecords {
     );
   }
 
-  /** Marks a delivery that will not be attempted (webhook disabled or deleted, event gone). */
+  /**
+   * Marks a delivery that will not be attempted (webhook disabled or deleted, event gone): from
+   * no record (a create, nothing read; `firstRecord`) or from a pending one. A record another
+   * dispatch finished meanwhile stays as it is (domain/delivery-states.ts).
+   */
   async recordSkipped(
     ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string; eventType: string | null },
     reason: string,
     now: Date,
     firstRecord: boolean,
-  ) {
-    await this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId)).set(
-      {
-        id: ids.deliveryId,
-        siteId: ids.siteId,
-        webhookId: ids.webhookId,
-        eventId: ids.eventId,
-        eventType: ids.eventType,
-        status: "skipped",
-        skippedReason: reason,
-        nextAttempt: null,
-        updatedAt: Timestamp.fromDate(now),
-        // History is listed by createdAt; a delivery skipped before any attempt starts here.
-        ...(firstRecord ? { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) } : {}),
-      },
-      { merge: true },
-    );
+  ): Promise<void> {
+    const ref = this.db.doc(paths.delivery(ids.siteId, ids.webhookId, ids.deliveryId));
+    const skipped = {
+      id: ids.deliveryId,
+      siteId: ids.siteId,
+      webhookId: ids.webhookId,
+      eventId: ids.eventId,
+      eventType: ids.eventType,
+      status: "skipped",
+      skippedReason: reason,
+      nextAttempt: null,
+      updatedAt: Timestamp.fromDate(now),
+    };
+    // History is listed by createdAt; a delivery skipped before any attempt starts here.
+    const created = { createdAt: Timestamp.fromDate(now), expireAt: Timestamp.fromDate(expiryFrom(now)) };
+    if (firstRecord) {
+      try {
+        await ref.create({ ...skipped, ...created });
+        return;
+      } catch (err) {
+        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+      }
+    }
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get("status") !== "pending") return;
+      tx.set(ref, { ...skipped, ...(snap.exists ? {} : created) }, { merge: true });
+    });
   }
 }

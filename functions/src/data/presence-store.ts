@@ -12,7 +12,6 @@ import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
 import { paths } from "./paths";
 import { parseOrNull } from "./parse";
-import { ReadCache } from "./read-cache";
 
 /**
  * The sweep's state: presence docs (`sites/{s}/presence/{m}`, one per silent machine) and the
@@ -29,7 +28,8 @@ export interface SweepState {
 }
 
 export class PresenceStore {
-  private readonly sites = new ReadCache<string[]>(SITE_LIST_MAX_AGE_MS);
+  /** The sites as this instance last listed them. */
+  private listing: { ids: string[]; atMs: number } | null = null;
 
   constructor(readonly db: Firestore) {}
 
@@ -42,28 +42,32 @@ export class PresenceStore {
   }
 
   /**
-   * Writes the floors that moved, merged into the others (one write, none when nothing moved).
-   * `sharedFloor`: the floor of a pass across every site (the fallback while the per-site index
-   * builds).
+   * Writes the floors that moved, merged into the others, and drops those of `forget` (sites no
+   * longer listed): one write, none when nothing changed. `sharedFloor`: the floor of a pass
+   * across every site (the fallback while the per-site index builds).
    */
-  async saveSweepState(update: { floors: Map<string, Date>; sharedFloor: Date | null }): Promise<void> {
-    if (update.floors.size === 0 && !update.sharedFloor) return;
-    const floors = Object.fromEntries([...update.floors].map(([siteId, at]) => [siteId, Timestamp.fromDate(at)]));
+  async saveSweepState(update: { floors: Map<string, Date>; sharedFloor: Date | null; forget?: string[] }): Promise<void> {
+    const floors: Record<string, Timestamp | FieldValue> = Object.fromEntries([...update.floors].map(([siteId, at]) => [siteId, Timestamp.fromDate(at)]));
+    for (const siteId of update.forget ?? []) floors[siteId] = FieldValue.delete();
+    if (Object.keys(floors).length === 0 && !update.sharedFloor) return;
     await this.db
       .doc(paths.sweepState())
       .set(
-        { ...(update.floors.size > 0 ? { floors } : {}), ...(update.sharedFloor ? { floor: Timestamp.fromDate(update.sharedFloor) } : {}) },
+        { ...(Object.keys(floors).length > 0 ? { floors } : {}), ...(update.sharedFloor ? { floor: Timestamp.fromDate(update.sharedFloor) } : {}) },
         { merge: true },
       );
   }
 
   /**
    * The ids of every site, as this instance listed them at most SITE_LIST_MAX_AGE_MS ago (one
-   * read per site when listed). Sites whose doc is gone but whose machines remain are listed too,
-   * as the query across every site found them.
+   * read per site when listed; `fresh`: listed now). Sites whose doc is gone but whose machines
+   * remain are listed too, as the query across every site found them.
    */
-  siteIds(): Promise<string[]> {
-    return this.sites.get("all", async () => (await this.db.collection("sites").listDocuments()).map((ref) => ref.id));
+  async siteIds(nowMs = Date.now()): Promise<{ ids: string[]; fresh: boolean }> {
+    if (this.listing && nowMs - this.listing.atMs < SITE_LIST_MAX_AGE_MS) return { ids: this.listing.ids, fresh: false };
+    const ids = (await this.db.collection("sites").listDocuments()).map((ref) => ref.id);
+    this.listing = { ids, atMs: nowMs };
+    return { ids, fresh: true };
   }
 
   /**

@@ -5,7 +5,8 @@ import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
 
 const PAGE = 300;
-const MAX_PAGES = 20;
+/** Machines a pass reads at most, across its sites (20 pages): a fleet-wide outage is marked over several passes, each saving what it covered. */
+const PASS_PAGES = 20;
 const BATCH = 20;
 /** Sites swept at once in a pass (each a query, then its machines' transactions). */
 export const SWEEP_SITE_CONCURRENCY = 8;
@@ -13,6 +14,8 @@ export const SWEEP_SITE_CONCURRENCY = 8;
 export interface SweepResult {
   /** Sites the pass looked at. */
   sites: number;
+  /** Sites whose query failed (the pass then throws, once it has saved and settled the rest). */
+  failedSites: number;
   candidates: number;
   marked: number;
   deferred: number;
@@ -23,6 +26,9 @@ export interface SweepResult {
 }
 
 type Counts = Pick<SweepResult, "candidates" | "marked" | "deferred" | "failed">;
+type PassOptions = { now: Date; staleAfterMs: number; log?: Log; pageSize?: number };
+/** Machines the pass may still read; shared by its sites. */
+type Budget = { machines: number };
 
 /**
  * One pass: in each site, machines gone silent since the site's floor are marked stale in their
@@ -31,67 +37,104 @@ type Counts = Pick<SweepResult, "candidates" | "marked" | "deferred" | "failed">
  * reports the mark as `machine.offline`, so there is one emission path, and the machine doc
  * keeps what its agent wrote. Each step is a transaction that re-reads the heartbeat, so a
  * heartbeat racing the sweep wins. Sites are queried one by one (an index per site's machines,
- * so no index range holds the whole fleet's heartbeats); until that index is built (the first
- * deploy of this version), a pass falls back to the earlier query across every site.
+ * so no index range holds the whole fleet's heartbeats), furthest behind first, within one
+ * budget of machines a pass; until that index is built (the first deploy of this version), a
+ * pass falls back to the earlier query across every site. A site that cannot be swept does not
+ * stop the others: the pass saves and settles what it could, then throws.
  */
-export async function runSweep(presence: PresenceStore, opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number }): Promise<SweepResult> {
+export async function runSweep(presence: PresenceStore, opts: PassOptions): Promise<SweepResult> {
   const cutoff = new Date(opts.now.getTime() - opts.staleAfterMs);
-  const [state, sites] = await Promise.all([presence.sweepState(), presence.siteIds()]);
+  const [state, listing] = await Promise.all([presence.sweepState(), presence.siteIds()]);
+  const floorOf = (siteId: string) => state.floors.get(siteId) ?? state.sharedFloor;
+  const behind = (siteId: string) => floorOf(siteId)?.getTime() ?? Number.MIN_SAFE_INTEGER;
+  const sites = [...listing.ids].sort((a, b) => behind(a) - behind(b));
+  const budget: Budget = { machines: (opts.pageSize ?? PAGE) * PASS_PAGES };
   const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0 };
   const floors = new Map<string, Date>();
+  const failedSites: string[] = [];
   let indexMissing = false;
   await inPool(sites, SWEEP_SITE_CONCURRENCY, async (siteId) => {
-    const start = state.floors.get(siteId) ?? state.sharedFloor;
+    // Out of budget: left for the next pass, its floor where it was.
+    if (budget.machines <= 0) return;
+    const start = floorOf(siteId);
     try {
-      const swept = await sweepRange(
-        (after) => presence.findSilentMachines(siteId, start, cutoff, opts.pageSize ?? PAGE, after),
-        start,
-        cutoff,
-        presence,
-        opts,
-      );
+      const swept = await sweepRange((after, limit) => presence.findSilentMachines(siteId, start, cutoff, limit, after), start, cutoff, presence, opts, budget);
       addCounts(counts, swept.counts);
       if (swept.save !== null) floors.set(siteId, new Date(swept.save));
     } catch (err) {
       if (grpcCodeOf(err) === FAILED_PRECONDITION) indexMissing = true;
-      else opts.log?.warn("sweep.site_failed", { siteId, error: String((err as Error)?.message ?? err).slice(0, 200) });
+      else siteFailed(failedSites, siteId, err, opts.log);
     }
   });
-  let shared: Date | null = null;
-  if (indexMissing) {
-    opts.log?.warn("sweep.site_index_missing", { fallback: "the query across every site, this pass" });
-    const swept = await sweepRange(
-      (after) => presence.findSilentMachinesAcrossSites(state.sharedFloor, cutoff, opts.pageSize ?? PAGE, after),
-      state.sharedFloor,
-      cutoff,
-      presence,
-      opts,
-    );
-    addCounts(counts, swept.counts);
-    if (swept.save !== null) shared = new Date(swept.save);
-  }
-  await presence.saveSweepState({ floors, sharedFloor: shared });
+  const shared = indexMissing ? await acrossSites(presence, sites.map(floorOf), cutoff, opts, budget, counts, failedSites) : null;
+  const forget = listing.fresh ? [...state.floors.keys()].filter((siteId) => !listing.ids.includes(siteId)) : [];
+  await presence.saveSweepState({ floors, sharedFloor: shared, forget }).catch((err: unknown) => {
+    // Nothing is missed: the next pass reads from the floors as they were.
+    opts.log?.warn("sweep.floors_not_saved", { error: String((err as Error)?.message ?? err).slice(0, 200) });
+  });
   const remarked = await settleDue(presence, counts, opts);
-  const result = { sites: sites.length, ...counts, remarked, acrossSites: indexMissing };
+  const result = { sites: sites.length, failedSites: failedSites.length, ...counts, remarked, acrossSites: indexMissing };
   opts.log?.info("sweep.done", { ...result, cutoff: cutoff.toISOString() });
+  if (failedSites.length > 0)
+    throw new Error(`sweep: ${failedSites.length} site(s) could not be swept (${failedSites.slice(0, 5).join(", ")}); the others were`);
   return result;
 }
 
-/** What one range of machines gave: its counts and the floor to write (null: leave it). */
+/**
+ * The pass across every site, while the per-site index builds: from the lowest floor of any
+ * site, so every site's silent machines are in range. Returns the floor it covered (null: none,
+ * or it failed, which is counted as a failed site).
+ */
+async function acrossSites(
+  presence: PresenceStore,
+  siteFloors: (Date | null)[],
+  cutoff: Date,
+  opts: PassOptions,
+  budget: Budget,
+  counts: Counts,
+  failedSites: string[],
+): Promise<Date | null> {
+  opts.log?.warn("sweep.site_index_missing", { fallback: "the query across every site, this pass" });
+  const start = siteFloors.some((f) => f === null) ? null : new Date(Math.min(...siteFloors.map((f) => f!.getTime())));
+  try {
+    const swept = await sweepRange(
+      (after, limit) => presence.findSilentMachinesAcrossSites(start, cutoff, limit, after),
+      start,
+      cutoff,
+      presence,
+      opts,
+      budget,
+    );
+    addCounts(counts, swept.counts);
+    return swept.save === null ? null : new Date(swept.save);
+  } catch (err) {
+    siteFailed(failedSites, "(across sites)", err, opts.log);
+    return null;
+  }
+}
+
+function siteFailed(failedSites: string[], siteId: string, err: unknown, log?: Log): void {
+  failedSites.push(siteId);
+  log?.warn("sweep.site_failed", { siteId, error: String((err as Error)?.message ?? err).slice(0, 200) });
+}
+
+/** What one range of machines gave, within the pass's budget: its counts and the floor to write (null: leave it). */
 async function sweepRange(
-  find: (after?: QueryDocumentSnapshot) => Promise<QueryDocumentSnapshot[]>,
+  find: (after: QueryDocumentSnapshot | undefined, limit: number) => Promise<QueryDocumentSnapshot[]>,
   start: Date | null,
   cutoff: Date,
   presence: PresenceStore,
-  opts: { now: Date; staleAfterMs: number; log?: Log; pageSize?: number },
+  opts: PassOptions,
+  budget: Budget,
 ): Promise<{ counts: Counts; save: number | null }> {
-  const pageSize = opts.pageSize ?? PAGE;
   const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0 };
   const unsettledMs: number[] = [];
   let complete = false;
   let after: QueryDocumentSnapshot | undefined;
-  for (let page = 0; page < MAX_PAGES && !complete; page++) {
-    const docs = await find(after);
+  while (!complete && budget.machines > 0) {
+    const limit = Math.min(opts.pageSize ?? PAGE, budget.machines);
+    const docs = await find(after, limit);
+    budget.machines -= docs.length;
     counts.candidates += docs.length;
     for (let i = 0; i < docs.length; i += BATCH) {
       const batch = docs.slice(i, i + BATCH);
@@ -107,7 +150,7 @@ async function sweepRange(
         if (step === "failed" || step === "retry") unsettledMs.push(heartbeatMs(batch[j]!) ?? cutoff.getTime());
       });
     }
-    complete = docs.length < pageSize;
+    complete = docs.length < limit;
     after = docs[docs.length - 1] ?? after;
   }
   const next = coveredFloor(start?.getTime() ?? null, {

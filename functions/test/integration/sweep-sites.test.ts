@@ -93,7 +93,7 @@ it("falls back to the query across sites while the per-site index is building, a
   expect(shared.toMillis()).toBeGreaterThan(Date.now() - 3_600_000);
 });
 
-it("a site whose query fails for another reason is logged and skipped; the other sites are swept", async () => {
+it("a site whose query fails for another reason does not stop the others: the pass saves and settles them, then throws", async () => {
   const [broken, fine] = [uniqueId("sweep-broken"), uniqueId("sweep-fine")];
   await Promise.all([silentMachine(broken, "BROKEN-PC", 300), silentMachine(fine, "FINE-PC", 300)]);
   class OneSiteDown extends PresenceStore {
@@ -103,12 +103,60 @@ it("a site whose query fails for another reason is logged and skipped; the other
     }
   }
   const { log, messages } = recordingLog();
-  const result = await runSweep(new OneSiteDown(store.db), { now: new Date(), staleAfterMs: STALE_MS, log });
-  expect(result.acrossSites).toBe(false);
-  expect(messages).toContain("sweep.site_failed");
+  await expect(runSweep(new OneSiteDown(store.db), { now: new Date(), staleAfterMs: STALE_MS, log })).rejects.toThrow(
+    /1 site\(s\) could not be swept \(sweep-broken/,
+  );
+  expect(messages).toEqual(expect.arrayContaining(["sweep.site_failed", "sweep.done"]));
   expect(await presenceOf(store, fine, "FINE-PC")).toMatchObject({ staleSince: expect.any(Timestamp) });
   expect(await presenceOf(store, broken, "BROKEN-PC")).toBeUndefined();
-  // Its floor did not move: the next pass reads it from where it was.
+  // Its floor did not move: the next pass reads it from where it was; the others' did.
   const floors = (await store.db.doc(paths.sweepState()).get()).get("floors") as Record<string, Timestamp>;
   expect(floors[broken]).toBeUndefined();
+  expect(floors[fine]).toBeDefined();
+});
+
+it("a fallback that fails too (the old index deleted) fails the pass only after the rest is saved", async () => {
+  const site = uniqueId("sweep-no-index");
+  await silentMachine(site, "NO-INDEX-PC", 300);
+  class NoIndex extends PresenceStore {
+    override findSilentMachines(): Promise<QueryDocumentSnapshot[]> {
+      return Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION"), { code: 9 }));
+    }
+    override findSilentMachinesAcrossSites(): Promise<QueryDocumentSnapshot[]> {
+      return Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION"), { code: 9 }));
+    }
+  }
+  const { log, messages } = recordingLog();
+  await expect(runSweep(new NoIndex(store.db), { now: new Date(), staleAfterMs: STALE_MS, log })).rejects.toThrow(/\(across sites\)/);
+  expect(messages).toEqual(expect.arrayContaining(["sweep.site_index_missing", "sweep.site_failed", "sweep.done"]));
+});
+
+it("reads at most its budget of machines a pass, sites furthest behind first; the next pass goes on from where it stopped", async () => {
+  const site = uniqueId("sweep-budget");
+  // Budget: 20 pages of 2 = 40 machines a pass.
+  await Promise.all(Array.from({ length: 50 }, (_, i) => silentMachine(site, `DARK-${String(i).padStart(2, "0")}`, 600 - i)));
+  const presence = new PresenceStore(store.db);
+  // Every other site of the suite is up to date: this one, without a floor, is furthest behind.
+  const { ids } = await presence.siteIds();
+  const now = new Date();
+  await store.db.doc(paths.sweepState()).set({ floors: Object.fromEntries(ids.filter((id) => id !== site).map((id) => [id, Timestamp.fromDate(now)])) });
+  const first = await runSweep(presence, { now, staleAfterMs: STALE_MS, pageSize: 2 });
+  expect(first.candidates).toBe(40);
+  const marked = async () => (await store.db.collection(`sites/${site}/presence`).get()).size;
+  expect(await marked()).toBe(40);
+  // The floor moved to the last machine read, not to the cutoff.
+  const floor = ((await store.db.doc(paths.sweepState()).get()).get("floors") as Record<string, Timestamp>)[site];
+  expect(floor!.toMillis()).toBeLessThan(now.getTime() - STALE_MS);
+  const second = await runSweep(presence, { now, staleAfterMs: STALE_MS, pageSize: 2 });
+  expect(second.candidates).toBeLessThanOrEqual(11);
+  expect(await marked()).toBe(50);
+});
+
+it("forgets the floors of sites no longer listed, when it has just listed them", async () => {
+  const gone = uniqueId("sweep-gone");
+  await store.db.doc(paths.sweepState()).set({ floors: { [gone]: Timestamp.now() } });
+  await runSweep(new PresenceStore(store.db), { now: new Date(), staleAfterMs: STALE_MS });
+  const floors = (await store.db.doc(paths.sweepState()).get()).get("floors") as Record<string, Timestamp>;
+  expect(Object.keys(floors)).not.toContain(gone);
+  expect(Object.keys(floors).length).toBeGreaterThan(0);
 });
