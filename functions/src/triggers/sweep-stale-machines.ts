@@ -35,7 +35,12 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
   const later = laterPasses(firedAt, sweepPassesPerMinute);
   // Enqueued beside the first pass: a slow Cloud Tasks does not hold it back.
   const enqueuing = Promise.allSettled(later.map((p) => enqueueFunctionTask(REGION, SWEEP_PASS_FUNCTION, { dueAtMs: p.dueAtMs }, p)));
-  await onePass();
+  // A first pass that fails (a site it could not sweep) does not end the minute: its error is
+  // thrown once the rest of the run has been made.
+  const firstPass = await onePass().then(
+    () => null,
+    (err: unknown) => err,
+  );
   const queued = await enqueuing;
   const unqueued = later.filter((_, i) => queued[i]!.status === "rejected");
   if (unqueued.length > 0) {
@@ -49,6 +54,7 @@ export const sweepStaleMachines = onSchedule({ schedule: "every 1 minutes", retr
     await onePass().catch((err: unknown) => deps.log.warn("sweep.pass_failed", { error: String(err).slice(0, 200) }));
   }
   await pickup;
+  if (firstPass) throw firstPass;
 });
 
 /** One of a minute's later passes, dispatched by Cloud Tasks one at a time. */
