@@ -22,6 +22,29 @@ export const double = (value: number) => new Double(value);
 type Py = null | boolean | number | string | Double | Date | typeof SERVER_TIMESTAMP | typeof DELETE_FIELD | Py[] | { [key: string]: Py };
 export type PyDict = { [key: string]: Py };
 
+/** One entry of the heartbeat's `processes` map, as `_upload_metrics` writes it for a configured process. */
+export function processEntry(p: { name: string; index: number; pid: number | null; status: string; lastUpdated: number }) {
+  return {
+    name: p.name,
+    exe_path: `C:\\Program Files\\${p.name}\\${p.name}.exe`,
+    file_path: "",
+    cwd: null,
+    autolaunch: true,
+    launch_mode: "always",
+    schedules: null,
+    priority: "Normal",
+    visibility: "Show",
+    time_delay: 0,
+    time_to_init: 10,
+    relaunch_attempts: 5,
+    index: p.index,
+    pid: p.pid,
+    status: p.status,
+    responsive: p.status === "RUNNING",
+    last_updated: p.lastUpdated,
+  };
+}
+
 type Value = Record<string, unknown>;
 
 /** `_to_firestore_value`. */
@@ -222,25 +245,13 @@ export class OwletteAgent {
   heartbeat(opts: { processes?: AgentProcess[]; gpu?: boolean } = {}) {
     const processes: PyDict = {};
     (opts.processes ?? []).forEach((p, index) => {
-      processes[p.configId] = {
+      processes[p.configId] = processEntry({
         name: p.name,
-        exe_path: `C:\\Program Files\\${p.name}\\${p.name}.exe`,
-        file_path: "",
-        cwd: null,
-        autolaunch: true,
-        launch_mode: "always",
-        schedules: null,
-        priority: "Normal",
-        visibility: "Show",
-        time_delay: 0,
-        time_to_init: 10,
-        relaunch_attempts: 5,
         index,
         pid: p.pid,
         status: p.status,
-        responsive: p.status === "RUNNING",
-        last_updated: p.pid === null ? 0 : Math.floor(Date.now() / 1000),
-      };
+        lastUpdated: p.pid === null ? 0 : Math.floor(Date.now() / 1000),
+      });
     });
     return this.updateDocument(this.machinePath, {
       online: true,

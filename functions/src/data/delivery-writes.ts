@@ -54,7 +54,7 @@ export const NOT_FOUND = 5;
 export const FAILED_PRECONDITION = 9;
 
 export function grpcCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
 }
 

@@ -10,6 +10,7 @@ import {
 import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepStep, type SweptMachine } from "../domain/presence";
 import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
+import { FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
 import { paths } from "./paths";
 import { parseOrNull } from "./parse";
 
@@ -143,7 +144,7 @@ export class PresenceStore {
         await this.db.doc(paths.presence(siteId, machineId)).delete({ lastUpdateTime: version });
         return;
       } catch (err) {
-        if ((err as { code?: number }).code !== 9) throw err; // FAILED_PRECONDITION: changed since
+        if (grpcCode(err) !== FAILED_PRECONDITION) throw err; // changed since
       }
     }
     await this.ifMark(siteId, machineId, staleSince, (tx, ref) => tx.delete(ref));

@@ -1,4 +1,5 @@
 import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { FAILED_PRECONDITION, grpcCode } from "../data/delivery-writes";
 import type { PresenceStore } from "../data/presence-store";
 import type { SweepStep } from "../domain/presence";
 import { coveredFloor, floorToSave } from "../domain/sweep-floor";
@@ -62,7 +63,7 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
       addCounts(counts, swept.counts);
       if (swept.save !== null) floors.set(siteId, new Date(swept.save));
     } catch (err) {
-      if (grpcCodeOf(err) === FAILED_PRECONDITION) indexMissing = true;
+      if (grpcCode(err) === FAILED_PRECONDITION) indexMissing = true;
       else siteFailed(failedSites, siteId, err, opts.log);
     }
   });
@@ -189,13 +190,6 @@ async function inPool<T>(items: readonly T[], size: number, work: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
-
-function grpcCodeOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
-}
-
-const FAILED_PRECONDITION = 9;
 
 function heartbeatMs(doc: QueryDocumentSnapshot): number | null {
   const ts = doc.get("lastHeartbeat") as { toMillis?: () => number } | undefined;

@@ -31,6 +31,10 @@ async function silentMachine(siteId: string, machineId: string, secondsAgo: numb
     .set({ online: true, name: machineId, lastHeartbeat: Timestamp.fromMillis(Date.now() - secondsAgo * 1000) });
 }
 
+/** What production answers a query whose index is not built yet (the emulator needs no index). */
+const indexNotBuilt = (): Promise<QueryDocumentSnapshot[]> =>
+  Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION: The query requires an index."), { code: 9 }));
+
 function recordingLog(): { log: Log; messages: string[] } {
   const messages: string[] = [];
   const keep = (message: string) => void messages.push(message);
@@ -75,11 +79,8 @@ it("sweeps the machines of a site whose site doc is gone, as the query across si
 it("falls back to the query across sites while the per-site index is building, and says so", async () => {
   const site = uniqueId("sweep-building");
   await silentMachine(site, "NEW-INDEX-PC", 300);
-  // Production answers a query whose index is not built yet with FAILED_PRECONDITION; the emulator needs no index.
   class Building extends PresenceStore {
-    override findSilentMachines(): Promise<QueryDocumentSnapshot[]> {
-      return Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION: The query requires an index."), { code: 9 }));
-    }
+    override findSilentMachines = indexNotBuilt;
   }
   const { log, messages } = recordingLog();
   await store.db.doc(paths.sweepState()).set({ floor: Timestamp.fromMillis(Date.now() - 3_600_000) }, { merge: true });
@@ -119,12 +120,8 @@ it("a fallback that fails too (the old index deleted) fails the pass only after 
   const site = uniqueId("sweep-no-index");
   await silentMachine(site, "NO-INDEX-PC", 300);
   class NoIndex extends PresenceStore {
-    override findSilentMachines(): Promise<QueryDocumentSnapshot[]> {
-      return Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION"), { code: 9 }));
-    }
-    override findSilentMachinesAcrossSites(): Promise<QueryDocumentSnapshot[]> {
-      return Promise.reject(Object.assign(new Error("9 FAILED_PRECONDITION"), { code: 9 }));
-    }
+    override findSilentMachines = indexNotBuilt;
+    override findSilentMachinesAcrossSites = indexNotBuilt;
   }
   const { log, messages } = recordingLog();
   await expect(runSweep(new NoIndex(store.db), { now: new Date(), staleAfterMs: STALE_MS, log })).rejects.toThrow(/\(across sites\)/);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { processEntry } from "../../../scripts/lib/owlette-agent";
 
 /**
  * Firestore write events as Eventarc delivers them to a function: a
@@ -81,31 +82,10 @@ export function deployedMachineDoc(machineId: string, heartbeatMs: number): Reco
     ]),
   );
   const processes = Object.fromEntries(
-    Array.from({ length: 10 }, (_, index) => {
-      const name = `Process ${index}`;
-      return [
-        `cfg-${index}`,
-        {
-          name,
-          exe_path: `C:\\Program Files\\${name}\\${name}.exe`,
-          file_path: "",
-          cwd: null,
-          autolaunch: true,
-          launch_mode: "always",
-          schedules: null,
-          priority: "Normal",
-          visibility: "Show",
-          time_delay: 0,
-          time_to_init: 10,
-          relaunch_attempts: 5,
-          index,
-          pid: 4000 + index,
-          status: "RUNNING",
-          responsive: true,
-          last_updated: Math.floor(heartbeatMs / 1000),
-        },
-      ];
-    }),
+    Array.from({ length: 10 }, (_, index) => [
+      `cfg-${index}`,
+      processEntry({ name: `Process ${index}`, index, pid: 4000 + index, status: "RUNNING", lastUpdated: Math.floor(heartbeatMs / 1000) }),
+    ]),
   );
   return {
     online: true,
