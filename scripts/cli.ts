@@ -275,6 +275,7 @@ keys
         fastLaneDeadlineMs: 2_000,
         staleAfterSeconds: 210,
         sweepPassesPerMinute: 6,
+        presenceMode: "trigger",
         retrySchedule: [0],
         slowLaneSiteShare: 5,
         allowLocalHttp: false,

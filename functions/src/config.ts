@@ -1,5 +1,6 @@
 import { defineInt, defineString } from "firebase-functions/params";
 import { z } from "zod";
+import { PRESENCE_MODES, presenceModeOf } from "./domain/presence-mode";
 import { parseRetrySchedule } from "./domain/retry-policy";
 import { slowLaneSiteShare } from "./domain/slow-lane-share";
 
@@ -22,6 +23,15 @@ const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
 const sweepPassesPerMinute = defineInt("SWEEP_PASSES_PER_MINUTE", {
   default: 6,
   description: "Sweep passes per scheduled run (once a minute): 6 marks a dead machine within threshold + 10 s.",
+});
+/**
+ * Read at load time too (index.ts): which functions exist depends on it, so it is set in the
+ * functions' environment (`functions/.env`) before a deploy, never changed on a running project.
+ */
+const presenceMode = defineString("PRESENCE_MODE", {
+  default: "trigger",
+  description:
+    "trigger: a function per machine-doc write answers returns within seconds. sweep (large fleets): no function per heartbeat; the sweep finds silences and returns (domain/presence-mode.ts).",
 });
 const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
   default: "0,60,300,1800,7200",
@@ -53,6 +63,7 @@ const configSchema = z.object({
   fastLaneDeadlineMs: z.number().int().min(100).max(60_000),
   staleAfterSeconds: z.number().int().min(1).max(86_400),
   sweepPassesPerMinute: z.number().int().min(1).max(12),
+  presenceMode: z.enum(PRESENCE_MODES),
   retrySchedule: z.array(z.number().int().nonnegative()).min(1),
   /** Slow-lane starts a site may make at once (domain/slow-lane-share.ts): a quarter of the lane. */
   slowLaneSiteShare: z.number().int().min(1),
@@ -70,6 +81,7 @@ export function getConfig(): PipelineConfig {
     fastLaneDeadlineMs: fastLaneDeadlineMs.value(),
     staleAfterSeconds: staleAfterSeconds.value(),
     sweepPassesPerMinute: sweepPassesPerMinute.value(),
+    presenceMode: presenceModeOf(presenceMode.value()),
     retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),
     slowLaneSiteShare: slowLaneSiteShare(deliverySlowMaxConcurrent.value()),
     allowLocalHttp: process.env.FUNCTIONS_EMULATOR === "true",

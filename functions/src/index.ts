@@ -2,12 +2,20 @@ import { initializeApp } from "firebase-admin/app";
 import { setGlobalOptions } from "firebase-functions/v2";
 import { appOptions } from "./app-options";
 import { REGION } from "./config";
+import { presenceModeOf } from "./domain/presence-mode";
+import { onMachineWritten as machineWritten } from "./triggers/on-machine-written";
+import { onMachineDeleted as machineDeleted } from "./triggers/on-machine-deleted";
 
 initializeApp(appOptions());
 // Sizes are per function (sizing.ts): each scales on its own instances.
 setGlobalOptions({ region: REGION });
 
-export { onMachineWritten } from "./triggers/on-machine-written";
+// Which functions exist depends on the presence mode (domain/presence-mode.ts), read from the
+// functions' environment when they load, on deploy as in the emulator: in the sweep mode no
+// function runs per heartbeat, and only a machine doc's delete runs one.
+const presenceMode = presenceModeOf(process.env.PRESENCE_MODE);
+export const onMachineWritten = presenceMode === "trigger" ? machineWritten : undefined;
+export const onMachineDeleted = presenceMode === "sweep" ? machineDeleted : undefined;
 export { onProcessWritten } from "./triggers/on-process-written";
 export { onLogCreated } from "./triggers/on-log-created";
 export { agentApi } from "./triggers/agent-api";

@@ -7,6 +7,7 @@ export { handleProcessWrite } from "./triggers/on-process-written";
 export { handleLogCreated } from "./triggers/on-log-created";
 export { handlePresenceWrite } from "./triggers/on-presence-written";
 export { runSweep } from "./pipeline/sweep-pass";
+export { presencePass } from "./pipeline/presence-pass";
 export { onDocumentWrittenLean } from "./triggers/lean-document-trigger";
 export { toAgentWrite, type AgentWrite } from "./triggers/agent-write";
 export { readDocumentEvent } from "./domain/document-wire";

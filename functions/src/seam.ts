@@ -29,6 +29,7 @@ export { paths } from "./data/paths";
 export { Store } from "./data/store";
 export { ManagementStore } from "./data/management-store";
 export { PresenceStore } from "./data/presence-store";
+export { ReturnWatchStore } from "./data/return-watch-store";
 export { EmissionStore } from "./data/emission-store";
 export { readLedger } from "./data/ledger-doc";
 export { ledgerKey, MAX_LEDGER_KEYS } from "./domain/emission-ledger";

@@ -4,6 +4,7 @@ import { getConfig, REGION } from "./config";
 import { EmissionStore } from "./data/emission-store";
 import { ManagementStore } from "./data/management-store";
 import { PresenceStore } from "./data/presence-store";
+import { ReturnWatchStore } from "./data/return-watch-store";
 import { Store } from "./data/store";
 import { createService, type Service } from "./api/service";
 import type { DeliverDeps } from "./delivery/deliver";
@@ -52,9 +53,12 @@ export function ingestDeps(): IngestDeps {
 let presence: PresenceDeps | undefined;
 export interface PresenceDeps {
   presence: PresenceStore;
+  /** The sweep presence mode's flag on machine docs (data/return-watch-store.ts). */
+  watch: ReturnWatchStore;
   staleAfterMs: number;
 }
 export function presenceDeps(): PresenceDeps {
-  presence ??= { presence: new PresenceStore(productionDeps().store.db), staleAfterMs: productionDeps().config.staleAfterSeconds * 1000 };
+  const db = productionDeps().store.db;
+  presence ??= { presence: new PresenceStore(db), watch: new ReturnWatchStore(db), staleAfterMs: productionDeps().config.staleAfterSeconds * 1000 };
   return presence;
 }

@@ -6,7 +6,7 @@
 /** Webhooks per site in the cost, burst and outage sections. */
 export const WEBHOOKS = 3;
 /** The deployed defaults (functions/.env), which the fleet run uses as they are. */
-export const PRODUCTION = { staleAfterSeconds: 210, sweepPassesPerMinute: 6 };
+export const PRODUCTION = { staleAfterSeconds: 210, sweepPassesPerMinute: 6, presenceMode: "trigger" as const };
 
 /** Unit costs the measuring sections return, for the sizing, prices and scale on paper (NaN: not measured in this run). */
 export interface UnitCosts {

@@ -1,3 +1,5 @@
+import type { DocumentReference } from "firebase-admin/firestore";
+
 /** Every Firestore path the pipeline touches, in one place. */
 export const paths = {
   user: (uid: string) => `users/${uid}`,
@@ -40,4 +42,9 @@ export const RETENTION_DAYS = 30;
 
 export function expiryFrom(at: Date, days = RETENTION_DAYS): Date {
   return new Date(at.getTime() + days * 86_400_000);
+}
+
+/** A collection-group query on `machines` also sees other `machines` collections (the host's `config/{s}/machines/{m}`): only `sites/{s}/machines/{m}` are fleet machines. */
+export function isSiteMachine(ref: DocumentReference): boolean {
+  return ref.parent.parent?.parent.id === "sites" && ref.parent.parent.parent.parent === null;
 }

@@ -10,8 +10,9 @@ import {
 import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepStep, type SweptMachine } from "../domain/presence";
 import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
+import type { PresenceMode } from "../domain/presence-mode";
 import { FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
-import { paths } from "./paths";
+import { isSiteMachine, paths } from "./paths";
 import { parseOrNull } from "./parse";
 
 /**
@@ -26,6 +27,8 @@ export interface SweepState {
   floors: Map<string, Date>;
   /** The floor of the earlier version's pass across every site: where a site without its own starts. */
   sharedFloor: Date | null;
+  /** The presence mode of the pass that last saved the state (null: a version before modes). */
+  presenceMode: string | null;
 }
 
 export class PresenceStore {
@@ -39,24 +42,28 @@ export class PresenceStore {
     const data = (await this.db.doc(paths.sweepState()).get()).data();
     const floors = new Map<string, Date>();
     for (const [siteId, at] of Object.entries((data?.floors ?? {}) as Record<string, unknown>)) if (at instanceof Timestamp) floors.set(siteId, at.toDate());
-    return { floors, sharedFloor: data?.floor instanceof Timestamp ? data.floor.toDate() : null };
+    const presenceMode = typeof data?.presenceMode === "string" ? data.presenceMode : null;
+    return { floors, sharedFloor: data?.floor instanceof Timestamp ? data.floor.toDate() : null, presenceMode };
   }
 
   /**
    * Writes the floors that moved, merged into the others, and drops those of `forget` (sites no
    * longer listed): one write, none when nothing changed. `sharedFloor`: the floor of a pass
-   * across every site (the fallback while the per-site index builds).
+   * across every site (the fallback while the per-site index builds). `presenceMode`: the mode
+   * this pass ran in, when it differs from the one saved.
    */
-  async saveSweepState(update: { floors: Map<string, Date>; sharedFloor: Date | null; forget?: string[] }): Promise<void> {
+  async saveSweepState(update: { floors: Map<string, Date>; sharedFloor: Date | null; forget?: string[]; presenceMode?: PresenceMode }): Promise<void> {
     const floors: Record<string, Timestamp | FieldValue> = Object.fromEntries([...update.floors].map(([siteId, at]) => [siteId, Timestamp.fromDate(at)]));
     for (const siteId of update.forget ?? []) floors[siteId] = FieldValue.delete();
-    if (Object.keys(floors).length === 0 && !update.sharedFloor) return;
-    await this.db
-      .doc(paths.sweepState())
-      .set(
-        { ...(Object.keys(floors).length > 0 ? { floors } : {}), ...(update.sharedFloor ? { floor: Timestamp.fromDate(update.sharedFloor) } : {}) },
-        { merge: true },
-      );
+    if (Object.keys(floors).length === 0 && !update.sharedFloor && !update.presenceMode) return;
+    await this.db.doc(paths.sweepState()).set(
+      {
+        ...(Object.keys(floors).length > 0 ? { floors } : {}),
+        ...(update.sharedFloor ? { floor: Timestamp.fromDate(update.sharedFloor) } : {}),
+        ...(update.presenceMode ? { presenceMode: update.presenceMode } : {}),
+      },
+      { merge: true },
+    );
   }
 
   /**
@@ -91,16 +98,17 @@ export class PresenceStore {
   /**
    * One machine the query found silent, decided inside a transaction over its machine doc and
    * its presence doc: a heartbeat that landed after the query wins, and so does an announced
-   * reboot or shutdown (the machine is looked at again when it runs out).
+   * reboot or shutdown (the machine is looked at again when it runs out). `answersReturns`: the
+   * sweep presence mode (domain/presence.ts sweepStep).
    */
-  async sweepMachine(machineRef: DocumentReference, thresholdMs: number, now: Date): Promise<SweepStep["kind"]> {
+  async sweepMachine(machineRef: DocumentReference, thresholdMs: number, now: Date, answersReturns = false): Promise<SweepStep["kind"]> {
     if (!isSiteMachine(machineRef)) return "none";
     const presenceRef = presenceOf(machineRef);
     return this.db.runTransaction(async (tx) => {
       const [machine, presence] = await Promise.all([tx.get(machineRef), tx.get(presenceRef)]);
       const doc = parseOrNull(presenceDocSchema, presence.data());
       const swept = sweptMachine(machine);
-      const step: SweepStep = swept ? sweepStep(swept, doc, now.getTime(), thresholdMs) : { kind: "none" };
+      const step: SweepStep = swept ? sweepStep(swept, doc, now.getTime(), thresholdMs, answersReturns) : { kind: "none" };
       apply(tx, presenceRef, step, machine);
       return step.kind;
     });
@@ -213,11 +221,6 @@ function silentIn(
     .limit(limit)
     .get()
     .then((snap) => snap.docs);
-}
-
-/** The collection-group query also sees other `machines` collections (the host's `config/{s}/machines/{m}`): only `sites/{s}/machines/{m}` are fleet machines. */
-function isSiteMachine(ref: DocumentReference): boolean {
-  return ref.parent.parent?.parent.id === "sites" && ref.parent.parent.parent.parent === null;
 }
 
 function presenceOf(machineRef: DocumentReference): DocumentReference {

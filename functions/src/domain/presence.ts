@@ -122,11 +122,17 @@ export type SweepStep =
  */
 export const RETURN_CLEAR_GRACE_MS = 10 * 60_000;
 
-/** What the sweep does with a machine its query found silent past the threshold. */
-export function sweepStep(machine: SweptMachine, presence: PresenceDoc | null, nowMs: number, thresholdMs: number): SweepStep {
+/**
+ * What the sweep does with a machine its query found silent past the threshold. With
+ * `answersReturns` (the sweep presence mode: no trigger clears marks), a mark the machine has
+ * beaten since is always `retry`: the pass answers it (machine.online), and the next pass marks
+ * the new silence.
+ */
+export function sweepStep(machine: SweptMachine, presence: PresenceDoc | null, nowMs: number, thresholdMs: number, answersReturns = false): SweepStep {
   const mark = markOf(presence);
   if (mark && machine.lastHeartbeatMs === mark.lastHeartbeat.toMillis()) return { kind: "none" };
-  if (mark && machine.lastHeartbeatMs !== null && machine.lastHeartbeatMs > nowMs - RETURN_CLEAR_GRACE_MS) return { kind: "retry" };
+  const recent = machine.lastHeartbeatMs !== null && machine.lastHeartbeatMs > nowMs - RETURN_CLEAR_GRACE_MS;
+  if (mark && (answersReturns || recent)) return { kind: "retry" };
   if (isStale(machine, nowMs, thresholdMs)) return { kind: "mark" };
   const silent = machine.online === true && machine.lastHeartbeatMs !== null && machine.lastHeartbeatMs < nowMs - thresholdMs;
   // Only an announcement active now explains the silence, and only until its window ends (and a second).

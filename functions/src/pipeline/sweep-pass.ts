@@ -1,7 +1,9 @@
 import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { FAILED_PRECONDITION, grpcCode } from "../data/delivery-writes";
 import type { PresenceStore } from "../data/presence-store";
+import type { ReturnWatchStore } from "../data/return-watch-store";
 import type { SweepStep } from "../domain/presence";
+import type { PresenceMode } from "../domain/presence-mode";
 import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
 
@@ -24,10 +26,13 @@ export interface SweepResult {
   failed: number;
   /** The pass used the earlier version's query across every site (the per-site index not built yet). */
   acrossSites: boolean;
+  /** Sweep presence mode: machines found silent again with a mark they had beaten (back and gone between passes), to answer. */
+  beaten: DocumentReference[];
 }
 
-type Counts = Pick<SweepResult, "candidates" | "marked" | "deferred" | "failed">;
-type PassOptions = { now: Date; staleAfterMs: number; log?: Log; pageSize?: number };
+type Counts = Pick<SweepResult, "candidates" | "marked" | "deferred" | "failed"> & { beaten: DocumentReference[] };
+/** `watch`: the sweep presence mode (domain/presence-mode.ts): each machine is flagged before it is decided, and marks it has beaten are kept to answer. */
+type PassOptions = { now: Date; staleAfterMs: number; log?: Log; pageSize?: number; watch?: ReturnWatchStore };
 /** Machines the pass may still read; shared by its sites. */
 type Budget = { machines: number };
 
@@ -50,7 +55,8 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
   const behind = (siteId: string) => floorOf(siteId)?.getTime() ?? Number.MIN_SAFE_INTEGER;
   const sites = [...listing.ids].sort((a, b) => behind(a) - behind(b));
   const budget: Budget = { machines: (opts.pageSize ?? PAGE) * PASS_PAGES };
-  const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0 };
+  const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0, beaten: [] };
+  const presenceMode = await switchPresenceMode(state.presenceMode, opts);
   const floors = new Map<string, Date>();
   const failedSites: string[] = [];
   let indexMissing = false;
@@ -69,13 +75,13 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
   });
   const shared = indexMissing ? await acrossSites(presence, sites.map(floorOf), cutoff, opts, budget, counts, failedSites) : null;
   const forget = listing.fresh ? [...state.floors.keys()].filter((siteId) => !listing.ids.includes(siteId)) : [];
-  await presence.saveSweepState({ floors, sharedFloor: shared, forget }).catch((err: unknown) => {
+  await presence.saveSweepState({ floors, sharedFloor: shared, forget, presenceMode }).catch((err: unknown) => {
     // Nothing is missed: the next pass reads from the floors as they were.
     opts.log?.warn("sweep.floors_not_saved", { error: String((err as Error)?.message ?? err).slice(0, 200) });
   });
   const remarked = await settleDue(presence, counts, opts);
   const result = { sites: sites.length, failedSites: failedSites.length, ...counts, remarked, acrossSites: indexMissing };
-  opts.log?.info("sweep.done", { ...result, cutoff: cutoff.toISOString() });
+  opts.log?.info("sweep.done", { ...result, beaten: counts.beaten.length, cutoff: cutoff.toISOString() });
   if (failedSites.length > 0)
     throw new Error(`sweep: ${failedSites.length} site(s) could not be swept (${failedSites.slice(0, 5).join(", ")}); the others were`);
   return result;
@@ -128,7 +134,7 @@ async function sweepRange(
   opts: PassOptions,
   budget: Budget,
 ): Promise<{ counts: Counts; save: number | null }> {
-  const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0 };
+  const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0, beaten: [] };
   const unsettledMs: number[] = [];
   let complete = false;
   let after: QueryDocumentSnapshot | undefined;
@@ -141,7 +147,7 @@ async function sweepRange(
       const batch = docs.slice(i, i + BATCH);
       const steps = await settleEach(
         batch.map((d) => d.ref),
-        (ref) => presence.sweepMachine(ref, opts.staleAfterMs, opts.now),
+        (ref) => decide(presence, ref, opts),
         opts.log,
       );
       steps.forEach((step, j) => {
@@ -149,6 +155,7 @@ async function sweepRange(
         if (step === "defer") counts.deferred++;
         if (step === "failed") counts.failed++;
         if (step === "failed" || step === "retry") unsettledMs.push(heartbeatMs(batch[j]!) ?? cutoff.getTime());
+        if (step === "retry" && opts.watch) counts.beaten.push(batch[j]!.ref);
       });
     }
     complete = docs.length < limit;
@@ -180,6 +187,38 @@ function addCounts(into: Counts, from: Counts): void {
   into.marked += from.marked;
   into.deferred += from.deferred;
   into.failed += from.failed;
+  into.beaten.push(...from.beaten);
+}
+
+/**
+ * One silent machine decided. In the sweep presence mode it is flagged first, so the pass that
+ * finds it back needs no read of the marks: a flag on a machine not marked in the end is removed
+ * when it beats. A flag that cannot be written (a doc at the size limit) does not stop the mark.
+ */
+async function decide(presence: PresenceStore, ref: DocumentReference, opts: PassOptions): Promise<SweepStep["kind"]> {
+  if (opts.watch)
+    await opts.watch
+      .flag(ref)
+      .catch((err: unknown) => opts.log?.warn("sweep.flag_failed", { doc: ref.path, error: String((err as Error)?.message ?? err).slice(0, 200) }));
+  return presence.sweepMachine(ref, opts.staleAfterMs, opts.now, !!opts.watch);
+}
+
+/**
+ * The presence mode this pass saves when it differs from the one the state was last saved in.
+ * Switching to the sweep mode first flags every machine marked before (the trigger mode's marks
+ * carry no flag), so their returns are found too.
+ */
+async function switchPresenceMode(saved: string | null, opts: PassOptions): Promise<PresenceMode | undefined> {
+  if (opts.watch && saved !== "sweep") {
+    const flagged = await opts.watch.flagEveryMark();
+    opts.log?.info("sweep.presence_mode", { mode: "sweep", was: saved ?? "trigger", flagged });
+    return "sweep";
+  }
+  if (!opts.watch && saved === "sweep") {
+    opts.log?.info("sweep.presence_mode", { mode: "trigger", was: saved });
+    return "trigger";
+  }
+  return undefined;
 }
 
 /** Runs `work` over `items`, at most `size` at a time. */

@@ -14,7 +14,7 @@ import { onDocumentWrittenLean } from "./lean-document-trigger";
  * marked the machine reads its presence doc once: if it is marked, machine.online goes out
  * (after its machine.offline) and the mark is cleared. This trigger never writes the machine doc.
  */
-export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & PresenceDeps) {
+export async function handleMachineWrite(write: AgentWrite, deps: IngestDeps & Pick<PresenceDeps, "presence" | "staleAfterMs">) {
   const docs = parseWrite(machineDocSchema, write, deps.log);
   const { siteId, machineId } = write.params;
   if (!docs || !siteId || !machineId) return [];

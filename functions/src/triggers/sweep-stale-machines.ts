@@ -4,7 +4,7 @@ import { onTaskDispatched, type Request } from "firebase-functions/v2/tasks";
 import { REGION } from "../config";
 import { enqueueFunctionTask } from "../delivery/task-queue";
 import { laterPasses, passStillDue } from "../domain/sweep-passes";
-import { runSweep } from "../pipeline/sweep-pass";
+import { presencePass } from "../pipeline/presence-pass";
 import { pickUpStrandedHostReports } from "../pipeline/host-reports";
 import { ingestDeps, presenceDeps, productionDeps } from "../wiring";
 
@@ -73,5 +73,5 @@ export const sweepPass = onTaskDispatched(
 
 async function onePass(): Promise<void> {
   const deps = productionDeps();
-  await runSweep(presenceDeps().presence, { now: deps.now(), staleAfterMs: deps.config.staleAfterSeconds * 1000, log: deps.log });
+  await presencePass({ ...ingestDeps(), ...presenceDeps(), presenceMode: deps.config.presenceMode }, deps.now());
 }

@@ -49,6 +49,7 @@ async function setup() {
       fastLaneDeadlineMs: 1000,
       staleAfterSeconds: 210,
       sweepPassesPerMinute: 6,
+      presenceMode: "trigger",
       retrySchedule: [0, 60],
       slowLaneSiteShare: 5,
       allowLocalHttp: true,

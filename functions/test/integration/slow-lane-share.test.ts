@@ -56,6 +56,7 @@ function depsWith(enqueued: { task: DeliveryTask; delaySeconds: number; lane: st
       fastLaneDeadlineMs: 700,
       staleAfterSeconds: 210,
       sweepPassesPerMinute: 6,
+      presenceMode: "trigger",
       retrySchedule: [0, 60],
       slowLaneSiteShare: SHARE,
       allowLocalHttp: true,

@@ -153,6 +153,19 @@ describe("what stays refused", () => {
     await allowed(own.heartbeat({ processes: [td] }));
   });
 
+  it("the sweep presence mode's flag: the agent can neither set nor clear it, and beats, starts and stops beside it", async () => {
+    const own = agent();
+    await denied(own.setDocument(own.machinePath, { sweepAwaitingReturn: true }, true));
+    await env.withSecurityRulesDisabled((ctx) => setDoc(doc(ctx.firestore(), own.machinePath), { sweepAwaitingReturn: true }, { merge: true }));
+    await denied(own.setDocument(own.machinePath, { sweepAwaitingReturn: false }, true));
+    await allowed(own.heartbeat({ processes: [td] }));
+    await allowed(own.presence(true));
+    await allowed(own.presence(false));
+    await env.withSecurityRulesDisabled(async (ctx) => {
+      expect((await getDoc(doc(ctx.firestore(), own.machinePath))).get("sweepAwaitingReturn")).toBe(true);
+    });
+  });
+
   it("health keeps the server's fields beside the agent's", async () => {
     const own = agent();
     await env.withSecurityRulesDisabled((ctx) =>

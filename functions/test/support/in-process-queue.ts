@@ -21,6 +21,7 @@ export function inProcessQueue(store: Store, opts: { staleAfterSeconds: number; 
       fastLaneDeadlineMs: 1000,
       staleAfterSeconds: opts.staleAfterSeconds,
       sweepPassesPerMinute: 6,
+      presenceMode: "trigger",
       retrySchedule: [0, 60],
       slowLaneSiteShare: 5,
       allowLocalHttp: true,

@@ -33,6 +33,7 @@ const config = {
   fastLaneDeadlineMs: 400,
   staleAfterSeconds: 210,
   sweepPassesPerMinute: 6,
+  presenceMode: "trigger",
   retrySchedule: [0, 60, 300],
   slowLaneSiteShare: 5,
   allowLocalHttp: true,

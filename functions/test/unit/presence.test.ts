@@ -328,6 +328,16 @@ describe("sweepStep", () => {
       expect(step(machine({ lastHeartbeatMs: NOW - RETURN_CLEAR_GRACE_MS }), earlier)).toEqual({ kind: "mark" });
       expect(step(machine({ lastHeartbeatMs: NOW - RETURN_CLEAR_GRACE_MS - 60_000 }), earlier)).toEqual({ kind: "mark" });
     });
+
+    it("in the sweep presence mode, answers a beaten mark first however old the return: no trigger answered it", () => {
+      const sweepMode = (m: SweptMachine, presence: PresenceDoc | null) => sweepStep(m, presence, NOW, THRESHOLD, true);
+      expect(sweepMode(machine({ lastHeartbeatMs: NOW - RETURN_CLEAR_GRACE_MS - 60_000 }), earlier)).toEqual({ kind: "retry" });
+      expect(sweepMode(machine(), earlier)).toEqual({ kind: "retry" });
+      // Nothing else changes: a mark of this very silence, a new silence, a clean stop.
+      expect(sweepMode(machine(), marked())).toEqual({ kind: "none" });
+      expect(sweepMode(machine(), null)).toEqual({ kind: "mark" });
+      expect(sweepMode(machine({ online: false }), null)).toEqual({ kind: "none" });
+    });
   });
 });
 

@@ -1,0 +1,74 @@
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { EmissionStore, ManagementStore, paths, PresenceStore, ReturnWatchStore, Store, type Log } from "../../src/seam";
+import { handlePresenceWrite, presencePass } from "../../src/seam-handlers";
+import { countingFirestore } from "./counting-firestore";
+import { inProcessQueue } from "./in-process-queue";
+import type { Receiver } from "../../../scripts/lib/receiver";
+
+const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The sweep presence mode end to end, in-process over a counting Firestore, on a project whose
+ * triggers do not fire (no function runs on machine docs there, as in the mode): each pass is
+ * the deployed pass (marks, then returns), the trigger on presence docs is run for each new mark
+ * as Firestore would run it, and the deliveries go to local receivers.
+ */
+export async function sweepModeHarness(db: Firestore, receiver: Receiver, siteId: string, opts: { staleMs: number; webhooks?: number }) {
+  const counting = countingFirestore(db);
+  const store = new Store(counting.db);
+  const presence = new PresenceStore(counting.db);
+  await db.doc(paths.site(siteId)).set({ name: "Sweep mode", owner: "o" });
+  const hookPaths = Array.from({ length: opts.webhooks ?? 1 }, (_, i) => `/sweep-mode/${siteId}/${i}`);
+  for (const path of hookPaths) {
+    const { secret } = await new ManagementStore(db).createWebhook(siteId, {
+      name: path,
+      url: receiver.url(path),
+      events: ["machine.offline", "machine.online"],
+      createdBy: "t",
+    });
+    receiver.register(path, secret, () => 200);
+  }
+  const { enqueue, deliverAll } = inProcessQueue(store, { staleAfterSeconds: opts.staleMs / 1000, log: silent });
+  const deps = {
+    store,
+    emissions: new EmissionStore(counting.db),
+    enqueue,
+    log: silent,
+    now: () => new Date(),
+    presence,
+    watch: new ReturnWatchStore(counting.db),
+    staleAfterMs: opts.staleMs,
+  };
+  /** Each mark's instant already reported by the in-process presence trigger. */
+  const reported = new Map<string, number>();
+  let n = 0;
+  /** One pass in the given mode, the presence trigger run for each new mark, and every delivery made. */
+  const pass = async (presenceMode: "sweep" | "trigger" = "sweep", now = new Date()) => {
+    const result = await presencePass({ ...deps, presenceMode }, now);
+    const marks = await db.collection(`sites/${siteId}/presence`).get();
+    for (const doc of marks.docs) {
+      const since = doc.get("staleSince") as Timestamp | undefined;
+      if (!since || reported.get(doc.id) === since.toMillis()) continue;
+      reported.set(doc.id, since.toMillis());
+      const write = {
+        eventId: `sweep-mode-${siteId}-${++n}`,
+        occurredAt: new Date(),
+        path: doc.ref.path,
+        params: { siteId, machineId: doc.id },
+        before: undefined,
+        after: doc.data(),
+      };
+      await handlePresenceWrite(write, deps);
+    }
+    await deliverAll();
+    return result;
+  };
+  /** A machine of the site as its agent leaves it: online, its heartbeat `secondsAgo` old. */
+  const machineAt = (machineId: string, secondsAgo: number) =>
+    db
+      .doc(paths.machine(siteId, machineId))
+      .set({ online: true, name: machineId, lastHeartbeat: Timestamp.fromMillis(Date.now() - secondsAgo * 1000) }, { merge: true });
+  /** The presence mode's events each webhook received, as `machineId event`. */
+  const received = () => hookPaths.map((p) => receiver.at(p).map((d) => `${String(d.payload?.data?.machineId)} ${String(d.payload?.event)}`));
+  return { pass, machineAt, received, take: () => counting.take() };
+}
