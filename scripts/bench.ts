@@ -24,7 +24,7 @@
  * Progress goes to stderr; Ctrl-C stops the bench and every process of the suite.
  */
 import { createHmac } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { getApps, initializeApp } from "firebase-admin/app";
@@ -49,6 +49,10 @@ import {
   serializePayload,
   deliveryHeaders,
   generateSecret,
+  ReturnWatchStore,
+  type PresenceMode,
+  taskQueueEnqueue,
+  REGION,
   type Log,
 } from "../functions/src/seam";
 import {
@@ -59,7 +63,7 @@ import {
   type AgentWrite,
   readDocumentEvent,
   handleProcessWrite,
-  runSweep,
+  presencePass,
 } from "../functions/src/seam-handlers";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { deployedMachineDoc, encodeDocumentEvent } from "../functions/test/support/firestore-event";
@@ -68,6 +72,7 @@ import { OwletteAgent, unsignedAgentToken } from "./lib/owlette-agent";
 import { countingFirestore, type OpCounts } from "../functions/test/support/counting-firestore";
 import { deployedAgent } from "../functions/test/support/deployed-crash";
 import { outageHarness } from "../functions/test/support/outage-cost";
+import { sweepModeHarness } from "../functions/test/support/sweep-mode";
 import { Receiver, type ReceivedDelivery } from "./lib/receiver";
 import { BenchReport } from "./bench/report";
 import { scaleOnPaper } from "./bench/on-paper";
@@ -443,6 +448,42 @@ async function outageCost(out: BenchReport, receiver: Receiver): Promise<Pick<Un
   return { outageReads: reads, outageWrites: writes };
 }
 
+/**
+ * The same outage in the sweep presence mode: the pass marks it (and flags the machine), the
+ * presence trigger reports it, a later pass finds the machine back and answers it. Each pass's
+ * idle cost (the site list, the state, the queries that find nothing) is measured beside and
+ * taken out: it is priced per pass, not per outage.
+ */
+async function sweepModeOutageCost(out: BenchReport, receiver: Receiver): Promise<Pick<UnitCosts, "sweepOutageReads" | "sweepOutageWrites">> {
+  out.section("2e. The same outage in the sweep presence mode (no function per heartbeat), to 3 webhooks, counted at the data-access layer");
+  const app = getApps().find((a) => a.name === "sweep-mode") ?? initializeApp({ ...appOptions(), projectId: "demo-owlette-bench-sweep-mode" }, "sweep-mode");
+  const staleMs = 60_000;
+  const h = await sweepModeHarness(getFirestore(app), receiver, "bench-sweep-mode", { staleMs, webhooks: 3 });
+  const outage = async (machineId: string) => {
+    await h.machineAt(machineId, 300);
+    h.take();
+    await h.pass();
+    const marking = h.take();
+    await h.pass();
+    const idle = h.take();
+    await h.machineAt(machineId, 0);
+    h.take();
+    await h.pass();
+    const back = h.take();
+    return { reads: marking.reads + back.reads - 2 * idle.reads, writes: marking.writes + back.writes - 2 * idle.writes };
+  };
+  await outage("WARMUP-PC");
+  const costs: OpCounts[] = [];
+  for (let i = 0; i < 5; i++) costs.push(await outage(`PC-${i}`));
+  const reads = Math.max(...costs.map((c) => c.reads));
+  const writes = Math.max(...costs.map((c) => c.writes));
+  out.row(`one outage, start to end, most of 5 (beyond an idle pass's cost)`, `${reads} reads, ${writes} writes`);
+  out.note(
+    `In the sweep presence mode an outage costs what it costs in the trigger mode, plus the flag: written when the sweep marks the machine and removed on its return (2 writes), and the machine read by the pass's query for returns (1 read). No function runs on the machine's heartbeats, the one that ends the outage included.`,
+  );
+  return { sweepOutageReads: reads, sweepOutageWrites: writes };
+}
+
 /** The process trigger's handler, run in-process on a crash written by an agent. */
 function crashIn(siteId: string, eventId: string, processId: string, ingestDeps: Parameters<typeof handleProcessWrite>[1]) {
   return handleProcessWrite(
@@ -768,18 +809,18 @@ async function slowLaneShare(out: BenchReport, db: Firestore, receiver: Receiver
 const CADENCES = [5, 30, 120] as const;
 const LATE_BY_SECONDS = 65;
 
-async function fleet(
-  out: BenchReport,
-  db: Firestore,
-  receiver: Receiver,
-): Promise<Partial<Pick<UnitCosts, "idlePassReads" | "idlePassSites" | "idlePassWrites" | "idlePassMs">>> {
+type FleetUnits = Partial<Pick<UnitCosts, "idlePassReads" | "idlePassSites" | "idlePassWrites" | "idlePassMs" | "sweepIdlePassReads" | "sweepIdlePassSites">>;
+
+async function fleet(out: BenchReport, db: Firestore, receiver: Receiver, mode: PresenceMode): Promise<FleetUnits> {
   const thresholdMs = PRODUCTION.staleAfterSeconds * 1000;
   const passMs = 60_000 / PRODUCTION.sweepPassesPerMinute;
   out.section(
-    `3. Fleet: ${MACHINES} deployed-shape agents beating every 5, 30 or 120 s (each one beat ${LATE_BY_SECONDS} s late), a tenth die; production threshold ${PRODUCTION.staleAfterSeconds} s, a sweep pass every ${passMs / 1000} s`,
+    mode === "trigger"
+      ? `3. Fleet: ${MACHINES} deployed-shape agents beating every 5, 30 or 120 s (each one beat ${LATE_BY_SECONDS} s late), a tenth die, half of those come back; production threshold ${PRODUCTION.staleAfterSeconds} s, a sweep pass every ${passMs / 1000} s`
+      : `3b. The same fleet in the sweep presence mode (PRESENCE_MODE=sweep: no function on machine docs but their deletes; the suite started in that mode)`,
   );
-  const siteId = "bench-fleet";
-  const [hook] = await siteWithWebhooks(db, receiver, siteId, 1, ["machine.offline"]);
+  const siteId = `bench-fleet-${mode}`;
+  const [hook] = await siteWithWebhooks(db, receiver, siteId, 1, ["machine.offline", "machine.online"]);
   const project = process.env.GCLOUD_PROJECT as string;
   const agents = Array.from({ length: MACHINES }, (_, i) => {
     const machineId = `FLEET-${String(i).padStart(4, "0")}`;
@@ -797,15 +838,20 @@ async function fleet(
   });
   const silentCount = agents.filter((a) => a.dies).length;
   const lastBeat = new Map<string, number>();
+  let heartbeats = 0;
   const beat = async (a: (typeof agents)[number]) => {
     const sent = Date.now();
+    heartbeats++;
     await a.agent.heartbeat();
     // The server stamps the beat on arrival: between sending and the answer.
     lastBeat.set(a.agent.id.machineId, Math.round((sent + Date.now()) / 2));
   };
   const offline = new Map<string, number>();
+  const online = new Map<string, number>();
   const stop = receiver.onDelivery((d) => {
-    if (d.path === hook?.path && d.payload?.event === "machine.offline") offline.set(String(d.payload.data?.machineId), d.receivedAt);
+    const id = String(d.payload?.data?.machineId);
+    if (d.path === hook?.path && d.payload?.event === "machine.offline" && !offline.has(id)) offline.set(id, d.receivedAt);
+    if (d.path === hook?.path && d.payload?.event === "machine.online" && !online.has(id)) online.set(id, d.receivedAt);
   });
 
   const roundStart = Date.now();
@@ -817,34 +863,45 @@ async function fleet(
 
   const counting = countingFirestore(db);
   const sweepStore = new PresenceStore(counting.db);
-  const sweeps: { reads: number; writes: number; marked: number; candidates: number; sites: number; ms: number }[] = [];
+  // The sweep mode's pass answers returns itself: its events go through the suite's task queue to its delivery function.
+  const passDeps = {
+    store: new Store(counting.db),
+    emissions: new EmissionStore(counting.db),
+    enqueue: taskQueueEnqueue(REGION),
+    log: silent,
+    now: () => new Date(),
+    presence: sweepStore,
+    watch: new ReturnWatchStore(counting.db),
+    staleAfterMs: thresholdMs,
+    presenceMode: mode,
+  };
+  const invocations = functionInvocations();
+  const sweeps: { reads: number; writes: number; marked: number; candidates: number; sites: number; returned: number; ms: number }[] = [];
   let running = true;
   const started = Date.now();
   // Each live agent beats at its cadence after its own last beat, as the agent's loop does; one
   // of its beats, within the first 3 minutes, comes LATE_BY_SECONDS late.
-  const beating = agents
-    .filter((a) => !a.dies)
-    .map(async (a, i) => {
-      const lateAt = started + ((i * 7919) % 150_000);
-      let late = false;
-      while (running) {
-        const next = (lastBeat.get(a.agent.id.machineId) ?? started) + a.cadence * 1000;
-        const lateNow: boolean = !late && next >= lateAt;
-        late ||= lateNow;
-        const due = next + (lateNow ? LATE_BY_SECONDS * 1000 : 0);
-        while (running && Date.now() < due) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
-        if (!running) break;
-        await beat(a).catch(() => undefined);
-      }
-    });
+  const keepBeating = async (a: (typeof agents)[number], lateAt: number | null) => {
+    let late = lateAt === null;
+    while (running) {
+      const next = (lastBeat.get(a.agent.id.machineId) ?? started) + a.cadence * 1000;
+      const lateNow: boolean = !late && next >= (lateAt as number);
+      late ||= lateNow;
+      const due = next + (lateNow ? LATE_BY_SECONDS * 1000 : 0);
+      while (running && Date.now() < due) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
+      if (!running) break;
+      await beat(a).catch(() => undefined);
+    }
+  };
+  const beating = agents.filter((a) => !a.dies).map((a, i) => keepBeating(a, started + ((i * 7919) % 150_000)));
   const sweeping = (async () => {
     while (running) {
       await new Promise((r) => setTimeout(r, passMs));
       if (!running) break;
       counting.take();
       const passStart = Date.now();
-      const result = await runSweep(sweepStore, { now: new Date(), staleAfterMs: thresholdMs });
-      sweeps.push({ ...counting.take(), ...result, ms: Date.now() - passStart });
+      const { sweep, returns } = await presencePass(passDeps, new Date());
+      if (sweep) sweeps.push({ ...counting.take(), ...sweep, returned: returns?.read ?? 0, ms: Date.now() - passStart });
     }
   })();
   const dead = new Set(agents.filter((a) => a.dies).map((a) => a.agent.id.machineId));
@@ -856,19 +913,31 @@ async function fleet(
     30_000,
   );
   await until("every dead machine's machine.offline", () => [...dead].every((id) => offline.has(id)), thresholdMs + 180_000);
+  // Half of the dead come back, each beating at its cadence again from its first beat.
+  const back = agents.filter((a, i) => a.dies && i % 2 === 0);
+  const backAt = new Map<string, number>();
+  await inChunks(back, WRITE_CONCURRENCY, async (a) => {
+    await beat(a);
+    backAt.set(a.agent.id.machineId, lastBeat.get(a.agent.id.machineId) as number);
+  });
+  const revived = back.map((a) => keepBeating(a, null));
+  await until("every returning machine's machine.online", () => [...backAt.keys()].every((id) => online.has(id)), 120_000);
   // Keep the live fleet beating a little longer: a false alarm would show up now.
   await new Promise((r) => setTimeout(r, 20_000));
   clearInterval(progressTimer);
   running = false;
-  await Promise.all([...beating, sweeping]);
+  await Promise.all([...beating, ...revived, sweeping]);
   stop();
+  const counted = invocations.since();
+  const onMachineDocs = await machineDocFunctions();
 
   const falseAlarms = [...offline.keys()].filter((id) => !dead.has(id)).length;
   const fromLastBeat = [...dead]
     .filter((id) => offline.has(id))
     .map((id) => (offline.get(id) as number) - (lastBeat.get(id) as number))
     .sort((a, b) => a - b);
-  const idle = sweeps.filter((s) => s.marked === 0);
+  const fromReturn = [...backAt].map(([id, at]) => (online.get(id) ?? NaN) - at).sort((a, b) => a - b);
+  const idle = sweeps.filter((s) => s.marked === 0 && s.returned === 0);
   const busy = sweeps.filter((s) => s.marked > 0);
   const sum = (list: typeof sweeps, k: "reads" | "writes" | "marked" | "sites") => list.reduce((n, s) => n + s[k], 0);
   out.row(`dead machines paged / dead machines; false alarms (late beats included)`, `${offline.size - falseAlarms} / ${silentCount}; ${falseAlarms}`);
@@ -878,16 +947,41 @@ async function fleet(
     `${ms(percentile(fromLastBeat, 50))} / ${ms(percentile(fromLastBeat, 99))} / ${ms(fromLastBeat[fromLastBeat.length - 1] ?? NaN)}`,
   );
   out.row(
-    `  of which over the ${PRODUCTION.staleAfterSeconds} s threshold p50 / p99 / max (target p99 <= 60 s)`,
+    `  of which over the ${PRODUCTION.staleAfterSeconds} s threshold p50 / p99 / max`,
     `${ms(percentile(fromLastBeat, 50) - thresholdMs)} / ${ms(p99Over)} / ${ms((fromLastBeat[fromLastBeat.length - 1] ?? NaN) - thresholdMs)}`,
   );
-  const paged = [...dead].filter((id) => offline.has(id)).length;
-  out.goal(
-    `5. offline at ${MACHINES} machines`,
-    `${silentCount}/${silentCount} paged, p99 <= threshold + 60 s, 0 false alarms`,
-    `${paged}/${silentCount}, p99 threshold + ${(p99Over / 1000).toFixed(0)} s, ${falseAlarms} false`,
-    paged === silentCount && p99Over <= 60_000 && falseAlarms === 0,
+  const answered = fromReturn.filter((x) => Number.isFinite(x)).length;
+  const returnP99 = percentile(fromReturn, 99);
+  out.row(
+    `returns answered; first beat back -> machine.online delivery p50 / p99 / max`,
+    `${answered}/${backAt.size}; ${ms(percentile(fromReturn, 50))} / ${ms(returnP99)} / ${ms(fromReturn[fromReturn.length - 1] ?? NaN)}`,
   );
+  const perBeat = counted === null ? null : (counted.get("onMachineWritten") ?? 0) / heartbeats;
+  out.row(
+    `functions on machine-doc writes loaded; their invocations per heartbeat (${heartbeats} heartbeats)`,
+    `${onMachineDocs.join(", ") || "none"}; ${perBeat === null ? "not counted (no function log)" : perBeat.toFixed(2)}`,
+  );
+  const paged = [...dead].filter((id) => offline.has(id)).length;
+  if (mode === "trigger")
+    out.goal(
+      `5. offline at ${MACHINES} machines`,
+      `${silentCount}/${silentCount} paged, p99 <= threshold + 60 s, 0 false alarms`,
+      `${paged}/${silentCount}, p99 threshold + ${(p99Over / 1000).toFixed(0)} s, ${falseAlarms} false`,
+      paged === silentCount && p99Over <= 60_000 && falseAlarms === 0,
+    );
+  else
+    out.goal(
+      `10. the sweep presence mode at ${MACHINES} machines`,
+      `0 invocations per heartbeat, ${silentCount}/${silentCount} paged, p99 <= threshold + 30 s, 0 false alarms, every return answered within one pass (p99 <= ${passMs / 1000} s + 10 s)`,
+      `${perBeat === null ? "?" : perBeat.toFixed(2)} per heartbeat, ${paged}/${silentCount}, p99 threshold + ${(p99Over / 1000).toFixed(0)} s, ${falseAlarms} false, ${answered}/${backAt.size} answered, p99 ${ms(returnP99)}`,
+      perBeat === 0 &&
+        onMachineDocs.every((f) => f.includes("deleted")) &&
+        paged === silentCount &&
+        p99Over <= 30_000 &&
+        falseAlarms === 0 &&
+        answered === backAt.size &&
+        returnP99 <= passMs + 10_000,
+    );
   if (idle.length)
     out.row(
       `sweep pass with nothing stale (${MACHINES} machines; ${(sum(idle, "sites") / idle.length).toFixed(0)} sites in the suite, one query each)`,
@@ -898,16 +992,48 @@ async function fleet(
     out.row(`sweep cost per machine marked stale`, `${(sum(busy, "reads") / marked).toFixed(2)} reads, ${(sum(busy, "writes") / marked).toFixed(2)} writes`);
   }
   out.note(
-    `Offline detection is bounded by the threshold (${PRODUCTION.staleAfterSeconds} s: an idle agent beats every 120 s, so one beat ${LATE_BY_SECONDS} s late is no outage), plus up to one sweep pass (${passMs / 1000} s; Cloud Scheduler fires once a minute and each run makes ${PRODUCTION.sweepPassesPerMinute} passes), plus the trigger and delivery. Deployed Owlette takes up to about 11 minutes.`,
+    mode === "trigger"
+      ? `Offline detection is bounded by the threshold (${PRODUCTION.staleAfterSeconds} s: an idle agent beats every 120 s, so one beat ${LATE_BY_SECONDS} s late is no outage), plus up to one sweep pass (${passMs / 1000} s; Cloud Scheduler fires once a minute and each run makes ${PRODUCTION.sweepPassesPerMinute} passes), plus the trigger and delivery. Deployed Owlette takes up to about 11 minutes. A return is answered by the machine trigger on the first beat back.`
+      : `The sweep presence mode's fleet runs on a suite started with PRESENCE_MODE=sweep (functions/.env.demo-owlette-fleet): the functions loaded on machine docs are read from the suite's own list, and their invocations counted in its function log. A return is answered by the first pass after the beat back (one query a pass for flagged machines with a fresh heartbeat), so it waits up to one pass (${passMs / 1000} s) more than in the trigger mode.`,
   );
-  return idle.length > 0
+  if (idle.length === 0) return {};
+  const idleUnits = { reads: sum(idle, "reads") / idle.length, sites: sum(idle, "sites") / idle.length };
+  return mode === "trigger"
     ? {
-        idlePassReads: sum(idle, "reads") / idle.length,
-        idlePassSites: sum(idle, "sites") / idle.length,
+        idlePassReads: idleUnits.reads,
+        idlePassSites: idleUnits.sites,
         idlePassWrites: sum(idle, "writes") / idle.length,
         idlePassMs: idle.reduce((n, p) => n + p.ms, 0) / idle.length,
       }
-    : {};
+    : { sweepIdlePassReads: idleUnits.reads, sweepIdlePassSites: idleUnits.sites };
+}
+
+/** Invocations of each function from now on, as the suite's function log records them (null: the log records none, as with --quiet). */
+function functionInvocations(): { since: () => Map<string, number> | null } {
+  const file = join(root, ".cache", "logs", `${process.env.GCLOUD_PROJECT}-emulators.log`);
+  const size = () => (existsSync(file) ? statSync(file).size : 0);
+  const from = size();
+  return {
+    since: () => {
+      const text = readFileSync(file).subarray(from).toString("utf8");
+      const counts = new Map<string, number>();
+      for (const m of text.matchAll(/Beginning execution of "(?:[a-z0-9-]+-)?([A-Za-z]+)"/g)) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+      return counts.size === 0 ? null : counts;
+    },
+  };
+}
+
+/** The functions the suite loaded with a trigger on `sites/{siteId}/machines/{machineId}`, as `name (event)`. */
+async function machineDocFunctions(): Promise<string[]> {
+  const res = await fetch(`${process.env.FUNCTIONS_EMULATOR_ORIGIN}/backends`);
+  const { backends } = (await res.json()) as {
+    backends: { functionTriggers?: { entryPoint?: string; name?: string; eventTrigger?: { eventType?: string } }[] }[];
+  };
+  return backends.flatMap((b) =>
+    (b.functionTriggers ?? [])
+      .filter((t) => JSON.stringify(t).includes("machines/{machineId}") && !JSON.stringify(t).includes("machines/{machineId}/"))
+      .map((t) => `${t.entryPoint ?? t.name} (${(t.eventTrigger?.eventType ?? "?").split(".").slice(-1)[0]})`),
+  );
 }
 
 async function flood(out: BenchReport, db: Firestore, receiver: Receiver) {
@@ -986,8 +1112,18 @@ function writeMarkdown(out: BenchReport, seconds: number, units: UnitCosts) {
 /** The whole run's deadline: a stuck measure ends the bench (and the suite) instead of hanging. */
 const DEADLINE_SECONDS = Number(process.env.BENCH_DEADLINE_SECONDS ?? 1800);
 
+/**
+ * `npm run bench` runs two suites, one after the other (one at a time on this machine): the
+ * first (`--hand-over`) in the default presence mode runs every section and hands its report
+ * over in a file; the second (`--sweep-mode`), started with PRESENCE_MODE=sweep, runs the fleet
+ * again in that mode, adds the goals and writes docs/BENCHMARKS.md. Without a flag, one suite's
+ * sections are written as they are.
+ */
+const HAND_OVER = join(root, ".cache", "bench", "first-suite.json");
+
 async function main() {
   if (!process.env.FIRESTORE_EMULATOR_HOST) throw new Error("run through `npm run bench`: it needs the emulator suite");
+  const phase = process.argv.includes("--sweep-mode") ? "sweep-mode" : process.argv.includes("--hand-over") ? "hand-over" : "alone";
   const began = Date.now();
   setTimeout(() => {
     console.error(`bench: over its deadline of ${DEADLINE_SECONDS} s (BENCH_DEADLINE_SECONDS); stopping, nothing written`);
@@ -996,38 +1132,65 @@ async function main() {
   if (getApps().length === 0) initializeApp(appOptions());
   const db = getFirestore();
   const receiver = await new Receiver().start();
-  const out = new BenchReport();
-  let units = UNMEASURED;
+  const handed = phase === "sweep-mode" ? handedOver() : null;
+  const out = handed?.out ?? new BenchReport();
+  let units = handed?.units ?? UNMEASURED;
+  // BENCH_ONLY=cpu,cost,fleet,contention,flood,share,burst (isolation needs burst): a partial run.
+  const only = process.env.BENCH_ONLY?.split(",");
+  const run = (name: string) => !only || only.includes(name);
   try {
-    // BENCH_ONLY=cpu,cost,fleet,contention,flood,share,burst (isolation needs burst): a partial run.
-    const only = process.env.BENCH_ONLY?.split(",");
-    const run = (name: string) => !only || only.includes(name);
-    if (run("cpu")) cpuBenchmark(out);
-    if (run("cpu")) units = { ...units, ...(await heartbeatCpu(out)) };
-    if (run("cost")) await costAccounting(out, db, receiver);
-    if (run("cost")) units = { ...units, ...(await crashCost(out, db, receiver)), ...(await outageCost(out, receiver)) };
-    // The fleet first: the emulator keeps a worker process for every concurrent invocation it
-    // ever ran, so the burst, run before, would leave the fleet's heartbeats on a crowded machine.
-    if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(out, db, receiver)) };
-    if (run("contention")) await contention(out, db, receiver);
-    if (run("flood")) await flood(out, db, receiver);
-    // Before the burst: its backlog drains at its share for minutes after, beside what follows.
-    if (run("share")) await slowLaneShare(out, db, receiver);
-    if (run("burst")) {
-      const baseline = await burst(out, db, receiver);
-      // Last: it leaves the bad pair's deliveries in the slow lane, and the suite ends them.
-      await isolation(out, db, receiver, baseline);
-    }
-    out.goalsSection();
+    if (phase === "sweep-mode") {
+      if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(out, db, receiver, "sweep")) };
+    } else units = await allSections(out, db, receiver, run);
   } finally {
     await receiver.stop();
   }
-  const seconds = (Date.now() - began) / 1000;
-  console.log(`\nbench finished in ${seconds.toFixed(0)} s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (bench process)`);
+  const seconds = (Date.now() - began) / 1000 + (handed?.seconds ?? 0);
+  console.log(
+    `\nbench ${phase === "hand-over" ? "first suite" : "finished"} in ${seconds.toFixed(0)} s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (bench process)`,
+  );
+  if (phase === "hand-over") {
+    mkdirSync(join(root, ".cache", "bench"), { recursive: true });
+    writeFileSync(HAND_OVER, JSON.stringify({ report: out.toJSON(), units, seconds }));
+    return;
+  }
+  out.goalsSection();
   if (process.env.BENCH_NO_WRITE !== "1") {
     writeMarkdown(out, seconds, units);
     console.log("wrote docs/BENCHMARKS.md");
   }
+}
+
+/** What the first suite handed over (nothing: this suite's figures alone). NaN travels as null in JSON. */
+function handedOver(): { out: BenchReport; units: UnitCosts; seconds: number } | null {
+  if (!existsSync(HAND_OVER)) return null;
+  const data = JSON.parse(readFileSync(HAND_OVER, "utf8")) as { report: unknown; units: Record<string, number | null>; seconds: number };
+  rmSync(HAND_OVER);
+  const units = Object.fromEntries(Object.keys(UNMEASURED).map((k) => [k, data.units[k] ?? NaN])) as unknown as UnitCosts;
+  return { out: BenchReport.fromJSON(data.report), units, seconds: data.seconds };
+}
+
+/** Every section of the first suite, in order; the unit costs they measured. */
+async function allSections(out: BenchReport, db: Firestore, receiver: Receiver, run: (name: string) => boolean): Promise<UnitCosts> {
+  let units = UNMEASURED;
+  if (run("cpu")) cpuBenchmark(out);
+  if (run("cpu")) units = { ...units, ...(await heartbeatCpu(out)) };
+  if (run("cost")) await costAccounting(out, db, receiver);
+  if (run("cost"))
+    units = { ...units, ...(await crashCost(out, db, receiver)), ...(await outageCost(out, receiver)), ...(await sweepModeOutageCost(out, receiver)) };
+  // The fleet first: the emulator keeps a worker process for every concurrent invocation it
+  // ever ran, so the burst, run before, would leave the fleet's heartbeats on a crowded machine.
+  if (run("fleet") && process.env.BENCH_SKIP_FLEET !== "1") units = { ...units, ...(await fleet(out, db, receiver, "trigger")) };
+  if (run("contention")) await contention(out, db, receiver);
+  if (run("flood")) await flood(out, db, receiver);
+  // Before the burst: its backlog drains at its share for minutes after, beside what follows.
+  if (run("share")) await slowLaneShare(out, db, receiver);
+  if (run("burst")) {
+    const baseline = await burst(out, db, receiver);
+    // Last: it leaves the bad pair's deliveries in the slow lane, and the suite ends them.
+    await isolation(out, db, receiver, baseline);
+  }
+  return units;
 }
 
 main().catch((err) => {

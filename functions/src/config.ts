@@ -1,6 +1,7 @@
 import { defineInt, defineString } from "firebase-functions/params";
 import { z } from "zod";
-import { PRESENCE_MODES, presenceModeOf } from "./domain/presence-mode";
+import { PRESENCE_MODES } from "./domain/presence-mode";
+import { loadPresenceMode } from "./presence-mode-env";
 import { parseRetrySchedule } from "./domain/retry-policy";
 import { slowLaneSiteShare } from "./domain/slow-lane-share";
 
@@ -23,15 +24,6 @@ const staleAfterSeconds = defineInt("STALE_AFTER_SECONDS", {
 const sweepPassesPerMinute = defineInt("SWEEP_PASSES_PER_MINUTE", {
   default: 6,
   description: "Sweep passes per scheduled run (once a minute): 6 marks a dead machine within threshold + 10 s.",
-});
-/**
- * Read at load time too (index.ts): which functions exist depends on it, so it is set in the
- * functions' environment (`functions/.env`) before a deploy, never changed on a running project.
- */
-const presenceMode = defineString("PRESENCE_MODE", {
-  default: "trigger",
-  description:
-    "trigger: a function per machine-doc write answers returns within seconds. sweep (large fleets): no function per heartbeat; the sweep finds silences and returns (domain/presence-mode.ts).",
 });
 const retryScheduleSeconds = defineString("RETRY_SCHEDULE_SECONDS", {
   default: "0,60,300,1800,7200",
@@ -81,7 +73,8 @@ export function getConfig(): PipelineConfig {
     fastLaneDeadlineMs: fastLaneDeadlineMs.value(),
     staleAfterSeconds: staleAfterSeconds.value(),
     sweepPassesPerMinute: sweepPassesPerMinute.value(),
-    presenceMode: presenceModeOf(presenceMode.value()),
+    // The dotenv files as index.ts read them to choose the functions, never a different source.
+    presenceMode: loadPresenceMode(),
     retrySchedule: parseRetrySchedule(retryScheduleSeconds.value()),
     slowLaneSiteShare: slowLaneSiteShare(deliverySlowMaxConcurrent.value()),
     allowLocalHttp: process.env.FUNCTIONS_EMULATOR === "true",

@@ -2,7 +2,7 @@ import { initializeApp } from "firebase-admin/app";
 import { setGlobalOptions } from "firebase-functions/v2";
 import { appOptions } from "./app-options";
 import { REGION } from "./config";
-import { presenceModeOf } from "./domain/presence-mode";
+import { loadPresenceMode } from "./presence-mode-env";
 import { onMachineWritten as machineWritten } from "./triggers/on-machine-written";
 import { onMachineDeleted as machineDeleted } from "./triggers/on-machine-deleted";
 
@@ -11,9 +11,9 @@ initializeApp(appOptions());
 setGlobalOptions({ region: REGION });
 
 // Which functions exist depends on the presence mode (domain/presence-mode.ts), read from the
-// functions' environment when they load, on deploy as in the emulator: in the sweep mode no
+// functions' dotenv files when they load, on deploy as in the emulator: in the sweep mode no
 // function runs per heartbeat, and only a machine doc's delete runs one.
-const presenceMode = presenceModeOf(process.env.PRESENCE_MODE);
+const presenceMode = loadPresenceMode();
 export const onMachineWritten = presenceMode === "trigger" ? machineWritten : undefined;
 export const onMachineDeleted = presenceMode === "sweep" ? machineDeleted : undefined;
 export { onProcessWritten } from "./triggers/on-process-written";

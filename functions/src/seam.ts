@@ -10,6 +10,7 @@
 // Settings and the project's vocabulary.
 export { appOptions } from "./app-options";
 export { REGION } from "./config";
+export type { PresenceMode } from "./domain/presence-mode";
 export { SIZING } from "./sizing";
 export { SWEEP_SITE_CONCURRENCY } from "./pipeline/sweep-pass";
 export type { Log } from "./log";
@@ -40,7 +41,7 @@ export { deliver, SNAPSHOT_MAX_AGE_MS, type DeliverDeps } from "./delivery/deliv
 export { sendHttp } from "./delivery/http-sender";
 export { systemResolver } from "./delivery/resolve-destination";
 export { SecretCache } from "./delivery/secret-cache";
-export { DELIVERY_FUNCTION, type DeliveryTask } from "./delivery/task-queue";
+export { DELIVERY_FUNCTION, taskQueueEnqueue, type DeliveryTask } from "./delivery/task-queue";
 
 // The management service and the agents' endpoint.
 export { createService } from "./api/service";

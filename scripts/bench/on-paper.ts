@@ -16,6 +16,7 @@ import {
   PRICES,
   RUNTIME_US_PER_REQUEST,
   SECONDS_PER_MONTH,
+  sweepMode,
   usd,
 } from "../lib/fleet-cost";
 import { PRODUCTION, WEBHOOKS, type UnitCosts } from "./units";
@@ -67,6 +68,9 @@ function priced(unit: UnitCosts): string[] {
     // Cloud Scheduler fires once a minute; the run makes the first pass, the others are tasks 10 s apart: each an invocation of about an idle pass's time.
     sweep: { runsPerMonth: SECONDS_PER_MONTH / 60, passesPerRun: PRODUCTION.sweepPassesPerMinute, passSeconds: unit.idlePassMs / 1000, memoryGib: 0.25 },
   };
+  // The sweep presence mode's idle pass as section 3b measured it: its query for returns besides.
+  const sweepPresence = { ...presence, idlePass: { ...presence.idlePass, reads: unit.sweepIdlePassReads - unit.sweepIdlePassSites } };
+  const sweepMeasured = Number.isFinite(sweepPresence.idlePass.reads);
   const sweepOnly = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, presence);
   const sweepSleeping = perHeartbeatMode({ machines: 0, beatSeconds: 30 }, { ...presence, sweep: { ...presence.sweep, passesPerRun: 1, passSeconds: 50 } });
   const rows: string[] = [];
@@ -74,26 +78,35 @@ function priced(unit: UnitCosts): string[] {
     for (const beatSeconds of [5, 30, 120]) {
       const fleet = { machines, beatSeconds };
       const ours = perHeartbeatMode(fleet, presence);
+      const large = sweepMeasured ? `**${usd(sweepMode(fleet, sweepPresence).total)}**` : "not measured in this run";
       const host = hostCronDesign(fleet);
       rows.push(
-        `| ${n(machines)} | ${beatSeconds} s | ${n(ours.invocations / 1e6)} M | ${usd(ours.requests)} | ${usd(ours.compute)} | ${usd(ours.firestore)} | **${usd(ours.total)}** | not built | ${usd(host.total)} |`,
+        `| ${n(machines)} | ${beatSeconds} s | ${n(ours.invocations / 1e6)} M | ${usd(ours.requests)} | ${usd(ours.compute)} | ${usd(ours.firestore)} | **${usd(ours.total)}** | ${large} | ${usd(host.total)} |`,
       );
     }
   // The triggers that report an event: a crash's log doc trigger and the agent's alert request; an outage's presence trigger and the machine trigger that sees it end.
   const crash = eventCost(1_000, { reads: unit.crashReads, writes: unit.crashWrites, invocations: 2, deliveries: 1, cpuUs: 2_000 });
   const outage = eventCost(1_000, { reads: unit.outageReads, writes: unit.outageWrites, invocations: 2, deliveries: 2 * WEBHOOKS, cpuUs: 2_000 });
+  // In the sweep mode only the presence trigger reports it: the sweep's pass answers the return.
+  const sweepOutage = eventCost(1_000, {
+    reads: unit.sweepOutageReads,
+    writes: unit.sweepOutageWrites,
+    invocations: 1,
+    deliveries: 2 * WEBHOOKS,
+    cpuUs: 2_000,
+  });
   return [
     "## Priced: a month of presence",
     "",
     `At list prices read on ${PRICES.readOn} (Cloud Run functions with request-based billing: $${PRICES.perMillionRequests.toFixed(2)} per million requests, $${PRICES.perVcpuSecond} per vCPU-second, $${PRICES.perGibSecond} per GiB-second; Firestore in nam5: $${PRICES.per100kReads} per 100,000 reads, $${PRICES.per100kWrites} per 100,000 writes; Cloud Tasks: $${PRICES.perMillionTaskOperations.toFixed(2)} per million operations), free tiers left out, a 30-day month. As deployed, every heartbeat runs the machine trigger (${unit.heartbeatUs.toFixed(0)} µs measured + ${RUNTIME_US_PER_REQUEST} µs runtime, billed over the ${CPU_UTILISATION_TARGET * 100} % target, ${SIZING.heartbeat.memory} instances) and reads and writes nothing; the sweep's idle passes (section 3, 6 a minute: ${(unit.idlePassReads - unit.idlePassSites).toFixed(1)} reads, plus one per site for its query, and ${unit.idlePassWrites.toFixed(1)} writes each; sites taken as ${MACHINES_PER_SITE} machines each, an assumption) and the passes themselves (each an invocation holding its instance for an idle pass's time, ${unit.idlePassMs.toFixed(0)} ms on the emulator) are the rest. Eventarc's delivery of the Firestore events is not priced here. Outages and crashes are priced per event below. The host's design is its cron every 5 minutes reading every machine doc (Firestore reads only; its CPU is not measured here).`,
     "",
-    "| machines | beat | invocations | requests | CPU + memory | Firestore | as deployed | large-fleet mode | host's cron |",
+    "| machines | beat | invocations | requests | CPU + memory | Firestore | trigger mode (default) | sweep mode (large fleets) | host's cron |",
     "|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     `The sweep alone (a fleet of 0) is ${usd(sweepOnly.total)} a month, ${usd(sweepOnly.compute)} of it instance time. Its scheduled run makes the first pass and enqueues the other 5 as tasks; a run that waited between its passes held an instance about 50 s a minute: ${usd(sweepSleeping.compute)} of instance time a month, whatever the fleet's size.`,
     "",
-    `Request fees are most of the bill as deployed: a function per heartbeat costs $${PRICES.perMillionRequests.toFixed(2)} per million heartbeats before it does anything, however little CPU it spends. The large-fleet mode (no function per heartbeat: presence found by the sweep, one query per site per pass) is not built.`,
+    `Request fees are most of the bill in the trigger mode: a function per heartbeat costs $${PRICES.perMillionRequests.toFixed(2)} per million heartbeats before it does anything, however little CPU it spends. The sweep presence mode (\`PRESENCE_MODE=sweep\`: no function per heartbeat; the sweep's idle pass ${sweepMeasured ? `measured at ${sweepPresence.idlePass.reads.toFixed(1)} reads besides its site queries, its query for returns included (section 3b)` : "not measured in this run"}) costs the sweep alone, the same at every cadence: its Firestore reads grow with the sites, not the machines or their beats. Both columns include the sweep's later passes as Cloud Tasks tasks (a create and a dispatch each).`,
     "",
     "## Priced: events",
     "",
@@ -101,6 +114,7 @@ function priced(unit: UnitCosts): string[] {
     "|---|---|---|---|---|",
     `| process.crashed by log doc + alert, 1 webhook | ${unit.crashReads} / ${unit.crashWrites} (section 2c) | ${n(crash.invocations)} | ${n(2_000)} | ${usd(crash.total)} |`,
     `| machine.offline and its machine.online, ${WEBHOOKS} webhooks | ${unit.outageReads} / ${unit.outageWrites} (section 2d) | ${n(outage.invocations)} | ${n(2_000 * WEBHOOKS)} | ${usd(outage.total)} |`,
+    `| the same in the sweep presence mode | ${unit.sweepOutageReads} / ${unit.sweepOutageWrites} (section 2e) | ${n(sweepOutage.invocations)} | ${n(2_000 * WEBHOOKS)} | ${usd(sweepOutage.total)} |`,
     "",
     "An event's invocations are the triggers that report it and one per delivery, each taken as 2 ms of CPU around its I/O (an estimate); a delivery's task is created and dispatched (two operations).",
     "",
@@ -153,10 +167,10 @@ function hotSpots(unit: UnitCosts): string[] {
     `| 2 | the delivery queue | ${CONFIGURED_RATE} dispatches/s configured, ${QUEUE_CEILING}/s per queue at most | ${n(CONFIGURED_RATE)} deliveries a second, e.g. ${n(CONFIGURED_RATE / WEBHOOKS)} events/s to ${WEBHOOKS} webhooks |`,
     `| 3 | a site's own machines collection: \`lastHeartbeat\` under the sweep's per-site index and Firestore's automatic single-field index (the agent's field) | about ${HOTSPOT_WRITES_PER_SECOND} writes/s per site, not per fleet | ${at(HOTSPOT_WRITES_PER_SECOND)} machines in one site |`,
     `| 4 | the sweep's pass: one query per site, ${SWEEP_SITE_CONCURRENCY} at a time | its 60 s deadline | about ${n((60_000 * SWEEP_SITE_CONCURRENCY) / (unit.idlePassMs / unit.idlePassSites))} sites, if each site took what this run's idle pass took per site (${(unit.idlePassMs / unit.idlePassSites).toFixed(0)} ms on the emulator, its fixed reads included) and ${SWEEP_SITE_CONCURRENCY} ran at once; its reads grow with the sites long before (priced above) |`,
-    `| 5 | the machine trigger's instances (${hb.maxInstances} of ${hb.cpu} vCPU) | ${n(capacity)} heartbeats/s at the ${CPU_UTILISATION_TARGET * 100} % target | ${at(capacity)} machines |`,
+    `| 5 | the machine trigger's instances (${hb.maxInstances} of ${hb.cpu} vCPU; the trigger mode only: the sweep mode runs no function per heartbeat) | ${n(capacity)} heartbeats/s at the ${CPU_UTILISATION_TARGET * 100} % target | ${at(capacity)} machines |`,
     `| 6 | the ledger's size | ${MAX_LEDGER_KEYS.toLocaleString("en-US")} limit keys an hour (about 560 KB) | a site with more distinct machine-and-process pairs reporting in one hour: held back like an event over its limit |`,
     "",
-    "No index range of the pipeline holds the whole fleet's heartbeats: the sweep queries each site's machines under a collection-scope index (one range per site). The collection-group indexes that remain take only writes the pipeline makes, at the rates docs/data-contract.md gives (`presence.dueAt`, `hostReports.reportedAt`, `webhooks.url`).",
+    "No index range of the pipeline holds the whole fleet's heartbeats: the sweep queries each site's machines under a collection-scope index (one range per site). The collection-group indexes that remain take only writes the pipeline makes, at the rates docs/data-contract.md gives (`presence.dueAt`, `hostReports.reportedAt`, `webhooks.url`, and the sweep mode's `machines.sweepAwaitingReturn+lastHeartbeat`, which holds flagged machines only).",
     "",
   ];
 }

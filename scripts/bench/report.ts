@@ -46,6 +46,21 @@ export class BenchReport {
       this.row(`${g.goal} (target: ${g.target})`, `${g.measured}: ${g.holds ? "holds" : "MISSED"}`);
   }
 
+  /** What a later suite of the same run needs to go on with this report (see fromJSON). */
+  toJSON(): { sections: BenchReport["sections"]; notes: string[]; goals: GoalLine[] } {
+    return { sections: this.sections, notes: this.notes, goals: this.goals };
+  }
+
+  /** A report handed over by an earlier suite of the same run, to be continued. */
+  static fromJSON(data: unknown): BenchReport {
+    const d = data as ReturnType<BenchReport["toJSON"]>;
+    const report = new BenchReport();
+    report.sections.push(...d.sections);
+    report.notes.push(...d.notes);
+    report.goals.push(...d.goals);
+    return report;
+  }
+
   /** The sections as markdown tables (a section's number dropped from its heading). */
   markdownTables(): string[] {
     return this.sections.flatMap((sec) => [

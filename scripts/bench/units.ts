@@ -18,6 +18,9 @@ export interface UnitCosts {
   /** An outage and its end to 3 webhooks (section 2d). */
   outageReads: number;
   outageWrites: number;
+  /** The same in the sweep presence mode, beyond an idle pass (section 2e). */
+  sweepOutageReads: number;
+  sweepOutageWrites: number;
   /** A sweep pass that marks nothing (section 3): all its reads, with one query per site. */
   idlePassReads: number;
   /** The sites those passes queried (each query one read when it finds nothing). */
@@ -25,6 +28,9 @@ export interface UnitCosts {
   idlePassWrites: number;
   /** Its wall time, on the emulator (section 3). */
   idlePassMs: number;
+  /** A sweep pass that marks and answers nothing in the sweep presence mode (section 3b), and the sites it queried. */
+  sweepIdlePassReads: number;
+  sweepIdlePassSites: number;
 }
 export const UNMEASURED: UnitCosts = {
   heartbeatUs: NaN,
@@ -32,8 +38,12 @@ export const UNMEASURED: UnitCosts = {
   crashWrites: NaN,
   outageReads: NaN,
   outageWrites: NaN,
+  sweepOutageReads: NaN,
+  sweepOutageWrites: NaN,
   idlePassReads: NaN,
   idlePassSites: NaN,
   idlePassWrites: NaN,
   idlePassMs: NaN,
+  sweepIdlePassReads: NaN,
+  sweepIdlePassSites: NaN,
 };

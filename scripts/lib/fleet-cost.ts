@@ -124,7 +124,26 @@ export function perHeartbeatMode(fleet: Fleet, units: PresenceUnits): MonthlyCos
       { invocations: passes, cpuUs: 0, memoryGib: units.sweep.memoryGib, wallSeconds: units.sweep.passSeconds },
     ],
     firestore: { reads: (units.idlePass.reads + units.idlePass.readsPerSite * sitesOf(fleet)) * passes, writes: units.idlePass.writes * passes },
-    taskOperations: 0,
+    taskOperations: sweepTaskOperations(units),
+  });
+}
+
+/** The sweep's passes after a run's first are Cloud Tasks tasks: each is created and dispatched (2 operations). */
+function sweepTaskOperations(units: PresenceUnits): number {
+  return units.sweep.runsPerMonth * Math.max(0, units.sweep.passesPerRun - 1) * 2;
+}
+
+/**
+ * The sweep presence mode: no function per heartbeat. Only the sweep runs, each idle pass
+ * reading what it reads in the trigger mode plus its query for returns (measured: `idlePass`
+ * here is the sweep mode's). Outages, with the flag's two writes, are priced per event.
+ */
+export function sweepMode(fleet: Fleet, units: PresenceUnits): MonthlyCost {
+  const passes = units.sweep.runsPerMonth * units.sweep.passesPerRun;
+  return monthly({
+    functions: [{ invocations: passes, cpuUs: 0, memoryGib: units.sweep.memoryGib, wallSeconds: units.sweep.passSeconds }],
+    firestore: { reads: (units.idlePass.reads + units.idlePass.readsPerSite * sitesOf(fleet)) * passes, writes: units.idlePass.writes * passes },
+    taskOperations: sweepTaskOperations(units),
   });
 }
 

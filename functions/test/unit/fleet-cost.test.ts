@@ -10,6 +10,7 @@ import {
   RUNTIME_US_PER_REQUEST,
   SECONDS_PER_MONTH,
   sitesOf,
+  sweepMode,
   usd,
 } from "../../../scripts/lib/fleet-cost";
 
@@ -27,7 +28,8 @@ describe("fleet cost", () => {
     const passes = 43_200 * 6;
     expect(cost.invocations).toBe(518_400_000 + passes);
     expect(cost.requests).toBeCloseTo(((518_400_000 + passes) / 1e6) * 0.4, 6);
-    expect(cost.tasks).toBe(0);
+    // The 5 later passes of each run are tasks, created and dispatched.
+    expect(cost.tasks).toBeCloseTo((43_200 * 5 * 2 * 0.4) / 1e6, 9);
     // Only the sweep reads and writes: 6 passes a run.
     expect(cost.firestore).toBeCloseTo((43_200 * 6 * 3 * 0.06 + 43_200 * 6 * 0.18) / 1e5, 9);
   });
@@ -71,6 +73,24 @@ describe("fleet cost", () => {
     const perUs = (beats / 1e6 / 0.6) * (PRICES.perVcpuSecond + 0.5 * PRICES.perGibSecond);
     expect(heavy.compute - lean.compute).toBeCloseTo(500 * perUs, 6);
     expect(lean.requests).toBe(heavy.requests);
+  });
+
+  it("prices the sweep presence mode without a function per heartbeat: the sweep alone, at any cadence", () => {
+    const perSite = { ...units, idlePass: { reads: 3, writes: 1, readsPerSite: 1 } };
+    const fast = sweepMode({ machines: 100_000, beatSeconds: 5 }, perSite);
+    const slow = sweepMode({ machines: 100_000, beatSeconds: 120 }, perSite);
+    expect(fast).toEqual(slow);
+    const passes = 43_200 * 6;
+    expect(fast.invocations).toBe(passes);
+    // 2,000 sites of 50 machines: 2,003 reads and a write a pass.
+    expect(fast.firestore).toBeCloseTo((passes * 2_003 * 0.06 + passes * 0.18) / 1e5, 9);
+    expect(fast.tasks).toBeCloseTo((43_200 * 5 * 2 * 0.4) / 1e6, 9);
+    // The trigger mode costs the same sweep plus a function per heartbeat.
+    const trigger = perHeartbeatMode({ machines: 100_000, beatSeconds: 30 }, perSite);
+    expect(trigger.firestore).toBeCloseTo(fast.firestore, 9);
+    expect(trigger.invocations - fast.invocations).toBe((100_000 * SECONDS_PER_MONTH) / 30);
+    // Below the host's cron at 100,000 machines (issue 22, goal 5): $312 against $518.
+    expect(fast.total).toBeLessThan(hostCronDesign({ machines: 100_000, beatSeconds: 30 }).total);
   });
 
   it("prices the host's cron by the machine docs it reads: 100,000 machines every 5 minutes are 864 million reads", () => {
