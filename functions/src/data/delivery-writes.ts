@@ -49,6 +49,8 @@ export function hostCount(hostShape: HostShape | null | undefined, value: number
   return hostShape === "api" ? { failureCount: value } : {};
 }
 
+/** Also what Firestore answers a write that would take a document past its size limit. */
+export const INVALID_ARGUMENT = 3;
 export const ALREADY_EXISTS = 6;
 export const NOT_FOUND = 5;
 export const FAILED_PRECONDITION = 9;

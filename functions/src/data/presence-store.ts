@@ -11,7 +11,8 @@ import { dueStep, markOf, presenceDocSchema, sweepStep, type Mark, type SweepSte
 import { AGENT_LIMITS, type TimestampLike } from "../domain/agent-docs";
 import { LEGACY_MARK_FIELDS } from "../domain/legacy-mark";
 import type { PresenceMode } from "../domain/presence-mode";
-import { FAILED_PRECONDITION, grpcCode } from "./delivery-writes";
+import { RETURN_WATCH_FIELD } from "../domain/return-watch";
+import { FAILED_PRECONDITION, grpcCode, ignoreMissing } from "./delivery-writes";
 import { isSiteMachine, paths } from "./paths";
 import { parseOrNull } from "./parse";
 
@@ -184,6 +185,17 @@ export class PresenceStore {
   }
 
   /**
+   * The sweep presence mode's flag (data/return-watch-store.ts), removed by the machine trigger
+   * when the trigger mode answers a return the sweep mode had not (a switch back).
+   */
+  async clearReturnFlag(siteId: string, machineId: string): Promise<void> {
+    await this.db
+      .doc(paths.machine(siteId, machineId))
+      .update({ [RETURN_WATCH_FIELD]: FieldValue.delete() })
+      .catch(ignoreMissing);
+  }
+
+  /**
    * A deleted machine leaves no presence doc behind; unless the machine is there again by the
    * time this runs (a late redelivery of the delete's trigger after the machine came back and
    * was marked anew): that mark is the new machine's.
@@ -215,7 +227,8 @@ function silentIn(
 ): Promise<QueryDocumentSnapshot[]> {
   let query = machines.where("online", "==", true);
   if (floor) query = query.where("lastHeartbeat", ">=", Timestamp.fromDate(floor));
-  query = query.where("lastHeartbeat", "<", Timestamp.fromDate(cutoff)).orderBy("lastHeartbeat").select("lastHeartbeat");
+  // The sweep presence mode's flag too: a machine flagged already is not written again.
+  query = query.where("lastHeartbeat", "<", Timestamp.fromDate(cutoff)).orderBy("lastHeartbeat").select("lastHeartbeat", RETURN_WATCH_FIELD);
   if (after) query = query.startAfter(after);
   return query
     .limit(limit)

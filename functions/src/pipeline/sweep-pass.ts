@@ -1,8 +1,9 @@
 import type { DocumentReference, QueryDocumentSnapshot } from "firebase-admin/firestore";
-import { FAILED_PRECONDITION, grpcCode } from "../data/delivery-writes";
+import { FAILED_PRECONDITION, grpcCode, INVALID_ARGUMENT } from "../data/delivery-writes";
 import type { PresenceStore } from "../data/presence-store";
 import type { ReturnWatchStore } from "../data/return-watch-store";
 import type { SweepStep } from "../domain/presence";
+import { RETURN_WATCH_FIELD } from "../domain/return-watch";
 import type { PresenceMode } from "../domain/presence-mode";
 import { coveredFloor, floorToSave } from "../domain/sweep-floor";
 import type { Log } from "../log";
@@ -56,7 +57,6 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
   const sites = [...listing.ids].sort((a, b) => behind(a) - behind(b));
   const budget: Budget = { machines: (opts.pageSize ?? PAGE) * PASS_PAGES };
   const counts: Counts = { candidates: 0, marked: 0, deferred: 0, failed: 0, beaten: [] };
-  const presenceMode = await switchPresenceMode(state.presenceMode, opts);
   const floors = new Map<string, Date>();
   const failedSites: string[] = [];
   let indexMissing = false;
@@ -75,6 +75,8 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
   });
   const shared = indexMissing ? await acrossSites(presence, sites.map(floorOf), cutoff, opts, budget, counts, failedSites) : null;
   const forget = listing.fresh ? [...state.floors.keys()].filter((siteId) => !listing.ids.includes(siteId)) : [];
+  // After the marks: a switch of mode never holds back the pass's pages.
+  const presenceMode = await switchPresenceMode(state.presenceMode, opts);
   await presence.saveSweepState({ floors, sharedFloor: shared, forget, presenceMode }).catch((err: unknown) => {
     // Nothing is missed: the next pass reads from the floors as they were.
     opts.log?.warn("sweep.floors_not_saved", { error: String((err as Error)?.message ?? err).slice(0, 200) });
@@ -83,8 +85,19 @@ export async function runSweep(presence: PresenceStore, opts: PassOptions): Prom
   const result = { sites: sites.length, failedSites: failedSites.length, ...counts, remarked, acrossSites: indexMissing };
   opts.log?.info("sweep.done", { ...result, beaten: counts.beaten.length, cutoff: cutoff.toISOString() });
   if (failedSites.length > 0)
-    throw new Error(`sweep: ${failedSites.length} site(s) could not be swept (${failedSites.slice(0, 5).join(", ")}); the others were`);
+    // The result goes with the error: what the pass did in the other sites (the returns it found) is still to be answered.
+    throw new SweepError(`sweep: ${failedSites.length} site(s) could not be swept (${failedSites.slice(0, 5).join(", ")}); the others were`, result);
   return result;
+}
+
+/** A pass that could not sweep every site, with what it did in the others. */
+export class SweepError extends Error {
+  constructor(
+    message: string,
+    readonly result: SweepResult,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -145,11 +158,7 @@ async function sweepRange(
     counts.candidates += docs.length;
     for (let i = 0; i < docs.length; i += BATCH) {
       const batch = docs.slice(i, i + BATCH);
-      const steps = await settleEach(
-        batch.map((d) => d.ref),
-        (ref) => decide(presence, ref, opts),
-        opts.log,
-      );
+      const steps = await settleEach(batch, (machine) => decide(presence, machine, opts), opts.log);
       steps.forEach((step, j) => {
         if (step === "mark") counts.marked++;
         if (step === "defer") counts.deferred++;
@@ -191,27 +200,36 @@ function addCounts(into: Counts, from: Counts): void {
 }
 
 /**
- * One silent machine decided. In the sweep presence mode it is flagged first, so the pass that
- * finds it back needs no read of the marks: a flag on a machine not marked in the end is removed
- * when it beats. A flag that cannot be written (a doc at the size limit) does not stop the mark.
+ * One silent machine decided. In the sweep presence mode it is flagged first (unless the query
+ * saw it flagged), so the pass that finds it back needs no read of the marks: a flag on a
+ * machine not marked in the end is removed when it beats. A doc too large to take the flag
+ * (INVALID_ARGUMENT: an agent padded it to the size limit) is marked without it, its return
+ * answered when it next goes silent; any other failure fails the step, and the next pass tries
+ * again (the floor is held below it).
  */
-async function decide(presence: PresenceStore, ref: DocumentReference, opts: PassOptions): Promise<SweepStep["kind"]> {
-  if (opts.watch)
-    await opts.watch
-      .flag(ref)
-      .catch((err: unknown) => opts.log?.warn("sweep.flag_failed", { doc: ref.path, error: String((err as Error)?.message ?? err).slice(0, 200) }));
-  return presence.sweepMachine(ref, opts.staleAfterMs, opts.now, !!opts.watch);
+async function decide(presence: PresenceStore, machine: QueryDocumentSnapshot, opts: PassOptions): Promise<SweepStep["kind"]> {
+  if (opts.watch && machine.get(RETURN_WATCH_FIELD) !== true)
+    await opts.watch.flag(machine.ref).catch((err: unknown) => {
+      if (grpcCode(err) !== INVALID_ARGUMENT) throw err;
+      opts.log?.warn("sweep.flag_too_large", { doc: machine.ref.path, error: String((err as Error)?.message ?? err).slice(0, 200) });
+    });
+  return presence.sweepMachine(machine.ref, opts.staleAfterMs, opts.now, !!opts.watch);
 }
 
 /**
  * The presence mode this pass saves when it differs from the one the state was last saved in.
- * Switching to the sweep mode first flags every machine marked before (the trigger mode's marks
- * carry no flag), so their returns are found too.
+ * Switching to the sweep mode flags every machine marked or deferred before (the trigger mode's
+ * marks carry no flag), so their returns are found too.
  */
 async function switchPresenceMode(saved: string | null, opts: PassOptions): Promise<PresenceMode | undefined> {
   if (opts.watch && saved !== "sweep") {
-    const flagged = await opts.watch.flagEveryMark();
-    opts.log?.info("sweep.presence_mode", { mode: "sweep", was: saved ?? "trigger", flagged });
+    // Not saved until every flag is in: the next pass tries the switch again (each flag is idempotent).
+    const flags = await opts.watch.flagEveryMark(opts.log).catch((err: unknown) => {
+      opts.log?.warn("sweep.presence_mode_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
+      return null;
+    });
+    if (!flags || flags.failed > 0) return undefined;
+    opts.log?.info("sweep.presence_mode", { mode: "sweep", was: saved ?? "trigger", flagged: flags.flagged });
     return "sweep";
   }
   if (!opts.watch && saved === "sweep") {
@@ -239,15 +257,19 @@ function heartbeatMs(doc: QueryDocumentSnapshot): number | null {
  * One machine per call, each on its own: a step that fails is logged and counted, the machine
  * is read again by the next pass, and it never stops this pass for the machines behind it.
  */
-async function settleEach(
-  refs: DocumentReference[],
-  step: (ref: DocumentReference) => Promise<SweepStep["kind"]>,
+async function settleEach<T extends DocumentReference | QueryDocumentSnapshot>(
+  items: T[],
+  step: (item: T) => Promise<SweepStep["kind"]>,
   log?: Log,
 ): Promise<(SweepStep["kind"] | "failed")[]> {
-  const results = await Promise.allSettled(refs.map(step));
+  const results = await Promise.allSettled(items.map(step));
   return results.map((result, i) => {
     if (result.status === "fulfilled") return result.value;
-    log?.warn("sweep.step_failed", { doc: refs[i]!.path, error: String((result.reason as Error)?.message ?? result.reason).slice(0, 200) });
+    const item = items[i]!;
+    log?.warn("sweep.step_failed", {
+      doc: "ref" in item ? item.ref.path : item.path,
+      error: String((result.reason as Error)?.message ?? result.reason).slice(0, 200),
+    });
     return "failed";
   });
 }

@@ -73,6 +73,7 @@ async function answerOne(deps: ReturnsDeps, machine: DocumentSnapshot): Promise<
     // Cleared only once machine.online is in: a pass that fails between finds the mark again, and its answer is a duplicate.
     await deps.presence.clearMark(siteId, machineId, mark.staleSince, mark.version);
   }
-  await deps.watch.unflag(machine.ref);
+  // Kept if the doc changed since it was read (a pass flagging it again for a new silence).
+  await deps.watch.unflag(machine.ref, machine.updateTime);
   return mark ? "answered" : "unflagged";
 }

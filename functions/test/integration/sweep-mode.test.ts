@@ -81,18 +81,24 @@ it("a flag without a mark sends nothing and is removed once the machine beats", 
   expect(await flagOf(siteId, "FLAGGED-PC")).toBeUndefined();
 });
 
-it("a switch from the trigger mode flags the marks made before it, so their returns are answered", async () => {
+it("a switch from the trigger mode flags the machines marked or deferred before it, so their returns are answered", async () => {
   const siteId = uniqueId("sweepmode");
   const h = await sweepModeHarness(db, receiver, siteId, { staleMs: STALE_MS });
   await h.machineAt("OLD-MARK-PC", 300);
+  // Silent inside a reboot it announced: deferred, to be marked when the announcement runs out.
+  await h.machineAt("REBOOTING-PC", 300);
+  await db.doc(paths.machine(siteId, "REBOOTING-PC")).update({ rebooting: true, rebootScheduledAt: Math.floor(Date.now() / 1000) });
   await h.pass("trigger");
   expect(h.received()).toEqual([["OLD-MARK-PC machine.offline"]]);
+  expect(await presenceOf(siteId, "REBOOTING-PC")).toMatchObject({ dueAt: expect.any(Timestamp) });
   expect(await flagOf(siteId, "OLD-MARK-PC")).toBeUndefined();
+  expect(await flagOf(siteId, "REBOOTING-PC")).toBeUndefined();
   await h.machineAt("OLD-MARK-PC", 0);
   // The first pass in the sweep mode flags it, then finds it back.
   const switched = await h.pass("sweep");
   expect(switched.returns?.answered).toBeGreaterThanOrEqual(1);
   expect(h.received()).toEqual([["OLD-MARK-PC machine.offline", "OLD-MARK-PC machine.online"]]);
+  expect(await flagOf(siteId, "REBOOTING-PC")).toBe(true);
   expect((await db.doc(paths.sweepState()).get()).get("presenceMode")).toBe("sweep");
   // And back: the trigger mode records itself, so a later switch flags again.
   await h.pass("trigger");
@@ -110,4 +116,30 @@ it("an agent's clean stop after its return is answered when it next reports onli
   await db.doc(paths.machine(siteId, "STOPPED-PC")).set({ online: true, lastHeartbeat: Timestamp.now() }, { merge: true });
   await h.pass();
   expect(h.received()).toEqual([["STOPPED-PC machine.offline", "STOPPED-PC machine.online"]]);
+});
+
+it("a switch back to the trigger mode: the machine trigger answers a flagged machine on any heartbeat, and removes the flag", async () => {
+  const siteId = uniqueId("sweepmode");
+  const h = await sweepModeHarness(db, receiver, siteId, { staleMs: STALE_MS });
+  await h.machineAt("PENDING-PC", 300);
+  await h.pass("sweep");
+  expect(await flagOf(siteId, "PENDING-PC")).toBe(true);
+  // Back while the mode was switched: its first beats went unanswered, and the trigger now sees
+  // only an on-time heartbeat, which alone reads nothing.
+  const before = { online: true, name: "PENDING-PC", lastHeartbeat: Timestamp.fromMillis(Date.now() - 5_000), sweepAwaitingReturn: true };
+  const after = { ...before, lastHeartbeat: Timestamp.now() };
+  await db.doc(paths.machine(siteId, "PENDING-PC")).set(after);
+  const outcomes = await h.machineWrite("PENDING-PC", before, after);
+  expect(outcomes).toMatchObject([{ type: "machine.online", outcome: "emitted" }]);
+  expect(h.received()).toEqual([["PENDING-PC machine.offline", "PENDING-PC machine.online"]]);
+  expect(await presenceOf(siteId, "PENDING-PC")).toBeUndefined();
+  expect(await flagOf(siteId, "PENDING-PC")).toBeUndefined();
+  // Without the flag an on-time heartbeat is what it always was: nothing read, nothing sent.
+  expect(
+    await h.machineWrite(
+      "PENDING-PC",
+      { ...after, sweepAwaitingReturn: undefined },
+      { ...after, lastHeartbeat: Timestamp.now(), sweepAwaitingReturn: undefined },
+    ),
+  ).toEqual([]);
 });

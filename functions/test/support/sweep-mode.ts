@@ -1,6 +1,6 @@
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { EmissionStore, ManagementStore, paths, PresenceStore, ReturnWatchStore, Store, type Log } from "../../src/seam";
-import { handlePresenceWrite, presencePass } from "../../src/seam-handlers";
+import { handleMachineWrite, handlePresenceWrite, presencePass } from "../../src/seam-handlers";
 import { countingFirestore } from "./counting-firestore";
 import { inProcessQueue } from "./in-process-queue";
 import type { Receiver } from "../../../scripts/lib/receiver";
@@ -63,12 +63,28 @@ export async function sweepModeHarness(db: Firestore, receiver: Receiver, siteId
     await deliverAll();
     return result;
   };
-  /** A machine of the site as its agent leaves it: online, its heartbeat `secondsAgo` old. */
-  const machineAt = (machineId: string, secondsAgo: number) =>
-    db
+  /**
+   * A machine of the site as its agent leaves it: online, its heartbeat `secondsAgo` old. A
+   * heartbeat moved back past the threshold (which a server-stamped one never is) may fall
+   * below the site's floor: the floor goes, so the next pass looks at every silent machine.
+   */
+  const machineAt = async (machineId: string, secondsAgo: number) => {
+    if (secondsAgo * 1000 > opts.staleMs) await db.doc(paths.sweepState()).set({ floors: { [siteId]: FieldValue.delete() } }, { merge: true });
+    await db
       .doc(paths.machine(siteId, machineId))
       .set({ online: true, name: machineId, lastHeartbeat: Timestamp.fromMillis(Date.now() - secondsAgo * 1000) }, { merge: true });
+  };
   /** The presence mode's events each webhook received, as `machineId event`. */
   const received = () => hookPaths.map((p) => receiver.at(p).map((d) => `${String(d.payload?.data?.machineId)} ${String(d.payload?.event)}`));
-  return { pass, machineAt, received, take: () => counting.take() };
+  /** The trigger mode's machine trigger, run in-process on one write of a machine doc (a switch back from the sweep mode). */
+  const machineWrite = async (machineId: string, before: unknown, after: unknown) => {
+    const path = paths.machine(siteId, machineId);
+    const outcomes = await handleMachineWrite(
+      { eventId: `sweep-mode-${siteId}-${++n}`, occurredAt: new Date(), path, params: { siteId, machineId }, before, after },
+      deps,
+    );
+    await deliverAll();
+    return outcomes;
+  };
+  return { pass, machineAt, machineWrite, received, take: () => counting.take() };
 }
