@@ -479,7 +479,7 @@ async function sweepModeOutageCost(out: BenchReport, receiver: Receiver): Promis
   const writes = Math.max(...costs.map((c) => c.writes));
   out.row(`one outage, start to end, most of 5 (beyond an idle pass's cost)`, `${reads} reads, ${writes} writes`);
   out.note(
-    `In the sweep presence mode an outage costs what it costs in the trigger mode, plus the flag: written when the sweep marks the machine and removed on its return (2 writes), and the machine read by the pass's query for returns (1 read). No function runs on the machine's heartbeats, the one that ends the outage included.`,
+    `In the sweep presence mode an outage costs ${reads} reads and ${writes} writes beyond what idle passes cost (their queries, which cost a read each when they find nothing, and the state's write are priced per pass): the trigger mode's steps, the pass answering the return where the machine trigger did, and the flag written when the sweep marks the machine and removed on its return. No function runs on the machine's heartbeats, the one that ends the outage included.`,
   );
   return { sweepOutageReads: reads, sweepOutageWrites: writes };
 }
