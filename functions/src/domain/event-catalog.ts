@@ -21,7 +21,8 @@ export type DisplayEventType = (typeof DISPLAY_EVENT_TYPES)[number];
 /**
  * Every event type the pipeline can emit. `webhook.test` is sent on demand, never fanned out.
  * `threshold.breached` and the display events are the host's (its agents report them; the
- * pipeline detects the rest itself).
+ * pipeline detects the rest itself). `webhook.disabled` is about the site's webhooks, not a
+ * machine: a webhook switched off by its failures, told to the site's other webhooks.
  */
 export const EVENT_TYPES = [
   "process.crashed",
@@ -31,6 +32,7 @@ export const EVENT_TYPES = [
   "connection_failure",
   "threshold.breached",
   ...DISPLAY_EVENT_TYPES,
+  "webhook.disabled",
   "webhook.test",
 ] as const;
 

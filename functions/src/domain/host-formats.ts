@@ -61,6 +61,9 @@ function owletteV1Data(p: EventPayload): Data {
       return { machine, ...some("offlineSince", fields.offlineSince) };
     case "webhook.test":
       return { message: fields.message };
+    case "webhook.disabled":
+      // No host sender had it: the pipeline's fields as they are.
+      return fields;
   }
 }
 

@@ -2,6 +2,9 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import type { DocumentData, Firestore } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { upkeepNeeded } from "../domain/host-adoption";
+import { disableNotice } from "../domain/webhook-notices";
+import { announceDisable } from "../pipeline/webhook-notices";
+import type { EmitDeps } from "../pipeline/emit-events";
 import { upkeepWebhook } from "../data/host-webhook-store";
 import { paths } from "../data/paths";
 import type { Log } from "../log";
@@ -17,11 +20,17 @@ const asDoc = (v: unknown): DocumentData | null => (typeof v === "object" && v !
  * and the host's names of the health fields are kept equal to the pipeline's. The pipeline's own
  * routine writes cost this trigger no read (`upkeepNeeded` looks at the written doc only).
  */
-export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestore; log: Log; now: () => Date }) {
+export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestore; log: Log; now: () => Date; emit?: EmitDeps }) {
   const before = asDoc(write.before);
   const after = asDoc(write.after);
   const { siteId, webhookId } = write.params;
   if (!siteId || !webhookId) return null;
+  // A webhook the pipeline switched off for its failures: the site's other webhooks are told.
+  const notice = disableNotice(webhookId, before, after);
+  if (notice && deps.emit) {
+    const told = await announceDisable(siteId, notice, { id: write.eventId, at: write.occurredAt }, deps.emit);
+    deps.log.info("webhook.disable_announced", { siteId, webhookId, reason: notice.reason, webhooks: told });
+  }
   if (!after) {
     // Deleted outside the management API (the host's hard delete, its tombstone's expiry): the
     // server-only doc goes too, with its secrets and any credential URL.
@@ -40,5 +49,5 @@ export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestor
 
 export const onWebhookWritten = onDocumentWritten({ document: "sites/{siteId}/webhooks/{webhookId}", retry: true, ...SIZING.webhookDocs }, async (event) => {
   const deps = productionDeps();
-  await handleWebhookWrite(toAgentWrite(event), { db: deps.store.db, log: deps.log, now: deps.now });
+  await handleWebhookWrite(toAgentWrite(event), { db: deps.store.db, log: deps.log, now: deps.now, emit: deps });
 });

@@ -133,9 +133,18 @@ describe("process.crashed", () => {
   });
 });
 
+/** A second webhook of the site, subscribed to `events`, always answering 200. */
+async function otherWebhook(siteId: string, events: EventType[]) {
+  const path = `/hooks/${siteId}/other`;
+  const { id, secret } = await manage.createWebhook(siteId, { name: "On call", url: receiver.url(path), events, createdBy: "test" });
+  receiver.register(path, secret, () => 200);
+  return { id, received: () => receiver.at(path) };
+}
+
 describe("webhook health", () => {
   it("disables a webhook after 10 consecutive failures and sends no 11th request", async () => {
-    const hook = await siteWithWebhook(["process.crashed"], () => 500);
+    const hook = await siteWithWebhook(["process.crashed", "webhook.disabled"], () => 500);
+    const onCall = await otherWebhook(hook.siteId, ["webhook.disabled"]);
     // Each event makes 5 attempts on the default schedule (the emulator dispatches at once).
     await crash(hook.siteId, "first");
     await waitFor("5 failed attempts", async () => isSettled((await deliveries(hook.siteId, hook.webhookId))[0], "failed"));
@@ -149,12 +158,34 @@ describe("webhook health", () => {
     });
     expect(disabled).toMatchObject({ enabled: false, failCount: 10, lastStatus: 500, disabledReason: "auto" });
 
+    // The site's other webhook is told, once, signed, without the disabled one's URL.
+    const [notice] = await waitFor("webhook.disabled to the other webhook", () => onCall.received().length > 0 && onCall.received());
+    expect(notice?.verified).toBe(true);
+    expect(notice?.payload).toMatchObject({
+      event: "webhook.disabled",
+      site: { id: hook.siteId },
+      data: { webhookId: hook.webhookId, webhookName: "Receiver", reason: "auto", failCount: 10, lastStatus: 500 },
+    });
+    expect(JSON.stringify(notice?.payload)).not.toContain(hook.path);
+
     await crash(hook.siteId, "third");
     await sleep(4000);
     expect(hook.received()).toHaveLength(10);
     expect(hook.received().every((d) => d.verified)).toBe(true);
+    expect(hook.received().some((d) => d.payload?.event === "webhook.disabled")).toBe(false);
+    expect(onCall.received()).toHaveLength(1);
     const records = await deliveries(hook.siteId, hook.webhookId);
     expect(records.map((r) => r.status).sort()).toEqual(["failed", "failed"]);
+  });
+
+  it("a webhook switched off by people is not announced", async () => {
+    const hook = await siteWithWebhook(["process.crashed"]);
+    const onCall = await otherWebhook(hook.siteId, ["webhook.disabled"]);
+    await manage.setEnabled(hook.siteId, hook.webhookId, false, "manual");
+    await manage.setEnabled(hook.siteId, hook.webhookId, true, "manual");
+    await manage.setEnabled(hook.siteId, hook.webhookId, false, "paused");
+    await sleep(3000);
+    expect(onCall.received()).toEqual([]);
   });
 
   it("resets failCount on a 2xx after failed attempts, in one delivery record", async () => {

@@ -1,0 +1,60 @@
+import { formatTimestamp, type EventPayload, type SiteRef } from "./payload";
+
+/** Why the pipeline switched a webhook off by itself: its failure streak, or its receiver's 410 Gone. */
+export const ANNOUNCED_DISABLE_REASONS = ["auto", "gone"] as const;
+export type AnnouncedDisableReason = (typeof ANNOUNCED_DISABLE_REASONS)[number];
+
+/** What the site's other webhooks are told about a webhook the pipeline switched off. */
+export interface DisableNotice {
+  webhookId: string;
+  webhookName: string | null;
+  reason: AnnouncedDisableReason;
+  failCount: number | null;
+  lastStatus: number | null;
+}
+
+const record = (v: unknown): Record<string, unknown> | null => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/**
+ * The notice one write of a webhook doc calls for: the write that switched it off for its
+ * failures (`disabledReason` `auto` or `gone`, written by the pipeline). A switch-off by people
+ * (`manual`, `paused`, a delete) is theirs to know, and any later write of a webhook already
+ * off says nothing new.
+ */
+export function disableNotice(webhookId: string, before: unknown, after: unknown): DisableNotice | null {
+  const was = record(before);
+  const now = record(after);
+  if (!now || now.enabled !== false || was?.enabled === false) return null;
+  const reason = now.disabledReason;
+  if (!(ANNOUNCED_DISABLE_REASONS as readonly unknown[]).includes(reason)) return null;
+  return {
+    webhookId,
+    webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
+    reason: reason as AnnouncedDisableReason,
+    failCount: num(now.failCount),
+    lastStatus: num(now.lastStatus),
+  };
+}
+
+/**
+ * `webhook.disabled`: the envelope every event has, about a webhook rather than a machine. It
+ * never carries the disabled webhook's URL: a destination URL can hold a credential (Slack's,
+ * Discord's), and the site's other receivers are not all its owners' systems.
+ */
+export function disableNoticePayload(input: { id: string; site: SiteRef; notice: DisableNotice; at: Date }): EventPayload {
+  const { notice } = input;
+  return {
+    id: input.id,
+    event: "webhook.disabled",
+    timestamp: formatTimestamp(input.at),
+    site: { id: input.site.id, name: input.site.name },
+    data: {
+      webhookId: notice.webhookId,
+      webhookName: notice.webhookName,
+      reason: notice.reason,
+      failCount: notice.failCount,
+      lastStatus: notice.lastStatus,
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { discordMessage, pagerDutyDedupKey, pagerDutyEvent, renderBody, slackMessage } from "../../src/domain/destination-formats";
+import { disableNotice, disableNoticePayload } from "../../src/domain/webhook-notices";
+import { isSubscribableEventType } from "../../src/domain/event-catalog";
+
+// webhook.disabled: the site's other webhooks learn at once that one of them was switched off
+// by its failures (issue 24, item 5).
+
+const on = { name: "Ops receiver", url: "https://hooks.slack.com/services/T000/B000/secret", enabled: true, failCount: 9, lastStatus: 500 };
+const SITE = { id: "site-a", name: "Gallery" };
+
+describe("disableNotice", () => {
+  it("is the write that switched a webhook off for its failures or its receiver's 410", () => {
+    expect(disableNotice("w1", on, { ...on, enabled: false, disabledReason: "auto", failCount: 10 })).toEqual({
+      webhookId: "w1",
+      webhookName: "Ops receiver",
+      reason: "auto",
+      failCount: 10,
+      lastStatus: 500,
+    });
+    expect(disableNotice("w1", on, { ...on, enabled: false, disabledReason: "gone", lastStatus: 410 })).toMatchObject({ reason: "gone", lastStatus: 410 });
+    // A host doc not adopted yet has no `enabled` before: it was on.
+    expect(disableNotice("w1", { name: "x" }, { name: "x", enabled: false, disabledReason: "auto" })).toMatchObject({ reason: "auto" });
+  });
+
+  it("is nothing for a switch-off by people, a write to a webhook already off, a switch-on, or a delete", () => {
+    expect(disableNotice("w1", on, { ...on, enabled: false, disabledReason: "manual" })).toBeNull();
+    expect(disableNotice("w1", on, { ...on, enabled: false, disabledReason: "paused" })).toBeNull();
+    expect(disableNotice("w1", on, { ...on, enabled: false, disabledReason: "deleted" })).toBeNull();
+    const off = { ...on, enabled: false, disabledReason: "auto" };
+    expect(disableNotice("w1", off, { ...off, lastStatus: 503 })).toBeNull();
+    expect(disableNotice("w1", off, { ...off, enabled: true, disabledReason: null })).toBeNull();
+    expect(disableNotice("w1", on, undefined)).toBeNull();
+  });
+});
+
+describe("the webhook.disabled payload and its renderings", () => {
+  const payload = disableNoticePayload({
+    id: "evt_1",
+    site: SITE,
+    notice: { webhookId: "w1", webhookName: "Ops receiver", reason: "auto", failCount: 10, lastStatus: 500 },
+    at: new Date("2026-12-07T10:00:00Z"),
+  });
+
+  it("is the usual envelope about a webhook, never with its URL (a URL can hold a credential)", () => {
+    expect(payload).toEqual({
+      id: "evt_1",
+      event: "webhook.disabled",
+      timestamp: "2026-12-07T10:00:00Z",
+      site: SITE,
+      data: { webhookId: "w1", webhookName: "Ops receiver", reason: "auto", failCount: 10, lastStatus: 500 },
+    });
+    expect(JSON.stringify(payload)).not.toContain("hooks.slack.com");
+    expect(isSubscribableEventType("webhook.disabled")).toBe(true);
+  });
+
+  it("renders for Slack, Discord and PagerDuty: what was switched off, why, and that it gets nothing until re-enabled", () => {
+    expect(slackMessage(payload).text).toBe(
+      '⛔ Webhook "Ops receiver" of Gallery was switched off after 10 failed deliveries: it gets no events until re-enabled',
+    );
+    expect(discordMessage(payload).embeds[0]?.fields).toEqual(expect.arrayContaining([{ name: "Webhook", value: "Ops receiver", inline: true }]));
+    const gone = { ...payload, data: { ...payload.data, reason: "gone", lastStatus: 410 } };
+    expect(slackMessage(gone).text).toContain("(its receiver answered 410 Gone)");
+    // One PagerDuty incident per webhook, a warning.
+    expect(pagerDutyDedupKey(payload)).toBe("owlette/site-a/webhook/w1/disabled");
+    expect(pagerDutyEvent(payload, "key12345")).toMatchObject({ event_action: "trigger", payload: { severity: "warning" } });
+    // The host dashboard's body has no such event: the pipeline's fields as they are.
+    expect(JSON.parse(renderBody("owlette_v1", JSON.stringify(payload)))).toMatchObject({ data: payload.data });
+  });
+});
