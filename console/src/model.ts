@@ -169,6 +169,16 @@ export function webhookState(w: Pick<WebhookView, "enabled" | "disabledReason">)
   }
 }
 
+/**
+ * The site page's notice for a webhook the pipeline switched off by itself (its failures, its
+ * receiver's 410): what happened, in one sentence; null for any other state. Such a webhook
+ * gets nothing until someone switches it on, so it must not wait to be noticed in the list.
+ */
+export function disabledNotice(w: Pick<WebhookView, "name" | "enabled" | "disabledReason">): string | null {
+  if (w.enabled || (w.disabledReason !== "auto" && w.disabledReason !== "gone")) return null;
+  return `${w.name} is off: ${webhookState(w).detail}. It gets no events until it is enabled again.`;
+}
+
 /** `lastStatus` or an attempt's outcome in words: "200", "503", "timeout", "—". */
 export function statusText(status: number | string | null | undefined, error?: string | null): string {
   if (typeof status === "number") return String(status);

@@ -9,6 +9,7 @@ import {
   SIGNATURE_SCHEMES,
   SUBSCRIBABLE_EVENT_TYPES,
   checkedByDefault,
+  disabledNotice,
   errorText,
   parseHeaderLines,
   relativeTime,
@@ -66,7 +67,41 @@ export function failMeter(w: WebhookView): HTMLElement {
   );
 }
 
+/**
+ * One notice per webhook the pipeline switched off by itself, above the list; an admin enables
+ * it again from there in one click (the failure count starts again at 0).
+ */
+function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
+  return hooks.flatMap((w) => {
+    const text = disabledNotice(w);
+    if (!text) return [];
+    const status = h("span", { class: "hint" });
+    const enable = ctx.admin
+      ? h(
+          "button",
+          {
+            type: "button",
+            onclick: (e: Event) => {
+              const b = e.currentTarget as HTMLButtonElement;
+              b.disabled = true;
+              ctx.svc.call("enableWebhook", { siteId: ctx.site.id, webhookId: w.id }).then(
+                () => (status.textContent = " Enabled."),
+                (err: unknown) => {
+                  b.disabled = false;
+                  status.textContent = ` ${errorText(err)}`;
+                },
+              );
+            },
+          },
+          `Enable ${w.name}`,
+        )
+      : null;
+    return [h("p", { class: "notice", role: "alert", "data-disabled-notice": w.id }, text, " ", enable, status)];
+  });
+}
+
 export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {
+  const notices = h("div", { class: "notices" });
   const list = h("div", { class: "list", "aria-busy": "true" }, "Loading webhooks…");
   const newButton = ctx.admin ? h("button", { type: "button", class: "primary", onclick: () => void createWebhook(ctx) }, "New webhook") : null;
   fill(
@@ -76,6 +111,7 @@ export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {
       {},
       h("div", { class: "heading" }, h("h1", {}, `Webhooks · ${ctx.site.name}`), newButton),
       ctx.admin ? null : h("p", { class: "hint" }, "Read-only: site admins change webhooks."),
+      notices,
       list,
     ),
   );
@@ -103,6 +139,7 @@ export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {
             }),
           );
       }
+      fill(notices, disabledNotices(ctx, hooks));
       if (hooks.length === 0) {
         fill(list, h("p", { class: "card" }, "No webhooks yet.", ctx.admin ? " Create one to receive events from this site's machines." : ""));
         return;

@@ -117,7 +117,8 @@ describe("the webhook console in a browser", () => {
     const form = page.getByRole("dialog", { name: "New webhook" });
     await form.getByLabel("Name", { exact: true }).fill("Ops receiver");
     await form.getByLabel("URL", { exact: true }).fill(receiver.url(path));
-    for (const other of ["process.start_failed", "machine.offline", "machine.online", "connection_failure"]) await form.getByLabel(other).uncheck();
+    for (const other of ["process.start_failed", "machine.offline", "machine.online", "connection_failure", "webhook.disabled"])
+      await form.getByLabel(other).uncheck();
     expect(await unnamedControls(page)).toEqual([]);
     await form.getByRole("button", { name: "Create" }).click();
 
@@ -207,6 +208,34 @@ describe("the webhook console in a browser", () => {
     await embedded.getByRole("heading", { name: "Ops receiver" }).waitFor();
     expect(await embedded.locator("header.chrome").count()).toBe(1);
     await embedded.context().close();
+  });
+
+  it("a webhook switched off by its failures is announced on the site page, and an admin enables it there in one click", async () => {
+    const { siteId, people, email } = await siteWithPeople();
+    const created = await call(
+      "createWebhook",
+      { siteId, name: "Chat relay", url: receiver.url(`/console/${siteId}/relay`), events: ["process.crashed"] },
+      await idToken(people.admin),
+    );
+    const webhookId = created.body.result.webhook.id as string;
+    await store.db.doc(paths.webhook(siteId, webhookId)).update({ enabled: false, disabledReason: "auto", failCount: 10, lastStatus: 503 });
+
+    // A member sees it too, with nothing to click.
+    const member = await signIn(email(people.member));
+    const seen = member.locator(`[data-disabled-notice="${webhookId}"]`);
+    await seen.waitFor();
+    expect(await seen.textContent()).toContain("Chat relay is off: switched off after 10 consecutive failures.");
+    expect(await seen.getByRole("button").count()).toBe(0);
+
+    const page = await signIn(email(people.admin));
+    const notice = page.getByRole("alert").filter({ hasText: "Chat relay is off" });
+    await notice.waitFor();
+    await notice.getByRole("button", { name: "Enable Chat relay" }).click();
+    await waitFor("enabled again", async () => (await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("enabled") === true);
+    // The live list drops the notice, on both pages.
+    await notice.waitFor({ state: "detached" });
+    await seen.waitFor({ state: "detached" });
+    expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).data()).toMatchObject({ enabled: true, failCount: 0, disabledReason: null });
   });
 
   it("every path the console answers carries its CSP; only /embed may name other framing origins", async () => {

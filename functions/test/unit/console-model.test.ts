@@ -12,6 +12,7 @@ import {
   webhookState,
   webhookView,
   foreignWriteNotice,
+  disabledNotice,
 } from "../../../console/src/model";
 
 const HOUR = 3_600_000;
@@ -80,6 +81,18 @@ describe("console model: webhook docs", () => {
     expect(statusText("connection_refused")).toBe("connection refused");
     expect(statusText(null, "timeout")).toBe("timeout");
     expect(statusText(null)).toBe("—");
+  });
+});
+
+describe("console model: a webhook the pipeline switched off", () => {
+  const w = { name: "Chat relay", enabled: false };
+  it("is announced when its failures or its receiver's 410 switched it off, and not otherwise", () => {
+    expect(disabledNotice({ ...w, disabledReason: "auto" })).toBe(
+      "Chat relay is off: switched off after 10 consecutive failures. It gets no events until it is enabled again.",
+    );
+    expect(disabledNotice({ ...w, disabledReason: "gone" })).toContain("the receiver answered 410 Gone");
+    for (const reason of ["manual", "paused", "adopting", null]) expect(disabledNotice({ ...w, disabledReason: reason })).toBeNull();
+    expect(disabledNotice({ ...w, enabled: true, disabledReason: "auto" })).toBeNull();
   });
 });
 
