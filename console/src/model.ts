@@ -91,7 +91,10 @@ export function webhookView(id: string, d: Data): WebhookView {
     description: strOrNull(d.description),
     events: Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [],
     enabled: d.enabled === true && !paused,
-    disabledReason: paused ? "paused" : (strOrNull(d.disabledReason) ?? (d.enabled === undefined ? "adopting" : null)),
+    // As the fan-out reads it: `paused` names the state only of a doc that is on otherwise; one the
+    // pipeline switched off keeps its reason (the host's public-API docs mirror it into `paused`).
+    disabledReason:
+      paused && d.enabled !== false ? "paused" : (strOrNull(d.disabledReason) ?? (paused ? "paused" : d.enabled === undefined ? "adopting" : null)),
     failCount: numOrNull(d.failCount) ?? 0,
     lastStatus: typeof lastStatus === "number" || typeof lastStatus === "string" ? lastStatus : null,
     lastDeliveryAtMs: ms(d.lastDeliveryAt),

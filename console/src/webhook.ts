@@ -19,6 +19,7 @@ import {
   type WebhookView,
 } from "./model";
 import { editWebhook, failMeter, noAccess, onServerSnapshot, showSecret, watchNewestDelivery } from "./webhooks";
+import { askFirst } from "./ask-first";
 
 const PAGE = 25;
 
@@ -168,37 +169,6 @@ async function rotate(w: WebhookView, call: Call, say: Say) {
   } catch (err) {
     say(errorText(err), true);
   }
-}
-
-/**
- * Embedded in another site's page, a one-click action could be clickjacked (the framing page
- * lays the console under its own button): there it asks in a dialog first. Standalone, where
- * only the console's own origin may frame it, it does not.
- */
-async function askFirst(ctx: Ctx, question: string, yes: string, run: () => Promise<unknown>): Promise<void> {
-  if ((ctx.embedded || framed()) && !(await confirmed(question, yes))) return;
-  await run();
-}
-
-/** Shown inside any frame, whatever path Hosting matched for its headers: it asks first there too. */
-function framed(): boolean {
-  try {
-    return window.self !== window.top;
-  } catch {
-    return true;
-  }
-}
-
-async function confirmed(question: string, yes: string): Promise<boolean> {
-  const sure = await modal<boolean>(question, (close) => [
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: () => close(true) }, yes),
-      h("button", { type: "button", onclick: () => close(false), autofocus: true }, "Cancel"),
-    ),
-  ]);
-  return sure === true;
 }
 
 async function remove(ctx: Ctx, w: WebhookView, call: Call, say: Say) {

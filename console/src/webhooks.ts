@@ -2,6 +2,7 @@
 import { collection, limit, onSnapshot, orderBy, query, type FirestoreError, type Query, type QuerySnapshot } from "firebase/firestore";
 import { badge, field, fill, h, modal, type Child } from "./dom";
 import { webhookHref, type Cleanup, type Ctx } from "./context";
+import { askFirst } from "./ask-first";
 import {
   AUTO_DISABLE_AFTER,
   FORMATS,
@@ -83,14 +84,17 @@ function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
             type: "button",
             onclick: (e: Event) => {
               const b = e.currentTarget as HTMLButtonElement;
-              b.disabled = true;
-              ctx.svc.call("enableWebhook", { siteId: ctx.site.id, webhookId: w.id }).then(
-                () => (status.textContent = " Enabled."),
-                (err: unknown) => {
-                  b.disabled = false;
-                  status.textContent = ` ${errorText(err)}`;
-                },
-              );
+              // Framed or embedded, it asks first, as every action does (ask-first.ts).
+              void askFirst(ctx, `Enable ${w.name}?`, "Enable", async () => {
+                b.disabled = true;
+                await ctx.svc.call("enableWebhook", { siteId: ctx.site.id, webhookId: w.id }).then(
+                  () => (status.textContent = " Enabled."),
+                  (err: unknown) => {
+                    b.disabled = false;
+                    status.textContent = ` ${errorText(err)}`;
+                  },
+                );
+              });
             },
           },
           `Enable ${w.name}`,

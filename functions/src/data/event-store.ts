@@ -8,6 +8,7 @@ import type { Log } from "../log";
 import { eventDocData, type StoredEvent } from "./event-doc";
 import { snapshotOf, takes, type FanOutTarget } from "./fan-out";
 import { upkeepWebhook } from "./host-webhook-store";
+import { ALREADY_EXISTS, grpcCode } from "./delivery-writes";
 import { parseOrNull } from "./parse";
 import { paths } from "./paths";
 import { eventDocSchema, webhookDocSchema, type EventDoc } from "./webhook-docs";
@@ -25,6 +26,17 @@ export class EventStore {
   /** Idempotent: a replayed report rewrites the same bytes under the same id. */
   async saveEvent(siteId: string, event: StoredEvent) {
     await this.db.doc(paths.event(siteId, event.id)).set(eventDocData(event));
+  }
+
+  /** The event stored under its id unless one is there already: false when it was. */
+  async createEvent(siteId: string, event: StoredEvent): Promise<boolean> {
+    try {
+      await this.db.doc(paths.event(siteId, event.id)).create(eventDocData(event));
+      return true;
+    } catch (err) {
+      if (grpcCode(err) === ALREADY_EXISTS) return false;
+      throw err;
+    }
   }
 
   /**

@@ -10,7 +10,8 @@ export interface DisableNotice {
   webhookName: string | null;
   reason: AnnouncedDisableReason;
   failCount: number | null;
-  lastStatus: number | null;
+  /** The last HTTP status, or the outcome word of an attempt without one (`timeout`, `unreachable`, ...). */
+  lastStatus: number | string | null;
 }
 
 const record = (v: unknown): Record<string, unknown> | null => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null);
@@ -28,12 +29,15 @@ export function disableNotice(webhookId: string, before: unknown, after: unknown
   if (!now || now.enabled !== false || was?.enabled === false) return null;
   const reason = now.disabledReason;
   if (!(ANNOUNCED_DISABLE_REASONS as readonly unknown[]).includes(reason)) return null;
+  // The pipeline's own switch-off writes its reason or its count: a reason merely left over
+  // from an earlier one (a host write switching the doc on and off again) is not it.
+  if (was && was.disabledReason === reason && was.failCount === now.failCount) return null;
   return {
     webhookId,
     webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
     reason: reason as AnnouncedDisableReason,
     failCount: num(now.failCount),
-    lastStatus: num(now.lastStatus),
+    lastStatus: num(now.lastStatus) ?? (typeof now.lastStatus === "string" && now.lastStatus ? now.lastStatus.slice(0, 32) : null),
   };
 }
 

@@ -7,8 +7,8 @@ import { enqueueDeliveries, type EmitDeps } from "./emit-events";
 /**
  * `webhook.disabled` to the site's other webhooks subscribed to it, once per switch-off: its
  * event id follows from the write that switched the webhook off (the trigger's id, the same on
- * every redelivery), its event doc is written again with the same bytes, and its tasks' names
- * refuse a second enqueue. The disabled webhook itself is never a target: it is off. No
+ * every redelivery), its event doc is created once, and its tasks' names refuse a second
+ * enqueue. The disabled webhook itself is never a target: it is off. No
  * emission limit applies: a webhook is switched off once until someone switches it on.
  */
 export async function announceDisable(siteId: string, notice: DisableNotice, report: { id: string; at: Date }, deps: EmitDeps): Promise<number> {
@@ -28,7 +28,15 @@ export async function announceDisable(siteId: string, notice: DisableNotice, rep
     webhookIds: targets.map((t) => t.id),
     slowTo: targets.filter((t) => isSlow(t.snapshot.slowUntilMs, report.at.getTime())).map((t) => t.id),
   };
-  await deps.store.events.saveEvent(siteId, event);
-  await enqueueDeliveries(siteId, event, targets, deps);
+  // Created once: a trigger redelivered later (its enqueue failed) enqueues the stored event's
+  // webhooks again without a read of them, so each attempt looks for its record before sending.
+  const created = await deps.store.events.createEvent(siteId, event);
+  if (created) await enqueueDeliveries(siteId, event, targets, deps);
+  else await enqueueDeliveries(siteId, { ...event, ...(await storedTargets(siteId, id, deps)) }, null, deps);
   return targets.length;
+}
+
+async function storedTargets(siteId: string, eventId: string, deps: EmitDeps) {
+  const stored = await deps.store.events.loadEvent({ siteId, eventId });
+  return { webhookIds: stored?.webhookIds ?? [], slowTo: stored?.slowTo ?? [] };
 }

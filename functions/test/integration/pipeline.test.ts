@@ -8,6 +8,7 @@ import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { EventType } from "../../src/domain/event-catalog";
 import { handleProcessWrite } from "../../src/triggers/on-process-written";
 import { handlePresenceWrite } from "../../src/triggers/on-presence-written";
+import { handleWebhookWrite } from "../../src/triggers/on-webhook-written";
 import { heldPageDue } from "../../src/domain/emission-policy";
 import { offlineEvent } from "../../src/domain/presence";
 import { ingest } from "../../src/pipeline/ingest";
@@ -176,6 +177,29 @@ describe("webhook health", () => {
     expect(onCall.received()).toHaveLength(1);
     const records = await deliveries(hook.siteId, hook.webhookId);
     expect(records.map((r) => r.status).sort()).toEqual(["failed", "failed"]);
+  });
+
+  it("a switch-off announced once, however late its trigger is redelivered", async () => {
+    const siteId = uniqueId("site");
+    await store.db.doc(paths.site(siteId)).set({ name: `Site ${siteId}`, owner: "owner-uid" });
+    const onCall = await otherWebhook(siteId, ["webhook.disabled"]);
+    const on = { name: "Relay", url: "https://relay.example/hook", enabled: true, failCount: 9, lastStatus: "timeout" };
+    const write = {
+      eventId: uniqueId("trigger-event"),
+      occurredAt: new Date(),
+      path: paths.webhook(siteId, "relay"),
+      params: { siteId, webhookId: "relay" },
+      before: on,
+      after: { ...on, enabled: false, disabledReason: "auto", failCount: 10 },
+    };
+    const deps = { db: store.db, log: silentLog, now: () => new Date(), emit: { store, enqueue: taskQueueEnqueue(REGION), log: silentLog } };
+    await handleWebhookWrite(write, deps);
+    await waitFor("the announcement", () => onCall.received().length === 1);
+    expect(onCall.received()[0]?.payload?.data).toEqual({ webhookId: "relay", webhookName: "Relay", reason: "auto", failCount: 10, lastStatus: "timeout" });
+    // Redelivered after the first one was delivered: the event doc is there, the attempt finds its record.
+    await handleWebhookWrite(write, deps);
+    await sleep(3000);
+    expect(onCall.received()).toHaveLength(1);
   });
 
   it("a webhook switched off by people is not announced", async () => {

@@ -94,6 +94,17 @@ describe("console model: a webhook the pipeline switched off", () => {
     for (const reason of ["manual", "paused", "adopting", null]) expect(disabledNotice({ ...w, disabledReason: reason })).toBeNull();
     expect(disabledNotice({ ...w, enabled: true, disabledReason: "auto" })).toBeNull();
   });
+
+  it("reads a host public-API doc the pipeline switched off (mirrored into `paused`) as switched off, not paused", () => {
+    const view = webhookView("h1", { name: "Relay", url: "https://x.example", events: [], enabled: false, disabledReason: "auto", paused: true });
+    expect(view.disabledReason).toBe("auto");
+    expect(disabledNotice(view)).toContain("Relay is off");
+    // Paused by people: still paused.
+    expect(webhookView("h2", { name: "R", url: "https://x.example", events: [], enabled: true, paused: true }).disabledReason).toBe("paused");
+    expect(webhookView("h3", { name: "R", url: "https://x.example", events: [], enabled: false, disabledReason: null, paused: true }).disabledReason).toBe(
+      "paused",
+    );
+  });
 });
 
 describe("console model: who may act", () => {

@@ -30,6 +30,9 @@ describe("disableNotice", () => {
     expect(disableNotice("w1", off, { ...off, lastStatus: 503 })).toBeNull();
     expect(disableNotice("w1", off, { ...off, enabled: true, disabledReason: null })).toBeNull();
     expect(disableNotice("w1", on, undefined)).toBeNull();
+    // A host write switching a doc on, then off again, leaves the earlier reason and count: not a new switch-off.
+    const stale = { ...on, enabled: true, disabledReason: "auto", failCount: 10 };
+    expect(disableNotice("w1", stale, { ...stale, enabled: false })).toBeNull();
   });
 });
 
