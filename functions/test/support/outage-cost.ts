@@ -1,8 +1,9 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { EmissionStore, ManagementStore, paths, PresenceStore, Store, type Log } from "../../src/seam";
+import { EmissionStore, paths, PresenceStore, Store, type Log } from "../../src/seam";
 import { handleMachineWrite, handlePresenceWrite } from "../../src/seam-handlers";
 import { countingFirestore, type OpCounts } from "./counting-firestore";
 import { inProcessQueue } from "./in-process-queue";
+import { presenceSite } from "./presence-site";
 import type { Receiver } from "../../../scripts/lib/receiver";
 
 const STALE_MS = 60_000;
@@ -19,17 +20,7 @@ export async function outageHarness(db: Firestore, receiver: Receiver, siteId: s
   const counting = countingFirestore(db);
   const store = new Store(counting.db);
   const presence = new PresenceStore(counting.db);
-  await db.doc(paths.site(siteId)).set({ name: "Outage cost", owner: "o" });
-  const hookPaths = Array.from({ length: webhooks }, (_, i) => `/outage-cost/${siteId}/${i}`);
-  for (const path of hookPaths) {
-    const { secret } = await new ManagementStore(db).createWebhook(siteId, {
-      name: path,
-      url: receiver.url(path),
-      events: ["machine.offline", "machine.online"],
-      createdBy: "t",
-    });
-    receiver.register(path, secret, () => 200);
-  }
+  const hookPaths = await presenceSite(db, receiver, siteId, { name: "Outage cost", prefix: "outage-cost", webhooks: webhooks });
   const { enqueue, deliverAll } = inProcessQueue(store, { staleAfterSeconds: STALE_MS / 1000, log: silent });
   const deps = { store, emissions: new EmissionStore(counting.db), enqueue, log: silent, now: () => new Date(), presence, staleAfterMs: STALE_MS };
   let n = 0;

@@ -1,8 +1,9 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { EmissionStore, ManagementStore, paths, PresenceStore, ReturnWatchStore, Store, type Log } from "../../src/seam";
+import { EmissionStore, paths, PresenceStore, ReturnWatchStore, Store, type Log } from "../../src/seam";
 import { handleMachineWrite, handlePresenceWrite, presencePass } from "../../src/seam-handlers";
 import { countingFirestore } from "./counting-firestore";
 import { inProcessQueue } from "./in-process-queue";
+import { presenceSite } from "./presence-site";
 import type { Receiver } from "../../../scripts/lib/receiver";
 
 const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -17,17 +18,7 @@ export async function sweepModeHarness(db: Firestore, receiver: Receiver, siteId
   const counting = countingFirestore(db);
   const store = new Store(counting.db);
   const presence = new PresenceStore(counting.db);
-  await db.doc(paths.site(siteId)).set({ name: "Sweep mode", owner: "o" });
-  const hookPaths = Array.from({ length: opts.webhooks ?? 1 }, (_, i) => `/sweep-mode/${siteId}/${i}`);
-  for (const path of hookPaths) {
-    const { secret } = await new ManagementStore(db).createWebhook(siteId, {
-      name: path,
-      url: receiver.url(path),
-      events: ["machine.offline", "machine.online"],
-      createdBy: "t",
-    });
-    receiver.register(path, secret, () => 200);
-  }
+  const hookPaths = await presenceSite(db, receiver, siteId, { name: "Sweep mode", prefix: "sweep-mode", webhooks: opts.webhooks ?? 1 });
   const { enqueue, deliverAll } = inProcessQueue(store, { staleAfterSeconds: opts.staleMs / 1000, log: silent });
   const deps = {
     store,
