@@ -254,8 +254,8 @@ function sweptMachine(snap: DocumentSnapshot): SweptMachine | null {
   };
 }
 
-/** The machine's display name as its agent wrote it, for the machine.offline payload. */
-function nameOf(machine: DocumentSnapshot): string | null {
+/** The machine's display name as its agent wrote it, for the machine.offline and machine.online payloads. */
+export function nameOf(machine: DocumentSnapshot): string | null {
   const name = machine.get("name");
   return typeof name === "string" && name ? name.slice(0, AGENT_LIMITS.name) : null;
 }

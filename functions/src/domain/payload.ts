@@ -42,19 +42,18 @@ export function formatTimestamp(at: Date): string {
 /** What the payload shows of a detected event (not how it was matched and limited). */
 export type PayloadSource = Pick<DetectedEvent, "type" | "machineId" | "machineName" | "fields">;
 
+/** Every event's envelope, its keys in this order (the body's bytes are signed as serialised). */
+export function envelope(id: string, event: EventType, at: Date, site: SiteRef, data: Record<string, unknown>): EventPayload {
+  return { id, event, timestamp: formatTimestamp(at), site: { id: site.id, name: site.name }, data };
+}
+
 export function buildPayload(input: { id: string; detected: PayloadSource; occurredAt: Date; site: SiteRef }): EventPayload {
   const { detected } = input;
-  return {
-    id: input.id,
-    event: detected.type,
-    timestamp: formatTimestamp(input.occurredAt),
-    site: { id: input.site.id, name: input.site.name },
-    data: {
-      machineId: detected.machineId,
-      machineName: detected.machineName ?? detected.machineId,
-      ...detected.fields,
-    },
-  };
+  return envelope(input.id, detected.type, input.occurredAt, input.site, {
+    machineId: detected.machineId,
+    machineName: detected.machineName ?? detected.machineId,
+    ...detected.fields,
+  });
 }
 
 /**
@@ -67,14 +66,8 @@ export function serializePayload(payload: EventPayload): string {
 
 /** The synthetic event of the test action and the probe: same envelope, same signing. */
 export function buildTestPayload(input: { id: string; site: SiteRef; webhookId: string | null; at: Date }): EventPayload {
-  return {
-    id: input.id,
-    event: "webhook.test",
-    timestamp: formatTimestamp(input.at),
-    site: { id: input.site.id, name: input.site.name },
-    data: {
-      webhookId: input.webhookId,
-      message: "This is a test event from Owlette. Your endpoint is reachable and can verify the signature.",
-    },
-  };
+  return envelope(input.id, "webhook.test", input.at, input.site, {
+    webhookId: input.webhookId,
+    message: "This is a test event from Owlette. Your endpoint is reachable and can verify the signature.",
+  });
 }

@@ -1,4 +1,4 @@
-import { formatTimestamp, type EventPayload, type SiteRef } from "./payload";
+import { envelope, type EventPayload, type SiteRef } from "./payload";
 
 /** Why the pipeline switched a webhook off by itself: its failure streak, or its receiver's 410 Gone. */
 export const ANNOUNCED_DISABLE_REASONS = ["auto", "gone"] as const;
@@ -48,17 +48,11 @@ export function disableNotice(webhookId: string, before: unknown, after: unknown
  */
 export function disableNoticePayload(input: { id: string; site: SiteRef; notice: DisableNotice; at: Date }): EventPayload {
   const { notice } = input;
-  return {
-    id: input.id,
-    event: "webhook.disabled",
-    timestamp: formatTimestamp(input.at),
-    site: { id: input.site.id, name: input.site.name },
-    data: {
-      webhookId: notice.webhookId,
-      webhookName: notice.webhookName,
-      reason: notice.reason,
-      failCount: notice.failCount,
-      lastStatus: notice.lastStatus,
-    },
-  };
+  return envelope(input.id, "webhook.disabled", input.at, input.site, {
+    webhookId: notice.webhookId,
+    webhookName: notice.webhookName,
+    reason: notice.reason,
+    failCount: notice.failCount,
+    lastStatus: notice.lastStatus,
+  });
 }

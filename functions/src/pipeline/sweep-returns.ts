@@ -1,7 +1,6 @@
 import { Timestamp, type DocumentReference, type DocumentSnapshot } from "firebase-admin/firestore";
-import type { PresenceStore } from "../data/presence-store";
+import { nameOf, type PresenceStore } from "../data/presence-store";
 import type { ReturnWatchStore } from "../data/return-watch-store";
-import { AGENT_LIMITS } from "../domain/agent-docs";
 import { isBackFrom, onlineEvent } from "../domain/presence";
 import type { Log } from "../log";
 import { ingest, type IngestDeps } from "./ingest";
@@ -67,7 +66,7 @@ async function answerOne(deps: ReturnsDeps, machine: DocumentSnapshot): Promise<
   const mark = await deps.presence.loadMark(siteId, machineId);
   if (mark && !isBackFrom(mark, heartbeat)) return "none";
   if (mark) {
-    const name = typeof machine.get("name") === "string" ? (machine.get("name") as string).slice(0, AGENT_LIMITS.name) || undefined : undefined;
+    const name = nameOf(machine) ?? undefined;
     const reportId = `return:${siteId}/${machineId}@${mark.staleSince.toMillis()}`;
     await ingest({ siteId, channel: "sweep", reportId, at: deps.now() }, [onlineEvent(mark, machineId, name, heartbeat)], deps);
     // Cleared only once machine.online is in: a pass that fails between finds the mark again, and its answer is a duplicate.
