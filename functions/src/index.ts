@@ -25,4 +25,5 @@ export { onWebhookWritten } from "./triggers/on-webhook-written";
 export { onHostReport } from "./triggers/on-host-report";
 export { onHostRequest } from "./triggers/on-host-request";
 export { deliverWebhook, deliverWebhookSlow } from "./triggers/deliver-webhook";
+export { recoverDeliveries } from "./triggers/recover-deliveries";
 export * from "./triggers/management-api";

@@ -27,4 +27,6 @@ export const SIZING = {
    * machine is decided in a transaction, and a floor covers only what its pass settled).
    */
   sweep: { cpu: 1, memory: "256MiB", concurrency: 1, maxInstances: 1 },
+  /** Recover steps (recoverDeliveries): each sends one at a time at a bounded pace, mostly waiting. */
+  recovery: { cpu: 1, memory: "256MiB", concurrency: 20, maxInstances: 2 },
 } as const;

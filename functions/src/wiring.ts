@@ -11,7 +11,9 @@ import type { DeliverDeps } from "./delivery/deliver";
 import type { IngestDeps } from "./pipeline/ingest";
 import { sendHttp } from "./delivery/http-sender";
 import { systemResolver } from "./delivery/resolve-destination";
-import { taskQueueEnqueue } from "./delivery/task-queue";
+import { recoveryQueueEnqueue, taskQueueEnqueue } from "./delivery/task-queue";
+import { RecoveryStore } from "./data/recovery-store";
+import type { RecoverDeps } from "./pipeline/recover";
 import { SecretCache, SlowMemory } from "./delivery/secret-cache";
 
 /** Production dependencies, built once per instance on first use (not at cold-start import). */
@@ -31,13 +33,21 @@ export function productionDeps(): DeliverDeps {
   return deps;
 }
 
+/** What a recover needs besides: its store and its task chain (pipeline/recover.ts). */
+let recover: RecoverDeps | undefined;
+export function recoverDeps(): RecoverDeps {
+  recover ??= { ...productionDeps(), recoveries: new RecoveryStore(productionDeps().store.db), enqueueRecovery: recoveryQueueEnqueue(REGION) };
+  return recover;
+}
+
 /** The management API's service and store, over the same production dependencies. */
 let management: { service: Service; manage: ManagementStore; deps: DeliverDeps } | undefined;
 export function managementDeps() {
   if (!management) {
     const deps = productionDeps();
     const manage = new ManagementStore(deps.store.db);
-    management = { service: createService({ ...deps, manage }), manage, deps };
+    const { recoveries, enqueueRecovery } = recoverDeps();
+    management = { service: createService({ ...deps, manage, recoveries, enqueueRecovery }), manage, deps };
   }
   return management;
 }

@@ -34,6 +34,7 @@ export function deliveryOperations({ deps, manage, schemas, access, webhookOr404
         case "not_found":
           throw new ApiError("not_found", `delivery ${input.deliveryId} not found`);
         case "already_succeeded":
+        case "on_schedule":
           throw new ApiError("conflict", "delivery already succeeded; nothing to retry");
         case "webhook_disabled":
           throw new ApiError("conflict", "webhook is disabled; enable or resume it before retrying");

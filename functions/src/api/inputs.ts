@@ -117,6 +117,10 @@ const requestShape = {
   routingKey: routingKey.optional(),
 };
 const webhook = { ...site, webhookId: docId };
+/** A moment as RFC 3339 text with its offset (`2026-12-07T08:00:00Z`, `...+01:00`). */
+const instant = z.iso
+  .datetime({ offset: true, error: "an RFC 3339 date and time with its offset, such as 2026-12-07T08:00:00Z" })
+  .transform((v) => new Date(v));
 
 /** Input schemas of every operation; built once with the deployment's URL policy. */
 export function inputSchemas(opts: { allowLocalHttp: boolean }) {
@@ -181,6 +185,8 @@ export function inputSchemas(opts: { allowLocalHttp: boolean }) {
       status: z.enum(DELIVERY_STATUSES).optional(),
     }),
     delivery: z.strictObject({ ...webhook, deliveryId: docId }),
+    recover: z.strictObject({ ...webhook, since: instant, until: instant.optional() }),
+    recovery: z.strictObject({ ...webhook, recoveryId: docId }),
     createApiKey: z.strictObject({ ...site, name, access: z.enum(["read", "write"]).default("write") }),
     apiKey: z.strictObject({ ...site, keyId: docId }),
   };

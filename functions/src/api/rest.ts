@@ -30,6 +30,8 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", pattern: "/v1/webhooks/:webhookId/rotate-secret", op: "webhooks.rotateSecret" },
   { method: "GET", pattern: "/v1/webhooks/:webhookId/deliveries", op: "deliveries.list" },
   { method: "POST", pattern: "/v1/webhooks/:webhookId/deliveries/:deliveryId/retry", op: "deliveries.retry" },
+  { method: "POST", pattern: "/v1/webhooks/:webhookId/recover", op: "webhooks.recover", status: 202 },
+  { method: "GET", pattern: "/v1/webhooks/:webhookId/recoveries/:recoveryId", op: "recoveries.get" },
 ];
 
 export type RouteMatch =

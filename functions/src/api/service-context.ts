@@ -2,6 +2,7 @@ import { needsAdoption } from "../domain/webhook-shape";
 import { upkeepWebhook } from "../data/host-webhook-store";
 import type { ManagementStore, StoredDoc } from "../data/management-store";
 import type { DeliverDeps } from "../delivery/deliver";
+import type { RecoverDeps } from "../pipeline/recover";
 import { requireSiteAccess, type Principal } from "./access";
 import { ApiError } from "./errors";
 import { inputSchemas, type InputSchemas } from "./inputs";
@@ -10,6 +11,9 @@ import { ABUSE_LIMITS, secondsLeftInWindow, type AbuseBucket } from "./abuse-lim
 
 export type ServiceDeps = Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log"> & {
   manage: ManagementStore;
+  /** Recover (pipeline/recover.ts): absent where only other operations run (the CLI's key command). */
+  recoveries?: RecoverDeps["recoveries"];
+  enqueueRecovery?: RecoverDeps["enqueueRecovery"];
 };
 
 export type Handler = (principal: Principal, input: unknown) => Promise<unknown>;

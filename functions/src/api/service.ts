@@ -1,6 +1,7 @@
 import type { Principal } from "./access";
 import { apiKeyOperations } from "./api-key-operations";
 import { deliveryOperations } from "./delivery-operations";
+import { recoveryOperations } from "./recovery-operations";
 import { secretOperations } from "./secret-operations";
 import { sendOperations } from "./send-operations";
 import { createServiceContext, type Handler, type ServiceDeps } from "./service-context";
@@ -23,6 +24,7 @@ export function createService(deps: ServiceDeps) {
     ...secretOperations(ctx),
     ...sendOperations(ctx),
     ...deliveryOperations(ctx),
+    ...recoveryOperations(ctx),
     ...apiKeyOperations(ctx),
   } satisfies Record<string, Handler>;
 

@@ -12,6 +12,8 @@ export interface StoredEvent {
   follows?: string | undefined;
   /** The webhooks the event it follows was fanned out to. */
   followsTo?: string[] | undefined;
+  /** Subscribed webhooks that were off: recover (pipeline/recover.ts) finds the event by them. */
+  missedBy?: string[] | undefined;
   /** Webhooks whose first attempt goes in the slow lane. */
   slowTo?: string[] | undefined;
 }
@@ -29,5 +31,6 @@ export function eventDocData(event: StoredEvent) {
     ...(event.follows ? { follows: event.follows } : {}),
     ...(event.follows && event.followsTo ? { followsTo: event.followsTo } : {}),
     ...(event.slowTo && event.slowTo.length > 0 ? { slowTo: event.slowTo } : {}),
+    ...(event.missedBy && event.missedBy.length > 0 ? { missedBy: event.missedBy } : {}),
   };
 }

@@ -47,10 +47,19 @@ export class EventStore {
    * the write trigger uses, and delivered to. `paused: true` and `deletedAt` are honoured.
    */
   async fanOutTargets(siteId: string, type: EventType, log?: Log, now = new Date()): Promise<FanOutTarget[]> {
+    return (await this.fanOut(siteId, type, log, now)).targets;
+  }
+
+  /**
+   * The same query, also naming the subscribed webhooks that are off (switched off, paused;
+   * not deleted): the event is recorded as missed by them (`missedBy`), for a recover later.
+   */
+  async fanOut(siteId: string, type: EventType, log?: Log, now = new Date()): Promise<{ targets: FanOutTarget[]; missed: string[] }> {
     const names = subscriptionNames(type);
     const query = this.db.collection(paths.webhooks(siteId));
     const snap = await (names.length === 1 ? query.where("events", "array-contains", type) : query.where("events", "array-contains-any", names)).get();
     const targets: FanOutTarget[] = [];
+    const missed: string[] = [];
     for (const doc of snap.docs) {
       let data: DocumentData | null = doc.data();
       if (webhookShape(data) === "legacy_active") {
@@ -58,11 +67,14 @@ export class EventStore {
         data = adopted.doc;
         log?.info("webhook.upkeep", { siteId, webhookId: doc.id, findings: adopted.plan?.findings ?? [] });
       }
-      if (!data || webhookShape(data) !== "deliverable" || !takes(data, type)) continue;
+      if (!data || !takes(data, type)) continue;
       const parsed = parseOrNull(webhookDocSchema, data);
-      if (parsed) targets.push({ id: doc.id, snapshot: snapshotOf(parsed, now.getTime()) });
+      if (!parsed) continue;
+      const shape = webhookShape(data);
+      if (shape === "deliverable") targets.push({ id: doc.id, snapshot: snapshotOf(parsed, now.getTime()) });
+      else if (shape === "off" && (parsed.deletedAt ?? null) === null) missed.push(doc.id);
     }
-    return targets;
+    return { targets, missed };
   }
 
   async loadEvent(ids: { siteId: string; eventId: string }): Promise<EventDoc | null> {

@@ -20,6 +20,10 @@ export const paths = {
   deliveries: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}/deliveries`,
   delivery: (siteId: string, webhookId: string, deliveryId: string) => `sites/${siteId}/webhooks/${webhookId}/deliveries/${deliveryId}`,
   event: (siteId: string, eventId: string) => `sites/${siteId}/events/${eventId}`,
+  events: (siteId: string) => `sites/${siteId}/events`,
+  /** Server-only: one recover action's plan and progress (domain/recovery.ts). */
+  recoveries: (siteId: string, webhookId: string) => `sites/${siteId}/webhooks/${webhookId}/recoveries`,
+  recovery: (siteId: string, webhookId: string, recoveryId: string) => `sites/${siteId}/webhooks/${webhookId}/recoveries/${recoveryId}`,
   /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
   occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,
   /** Server-only: emission limit windows and suppressed counts. */

@@ -8,17 +8,36 @@ export type ManualRetryResult =
   | { outcome: "not_found" }
   | { outcome: "already_succeeded" }
   | { outcome: "webhook_disabled" }
+  /** Recovering only: a pending delivery is left to its schedule. */
+  | { outcome: "on_schedule" }
   | { outcome: "unavailable"; reason: "event_expired" | "secret_missing" | "routing_key_missing" }
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult; attempt: number };
+
+type DeliveryContext = Awaited<ReturnType<DeliverDeps["store"]["reads"]["loadDeliveryContext"]>>;
+
+/** Why this delivery is not sent now, or null when it is. */
+function refusal(ctx: DeliveryContext, opts: { missed: boolean; recovering: boolean }): ManualRetryResult | null {
+  if ((!ctx.delivery && !opts.missed) || !ctx.webhook) return { outcome: "not_found" };
+  if (ctx.delivery?.status === "succeeded") return { outcome: "already_succeeded" };
+  if (opts.recovering && ctx.delivery?.status === "pending") return { outcome: "on_schedule" };
+  if (!ctx.webhook.enabled) return { outcome: "webhook_disabled" };
+  if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
+  if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
+  if (missingRoutingKey(ctx.webhook, ctx.secret)) return { outcome: "unavailable", reason: "routing_key_missing" };
+  return null;
+}
 
 /**
  * The retry action: one attempt now, outside the schedule, for a failed, skipped or pending
  * delivery. A success settles the delivery; a failure leaves a pending delivery on its
  * schedule and a finished one failed. It counts toward the webhook's health like any attempt.
+ * `recovering` (pipeline/recover.ts): an event the webhook missed while off has no delivery yet,
+ * and this attempt makes its record; a pending delivery is left to its schedule.
  */
 export async function retryNow(
   ids: { siteId: string; webhookId: string; deliveryId: string; eventId: string },
   deps: Pick<DeliverDeps, "store" | "send" | "resolve" | "config" | "now" | "log">,
+  opts: { recovering?: boolean } = {},
 ): Promise<ManualRetryResult> {
   let ctx = await deps.store.reads.loadDeliveryContext(ids);
   // Outcomes a crashed handler left behind count before this attempt's.
@@ -27,14 +46,12 @@ export async function retryNow(
     ctx = await deps.store.reads.loadDeliveryContext(ids);
   }
   const delivery = ctx.delivery;
-  if (!delivery || !ctx.webhook) return { outcome: "not_found" };
-  if (delivery.status === "succeeded") return { outcome: "already_succeeded" };
-  if (!ctx.webhook.enabled) return { outcome: "webhook_disabled" };
-  if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
-  if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
-  if (missingRoutingKey(ctx.webhook, ctx.secret)) return { outcome: "unavailable", reason: "routing_key_missing" };
+  const missed = opts.recovering === true && !ctx.deliveryExists;
+  const refused = refusal(ctx, { missed, recovering: opts.recovering === true });
+  if (refused) return refused;
+  if (!ctx.webhook || !ctx.secret || !ctx.event) return { outcome: "not_found" };
 
-  const attempt = Math.max(0, ...delivery.attempts.map((a) => a.attempt)) + 1;
+  const attempt = Math.max(0, ...(delivery?.attempts ?? []).map((a) => a.attempt)) + 1;
   const sendAt = deps.now();
   const result = await sendToWebhook(
     { webhook: ctx.webhook, secret: ctx.secret },
@@ -68,7 +85,7 @@ export async function retryNow(
       eventId: ids.eventId,
       eventType: ctx.event.type,
       status,
-      firstAttempt: false,
+      firstAttempt: missed,
       nextAttempt: null,
       nextAttemptAt: null,
       attempt: {

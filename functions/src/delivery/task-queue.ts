@@ -103,6 +103,15 @@ export function taskQueueEnqueue(region: string): Enqueue {
     });
 }
 
+/** The task function that runs a recovery's steps (triggers/recover-deliveries.ts). */
+export const RECOVERY_FUNCTION = "recoverDeliveries";
+
+/** A recovery's next step, under an id of its own: a step enqueued twice is a duplicate. */
+export function recoveryQueueEnqueue(region: string) {
+  return (task: { siteId: string; webhookId: string; recoveryId: string; step: number }, delaySeconds: number) =>
+    enqueueFunctionTask(region, RECOVERY_FUNCTION, task, { id: `${task.recoveryId}-s${task.step}`, delaySeconds });
+}
+
 /** One task for a task function, under an id of its own: a second enqueue of that id is a duplicate, not an error. */
 export async function enqueueFunctionTask<T extends Record<string, unknown>>(
   region: string,

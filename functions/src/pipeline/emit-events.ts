@@ -30,6 +30,8 @@ export interface Emission {
 /** Who gets an event and how its payload names things: the subscribed webhooks, the site, the machine. */
 export interface Audience {
   targets: FanOutTarget[];
+  /** Subscribed webhooks that are off: the event is stored as missed by them (recover re-sends it). */
+  missed: string[];
   site: SiteRef;
   machineName: string | undefined;
 }
@@ -40,12 +42,12 @@ export interface Audience {
  * report gives itself (DetectedEvent.machineName is set only from the machine doc).
  */
 export async function audienceOf(siteId: string, detected: DetectedEvent, deps: EmitDeps, known: { site?: SiteRef } = {}): Promise<Audience> {
-  const [targets, site, machineName] = await Promise.all([
-    deps.store.events.fanOutTargets(siteId, detected.type, deps.log),
+  const [{ targets, missed }, site, machineName] = await Promise.all([
+    deps.store.events.fanOut(siteId, detected.type, deps.log),
     known.site ?? deps.store.sites.recentSiteSettings(siteId).then((s) => s.site),
     detected.machineName ?? deps.store.sites.recentMachineName(siteId, detected.machineId),
   ]);
-  return { targets, site, machineName };
+  return { targets, missed, site, machineName };
 }
 
 /** The event as stored and sent: its payload serialised once, shared by every webhook and retry. */
@@ -71,6 +73,7 @@ export function eventFor(emission: Emission, audience: Audience, nowMs = Date.no
     body: serializePayload(payload),
     occurredAt: emission.occurredAt,
     webhookIds: audience.targets.map((t) => t.id),
+    missedBy: audience.missed,
     follows: emission.follows,
     followsTo: emission.followsTo,
     // A webhook marked slow gets its first attempt in the slow lane directly.

@@ -154,7 +154,8 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       // Read once, even if the transaction runs again.
       audience ??= audienceOf(report.siteId, event, deps, { site: settings.site });
       const known = await audience;
-      if (known.targets.length === 0) return null;
+      // Stored when a webhook gets it, or when one subscribed to it is off (for a recover later).
+      if (known.targets.length === 0 && known.missed.length === 0) return null;
       const emission = {
         eventId: state.eventId,
         detected: event,

@@ -77,6 +77,7 @@ beforeEach(async () => {
       put(`${webhookPath()}/private/signing`, { current: "whsec_secret", previous: [] }),
       put(`${webhookPath()}/deliveries/d1`, { status: "succeeded", attempts: [] }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed", body: "{}" }),
+      put(`${webhookPath()}/recoveries/r1`, { status: "running", items: ["e1"], cursor: 0, step: 0 }),
       put("apiKeys/k1", { siteId: SITE, uid: "admin", hash: "abc", access: "write" }),
       put(`sites/${SITE}/presence/${MACHINE}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now(), name: null }),
       put("pipelineState/sweep", { floor: Timestamp.now() }),
@@ -151,6 +152,9 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   ["read the signing secret", [], (d) => getDoc(doc(d, `${webhookPath()}/private/signing`))],
   ["read API key hashes", [], (d) => getDoc(doc(d, "apiKeys/k1"))],
   ["read stored events", [], (d) => getDoc(doc(d, `sites/${SITE}/events/e1`))],
+  // A recover's plan and progress: the management API shows it; no client reads or writes it.
+  ["read a recovery", [], (d) => getDoc(doc(d, `${webhookPath()}/recoveries/r1`))],
+  ["start a recovery by writing one", [], (d) => setDoc(doc(d, `${webhookPath()}/recoveries/r2`), { status: "running", items: ["e1"], step: 0 })],
   // The sweep's record of a silent machine and its floor: only the pipeline reads or writes them.
   ["read the sweep's stale mark", [], (d) => getDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],
   ["clear the sweep's stale mark", [], (d) => deleteDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],

@@ -58,6 +58,7 @@ async function seed(env: RulesTestEnvironment) {
       put(`sites/${SITE}/webhooks/w1/private/signing`, { current: "whsec_x" }),
       put(`sites/${SITE}/webhooks/w1/deliveries/d1`, { status: "succeeded" }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed" }),
+      put(`sites/${SITE}/webhooks/w1/recoveries/r1`, { status: "running", items: ["e1"], step: 0 }),
       put("apiKeys/k1", { siteId: SITE, hash: "h" }),
       put(`sites/${SITE}/presence/${M}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now() }),
       put(`sites/${SITE}/hostReports/r1`, { event: "process.crashed", siteName: "A", data: { machine: { id: M } } }),
@@ -148,6 +149,8 @@ describe("pipeline paths in host mode", () => {
     await assertFails(getDoc(doc(d, `sites/${SITE}/webhooks/w1/private/signing`)));
     await assertFails(setDoc(doc(d, `sites/${SITE}/webhooks/w1/private/signing`), { current: "whsec_mine" }));
     await assertFails(getDoc(doc(d, `sites/${SITE}/events/e1`)));
+    await assertFails(getDoc(doc(d, `sites/${SITE}/webhooks/w1/recoveries/r1`)));
+    await assertFails(setDoc(doc(d, `sites/${SITE}/webhooks/w1/recoveries/r2`), { status: "running", items: [], step: 0 }));
     await assertFails(getDoc(doc(d, "apiKeys/k1")));
     await assertFails(deleteDoc(doc(d, `sites/${SITE}/webhooks/w1`)));
     await assertFails(getDoc(doc(d, `sites/${SITE}/presence/${M}`)));
@@ -167,6 +170,7 @@ describe("pipeline paths in host mode", () => {
       for (const p of [
         `sites/${SITE}/webhooks/w1/private/signing`,
         `sites/${SITE}/events/e1`,
+        `sites/${SITE}/webhooks/w1/recoveries/r1`,
         "apiKeys/k1",
         `sites/${SITE}/webhooks/w1/deliveries/d1`,
         `sites/${SITE}/presence/${M}`,

@@ -48,7 +48,7 @@ function pipeline(opts: { machineNames?: Record<string, string>; eventsPerHour?:
       recentSiteSettings: async () => ({ site: { id: SITE, name: "Gallery" }, eventsPerHour: opts.eventsPerHour ?? null }),
       recentMachineName: async (_s: string, machineId: string) => opts.machineNames?.[machineId],
     },
-    events: { fanOutTargets: async () => [{ id: "wh-1", snapshot: {} }] },
+    events: { fanOut: async () => ({ targets: [{ id: "wh-1", snapshot: {} }], missed: [] }) },
   };
   // As the store decides: a claim per occurrence, and one ledger for the site's limits.
   const emissions = {
