@@ -2,7 +2,7 @@
  * The operator CLI: `npm run cli -- <command>` (`--help` on any command).
  *
  *   webhooks list|create|get|update|delete|enable|disable|pause|resume|test|rotate-secret
- *   deliveries list|retry          through the REST API with an API key
+ *   deliveries list|retry|recover  through the REST API with an API key
  *   webhooks migrate [--apply]     adopt webhook docs the Owlette host wrote before the deploy (Admin SDK; a dry run first)
  *   keys create --site S --uid U   a site's first API key (Admin SDK)
  *   events emit <type>             agent writes that make the pipeline emit a catalog event
@@ -34,6 +34,7 @@ import { CliError, details, printable, printableLines, progress, table } from ".
 import { buildQueueRequest, describeQueue, sendQueueRequest, type QueueAction } from "./cli/queue";
 import { startReceiver } from "./cli/receive";
 import { useRunningSuite } from "./cli/suite";
+import { moment } from "./cli/when";
 
 const program = new Command("cli")
   .description("Operate Owlette webhooks: manage them over the REST API, emit test events, receive, simulate agents, control the delivery queue.")
@@ -84,6 +85,13 @@ const headerPair = (value: string, previous: Record<string, string> = {}) => {
   const i = value.indexOf("=");
   if (i < 1) throw new InvalidArgumentError(`headers are Name=value, got "${value}"`);
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+};
+const when = (value: string) => {
+  try {
+    return moment(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 };
 const bool = (value: string) => {
   if (value !== "true" && value !== "false") throw new InvalidArgumentError("must be true or false");
@@ -358,6 +366,30 @@ deliveries
     const r = res.result;
     out(res, () => printable(`${r.ok ? "✔" : "✘"} attempt ${r.attempt}: ${outcome(r)}; delivery is ${res.delivery?.status}`));
     if (!r.ok) process.exitCode = 1;
+  });
+
+deliveries
+  .command("recover <webhookId>")
+  .description(
+    "re-send, oldest first and at most 5 a second, what the webhook did not get since a time: failed deliveries, ones skipped while it was off, events it missed while off",
+  )
+  .requiredOption("--since <when>", "start of the window: a time with its offset (2026-12-07T08:00:00Z) or a span back from now (90m, 6h, 2d)", when)
+  .option("--until <when>", "end of the window (default: now)", when)
+  .option("--no-wait", "start it and print its id, without following it")
+  .action(async (id: string, o: { since: string; until?: string; wait: boolean }) => {
+    const base = `/v1/webhooks/${encodeURIComponent(id)}`;
+    let r = (await api()("POST", `${base}/recover`, { since: o.since, ...(o.until ? { until: o.until } : {}) })).recovery;
+    progress(`recovery ${r.id}: ${r.total} to re-send since ${r.since}`);
+    while (o.wait && r.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      r = (await api()("GET", `${base}/recoveries/${encodeURIComponent(r.id)}`)).recovery;
+      progress(`… ${r.total - r.remaining} of ${r.total}`);
+    }
+    const counts = `${r.sent} re-sent, ${r.alreadyDelivered} delivered meanwhile, ${r.unavailable} unavailable, ${r.remaining} left`;
+    const why =
+      r.status === "stopped" ? `; stopped (${r.reason}${r.stoppedAt ? ` at ${r.stoppedAt}` : ""}): recover again from the same --since once fixed` : "";
+    out({ recovery: r }, () => printable(`${r.status === "stopped" ? "✘" : "✔"} ${r.id} ${r.status}: ${counts}${why}`));
+    if (r.status === "stopped") process.exitCode = 1;
   });
 
 // ---- events, receive, simulate ------------------------------------------------------------

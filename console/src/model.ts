@@ -17,6 +17,8 @@ export interface WebhookView {
   enabled: boolean;
   disabledReason: string | null;
   failCount: number;
+  /** Keys of the failures counted in failCount (`<ms>:<deliveryId>:<attempt>`), oldest first. */
+  failStreak: string[];
   lastStatus: number | string | null;
   lastDeliveryAtMs: number | null;
   signatureScheme: string;
@@ -96,6 +98,7 @@ export function webhookView(id: string, d: Data): WebhookView {
     disabledReason:
       paused && d.enabled !== false ? "paused" : (strOrNull(d.disabledReason) ?? (paused ? "paused" : d.enabled === undefined ? "adopting" : null)),
     failCount: numOrNull(d.failCount) ?? 0,
+    failStreak: Array.isArray(d.failStreak) ? d.failStreak.filter((k): k is string => typeof k === "string") : [],
     lastStatus: typeof lastStatus === "number" || typeof lastStatus === "string" ? lastStatus : null,
     lastDeliveryAtMs: ms(d.lastDeliveryAt),
     signatureScheme: str(d.signatureScheme, "owlette"),

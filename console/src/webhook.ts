@@ -20,6 +20,7 @@ import {
 } from "./model";
 import { editWebhook, failMeter, noAccess, onServerSnapshot, showSecret, watchNewestDelivery } from "./webhooks";
 import { askFirst } from "./ask-first";
+import { recoverDialog } from "./recover";
 
 const PAGE = 25;
 
@@ -132,6 +133,7 @@ function webhookActions(ctx: Ctx, w: WebhookView, { call, say, act }: { call: Ca
         ? simple("Resume", "resumeWebhook", "Resumed.")
         : simple("Enable", "enableWebhook", "Enabled; the failure count starts again at 0."),
     w.enabled ? simple("Disable", "disableWebhook", "Disabled.") : null,
+    w.enabled ? button("Re-send since…", () => void recoverDialog(ctx, w, say)) : null,
     button("Edit", () => void editWebhook(ctx, w).then(() => say(""))),
     button("Rotate secret", () => void rotate(w, call, say)),
     button("Delete", () => void remove(ctx, w, call, say), "danger"),

@@ -3,6 +3,7 @@ import { collection, limit, onSnapshot, orderBy, query, type FirestoreError, typ
 import { badge, field, fill, h, modal, type Child } from "./dom";
 import { webhookHref, type Cleanup, type Ctx } from "./context";
 import { askFirst } from "./ask-first";
+import { recoverDialog } from "./recover";
 import {
   AUTO_DISABLE_AFTER,
   FORMATS,
@@ -70,7 +71,8 @@ export function failMeter(w: WebhookView): HTMLElement {
 
 /**
  * One notice per webhook the pipeline switched off by itself, above the list; an admin enables
- * it again from there in one click (the failure count starts again at 0).
+ * it again from there in one click (the failure count starts again at 0), then is offered to
+ * re-send what it missed since its failures began (recover.ts).
  */
 function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
   return hooks.flatMap((w) => {
@@ -87,13 +89,16 @@ function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
               // Framed or embedded, it asks first, as every action does (ask-first.ts).
               void askFirst(ctx, `Enable ${w.name}?`, "Enable", async () => {
                 b.disabled = true;
-                await ctx.svc.call("enableWebhook", { siteId: ctx.site.id, webhookId: w.id }).then(
-                  () => (status.textContent = " Enabled."),
+                const enabled = await ctx.svc.call("enableWebhook", { siteId: ctx.site.id, webhookId: w.id }).then(
+                  () => true,
                   (err: unknown) => {
                     b.disabled = false;
                     status.textContent = ` ${errorText(err)}`;
+                    return false;
                   },
                 );
+                // The notice leaves the list once the webhook is on: what the recovery does is said above the list.
+                if (enabled) await recoverDialog(ctx, w, (text, isError) => sayAboveList(w, text, isError));
               });
             },
           },
@@ -102,6 +107,18 @@ function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
       : null;
     return [h("p", { class: "notice", role: "alert", "data-disabled-notice": w.id }, text, " ", enable, status)];
   });
+}
+
+/** A recovery started from a notice, said in its own line above the list (the notice itself is gone by then). */
+function sayAboveList(w: WebhookView, text: string, isError = false): void {
+  const id = `recovery-${w.id}`;
+  let line = document.getElementById(id);
+  if (!line) {
+    line = h("p", { id, role: "status", class: "status", "data-recovery": w.id });
+    document.querySelector(".notices")?.after(line);
+  }
+  line.textContent = `${w.name}: ${text}`;
+  line.classList.toggle("error", isError);
 }
 
 export function sitePage(main: HTMLElement, ctx: Ctx): Cleanup {

@@ -22,6 +22,7 @@ export const UNAVAILABLE = {
   event_expired: "the event has expired and can no longer be sent",
   secret_missing: "the webhook has no signing secret",
   routing_key_missing: "the pagerduty webhook has no routing key; set routingKey first",
+  record_unreadable: "the delivery record cannot be read",
 } as const;
 
 export const webhookNotFound = (webhookId: string) => new ApiError("not_found", `webhook ${webhookId} not found`);

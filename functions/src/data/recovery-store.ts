@@ -1,6 +1,14 @@
 import { Timestamp, type DocumentData, type Firestore } from "firebase-admin/firestore";
 import { deliveryIdFor } from "../domain/ids";
-import { isAbandoned, RECOVERY, type RecoveryCandidate, type RecoveryProgress, type RecoveryStatus, type RecoveryStop } from "../domain/recovery";
+import {
+  isAbandoned,
+  RECOVERABLE_SKIPS,
+  RECOVERY,
+  type RecoveryCandidate,
+  type RecoveryProgress,
+  type RecoveryStatus,
+  type RecoveryStop,
+} from "../domain/recovery";
 import type { DeliveryStatus } from "../domain/webhook-vocabulary";
 import { expiryFrom, paths } from "./paths";
 
@@ -15,6 +23,8 @@ export interface RecoveryDoc extends RecoveryProgress {
   reason: RecoveryStop | null;
   /** The planned events, oldest first; `cursor` is the next to re-send. */
   items: string[];
+  /** The planned events that are questions: each is checked against its answer before it is re-sent. */
+  questions: string[];
   /** The event whose re-send stopped the recovery. */
   stoppedAt: string | null;
   /** The task step expected next: a step dispatched twice, or late, finds another number and does nothing. */
@@ -28,6 +38,7 @@ export interface RecoveryDoc extends RecoveryProgress {
 
 const ms = (v: unknown): number => (v instanceof Timestamp ? v.toMillis() : 0);
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 function fromData(id: string, d: DocumentData): RecoveryDoc {
   return {
@@ -38,11 +49,14 @@ function fromData(id: string, d: DocumentData): RecoveryDoc {
     untilMs: ms(d.until),
     status: (d.status ?? "stopped") as RecoveryStatus,
     reason: (d.reason ?? null) as RecoveryStop | null,
-    items: Array.isArray(d.items) ? d.items.filter((x): x is string => typeof x === "string") : [],
+    items: strings(d.items),
+    questions: strings(d.questions),
     cursor: num(d.cursor),
     total: num(d.total),
     sent: num(d.sent),
     alreadyDelivered: num(d.alreadyDelivered),
+    answered: num(d.answered),
+    rejected: num(d.rejected),
     unavailable: num(d.unavailable),
     stoppedAt: typeof d.stoppedAt === "string" ? d.stoppedAt : null,
     step: num(d.step),
@@ -63,10 +77,13 @@ function toData(r: RecoveryDoc): DocumentData {
     status: r.status,
     reason: r.reason,
     items: r.items,
+    questions: r.questions,
     cursor: r.cursor,
     total: r.total,
     sent: r.sent,
     alreadyDelivered: r.alreadyDelivered,
+    answered: r.answered,
+    rejected: r.rejected,
     unavailable: r.unavailable,
     stoppedAt: r.stoppedAt,
     step: r.step,
@@ -94,18 +111,19 @@ export class RecoveryStore {
     const cap = RECOVERY.maxItems + 1;
     const since = Timestamp.fromMillis(window.sinceMs);
     const until = Timestamp.fromMillis(window.untilMs);
-    const settled = (status: DeliveryStatus) =>
+    const settled = (field: "status" | "skippedReason", values: string[]) =>
       this.db
         .collection(paths.deliveries(siteId, webhookId))
-        .where("status", "==", status)
+        .where(field, values.length === 1 ? "==" : "in", values.length === 1 ? values[0] : values)
         .where("updatedAt", ">=", since)
         .where("updatedAt", "<", until)
         .orderBy("updatedAt", "desc")
         .limit(cap)
         .get();
     const [failed, skipped, missed] = await Promise.all([
-      settled("failed"),
-      settled("skipped"),
+      settled("status", ["failed"]),
+      // Only skips made while the webhook was off are re-sent: the others do not count toward the cap.
+      settled("skippedReason", [...RECOVERABLE_SKIPS]),
       this.db
         .collection(paths.events(siteId))
         .where("missedBy", "array-contains", webhookId)
@@ -124,6 +142,7 @@ export class RecoveryStore {
     );
     const fromDeliveries: RecoveryCandidate[] = delivered.map((d, i) => ({
       eventId: String(d.get("eventId")),
+      type: String(d.get("eventType") ?? ""),
       occurredAtMs: ms(times[i]?.get("occurredAt")) || ms(d.get("createdAt")),
       delivery: { status: d.get("status") as DeliveryStatus, skippedReason: d.get("skippedReason") as string | null | undefined },
     }));
@@ -135,6 +154,7 @@ export class RecoveryStore {
       const d = missedDeliveries[i];
       return {
         eventId: e.id,
+        type: String(e.get("type") ?? ""),
         occurredAtMs: ms(e.get("occurredAt")),
         delivery: d?.exists ? { status: d.get("status") as DeliveryStatus, skippedReason: d.get("skippedReason") as string | null | undefined } : null,
       };
@@ -150,6 +170,12 @@ export class RecoveryStore {
       out.push(...(await this.db.getAll(...refs, { fieldMask })));
     }
     return out;
+  }
+
+  /** The webhook's recovery that is running and moving, if any: one query, read before a plan is made. */
+  async running(siteId: string, webhookId: string, nowMs: number): Promise<RecoveryDoc | null> {
+    const found = await this.db.collection(paths.recoveries(siteId, webhookId)).where("status", "==", "running").limit(10).get();
+    return found.docs.map((d) => fromData(d.id, d.data())).find((r) => !isAbandoned(r.updatedAtMs, nowMs)) ?? null;
   }
 
   /**
@@ -176,26 +202,54 @@ export class RecoveryStore {
     return snap.exists ? fromData(snap.id, snap.data() ?? {}) : null;
   }
 
-  /** A step's progress, saved only if the recovery still expects that step: false when another got there first. */
+  /**
+   * Takes the recovery for one step: only while it runs, expects that step and no other dispatch
+   * holds it. `taken`: another dispatch of the step holds it now (this one is tried again later);
+   * `gone`: it is stopped, done, or past this step (`doc` says where it is).
+   */
+  async claimStep(
+    ids: { siteId: string; webhookId: string; recoveryId: string },
+    step: number,
+    lease: string,
+    nowMs: number,
+  ): Promise<{ kind: "claimed" | "taken" | "gone"; doc: RecoveryDoc | null }> {
+    const ref = this.db.doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId));
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const doc = snap.exists ? fromData(snap.id, snap.data() ?? {}) : null;
+      if (!doc || doc.status !== "running" || doc.step !== step) return { kind: "gone", doc };
+      if (typeof snap.get("leaseUntilMs") === "number" && snap.get("leaseUntilMs") > nowMs && snap.get("lease") !== lease) return { kind: "taken", doc };
+      tx.update(ref, { lease, leaseUntilMs: nowMs + RECOVERY.leaseMs, updatedAt: Timestamp.fromMillis(nowMs) });
+      return { kind: "claimed", doc };
+    });
+  }
+
+  /** A step's progress, saved only if this dispatch still holds that step: false when another got there first. */
   async saveStep(
     ids: { siteId: string; webhookId: string; recoveryId: string },
     step: number,
-    next: Pick<RecoveryDoc, "cursor" | "sent" | "alreadyDelivered" | "unavailable" | "status" | "reason" | "stoppedAt" | "lastStartMs">,
+    lease: string,
+    next: Pick<
+      RecoveryDoc,
+      "cursor" | "sent" | "alreadyDelivered" | "answered" | "rejected" | "unavailable" | "status" | "reason" | "stoppedAt" | "lastStartMs"
+    >,
     nowMs: number,
   ): Promise<boolean> {
     const ref = this.db.doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId));
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
-      if (!snap.exists || snap.get("status") !== "running" || snap.get("step") !== step) return false;
-      tx.update(ref, { ...next, step: step + 1, updatedAt: Timestamp.fromMillis(nowMs) });
+      if (!snap.exists || snap.get("status") !== "running" || snap.get("step") !== step || snap.get("lease") !== lease) return false;
+      tx.update(ref, { ...next, step: step + 1, lease: null, leaseUntilMs: null, updatedAt: Timestamp.fromMillis(nowMs) });
       return true;
     });
   }
 
-  /** A recovery whose chain could not start: stopped at once, so another may start. */
+  /** A recovery whose chain could not start, or whose step failed for the last time: stopped, so another may start. */
   async abandon(ids: { siteId: string; webhookId: string; recoveryId: string }, nowMs: number): Promise<void> {
-    await this.db
-      .doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId))
-      .update({ status: "stopped", reason: "abandoned", updatedAt: Timestamp.fromMillis(nowMs) });
+    const ref = this.db.doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId));
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("status") === "running") tx.update(ref, { status: "stopped", reason: "abandoned", updatedAt: Timestamp.fromMillis(nowMs) });
+    });
   }
 }

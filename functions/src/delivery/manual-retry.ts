@@ -3,6 +3,7 @@ import { hasPendingHealth, type DeliveryStatus } from "../data/webhook-docs";
 import { settleFailure, type DeliverDeps } from "./deliver";
 import { failureKey, healthWriteFor } from "../domain/webhook-health";
 import { missingRoutingKey, sendToWebhook } from "./send-signed";
+import { snapshotOf } from "../data/fan-out";
 
 export type ManualRetryResult =
   | { outcome: "not_found" }
@@ -10,17 +11,20 @@ export type ManualRetryResult =
   | { outcome: "webhook_disabled" }
   /** Recovering only: a pending delivery is left to its schedule. */
   | { outcome: "on_schedule" }
-  | { outcome: "unavailable"; reason: "event_expired" | "secret_missing" | "routing_key_missing" }
+  | { outcome: "unavailable"; reason: "event_expired" | "secret_missing" | "routing_key_missing" | "record_unreadable" }
   | { outcome: "attempted"; status: DeliveryStatus; result: AttemptResult; attempt: number };
 
 type DeliveryContext = Awaited<ReturnType<DeliverDeps["store"]["reads"]["loadDeliveryContext"]>>;
 
 /** Why this delivery is not sent now, or null when it is. */
 function refusal(ctx: DeliveryContext, opts: { missed: boolean; recovering: boolean }): ManualRetryResult | null {
-  if ((!ctx.delivery && !opts.missed) || !ctx.webhook) return { outcome: "not_found" };
+  if (!ctx.webhook) return { outcome: "not_found" };
+  // A record there but unreadable: the retry action says not found; a recovery passes it over.
+  if (!ctx.delivery && !opts.missed) return opts.recovering ? { outcome: "unavailable", reason: "record_unreadable" } : { outcome: "not_found" };
   if (ctx.delivery?.status === "succeeded") return { outcome: "already_succeeded" };
   if (opts.recovering && ctx.delivery?.status === "pending") return { outcome: "on_schedule" };
-  if (!ctx.webhook.enabled) return { outcome: "webhook_disabled" };
+  // Off as the fan-out reads it: the host's `paused` and `deletedAt` count as much as `enabled`.
+  if (!snapshotOf(ctx.webhook, 0).enabled) return { outcome: "webhook_disabled" };
   if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
   if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
   if (missingRoutingKey(ctx.webhook, ctx.secret)) return { outcome: "unavailable", reason: "routing_key_missing" };

@@ -11,12 +11,19 @@ export const RECOVERY = {
   maxItems: 1_000,
   /** Re-sends a second at most, one at a time. */
   perSecond: 5,
-  /** Re-sends one task makes before it hands over to the next (a task of its own). */
+  /** Re-sends one task makes at most before it hands over to the next (a task of its own). */
   batch: 25,
+  /** A step stops taking items once it has run this long (its function's timeout is 300 s). */
+  stepBudgetMs: 150_000,
+  /** A step holds its recovery this long: a second dispatch of it meanwhile waits (Cloud Tasks tries it again). */
+  leaseMs: 330_000,
   /** How far back a window may start: the history's retention. */
   historyDays: 30,
-  /** A running recovery that has not moved for this long lost its task chain: a new one may start. */
-  abandonedAfterMs: 10 * 60_000,
+  /**
+   * A running recovery that has not moved for this long lost its task chain: a new one may
+   * start. Longer than a step's five dispatches with their backoff (5 x 300 s + 4 x 300 s).
+   */
+  abandonedAfterMs: 45 * 60_000,
 } as const;
 
 export type RecoveryStatus = "running" | "done" | "stopped";
@@ -24,7 +31,7 @@ export type RecoveryStatus = "running" | "done" | "stopped";
 export type RecoveryStop = "send_failed" | "webhook_disabled" | "webhook_deleted" | "abandoned";
 
 /** A delivery skipped for these reasons was held back while its webhook was off: recover re-sends it. */
-const RECOVERABLE_SKIPS: ReadonlySet<string> = new Set(["webhook_disabled", "webhook_paused"]);
+export const RECOVERABLE_SKIPS: ReadonlySet<string> = new Set(["webhook_disabled", "webhook_paused"]);
 
 export interface FieldProblem {
   path: string;
@@ -49,6 +56,7 @@ export function recoveryWindow(
 /** One event the webhook may not have got: its delivery as found (null: it never had one). */
 export interface RecoveryCandidate {
   eventId: string;
+  type: string;
   occurredAtMs: number;
   delivery: { status: DeliveryStatus; skippedReason?: string | null | undefined } | null;
 }
@@ -69,11 +77,36 @@ export function recoveryPlan(candidates: readonly RecoveryCandidate[]): string[]
     .map((c) => c.eventId);
 }
 
+/**
+ * A question whose answer can reach a webhook on its own (machine.offline, answered by
+ * machine.online): re-sent only while its answer has not reached the webhook, as a late question
+ * after its answer would open a page that nothing closes.
+ */
+export const QUESTION_TYPES: ReadonlySet<string> = new Set(["machine.offline"]);
+
+/** The planned events that are questions (checked against their answer before each re-send). */
+export function questionsOf(candidates: readonly RecoveryCandidate[], plan: readonly string[]): string[] {
+  const planned = new Set(plan);
+  return [...new Set(candidates.filter((c) => planned.has(c.eventId) && QUESTION_TYPES.has(c.type)).map((c) => c.eventId))];
+}
+
+/**
+ * A receiver's refusal of this one event, not of everything: a 4xx other than timeout, conflict,
+ * too early and too many requests (410 switches the webhook off instead). Recover goes on past it.
+ */
+export function isRejection(status: number | null): boolean {
+  return status !== null && status >= 400 && status < 500 && ![408, 409, 410, 425, 429].includes(status);
+}
+
 /** What re-sending one planned event came to. */
 export type ItemOutcome =
   | "sent"
   /** Delivered meanwhile (a retry, a scheduled attempt) or on its schedule again: nothing to send. */
   | "already_delivered"
+  /** A question whose answer reached the webhook already: not re-sent. */
+  | "answered"
+  /** The receiver refused this event (isRejection): recorded, counted, and the recovery goes on. */
+  | "rejected"
   /** Its event expired, or the webhook lacks what a send needs: passed over, counted. */
   | "unavailable"
   | "send_failed"
@@ -85,14 +118,16 @@ export interface RecoveryProgress {
   total: number;
   sent: number;
   alreadyDelivered: number;
+  answered: number;
+  rejected: number;
   unavailable: number;
 }
 
 /**
  * The recovery after one item. A send that fails stops it there, so nothing newer overtakes what
- * failed (the receiver is still down, or refuses it): recover again from the same `since` once
- * it is fixed; what was delivered meanwhile is passed over. A webhook switched off or deleted
- * stops it too.
+ * failed (the receiver is still down): recover again from the same `since` once it is fixed;
+ * what was delivered meanwhile is passed over. A receiver's refusal of one event (isRejection)
+ * does not stop it. A webhook switched off or deleted stops it too.
  */
 export function afterItem(p: RecoveryProgress, outcome: ItemOutcome): { progress: RecoveryProgress; stop: RecoveryStop | null } {
   switch (outcome) {
@@ -100,6 +135,10 @@ export function afterItem(p: RecoveryProgress, outcome: ItemOutcome): { progress
       return { progress: { ...p, cursor: p.cursor + 1, sent: p.sent + 1 }, stop: null };
     case "already_delivered":
       return { progress: { ...p, cursor: p.cursor + 1, alreadyDelivered: p.alreadyDelivered + 1 }, stop: null };
+    case "answered":
+      return { progress: { ...p, cursor: p.cursor + 1, answered: p.answered + 1 }, stop: null };
+    case "rejected":
+      return { progress: { ...p, cursor: p.cursor + 1, rejected: p.rejected + 1 }, stop: null };
     case "unavailable":
       return { progress: { ...p, cursor: p.cursor + 1, unavailable: p.unavailable + 1 }, stop: null };
     default:
@@ -122,4 +161,9 @@ export function waitBeforeNext(lastStartMs: number | null, nowMs: number, perSec
 /** Whether a recovery still running has stopped moving (its task chain lost): another may start. */
 export function isAbandoned(updatedAtMs: number, nowMs: number): boolean {
   return nowMs - updatedAtMs > RECOVERY.abandonedAfterMs;
+}
+
+/** Whether a step has time for one more re-send (each may take the delivery deadline and its records). */
+export function stepHasTime(startedMs: number, nowMs: number, deliveryTimeoutMs: number): boolean {
+  return nowMs - startedMs + deliveryTimeoutMs + 15_000 <= RECOVERY.stepBudgetMs;
 }

@@ -1,7 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { deliveryIdFor } from "../domain/ids";
-import { afterItem, recoveryPlan, RECOVERY, statusOf, waitBeforeNext, type ItemOutcome, type RecoveryStop } from "../domain/recovery";
+import { answerEventId } from "../domain/emission-policy";
+import {
+  afterItem,
+  isRejection,
+  questionsOf,
+  recoveryPlan,
+  RECOVERY,
+  statusOf,
+  stepHasTime,
+  waitBeforeNext,
+  type ItemOutcome,
+  type RecoveryProgress,
+  type RecoveryStop,
+} from "../domain/recovery";
 import type { RecoveryDoc, RecoveryStore } from "../data/recovery-store";
 import { retryNow } from "../delivery/manual-retry";
 import type { DeliverDeps } from "../delivery/deliver";
@@ -26,14 +39,18 @@ export type StartResult = { kind: "started"; recovery: RecoveryDoc } | { kind: "
 
 /**
  * Plans what the window holds to re-send (oldest first), records the plan and starts its task
- * chain. One recovery runs at a time per webhook; an empty plan is done at once.
+ * chain. One recovery runs at a time per webhook (looked for before the plan is made, and again
+ * in the transaction that records it); an empty plan is done at once.
  */
 export async function startRecovery(
-  ids: { siteId: string; webhookId: string },
+  target: { siteId: string; webhookId: string },
   window: { sinceMs: number; untilMs: number },
   createdBy: string,
   deps: RecoverDeps,
 ): Promise<StartResult> {
+  const ids = { siteId: target.siteId, webhookId: target.webhookId };
+  const busy = await deps.recoveries.running(ids.siteId, ids.webhookId, deps.now().getTime());
+  if (busy) return { kind: "running", recovery: busy };
   const candidates = await deps.recoveries.candidates(ids.siteId, ids.webhookId, window);
   if (candidates === "too_many") return { kind: "too_many" };
   const items = recoveryPlan(candidates);
@@ -42,14 +59,18 @@ export async function startRecovery(
   const recovery: RecoveryDoc = {
     id: `rcv_${randomBytes(12).toString("hex")}`,
     ...ids,
-    ...window,
+    sinceMs: window.sinceMs,
+    untilMs: window.untilMs,
     status: items.length === 0 ? "done" : "running",
     reason: null,
     items,
+    questions: questionsOf(candidates, items),
     cursor: 0,
     total: items.length,
     sent: 0,
     alreadyDelivered: 0,
+    answered: 0,
+    rejected: 0,
     unavailable: 0,
     stoppedAt: null,
     step: 0,
@@ -72,8 +93,12 @@ export async function startRecovery(
   return { kind: "started", recovery };
 }
 
-/** One planned event re-sent now, as the retry action sends it; a missed event gets its record here. */
-async function resendOne(ids: { siteId: string; webhookId: string }, eventId: string, deps: RecoverDeps): Promise<ItemOutcome> {
+/**
+ * One planned event re-sent now, as the retry action sends it; a missed event gets its record
+ * here. A question whose answer reached the webhook meanwhile is not re-sent.
+ */
+async function resendOne(ids: { siteId: string; webhookId: string }, eventId: string, question: boolean, deps: RecoverDeps): Promise<ItemOutcome> {
+  if (question && (await deps.store.events.loadQuestionDelivery(ids, answerEventId(eventId)))?.status === "succeeded") return "answered";
   const result = await retryNow({ ...ids, eventId, deliveryId: deliveryIdFor(eventId, ids.webhookId) }, deps, { recovering: true });
   switch (result.outcome) {
     case "not_found":
@@ -86,38 +111,45 @@ async function resendOne(ids: { siteId: string; webhookId: string }, eventId: st
     case "unavailable":
       return "unavailable";
     case "attempted":
-      return result.status === "succeeded" ? "sent" : "send_failed";
+      if (result.status === "succeeded") return "sent";
+      return isRejection(result.result.kind === "response" ? result.result.status : null) ? "rejected" : "send_failed";
   }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * One step: up to `RECOVERY.batch` re-sends, one at a time and no two closer than the pace, then
- * the progress saved (only if no other dispatch saved this step) and the next step enqueued.
- * A step found already saved enqueues the next again (refused as a duplicate if it is there), so
- * a step whose enqueue failed and is retried by Cloud Tasks does not end the chain.
+ * One step: re-sends one at a time, no two closer than the pace, while the step has time (at
+ * most `RECOVERY.batch`), then the progress saved and the next step enqueued. The step is
+ * claimed first: a second dispatch of it while this one runs is refused (it throws, and Cloud
+ * Tasks tries it again later), so no item is sent by two dispatches at once. A step found past
+ * enqueues the next again (refused as a duplicate if it is there), so a step whose enqueue
+ * failed and is tried again does not end the chain.
  */
 export async function runRecoveryStep(task: RecoveryTask, deps: RecoverDeps): Promise<void> {
   const ids = { siteId: task.siteId, webhookId: task.webhookId, recoveryId: task.recoveryId };
-  const doc = await deps.recoveries.load(ids);
-  if (!doc || doc.status !== "running") return;
-  if (doc.step !== task.step) {
-    if (doc.step === task.step + 1) await deps.enqueueRecovery({ ...task, step: doc.step }, 0);
+  const lease = randomBytes(8).toString("hex");
+  const claim = await deps.recoveries.claimStep(ids, task.step, lease, Date.now());
+  if (claim.kind === "taken") throw new Error(`recovery ${task.recoveryId} step ${task.step} is being run by another dispatch`);
+  const doc = claim.doc;
+  if (claim.kind === "gone" || !doc) {
+    if (doc?.status === "running" && doc.step === task.step + 1) await deps.enqueueRecovery({ ...task, step: doc.step }, 0);
     return;
   }
-  let progress = { cursor: doc.cursor, total: doc.total, sent: doc.sent, alreadyDelivered: doc.alreadyDelivered, unavailable: doc.unavailable };
+  const questions = new Set(doc.questions);
+  let progress: RecoveryProgress = pick(doc);
   let stop: RecoveryStop | null = null;
   let lastStartMs = doc.lastStartMs;
-  for (let n = 0; n < RECOVERY.batch && progress.cursor < progress.total && !stop; n++) {
+  const startedMs = Date.now();
+  for (let n = 0; n < RECOVERY.batch && progress.cursor < progress.total && !stop && stepHasTime(startedMs, Date.now(), deps.config.deliveryTimeoutMs); n++) {
     await sleep(waitBeforeNext(lastStartMs, Date.now()));
     lastStartMs = Date.now();
-    const outcome = await resendOne(ids, doc.items[progress.cursor] as string, deps);
-    ({ progress, stop } = afterItem(progress, outcome));
+    const eventId = doc.items[progress.cursor] as string;
+    ({ progress, stop } = afterItem(progress, await resendOne(ids, eventId, questions.has(eventId), deps)));
   }
   const status = statusOf(progress, stop);
   const stoppedAt = stop ? (doc.items[progress.cursor] ?? null) : null;
-  const saved = await deps.recoveries.saveStep(ids, task.step, { ...progress, status, reason: stop, stoppedAt, lastStartMs }, deps.now().getTime());
+  const saved = await deps.recoveries.saveStep(ids, task.step, lease, { ...progress, status, reason: stop, stoppedAt, lastStartMs }, deps.now().getTime());
   if (!saved) return;
   deps.log.info("recovery.step", {
     ...ids,
@@ -129,4 +161,16 @@ export async function runRecoveryStep(task: RecoveryTask, deps: RecoverDeps): Pr
     ...(stop ? { reason: stop } : {}),
   });
   if (status === "running") await deps.enqueueRecovery({ ...task, step: task.step + 1 }, Math.ceil(waitBeforeNext(lastStartMs, Date.now()) / 1000));
+}
+
+function pick(d: RecoveryDoc): RecoveryProgress {
+  return {
+    cursor: d.cursor,
+    total: d.total,
+    sent: d.sent,
+    alreadyDelivered: d.alreadyDelivered,
+    answered: d.answered,
+    rejected: d.rejected,
+    unavailable: d.unavailable,
+  };
 }

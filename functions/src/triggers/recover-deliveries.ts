@@ -3,14 +3,17 @@ import { SIZING } from "../sizing";
 import { recoveryTaskSchema, runRecoveryStep } from "../pipeline/recover";
 import { recoverDeps } from "../wiring";
 
+const MAX_ATTEMPTS = 5;
+
 /**
  * A recovery's steps (pipeline/recover.ts), one task each. A step that throws (Firestore or
- * Cloud Tasks unavailable) is dispatched again; it re-sends nothing delivered meanwhile, as each
- * re-send first reads its delivery.
+ * Cloud Tasks unavailable, or its step held by another dispatch) is dispatched again; it
+ * re-sends nothing delivered meanwhile, as each re-send first reads its delivery. A step whose
+ * last dispatch fails stops its recovery (`abandoned`): recover again.
  */
 export const recoverDeliveries = onTaskDispatched(
   {
-    retryConfig: { maxAttempts: 5, minBackoffSeconds: 10, maxBackoffSeconds: 300 },
+    retryConfig: { maxAttempts: MAX_ATTEMPTS, minBackoffSeconds: 10, maxBackoffSeconds: 300 },
     rateLimits: { maxConcurrentDispatches: 20 },
     timeoutSeconds: 300,
     ...SIZING.recovery,
@@ -22,6 +25,13 @@ export const recoverDeliveries = onTaskDispatched(
       deps.log.error("recovery.bad_task", { problems: task.error.issues.map((i) => i.message).join("; ") });
       return;
     }
-    await runRecoveryStep(task.data, deps);
+    try {
+      await runRecoveryStep(task.data, deps);
+    } catch (err) {
+      // Its last dispatch: the recovery is marked stopped rather than left running with no chain.
+      if ((req.retryCount ?? 0) < MAX_ATTEMPTS - 1) throw err;
+      deps.log.error("recovery.abandoned", { ...task.data, error: String((err as Error)?.message ?? err).slice(0, 200) });
+      await deps.recoveries.abandon(task.data, Date.now());
+    }
   },
 );

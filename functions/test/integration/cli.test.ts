@@ -57,7 +57,7 @@ describe("cli", () => {
     for (const c of ["webhooks", "deliveries", "keys", "events", "receive", "simulate", "queue"]) expect(top.stdout).toContain(c);
     const hooks = (await cli(["webhooks", "--help"])).stdout;
     for (const c of ["list", "create", "get", "update", "delete", "enable", "disable", "pause", "resume", "test", "rotate-secret"]) expect(hooks).toContain(c);
-    expect((await cli(["deliveries", "--help"])).stdout).toMatch(/list[\s\S]*retry/);
+    expect((await cli(["deliveries", "--help"])).stdout).toMatch(/list[\s\S]*retry[\s\S]*recover/);
     expect((await cli(["queue", "--help"])).stdout).toMatch(/status[\s\S]*pause[\s\S]*resume[\s\S]*purge[\s\S]*limits/);
     expect((await cli(["webhooks", "create", "--help"])).stdout).toMatch(/--events <types>[\s\S]*--format <format>/);
   });
@@ -108,6 +108,24 @@ describe("cli", () => {
     const retried = await cli(["deliveries", "retry", id as string, page.data[0].id]);
     expect(retried.code).toBe(0);
     expect(retried.stdout).toMatch(/^✔ attempt 6: 200 in \d+ ms; delivery is succeeded/);
+
+    // Down again for one more crash; once back, recover re-sends it, and only it.
+    receiver.respondWith(path, () => 500);
+    await cli(["events", "emit", "process.crashed", "--site", siteId, "--process", "cli-process-2"]);
+    await waitFor("the second failed delivery", async () => (await json(["deliveries", "list", id as string, "--status", "failed"])).data.length === 1);
+    receiver.respondWith(path, () => 200);
+    const before = receiver.at(path).length;
+    const recovered = await cli(["deliveries", "recover", id as string, "--since", "10m"]);
+    expect(recovered.code).toBe(0);
+    expect(recovered.stderr).toMatch(/recovery rcv_\w+: 1 to re-send since/);
+    expect(recovered.stdout).toMatch(/^✔ rcv_\w+ done: 1 re-sent, 0 delivered meanwhile, 0 unavailable, 0 left\n$/);
+    expect(
+      receiver
+        .at(path)
+        .slice(before)
+        .map((d) => d.payload?.data?.processId),
+    ).toEqual(["cli-process-2"]);
+    expect((await cli(["deliveries", "recover", id as string, "--since", "yesterday"])).stderr).toContain("span back from now");
 
     expect((await cli(["webhooks", "delete", id as string])).stdout).toBe(`deleted ${id} (0 pending deliveries skipped)\n`);
     expect((await json(["webhooks", "list"])).data).toEqual([]);

@@ -210,14 +210,23 @@ describe("the webhook console in a browser", () => {
     await embedded.context().close();
   });
 
-  it("a webhook switched off by its failures is announced on the site page, and an admin enables it there in one click", async () => {
+  it("a webhook switched off by its failures is announced on the site page; an admin enables it there in one click and re-sends what it missed", async () => {
     const { siteId, people, email } = await siteWithPeople();
+    const path = `/console/${siteId}/relay`;
+    let answer = 503;
     const created = await call(
       "createWebhook",
-      { siteId, name: "Chat relay", url: receiver.url(`/console/${siteId}/relay`), events: ["process.crashed"] },
+      { siteId, name: "Chat relay", url: receiver.url(path), events: ["process.crashed"] },
       await idToken(people.admin),
     );
     const webhookId = created.body.result.webhook.id as string;
+    receiver.register(path, created.body.result.secret, () => answer);
+    // A crash fails five times (seconds apart here), then the webhook is off as its tenth failure leaves it.
+    await crashProcess(store.db, { siteId, machineId: "m1", processId: "p1" }, { name: "TouchDesigner" });
+    await waitFor(
+      "five failures",
+      async () => receiver.at(path).length === 5 && (await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("failCount") === 5,
+    );
     await store.db.doc(paths.webhook(siteId, webhookId)).update({ enabled: false, disabledReason: "auto", failCount: 10, lastStatus: 503 });
 
     // A member sees it too, with nothing to click.
@@ -236,6 +245,22 @@ describe("the webhook console in a browser", () => {
     await notice.waitFor({ state: "detached" });
     await seen.waitFor({ state: "detached" });
     expect((await store.db.doc(paths.webhook(siteId, webhookId)).get()).data()).toMatchObject({ enabled: true, failCount: 0, disabledReason: null });
+
+    // Then it offers to re-send what the webhook missed, from when its failures began.
+    answer = 200;
+    const dialog = page.getByRole("dialog", { name: "Re-send what Chat relay did not get" });
+    const since = await dialog.getByLabel("Since").inputValue();
+    const firstFailure = receiver.at(path)[0]!.receivedAt;
+    expect(new Date(since).getTime()).toBeLessThanOrEqual(firstFailure);
+    expect(new Date(since).getTime()).toBeGreaterThan(firstFailure - 60_000);
+    await dialog.getByRole("button", { name: "Re-send" }).click();
+    await page.locator("[data-recovery]").getByText("Chat relay: Re-sent 1 of 1.").waitFor({ timeout: 30_000 });
+    expect(
+      receiver
+        .at(path)
+        .slice(5)
+        .map((d) => [d.payload?.event, d.verified]),
+    ).toEqual([["process.crashed", true]]);
   });
 
   it("every path the console answers carries its CSP; only /embed may name other framing origins", async () => {

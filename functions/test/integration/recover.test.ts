@@ -1,10 +1,16 @@
-import { FieldValue } from "firebase-admin/firestore";
+import { FieldValue, Timestamp } from "firebase-admin/firestore";
 import { paths } from "../../src/data/paths";
+import { RecoveryStore } from "../../src/data/recovery-store";
 import type { Store } from "../../src/data/store";
+import { sendHttp } from "../../src/delivery/http-sender";
+import { systemResolver } from "../../src/delivery/resolve-destination";
+import { answerEventId } from "../../src/domain/emission-policy";
+import { deliveryIdFor } from "../../src/domain/ids";
 import { RECOVERY } from "../../src/domain/recovery";
+import { runRecoveryStep, startRecovery, type RecoverDeps, type RecoveryTask } from "../../src/pipeline/recover";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { rest } from "../support/api-client";
-import { isSettled, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { isSettled, silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { newSite as newSiteOf, type Site } from "../support/sites";
 
 // Recover since (issue 24, item 4): a receiver down long enough for its webhook to be switched
@@ -12,6 +18,18 @@ import { newSite as newSiteOf, type Site } from "../support/sites";
 // at a bounded pace, each under its own event id; nothing delivered is sent again.
 
 jest.setTimeout(120_000);
+
+/** The test project's delivery settings, for the recovery run in-process. */
+const TEST_CONFIG = {
+  deliveryTimeoutMs: 1500,
+  fastLaneDeadlineMs: 700,
+  staleAfterSeconds: 210,
+  sweepPassesPerMinute: 6,
+  presenceMode: "trigger" as const,
+  retrySchedule: [0, 1, 2, 2, 2],
+  slowLaneSiteShare: 5,
+  allowLocalHttp: true,
+};
 
 let store: Store;
 let receiver: Receiver;
@@ -126,35 +144,78 @@ describe("recover since", () => {
     expect(receiver.at(path)).toHaveLength(before + 4);
   });
 
-  it("one recovery at a time per webhook; its progress is readable by members, not by another site", async () => {
-    const { site, id, path, state } = await siteWithFlakyHook();
-    const since = new Date().toISOString();
-    // Two failed deliveries with a success between them, so the webhook stays on (5 failures in a row at most).
-    const settled = (n: number) =>
-      waitFor(`${n} settled deliveries`, async () => {
-        const all = await records(site.siteId, id);
-        return all.length === n && all.every((r) => isSettled(r));
-      });
-    state.down = true;
-    await crash(site.siteId, "p1");
-    await settled(1);
-    state.down = false;
-    await crash(site.siteId, "p2");
-    await settled(2);
-    state.down = true;
-    await crash(site.siteId, "p3");
-    await settled(3);
-    state.down = false;
-    const started = await rest("POST", `/v1/webhooks/${id}/recover`, { key: site.adminKey, body: { since } });
+  it("one recovery at a time per webhook, and one that stopped moving gives way; it is read through its own webhook, by the site's members", async () => {
+    const { site, id } = await siteWithFlakyHook();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const stuck = store.db.doc(paths.recovery(site.siteId, id, "rcv_stuck"));
+    const running = { id: "rcv_stuck", siteId: site.siteId, webhookId: id, status: "running", items: ["evt_x"], questions: [], cursor: 0, total: 1, step: 0 };
+    await stuck.set({ ...running, since: Timestamp.now(), until: Timestamp.now(), createdAt: Timestamp.now(), updatedAt: Timestamp.now() });
     const busy = await rest("POST", `/v1/webhooks/${id}/recover`, { key: site.adminKey, body: { since } });
-    expect(started.status).toBe(202);
-    expect(busy).toMatchObject({ status: 409, body: { error: { code: "conflict", message: expect.stringContaining(started.body.recovery.id) } } });
-    const other = await newSiteOf(store);
-    const foreign = await rest("GET", `/v1/webhooks/${id}/recoveries/${started.body.recovery.id}`, { key: other.adminKey });
-    expect(foreign.status).toBe(404);
-    expect(await recovered(site, id, started.body.recovery.id)).toMatchObject({ status: "done", total: 2, sent: 2 });
-    expect(receiver.at(path).slice(-2).map(processOf)).toEqual(["p1", "p3"]);
-    const unknown = await rest("GET", `/v1/webhooks/${id}/recoveries/rcv_nope`, { key: site.memberKey });
-    expect(unknown.status).toBe(404);
+    expect(busy).toMatchObject({ status: 409, body: { error: { code: "conflict", message: expect.stringContaining("rcv_stuck") } } });
+
+    // Not moved for longer than a step's every dispatch can take: shown stopped, and a new one may start.
+    await stuck.update({ updatedAt: Timestamp.fromMillis(Date.now() - RECOVERY.abandonedAfterMs - 60_000) });
+    const shown = await rest("GET", `/v1/webhooks/${id}/recoveries/rcv_stuck`, { key: site.memberKey });
+    expect(shown).toMatchObject({ status: 200, body: { recovery: { status: "stopped", reason: "abandoned", remaining: 1 } } });
+    const next = await rest("POST", `/v1/webhooks/${id}/recover`, { key: site.adminKey, body: { since } });
+    expect(next).toMatchObject({ status: 202, body: { recovery: { status: "done", total: 0 } } });
+    expect((await stuck.get()).data()).toMatchObject({ status: "stopped", reason: "abandoned" });
+
+    // Read through another webhook of the site, or from another site: not found.
+    const other = await rest("POST", "/v1/webhooks", {
+      key: site.adminKey,
+      body: { name: "Other", url: receiver.url("/recover/other"), events: ["process.crashed"] },
+    });
+    expect((await rest("GET", `/v1/webhooks/${other.body.webhook.id}/recoveries/${next.body.recovery.id}`, { key: site.memberKey })).status).toBe(404);
+    const stranger = await newSiteOf(store);
+    expect((await rest("GET", `/v1/webhooks/${id}/recoveries/${next.body.recovery.id}`, { key: stranger.adminKey })).status).toBe(404);
+    expect((await rest("GET", `/v1/webhooks/${id}/recoveries/rcv_nope`, { key: site.memberKey })).status).toBe(404);
+  });
+
+  it("a step dispatched twice at once sends each event once; an offline already answered is not re-sent; a refused event does not stop the rest", async () => {
+    const { site, id, path } = await siteWithFlakyHook();
+    const at = (s: number) => Timestamp.fromMillis(Date.now() - 600_000 + s * 1000);
+    const seed = (eventId: string, type: string, s: number) =>
+      store.db
+        .doc(paths.event(site.siteId, eventId))
+        .set({ id: eventId, type, body: JSON.stringify({ id: eventId, event: type, data: { n: s } }), occurredAt: at(s), missedBy: [id] });
+    const question = uniqueId("evt_offline");
+    await Promise.all([
+      seed(question, "machine.offline", 1),
+      seed("evt_refused", "process.crashed", 2),
+      seed("evt_ok1", "process.crashed", 3),
+      seed("evt_ok2", "process.crashed", 4),
+    ]);
+    // The offline's answer reached the webhook already (delivered live once it was on again).
+    await store.db.doc(paths.delivery(site.siteId, id, deliveryIdFor(answerEventId(question), id))).set({ status: "succeeded", attempts: [] });
+    receiver.respondWith(path, (d) => (d.payload?.id === "evt_refused" ? 422 : 200));
+
+    const steps: RecoveryTask[] = [];
+    const deps: RecoverDeps = {
+      store,
+      send: sendHttp,
+      resolve: systemResolver,
+      now: () => new Date(),
+      log: silentLog,
+      config: { ...TEST_CONFIG },
+      recoveries: new RecoveryStore(store.db),
+      enqueueRecovery: async (task) => {
+        steps.push(task);
+        return "enqueued";
+      },
+    };
+    const started = await startRecovery({ siteId: site.siteId, webhookId: id }, { sinceMs: Date.now() - 3_600_000, untilMs: Date.now() }, "test", deps);
+    expect(started).toMatchObject({ kind: "started", recovery: { total: 4 } });
+    // Cloud Tasks dispatches the first step again while it runs: that dispatch is refused (and tried again later).
+    const first = runRecoveryStep(steps[0]!, deps);
+    await waitFor("the first re-send", () => receiver.at(path).length === 1);
+    await expect(runRecoveryStep(steps[0]!, deps)).rejects.toThrow(/is being run by another dispatch/);
+    await first;
+    // Tried again after the first finished: it finds its step past and enqueues the next again (a duplicate).
+    await runRecoveryStep(steps[0]!, deps);
+    for (let i = 1; i < steps.length && i < 10; i++) await runRecoveryStep(steps[i]!, deps);
+    const done = (await deps.recoveries.load({ siteId: site.siteId, webhookId: id, recoveryId: started.kind === "started" ? started.recovery.id : "" }))!;
+    expect(done).toMatchObject({ status: "done", total: 4, answered: 1, rejected: 1, sent: 2 });
+    expect(receiver.at(path).map((d) => d.payload?.id)).toEqual(["evt_refused", "evt_ok1", "evt_ok2"]);
   });
 });

@@ -1,11 +1,14 @@
 import {
   afterItem,
   isAbandoned,
+  isRejection,
   needsResend,
+  questionsOf,
   RECOVERY,
   recoveryPlan,
   recoveryWindow,
   statusOf,
+  stepHasTime,
   waitBeforeNext,
   type RecoveryProgress,
 } from "../../src/domain/recovery";
@@ -69,27 +72,50 @@ describe("what recover re-sends", () => {
 
   it("plans each event once, oldest first, ties by id: every plan of a window is the same", () => {
     const plan = recoveryPlan([
-      { eventId: "evt_c", occurredAtMs: 300, delivery: { status: "failed" } },
-      { eventId: "evt_a", occurredAtMs: 100, delivery: null },
-      { eventId: "evt_ok", occurredAtMs: 50, delivery: { status: "succeeded" } },
-      { eventId: "evt_b2", occurredAtMs: 200, delivery: { status: "skipped", skippedReason: "webhook_disabled" } },
-      { eventId: "evt_b1", occurredAtMs: 200, delivery: null },
-      { eventId: "evt_c", occurredAtMs: 300, delivery: { status: "failed" } },
+      { eventId: "evt_c", type: "process.crashed", occurredAtMs: 300, delivery: { status: "failed" } },
+      { eventId: "evt_a", type: "process.crashed", occurredAtMs: 100, delivery: null },
+      { eventId: "evt_ok", type: "process.crashed", occurredAtMs: 50, delivery: { status: "succeeded" } },
+      { eventId: "evt_b2", type: "process.crashed", occurredAtMs: 200, delivery: { status: "skipped", skippedReason: "webhook_disabled" } },
+      { eventId: "evt_b1", type: "process.crashed", occurredAtMs: 200, delivery: null },
+      { eventId: "evt_c", type: "process.crashed", occurredAtMs: 300, delivery: { status: "failed" } },
     ]);
     expect(plan).toEqual(["evt_a", "evt_b1", "evt_b2", "evt_c"]);
   });
 });
 
 describe("a recovery's progress", () => {
-  const start: RecoveryProgress = { cursor: 0, total: 3, sent: 0, alreadyDelivered: 0, unavailable: 0 };
+  const start: RecoveryProgress = { cursor: 0, total: 5, sent: 0, alreadyDelivered: 0, answered: 0, rejected: 0, unavailable: 0 };
 
-  it("moves past what was sent, delivered meanwhile or unavailable, and is done at the end", () => {
+  it("moves past what was sent, delivered meanwhile, answered already, refused by the receiver or unavailable, and is done at the end", () => {
     let p = afterItem(start, "sent").progress;
     p = afterItem(p, "already_delivered").progress;
+    p = afterItem(p, "answered").progress;
+    p = afterItem(p, "rejected").progress;
     p = afterItem(p, "unavailable").progress;
-    expect(p).toEqual({ cursor: 3, total: 3, sent: 1, alreadyDelivered: 1, unavailable: 1 });
+    expect(p).toEqual({ cursor: 5, total: 5, sent: 1, alreadyDelivered: 1, answered: 1, rejected: 1, unavailable: 1 });
     expect(statusOf(p, null)).toBe("done");
     expect(statusOf({ ...p, cursor: 2 }, null)).toBe("running");
+  });
+
+  it("a receiver's refusal of one event is a 4xx it would give again; a timeout, conflict, too early, too many or gone is not", () => {
+    for (const s of [400, 401, 403, 404, 413, 422]) expect(isRejection(s)).toBe(true);
+    for (const s of [null, 200, 408, 409, 410, 425, 429, 500, 503]) expect(isRejection(s)).toBe(false);
+  });
+
+  it("a question (machine.offline) in the plan is checked against its answer; nothing else is", () => {
+    const candidates = [
+      { eventId: "evt_q", type: "machine.offline", occurredAtMs: 1, delivery: null },
+      { eventId: "evt_c", type: "process.crashed", occurredAtMs: 2, delivery: null },
+      { eventId: "evt_done", type: "machine.offline", occurredAtMs: 3, delivery: { status: "succeeded" as const } },
+    ];
+    expect(questionsOf(candidates, recoveryPlan(candidates))).toEqual(["evt_q"]);
+  });
+
+  it("a step takes another item only while one more re-send fits its budget", () => {
+    expect(stepHasTime(0, 0, 10_000)).toBe(true);
+    expect(stepHasTime(0, RECOVERY.stepBudgetMs - 25_000, 10_000)).toBe(true);
+    expect(stepHasTime(0, RECOVERY.stepBudgetMs - 24_999, 10_000)).toBe(false);
+    expect(stepHasTime(0, 0, 60_000)).toBe(true);
   });
 
   it("stops at a failed send, a webhook switched off or deleted, without moving past it", () => {

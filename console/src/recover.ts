@@ -1,0 +1,71 @@
+import { field, h, modal } from "./dom";
+import type { Ctx } from "./context";
+import { errorText, type WebhookView } from "./model";
+import { defaultSinceMs, HISTORY_DAYS, localInputValue, recoveryText, type RecoveryView } from "./recovery-text";
+
+/** What a recover dialog needs of its webhook: its `failStreak` as read before it was switched on again starts the window by default. */
+export type RecoverTarget = Pick<WebhookView, "id" | "name" | "failStreak">;
+
+/**
+ * Asks from when to re-send (by default since the streak that switched it off began), starts the
+ * recovery and follows it, saying each step with `say` until it is done or stopped.
+ */
+export async function recoverDialog(ctx: Ctx, target: RecoverTarget, say: (text: string, isError?: boolean) => void): Promise<void> {
+  const now = Date.now();
+  const started = await modal<RecoveryView>(`Re-send what ${target.name} did not get`, (close) => {
+    const since = h("input", {
+      type: "datetime-local",
+      required: true,
+      value: localInputValue(defaultSinceMs(target.failStreak, now)),
+      min: localInputValue(now - HISTORY_DAYS * 86_400_000 + 60_000),
+      max: localInputValue(now),
+    });
+    const error = h("p", { role: "alert", class: "error" });
+    const go = h("button", { type: "submit", class: "primary" }, "Re-send");
+    const onsubmit = async (e: Event) => {
+      e.preventDefault();
+      go.disabled = true;
+      error.textContent = "";
+      try {
+        const r = await ctx.svc.call<{ recovery: RecoveryView }>("recoverWebhook", {
+          siteId: ctx.site.id,
+          webhookId: target.id,
+          since: new Date(since.value).toISOString(),
+        });
+        close(r.recovery);
+      } catch (err) {
+        error.textContent = errorText(err);
+        go.disabled = false;
+      }
+    };
+    return [
+      h(
+        "form",
+        { onsubmit },
+        h(
+          "p",
+          {},
+          "Its failed deliveries, and the events it missed while off, are sent again oldest first, at most 5 a second. Receivers see the same event ids.",
+        ),
+        field("Since", since, `Your time zone; at most ${HISTORY_DAYS} days back.`),
+        error,
+        h("div", { class: "actions" }, go, h("button", { type: "button", onclick: () => close() }, "Cancel")),
+      ),
+    ];
+  });
+  if (started) await follow(ctx, target.id, started, say);
+}
+
+async function follow(ctx: Ctx, webhookId: string, first: RecoveryView, say: (text: string, isError?: boolean) => void): Promise<void> {
+  let r = first;
+  say(recoveryText(r));
+  while (r.status === "running") {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    try {
+      r = (await ctx.svc.call<{ recovery: RecoveryView }>("getRecovery", { siteId: ctx.site.id, webhookId, recoveryId: r.id })).recovery;
+    } catch (err) {
+      return say(errorText(err), true);
+    }
+    say(recoveryText(r), r.status === "stopped");
+  }
+}
