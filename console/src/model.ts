@@ -1,7 +1,7 @@
 // What the console shows, computed from the docs it reads: pure functions, unit-tested
 // (functions/test/unit/console-model.test.ts). No DOM, no Firebase here.
 import { HOST_REPORTED_EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from "../../functions/src/domain/event-catalog";
-import { AUTO_DISABLE_AFTER } from "../../functions/src/domain/webhook-health";
+import { AUTO_DISABLE_AFTER, FAILING_STREAK } from "../../functions/src/domain/webhook-health";
 import { FORMATS } from "../../functions/src/domain/destination-formats";
 import { DELIVERY_STATUSES, HTTP_METHODS, SIGNATURE_SCHEMES } from "../../functions/src/domain/webhook-vocabulary";
 
@@ -183,6 +183,12 @@ export function webhookState(w: Pick<WebhookView, "enabled" | "disabledReason">)
 export function disabledNotice(w: Pick<WebhookView, "name" | "enabled" | "disabledReason">): string | null {
   if (w.enabled || (w.disabledReason !== "auto" && w.disabledReason !== "gone")) return null;
   return `${w.name} is off: ${webhookState(w).detail}. It gets no events until it is enabled again.`;
+}
+
+/** A webhook failing in a row, still on: said above the list from the streak that is told to the site (`webhook.failing`). */
+export function failingNotice(w: Pick<WebhookView, "name" | "enabled" | "failCount" | "lastStatus">): string | null {
+  if (!w.enabled || w.failCount < FAILING_STREAK) return null;
+  return `${w.name} is failing: ${w.failCount} deliveries in a row failed (last: ${statusText(w.lastStatus)}). It is switched off after ${AUTO_DISABLE_AFTER}; check its receiver.`;
 }
 
 /** `lastStatus` or an attempt's outcome in words: "200", "503", "timeout", "—". */

@@ -12,6 +12,7 @@ import {
   SUBSCRIBABLE_EVENT_TYPES,
   checkedByDefault,
   disabledNotice,
+  failingNotice,
   errorText,
   parseHeaderLines,
   relativeTime,
@@ -76,6 +77,8 @@ export function failMeter(w: WebhookView): HTMLElement {
  */
 function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
   return hooks.flatMap((w) => {
+    const failing = failingNotice(w);
+    if (failing) return [h("p", { class: "notice", role: "alert", "data-failing-notice": w.id }, failing)];
     const text = disabledNotice(w);
     if (!text) return [];
     const status = h("span", { class: "hint" });

@@ -95,6 +95,7 @@ const LOOKS: Record<EventType, Look> = {
   "display.apply_refused_mosaic": { title: "Display layout refused: Mosaic is on", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
   "display.monitor_added": { title: "Monitor added", emoji: "🔵", color: 0x3498db, severity: "info" },
   "display.apply_succeeded": { title: "Display layout applied", emoji: "🟢", color: 0x2ecc71, severity: "info" },
+  "webhook.failing": { title: "Webhook failing", emoji: "⚠️", color: 0xf39c12, severity: "warning" },
   "webhook.disabled": { title: "Webhook disabled", emoji: "⛔", color: 0x95a5a6, severity: "warning" },
   "webhook.test": { title: "Test event", emoji: "🔔", color: 0x3498db, severity: "info" },
 };
@@ -166,6 +167,8 @@ export function summary(p: EventPayload): string {
       const what = [metric, value].filter((s) => s !== null).join(" ");
       return `${rule ? `Threshold "${rule}"` : "A threshold"} breached on ${where}${what ? `: ${what}` : ""}`;
     }
+    case "webhook.failing":
+      return `Webhook "${text(d.webhookName) ?? text(d.webhookId) ?? "?"}" of ${p.site.name} failed ${text(d.failCount) ?? "several"} deliveries in a row (last: ${text(d.lastStatus) ?? "?"}): it is switched off after ${text(d.disabledAfter) ?? "10"}`;
     case "webhook.disabled":
       return `Webhook "${text(d.webhookName) ?? text(d.webhookId) ?? "?"}" of ${p.site.name} was switched off ${d.reason === "gone" ? "(its receiver answered 410 Gone)" : `after ${text(d.failCount) ?? "repeated"} failed deliveries`}: it gets no events until re-enabled`;
     case "webhook.test":
@@ -281,6 +284,9 @@ export function pagerDutyDedupKey(p: EventPayload): string {
       const alert = record(p.data.alert);
       return `${base}/threshold/${text(alert.ruleName) ?? text(alert.metric) ?? "-"}`;
     }
+    case "webhook.failing":
+      // One incident per webhook, apart from its switch-off's.
+      return `owlette/${p.site.id}/webhook/${text(p.data.webhookId) ?? "-"}/failing`;
     case "webhook.disabled":
       // One incident per webhook: disabled again before anyone looked, it does not page twice.
       return `owlette/${p.site.id}/webhook/${text(p.data.webhookId) ?? "-"}/disabled`;

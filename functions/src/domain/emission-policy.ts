@@ -131,6 +131,7 @@ export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] 
         { scope: "site", key: SITE_OFFLINE_KEY, limit: site.offlinePerHour ?? EMISSION_LIMITS.offlinePerSite, windowMs },
       ];
     case "machine.online":
+    case "webhook.failing":
     case "webhook.disabled":
     case "webhook.test":
       return [];

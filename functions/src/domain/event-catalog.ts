@@ -21,8 +21,9 @@ export type DisplayEventType = (typeof DISPLAY_EVENT_TYPES)[number];
 /**
  * Every event type the pipeline can emit. `webhook.test` is sent on demand, never fanned out.
  * `threshold.breached` and the display events are the host's (its agents report them; the
- * pipeline detects the rest itself). `webhook.disabled` is about the site's webhooks, not a
- * machine: a webhook switched off by its failures, told to the site's other webhooks.
+ * pipeline detects the rest itself). `webhook.failing` and `webhook.disabled` are about the
+ * site's webhooks, not a machine: a webhook halfway to being switched off by its failures, and
+ * one switched off, each told to the site's other webhooks.
  */
 export const EVENT_TYPES = [
   "process.crashed",
@@ -32,6 +33,7 @@ export const EVENT_TYPES = [
   "connection_failure",
   "threshold.breached",
   ...DISPLAY_EVENT_TYPES,
+  "webhook.failing",
   "webhook.disabled",
   "webhook.test",
 ] as const;

@@ -61,6 +61,7 @@ function owletteV1Data(p: EventPayload): Data {
       return { machine, ...some("offlineSince", fields.offlineSince) };
     case "webhook.test":
       return { message: fields.message };
+    case "webhook.failing":
     case "webhook.disabled":
       // No host sender had it: the pipeline's fields as they are.
       return fields;

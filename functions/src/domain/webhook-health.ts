@@ -1,5 +1,10 @@
 /** Consecutive failed attempts after which a webhook is switched off. */
 export const AUTO_DISABLE_AFTER = 10;
+/**
+ * Failures in a row after which the site is told a webhook is failing (`webhook.failing`): half
+ * the streak that switches it off, so with the default schedule about two hours before that.
+ */
+export const FAILING_STREAK = 5;
 
 export interface WebhookHealth {
   enabled: boolean;

@@ -1,4 +1,5 @@
 import { envelope, type EventPayload, type SiteRef } from "./payload";
+import { AUTO_DISABLE_AFTER, FAILING_STREAK } from "./webhook-health";
 
 /** Why the pipeline switched a webhook off by itself: its failure streak, or its receiver's 410 Gone. */
 export const ANNOUNCED_DISABLE_REASONS = ["auto", "gone"] as const;
@@ -54,5 +55,45 @@ export function disableNoticePayload(input: { id: string; site: SiteRef; notice:
     reason: notice.reason,
     failCount: notice.failCount,
     lastStatus: notice.lastStatus,
+  });
+}
+
+/** What the site's other webhooks are told about a webhook failing its deliveries in a row. */
+export interface FailingNotice {
+  webhookId: string;
+  webhookName: string | null;
+  failCount: number;
+  lastStatus: number | string | null;
+}
+
+/**
+ * The notice one write of a webhook doc calls for: the write that took an enabled webhook's
+ * `failCount` from below the streak to it (each failure adds one, so one write of a streak does;
+ * a success brings it back to 0, and the next streak is told again).
+ */
+export function failingNotice(webhookId: string, before: unknown, after: unknown): FailingNotice | null {
+  const was = record(before);
+  const now = record(after);
+  if (!was || !now || now.enabled !== true || now.paused === true) return null;
+  const count = num(now.failCount);
+  const previous = num(was.failCount) ?? 0;
+  if (count === null || count < FAILING_STREAK || previous >= FAILING_STREAK) return null;
+  return {
+    webhookId,
+    webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
+    failCount: count,
+    lastStatus: num(now.lastStatus) ?? (typeof now.lastStatus === "string" && now.lastStatus ? now.lastStatus.slice(0, 32) : null),
+  };
+}
+
+/** `webhook.failing`: as `webhook.disabled`, never with the webhook's URL. */
+export function failingNoticePayload(input: { id: string; site: SiteRef; notice: FailingNotice; at: Date }): EventPayload {
+  const { notice } = input;
+  return envelope(input.id, "webhook.failing", input.at, input.site, {
+    webhookId: notice.webhookId,
+    webhookName: notice.webhookName,
+    failCount: notice.failCount,
+    lastStatus: notice.lastStatus,
+    disabledAfter: AUTO_DISABLE_AFTER,
   });
 }

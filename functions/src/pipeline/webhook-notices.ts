@@ -1,7 +1,7 @@
 import { isSlow } from "../domain/delivery-lanes";
 import { eventIdFor } from "../domain/ids";
-import { serializePayload } from "../domain/payload";
-import { disableNoticePayload, type DisableNotice } from "../domain/webhook-notices";
+import { serializePayload, type EventPayload, type SiteRef } from "../domain/payload";
+import { disableNoticePayload, failingNoticePayload, type DisableNotice, type FailingNotice } from "../domain/webhook-notices";
 import { enqueueDeliveries, type EmitDeps } from "./emit-events";
 
 /**
@@ -12,18 +12,33 @@ import { enqueueDeliveries, type EmitDeps } from "./emit-events";
  * emission limit applies: a webhook is switched off once until someone switches it on.
  */
 export async function announceDisable(siteId: string, notice: DisableNotice, report: { id: string; at: Date }, deps: EmitDeps): Promise<number> {
-  const [all, settings] = await Promise.all([
-    deps.store.events.fanOutTargets(siteId, "webhook.disabled", deps.log),
-    deps.store.sites.recentSiteSettings(siteId),
-  ]);
-  const targets = all.filter((t) => t.id !== notice.webhookId);
+  return announce(siteId, "webhook.disabled", notice.webhookId, (id, site) => disableNoticePayload({ id, site, notice, at: report.at }), report, deps);
+}
+
+/**
+ * `webhook.failing` to the site's other webhooks subscribed to it, once per streak, as
+ * `webhook.disabled` is sent. The failing webhook is not told: its receiver is the one failing.
+ */
+export async function announceFailing(siteId: string, notice: FailingNotice, report: { id: string; at: Date }, deps: EmitDeps): Promise<number> {
+  return announce(siteId, "webhook.failing", notice.webhookId, (id, site) => failingNoticePayload({ id, site, notice, at: report.at }), report, deps);
+}
+
+async function announce(
+  siteId: string,
+  type: "webhook.disabled" | "webhook.failing",
+  about: string,
+  payloadOf: (id: string, site: SiteRef) => EventPayload,
+  report: { id: string; at: Date },
+  deps: EmitDeps,
+): Promise<number> {
+  const [all, settings] = await Promise.all([deps.store.events.fanOutTargets(siteId, type, deps.log), deps.store.sites.recentSiteSettings(siteId)]);
+  const targets = all.filter((t) => t.id !== about);
   if (targets.length === 0) return 0;
-  const id = eventIdFor(report.id, "webhook.disabled");
-  const payload = disableNoticePayload({ id, site: settings.site, notice, at: report.at });
+  const id = eventIdFor(report.id, type);
   const event = {
     id,
-    type: "webhook.disabled" as const,
-    body: serializePayload(payload),
+    type,
+    body: serializePayload(payloadOf(id, settings.site)),
     occurredAt: report.at,
     webhookIds: targets.map((t) => t.id),
     slowTo: targets.filter((t) => isSlow(t.snapshot.slowUntilMs, report.at.getTime())).map((t) => t.id),

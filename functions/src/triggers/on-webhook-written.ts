@@ -2,8 +2,8 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import type { DocumentData, Firestore } from "firebase-admin/firestore";
 import { SIZING } from "../sizing";
 import { upkeepNeeded } from "../domain/host-adoption";
-import { disableNotice } from "../domain/webhook-notices";
-import { announceDisable } from "../pipeline/webhook-notices";
+import { disableNotice, failingNotice } from "../domain/webhook-notices";
+import { announceDisable, announceFailing } from "../pipeline/webhook-notices";
 import type { EmitDeps } from "../pipeline/emit-events";
 import { upkeepWebhook } from "../data/host-webhook-store";
 import { paths } from "../data/paths";
@@ -30,6 +30,12 @@ export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestor
   if (notice && deps.emit) {
     const told = await announceDisable(siteId, notice, { id: write.eventId, at: write.occurredAt }, deps.emit);
     deps.log.info("webhook.disable_announced", { siteId, webhookId, reason: notice.reason, webhooks: told });
+  }
+  // Halfway there: the site is told while the webhook still works, before it is switched off.
+  const failing = failingNotice(webhookId, before, after);
+  if (failing && deps.emit) {
+    const told = await announceFailing(siteId, failing, { id: write.eventId, at: write.occurredAt }, deps.emit);
+    deps.log.info("webhook.failing_announced", { siteId, webhookId, failCount: failing.failCount, webhooks: told });
   }
   if (!after) {
     // Deleted outside the management API (the host's hard delete, its tombstone's expiry): the

@@ -227,10 +227,17 @@ describe("the webhook console in a browser", () => {
       "five failures",
       async () => receiver.at(path).length === 5 && (await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("failCount") === 5,
     );
+    // Halfway to the switch-off, the site page says it is failing (a member sees it too).
+    const member = await signIn(email(people.member));
+    const failing = member.locator(`[data-failing-notice="${webhookId}"]`);
+    await failing.waitFor();
+    expect(await failing.textContent()).toBe(
+      "Chat relay is failing: 5 deliveries in a row failed (last: 503). It is switched off after 10; check its receiver.",
+    );
     await store.db.doc(paths.webhook(siteId, webhookId)).update({ enabled: false, disabledReason: "auto", failCount: 10, lastStatus: 503 });
 
-    // A member sees it too, with nothing to click.
-    const member = await signIn(email(people.member));
+    // Switched off, the notice says so, live; a member has nothing to click.
+    await failing.waitFor({ state: "detached" });
     const seen = member.locator(`[data-disabled-notice="${webhookId}"]`);
     await seen.waitFor();
     expect(await seen.textContent()).toContain("Chat relay is off: switched off after 10 consecutive failures.");

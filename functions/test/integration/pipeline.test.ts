@@ -143,14 +143,22 @@ async function otherWebhook(siteId: string, events: EventType[]) {
 }
 
 describe("webhook health", () => {
-  it("disables a webhook after 10 consecutive failures and sends no 11th request", async () => {
-    const hook = await siteWithWebhook(["process.crashed", "webhook.disabled"], () => 500);
-    const onCall = await otherWebhook(hook.siteId, ["webhook.disabled"]);
+  it("disables a webhook after 10 consecutive failures and sends no 11th request; the site is told at 5, then at the switch-off", async () => {
+    const hook = await siteWithWebhook(["process.crashed", "webhook.disabled", "webhook.failing"], () => 500);
+    const onCall = await otherWebhook(hook.siteId, ["webhook.disabled", "webhook.failing"]);
     // Each event makes 5 attempts on the default schedule (the emulator dispatches at once).
     await crash(hook.siteId, "first");
     await waitFor("5 failed attempts", async () => isSettled((await deliveries(hook.siteId, hook.webhookId))[0], "failed"));
     expect(hook.received()).toHaveLength(5);
     expect((await hook.webhook().get()).data()).toMatchObject({ enabled: true, failCount: 5, lastStatus: 500 });
+    // Halfway: the site's other webhook is told while this one still works.
+    const [failing] = await waitFor("webhook.failing to the other webhook", () => onCall.received().length > 0 && onCall.received());
+    expect(failing?.verified).toBe(true);
+    expect(failing?.payload).toMatchObject({
+      event: "webhook.failing",
+      data: { webhookId: hook.webhookId, webhookName: "Receiver", failCount: 5, lastStatus: 500, disabledAfter: 10 },
+    });
+    expect(JSON.stringify(failing?.payload)).not.toContain(hook.path);
 
     await crash(hook.siteId, "second");
     const disabled = await waitFor("auto-disable", async () => {
@@ -160,7 +168,7 @@ describe("webhook health", () => {
     expect(disabled).toMatchObject({ enabled: false, failCount: 10, lastStatus: 500, disabledReason: "auto" });
 
     // The site's other webhook is told, once, signed, without the disabled one's URL.
-    const [notice] = await waitFor("webhook.disabled to the other webhook", () => onCall.received().length > 0 && onCall.received());
+    const notice = await waitFor("webhook.disabled to the other webhook", () => onCall.received().find((d) => d.payload?.event === "webhook.disabled"));
     expect(notice?.verified).toBe(true);
     expect(notice?.payload).toMatchObject({
       event: "webhook.disabled",
@@ -173,8 +181,8 @@ describe("webhook health", () => {
     await sleep(4000);
     expect(hook.received()).toHaveLength(10);
     expect(hook.received().every((d) => d.verified)).toBe(true);
-    expect(hook.received().some((d) => d.payload?.event === "webhook.disabled")).toBe(false);
-    expect(onCall.received()).toHaveLength(1);
+    expect(hook.received().some((d) => d.payload?.event === "webhook.disabled" || d.payload?.event === "webhook.failing")).toBe(false);
+    expect(onCall.received().map((d) => d.payload?.event)).toEqual(["webhook.failing", "webhook.disabled"]);
     const records = await deliveries(hook.siteId, hook.webhookId);
     expect(records.map((r) => r.status).sort()).toEqual(["failed", "failed"]);
   });

@@ -1,4 +1,5 @@
 import { defaultSinceMs, localInputValue, recoveryText, type RecoveryView } from "../../../console/src/recovery-text";
+import { failingNotice } from "../../../console/src/model";
 
 // The console's recover dialog and its progress line (console/src/recover.ts).
 
@@ -55,5 +56,17 @@ describe("what the console says of a recovery", () => {
       "Stopped after 1 of 4: the receiver failed again. Fix it, then re-send from the same time: what went out is not sent twice.",
     );
     expect(recoveryText({ ...base, status: "stopped", reason: "webhook_disabled" })).toBe("Stopped after 1 of 4: the webhook was switched off.");
+  });
+});
+
+describe("the failing notice", () => {
+  const w = { name: "Chat relay", enabled: true, failCount: 5, lastStatus: 503 as number | string | null };
+  it("from the streak told to the site, while the webhook is on", () => {
+    expect(failingNotice(w)).toBe("Chat relay is failing: 5 deliveries in a row failed (last: 503). It is switched off after 10; check its receiver.");
+    expect(failingNotice({ ...w, failCount: 7, lastStatus: "unreachable" })).toContain("7 deliveries in a row failed (last: unreachable)");
+  });
+  it("not below the streak, nor for a webhook off (its own notice says that)", () => {
+    expect(failingNotice({ ...w, failCount: 4 })).toBeNull();
+    expect(failingNotice({ ...w, enabled: false, failCount: 10 })).toBeNull();
   });
 });

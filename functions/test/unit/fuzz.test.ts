@@ -233,7 +233,8 @@ describe("REST adapter", () => {
   const principal: Principal = { kind: "api_key", keyId: "k", siteId: "s", access: "write", user: { uid: "u", role: "admin", sites: ["s"] } };
   // The service is out of scope here: this checks routing, body handling and error mapping.
   const service = { run: async () => ({ ok: true }) } as unknown as Service;
-  const known = new Set<number>([200, 201, ...Object.values(API_ERRORS).map((e) => e.http)]);
+  // A route's own success status (200, 201 for a create, 202 for a recover started) or an error's.
+  const known = new Set<number>([200, ...ROUTES.map((r) => r.status ?? 200), ...Object.values(API_ERRORS).map((e) => e.http)]);
   const segment = fc.oneof(
     fc.constantFrom("v1", "webhooks", "probe", "deliveries", "retry", "test", "rotate-secret", "event-types", "", "%", "%E0"),
     fc.string({ maxLength: 8 }),

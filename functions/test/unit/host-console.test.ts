@@ -11,7 +11,8 @@ describe("the new-webhook form's event ticks", () => {
       "machine.offline",
       "machine.online",
       "connection_failure",
-      // Switched off by its failures, a webhook is told to the others: the site learns at once.
+      // Failing, then switched off by its failures, a webhook is told to the others: the site learns at once.
+      "webhook.failing",
       "webhook.disabled",
     ]);
     expect(SUBSCRIBABLE_EVENT_TYPES.filter((t) => !checkedByDefault(t))).toEqual([...HOST_REPORTED_EVENT_TYPES]);

@@ -1,5 +1,6 @@
 import { discordMessage, pagerDutyDedupKey, pagerDutyEvent, renderBody, slackMessage } from "../../src/domain/destination-formats";
-import { disableNotice, disableNoticePayload } from "../../src/domain/webhook-notices";
+import { disableNotice, disableNoticePayload, failingNotice, failingNoticePayload } from "../../src/domain/webhook-notices";
+import { FAILING_STREAK } from "../../src/domain/webhook-health";
 import { isSubscribableEventType } from "../../src/domain/event-catalog";
 
 // webhook.disabled: the site's other webhooks learn at once that one of them was switched off
@@ -68,5 +69,54 @@ describe("the webhook.disabled payload and its renderings", () => {
     expect(pagerDutyEvent(payload, "key12345")).toMatchObject({ event_action: "trigger", payload: { severity: "warning" } });
     // The host dashboard's body has no such event: the pipeline's fields as they are.
     expect(JSON.parse(renderBody("owlette_v1", JSON.stringify(payload)))).toMatchObject({ data: payload.data });
+  });
+});
+
+// webhook.failing: halfway to the switch-off, while the webhook still works (issue 24, item 5).
+describe("failingNotice", () => {
+  const at = (failCount: number, extra: Record<string, unknown> = {}) => ({ ...on, failCount, lastStatus: 503, ...extra });
+
+  it("is the write that takes an enabled webhook's failures in a row to the streak, once per streak", () => {
+    expect(failingNotice("w1", at(FAILING_STREAK - 1), at(FAILING_STREAK))).toEqual({
+      webhookId: "w1",
+      webhookName: "Ops receiver",
+      failCount: FAILING_STREAK,
+      lastStatus: 503,
+    });
+    // Past it, the streak goes on without another notice; a success ends it and the next streak is told again.
+    expect(failingNotice("w1", at(FAILING_STREAK), at(FAILING_STREAK + 1))).toBeNull();
+    expect(failingNotice("w1", at(FAILING_STREAK), at(0))).toBeNull();
+    expect(failingNotice("w1", at(0), at(1))).toBeNull();
+    expect(failingNotice("w1", at(FAILING_STREAK - 1, { lastStatus: "unreachable" }), at(FAILING_STREAK, { lastStatus: "unreachable" }))?.lastStatus).toBe(
+      "unreachable",
+    );
+  });
+
+  it("is nothing for a webhook off or paused, a create, a delete, or a count that is not a number", () => {
+    expect(failingNotice("w1", at(4), at(5, { enabled: false, disabledReason: "manual" }))).toBeNull();
+    expect(failingNotice("w1", at(4), at(5, { paused: true }))).toBeNull();
+    expect(failingNotice("w1", null, at(5))).toBeNull();
+    expect(failingNotice("w1", at(4), null)).toBeNull();
+    expect(failingNotice("w1", at(4), at(5, { failCount: "5" }))).toBeNull();
+  });
+
+  it("is sent to the others without the webhook's URL, and renders for Slack, Discord and PagerDuty", () => {
+    const notice = failingNotice("w1", at(4), at(5))!;
+    const payload = failingNoticePayload({ id: "evt_f", site: SITE, notice, at: new Date("2026-12-07T10:00:00Z") });
+    expect(payload).toEqual({
+      id: "evt_f",
+      event: "webhook.failing",
+      timestamp: "2026-12-07T10:00:00Z",
+      site: SITE,
+      data: { webhookId: "w1", webhookName: "Ops receiver", failCount: 5, lastStatus: 503, disabledAfter: 10 },
+    });
+    expect(JSON.stringify(payload)).not.toContain("hooks.slack.com");
+    expect(isSubscribableEventType("webhook.failing")).toBe(true);
+    const text = JSON.stringify('Webhook "Ops receiver" of Gallery failed 5 deliveries in a row (last: 503): it is switched off after 10').slice(1, -1);
+    expect(JSON.stringify(slackMessage(payload))).toContain(text);
+    expect(JSON.stringify(discordMessage(payload))).toContain(text);
+    expect(pagerDutyDedupKey(payload)).toBe("owlette/site-a/webhook/w1/failing");
+    expect(pagerDutyEvent(payload, "rk")).toMatchObject({ event_action: "trigger", dedup_key: "owlette/site-a/webhook/w1/failing" });
+    expect(renderBody("owlette", JSON.stringify(payload), {})).toBe(JSON.stringify(payload));
   });
 });
