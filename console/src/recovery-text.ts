@@ -1,22 +1,18 @@
 /** Recover since, as the console says it: where a window starts by default, and how a recovery stands. Pure. */
 
-/** A recovery as the getRecovery and recoverWebhook callables return it. */
-export interface RecoveryView {
+import { RECOVERY, type RecoveryProgress } from "../../functions/src/domain/recovery";
+
+/** A recovery as the getRecovery and recoverWebhook callables return it: its counts, and what is left instead of a cursor. */
+export interface RecoveryView extends Omit<RecoveryProgress, "cursor"> {
   id: string;
   since: string;
   status: "running" | "done" | "stopped";
   reason: string | null;
-  total: number;
-  sent: number;
-  alreadyDelivered: number;
-  answered: number;
-  rejected: number;
-  unavailable: number;
   remaining: number;
 }
 
 /** How far back the delivery history goes: a window may not start earlier. */
-export const HISTORY_DAYS = 30;
+export const HISTORY_DAYS = RECOVERY.historyDays;
 
 /**
  * Where "what it missed" starts: the first failure of the streak that switched the webhook off

@@ -18,6 +18,15 @@ export interface DisableNotice {
 const record = (v: unknown): Record<string, unknown> | null => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** Which webhook a notice is about, as its doc names it, and its last outcome: never its URL. */
+function about(webhookId: string, now: Record<string, unknown>) {
+  return {
+    webhookId,
+    webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
+    lastStatus: num(now.lastStatus) ?? (typeof now.lastStatus === "string" && now.lastStatus ? now.lastStatus.slice(0, 32) : null),
+  };
+}
+
 /**
  * The notice one write of a webhook doc calls for: the write that switched it off for its
  * failures (`disabledReason` `auto` or `gone`, written by the pipeline). A switch-off by people
@@ -33,13 +42,7 @@ export function disableNotice(webhookId: string, before: unknown, after: unknown
   // The pipeline's own switch-off writes its reason or its count: a reason merely left over
   // from an earlier one (a host write switching the doc on and off again) is not it.
   if (was && was.disabledReason === reason && was.failCount === now.failCount) return null;
-  return {
-    webhookId,
-    webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
-    reason: reason as AnnouncedDisableReason,
-    failCount: num(now.failCount),
-    lastStatus: num(now.lastStatus) ?? (typeof now.lastStatus === "string" && now.lastStatus ? now.lastStatus.slice(0, 32) : null),
-  };
+  return { ...about(webhookId, now), reason: reason as AnnouncedDisableReason, failCount: num(now.failCount) };
 }
 
 /**
@@ -78,12 +81,7 @@ export function failingNotice(webhookId: string, before: unknown, after: unknown
   const count = num(now.failCount);
   const previous = num(was.failCount) ?? 0;
   if (count === null || count < FAILING_STREAK || previous >= FAILING_STREAK) return null;
-  return {
-    webhookId,
-    webhookName: typeof now.name === "string" && now.name ? now.name.slice(0, 200) : null,
-    failCount: count,
-    lastStatus: num(now.lastStatus) ?? (typeof now.lastStatus === "string" && now.lastStatus ? now.lastStatus.slice(0, 32) : null),
-  };
+  return { ...about(webhookId, now), failCount: count };
 }
 
 /** `webhook.failing`: as `webhook.disabled`, never with the webhook's URL. */
