@@ -385,7 +385,7 @@ deliveries
       r = (await api()("GET", `${base}/recoveries/${encodeURIComponent(r.id)}`)).recovery;
       progress(`… ${r.total - r.remaining} of ${r.total}`);
     }
-    const counts = `${r.sent} re-sent, ${r.alreadyDelivered} delivered meanwhile, ${r.unavailable} unavailable, ${r.remaining} left`;
+    const counts = `${r.sent} re-sent, ${r.rejected} refused by the receiver, ${r.alreadyDelivered} delivered meanwhile, ${r.answered} offline already answered, ${r.unavailable} unavailable, ${r.remaining} left`;
     const why =
       r.status === "stopped" ? `; stopped (${r.reason}${r.stoppedAt ? ` at ${r.stoppedAt}` : ""}): recover again from the same --since once fixed` : "";
     out({ recovery: r }, () => printable(`${r.status === "stopped" ? "✘" : "✔"} ${r.id} ${r.status}: ${counts}${why}`));

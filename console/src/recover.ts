@@ -6,13 +6,17 @@ import { defaultSinceMs, HISTORY_DAYS, localInputValue, recoveryText, type Recov
 /** What a recover dialog needs of its webhook: its `failStreak` as read before it was switched on again starts the window by default. */
 export type RecoverTarget = Pick<WebhookView, "id" | "name" | "failStreak">;
 
+type Say = (text: string, isError?: boolean) => void;
+
 /**
  * Asks from when to re-send (by default since the streak that switched it off began), starts the
- * recovery and follows it, saying each step with `say` until it is done or stopped.
+ * recovery and follows it, saying each step with `say` until it is done or stopped, or until the
+ * page it speaks on is gone (`alive`). A recovery started while the dialog was dismissed is
+ * followed all the same.
  */
-export async function recoverDialog(ctx: Ctx, target: RecoverTarget, say: (text: string, isError?: boolean) => void): Promise<void> {
+export async function recoverDialog(ctx: Ctx, target: RecoverTarget, say: Say, alive: () => boolean): Promise<void> {
   const now = Date.now();
-  const started = await modal<RecoveryView>(`Re-send what ${target.name} did not get`, (close) => {
+  await modal<void>(`Re-send what ${target.name} did not get`, (close) => {
     const since = h("input", {
       type: "datetime-local",
       required: true,
@@ -32,8 +36,10 @@ export async function recoverDialog(ctx: Ctx, target: RecoverTarget, say: (text:
           webhookId: target.id,
           since: new Date(since.value).toISOString(),
         });
-        close(r.recovery);
+        close();
+        void follow(ctx, target.id, r.recovery, say, alive);
       } catch (err) {
+        if (!go.isConnected) return say(errorText(err), true);
         error.textContent = errorText(err);
         go.disabled = false;
       }
@@ -53,18 +59,21 @@ export async function recoverDialog(ctx: Ctx, target: RecoverTarget, say: (text:
       ),
     ];
   });
-  if (started) await follow(ctx, target.id, started, say);
 }
 
-async function follow(ctx: Ctx, webhookId: string, first: RecoveryView, say: (text: string, isError?: boolean) => void): Promise<void> {
+/** Polls the recovery every 1.5 s; a few failed polls in a row (a network blip) are tolerated. */
+async function follow(ctx: Ctx, webhookId: string, first: RecoveryView, say: Say, alive: () => boolean): Promise<void> {
   let r = first;
+  let misses = 0;
   say(recoveryText(r));
-  while (r.status === "running") {
+  while (r.status === "running" && alive()) {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     try {
       r = (await ctx.svc.call<{ recovery: RecoveryView }>("getRecovery", { siteId: ctx.site.id, webhookId, recoveryId: r.id })).recovery;
+      misses = 0;
     } catch (err) {
-      return say(errorText(err), true);
+      if (++misses >= 3) return say(errorText(err), true);
+      continue;
     }
     say(recoveryText(r), r.status === "stopped");
   }

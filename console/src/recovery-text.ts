@@ -20,7 +20,11 @@ export const HISTORY_DAYS = RECOVERY.historyDays;
  * on the way are in it too; else a day back. Never before the history.
  */
 export function defaultSinceMs(failStreak: unknown, nowMs: number): number {
-  const first = Array.isArray(failStreak) && typeof failStreak[0] === "string" ? Number(failStreak[0].split(":")[0]) : NaN;
+  // Keys are in the order their failures were recorded, not always of their times: the earliest.
+  const times = (Array.isArray(failStreak) ? failStreak : [])
+    .map((k) => (typeof k === "string" ? Number(k.split(":")[0]) : NaN))
+    .filter((t) => Number.isFinite(t) && t > 0);
+  const first = times.length > 0 ? Math.min(...times) : NaN;
   const since = Number.isFinite(first) && first > 0 && first < nowMs ? first : nowMs - 86_400_000;
   return Math.max(since, nowMs - HISTORY_DAYS * 86_400_000 + 60_000);
 }
@@ -32,7 +36,7 @@ export function localInputValue(ms: number): string {
 }
 
 const STOPS: Record<string, string> = {
-  send_failed: "the receiver failed again. Fix it, then re-send from the same time: what went out is not sent twice",
+  send_failed: "the receiver failed again. Fix it, then re-send from the same time: what was delivered is not sent again",
   webhook_disabled: "the webhook was switched off",
   webhook_deleted: "the webhook was deleted",
   abandoned: "it stopped moving; re-send from the same time",

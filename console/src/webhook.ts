@@ -45,7 +45,7 @@ export function webhookPage(main: HTMLElement, ctx: Ctx, webhookId: string): Cle
         if (!snap.exists()) return fill(summary, h("h1", {}, "Webhook not found"), h("p", {}, "It may have been deleted."));
         const w = webhookView(snap.id, snap.data());
         summary.removeAttribute("aria-busy");
-        fill(summary, ...summaryOf(w, newestMs), ctx.admin ? webhookActions(ctx, w, { call, say, act }) : null);
+        fill(summary, ...summaryOf(w, newestMs), ctx.admin ? webhookActions(ctx, w, { call, say, act, alive: () => status.isConnected }) : null);
       },
       (err) => fill(summary, h("p", { role: "alert", class: "error" }, noAccess(err))),
     ),
@@ -110,7 +110,7 @@ function summaryOf(w: WebhookView, newestMs: number | null): Child[] {
 }
 
 /** An admin's buttons on one webhook. */
-function webhookActions(ctx: Ctx, w: WebhookView, { call, say, act }: { call: Call; say: Say; act: Act }): HTMLElement {
+function webhookActions(ctx: Ctx, w: WebhookView, { call, say, act, alive }: { call: Call; say: Say; act: Act; alive: () => boolean }): HTMLElement {
   const button = (label: string, onclick: (b: HTMLButtonElement) => void, cls = "") => {
     const b = h("button", { type: "button", class: cls }, label);
     b.addEventListener("click", () => onclick(b));
@@ -133,7 +133,7 @@ function webhookActions(ctx: Ctx, w: WebhookView, { call, say, act }: { call: Ca
         ? simple("Resume", "resumeWebhook", "Resumed.")
         : simple("Enable", "enableWebhook", "Enabled; the failure count starts again at 0."),
     w.enabled ? simple("Disable", "disableWebhook", "Disabled.") : null,
-    w.enabled ? button("Re-send since…", () => void recoverDialog(ctx, w, say)) : null,
+    w.enabled ? button("Re-send since…", () => void recoverDialog(ctx, w, say, alive)) : null,
     button("Edit", () => void editWebhook(ctx, w).then(() => say(""))),
     button("Rotate secret", () => void rotate(w, call, say)),
     button("Delete", () => void remove(ctx, w, call, say), "danger"),

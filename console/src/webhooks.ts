@@ -101,7 +101,13 @@ function disabledNotices(ctx: Ctx, hooks: WebhookView[]): HTMLElement[] {
                   },
                 );
                 // The notice leaves the list once the webhook is on: what the recovery does is said above the list.
-                if (enabled) await recoverDialog(ctx, w, (text, isError) => sayAboveList(w, text, isError));
+                if (enabled)
+                  await recoverDialog(
+                    ctx,
+                    w,
+                    (text, isError) => sayAboveList(w, text, isError),
+                    () => document.querySelector(".notices") !== null,
+                  );
               });
             },
           },

@@ -244,12 +244,41 @@ export class RecoveryStore {
     });
   }
 
-  /** A recovery whose chain could not start, or whose step failed for the last time: stopped, so another may start. */
-  async abandon(ids: { siteId: string; webhookId: string; recoveryId: string }, nowMs: number): Promise<void> {
+  /** A step that failed part way: what it did saved, the step let go (not advanced), if this dispatch still holds it. */
+  async releaseStep(
+    ids: { siteId: string; webhookId: string; recoveryId: string },
+    step: number,
+    lease: string,
+    done: Pick<RecoveryDoc, "cursor" | "sent" | "alreadyDelivered" | "answered" | "rejected" | "unavailable" | "lastStartMs">,
+    nowMs: number,
+  ): Promise<void> {
     const ref = this.db.doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId));
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
-      if (snap.get("status") === "running") tx.update(ref, { status: "stopped", reason: "abandoned", updatedAt: Timestamp.fromMillis(nowMs) });
+      if (snap.get("step") !== step || snap.get("lease") !== lease) return;
+      const { cursor, sent, alreadyDelivered, answered, rejected, unavailable, lastStartMs } = done;
+      tx.update(ref, {
+        cursor,
+        sent,
+        alreadyDelivered,
+        answered,
+        rejected,
+        unavailable,
+        lastStartMs,
+        lease: null,
+        leaseUntilMs: null,
+        updatedAt: Timestamp.fromMillis(nowMs),
+      });
+    });
+  }
+
+  /** A recovery whose chain could not start, or whose step failed for the last time: stopped (if still at that step), so another may start. */
+  async abandon(ids: { siteId: string; webhookId: string; recoveryId: string }, step: number, nowMs: number): Promise<void> {
+    const ref = this.db.doc(paths.recovery(ids.siteId, ids.webhookId, ids.recoveryId));
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("status") === "running" && snap.get("step") === step)
+        tx.update(ref, { status: "stopped", reason: "abandoned", updatedAt: Timestamp.fromMillis(nowMs) });
     });
   }
 }

@@ -285,8 +285,8 @@ export function pagerDutyDedupKey(p: EventPayload): string {
       return `${base}/threshold/${text(alert.ruleName) ?? text(alert.metric) ?? "-"}`;
     }
     case "webhook.failing":
-      // One incident per webhook, apart from its switch-off's.
-      return `owlette/${p.site.id}/webhook/${text(p.data.webhookId) ?? "-"}/failing`;
+      // One incident per streak (nothing resolves it by itself: a later streak pages again).
+      return `owlette/${p.site.id}/webhook/${text(p.data.webhookId) ?? "-"}/failing/${p.id}`;
     case "webhook.disabled":
       // One incident per webhook: disabled again before anyone looked, it does not page twice.
       return `owlette/${p.site.id}/webhook/${text(p.data.webhookId) ?? "-"}/disabled`;

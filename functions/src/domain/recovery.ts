@@ -21,9 +21,9 @@ export const RECOVERY = {
   historyDays: 30,
   /**
    * A running recovery that has not moved for this long lost its task chain: a new one may
-   * start. Longer than a step's five dispatches with their backoff (5 x 300 s + 4 x 300 s).
+   * start. Longer than a step's six dispatches of up to 300 s with their backoff (1,020 s): 47 minutes.
    */
-  abandonedAfterMs: 45 * 60_000,
+  abandonedAfterMs: 60 * 60_000,
 } as const;
 
 export type RecoveryStatus = "running" | "done" | "stopped";
@@ -91,12 +91,16 @@ export function questionsOf(candidates: readonly RecoveryCandidate[], plan: read
 }
 
 /**
- * A receiver's refusal of this one event, not of everything: a 4xx other than timeout, conflict,
- * too early and too many requests (410 switches the webhook off instead). Recover goes on past it.
+ * A receiver's refusal of this one event, not of everything: a 4xx but those that refuse every
+ * request or ask for it again later (NOT_REJECTIONS; 410 switches the webhook off). Recover goes
+ * on past it; the refused delivery stays failed, counted toward the webhook's failures.
  */
 export function isRejection(status: number | null): boolean {
-  return status !== null && status >= 400 && status < 500 && ![408, 409, 410, 425, 429].includes(status);
+  return status !== null && status >= 400 && status < 500 && !NOT_REJECTIONS.includes(status);
 }
+
+/** 4xx that are not about the one event: auth or route gone (401, 403, 404), come again (408, 409, 425, 429), gone for good (410). */
+const NOT_REJECTIONS = [401, 403, 404, 408, 409, 410, 425, 429];
 
 /** What re-sending one planned event came to. */
 export type ItemOutcome =

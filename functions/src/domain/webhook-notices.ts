@@ -1,5 +1,6 @@
 import { envelope, type EventPayload, type SiteRef } from "./payload";
 import { AUTO_DISABLE_AFTER, FAILING_STREAK } from "./webhook-health";
+import { needsAdoption } from "./webhook-shape";
 
 /** Why the pipeline switched a webhook off by itself: its failure streak, or its receiver's 410 Gone. */
 export const ANNOUNCED_DISABLE_REASONS = ["auto", "gone"] as const;
@@ -67,21 +68,26 @@ export interface FailingNotice {
   webhookName: string | null;
   failCount: number;
   lastStatus: number | string | null;
+  /** The streak's first failure key (`failStreak[0]`): one notice per streak, whatever write crossed it. */
+  streak: string;
 }
+
+const streakOf = (d: Record<string, unknown>): string[] => (Array.isArray(d.failStreak) ? d.failStreak.filter((k): k is string => typeof k === "string") : []);
 
 /**
  * The notice one write of a webhook doc calls for: the write that took an enabled webhook's
- * `failCount` from below the streak to it (each failure adds one, so one write of a streak does;
- * a success brings it back to 0, and the next streak is told again).
+ * streak (`failStreak`, one key per failure the pipeline counted) from below FAILING_STREAK to
+ * it. The streak, not `failCount`: another sender's count (the host's, still running) and the
+ * write that takes it back out leave the streak alone, and a host doc's adoption (which carries
+ * its count over) is not a failure. A success clears the streak; the next one is told again.
  */
 export function failingNotice(webhookId: string, before: unknown, after: unknown): FailingNotice | null {
   const was = record(before);
   const now = record(after);
-  if (!was || !now || now.enabled !== true || now.paused === true) return null;
-  const count = num(now.failCount);
-  const previous = num(was.failCount) ?? 0;
-  if (count === null || count < FAILING_STREAK || previous >= FAILING_STREAK) return null;
-  return { ...about(webhookId, now), failCount: count };
+  if (!was || !now || now.enabled !== true || now.paused === true || needsAdoption(was)) return null;
+  const streak = streakOf(now);
+  if (streak.length < FAILING_STREAK || streakOf(was).length >= FAILING_STREAK) return null;
+  return { ...about(webhookId, now), failCount: num(now.failCount) ?? streak.length, streak: streak[0] as string };
 }
 
 /** `webhook.failing`: as `webhook.disabled`, never with the webhook's URL. */

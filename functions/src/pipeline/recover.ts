@@ -85,7 +85,7 @@ export async function startRecovery(
     try {
       await deps.enqueueRecovery({ ...ids, recoveryId: recovery.id, step: 0 }, 0);
     } catch (err) {
-      await deps.recoveries.abandon({ ...ids, recoveryId: recovery.id }, deps.now().getTime());
+      await deps.recoveries.abandon({ ...ids, recoveryId: recovery.id }, 0, deps.now().getTime());
       throw err;
     }
   }
@@ -118,39 +118,50 @@ async function resendOne(ids: { siteId: string; webhookId: string }, eventId: st
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Another dispatch of the same step holds it: this one is tried again later (and never abandons it). */
+export class StepTaken extends Error {
+  constructor(task: RecoveryTask) {
+    super(`recovery ${task.recoveryId} step ${task.step} is being run by another dispatch`);
+    this.name = "StepTaken";
+  }
+}
+
 /**
  * One step: re-sends one at a time, no two closer than the pace, while the step has time (at
  * most `RECOVERY.batch`), then the progress saved and the next step enqueued. The step is
- * claimed first: a second dispatch of it while this one runs is refused (it throws, and Cloud
- * Tasks tries it again later), so no item is sent by two dispatches at once. A step found past
- * enqueues the next again (refused as a duplicate if it is there), so a step whose enqueue
- * failed and is tried again does not end the chain.
+ * claimed first: a second dispatch of it while this one runs is refused (StepTaken, and Cloud
+ * Tasks tries it again later), so no item is sent by two dispatches at once. A step that throws
+ * (Firestore unavailable) saves what it did and lets go of the step before it throws, so its next
+ * dispatch goes on from there. A step found past enqueues the next again (refused as a duplicate
+ * if it is there), so a step whose save's answer or enqueue was lost does not end the chain.
  */
 export async function runRecoveryStep(task: RecoveryTask, deps: RecoverDeps): Promise<void> {
   const ids = { siteId: task.siteId, webhookId: task.webhookId, recoveryId: task.recoveryId };
   const lease = randomBytes(8).toString("hex");
   const claim = await deps.recoveries.claimStep(ids, task.step, lease, Date.now());
-  if (claim.kind === "taken") throw new Error(`recovery ${task.recoveryId} step ${task.step} is being run by another dispatch`);
+  if (claim.kind === "taken") throw new StepTaken(task);
+  if (claim.kind === "gone" || !claim.doc) return enqueueIfPast(task, claim.doc, deps);
   const doc = claim.doc;
-  if (claim.kind === "gone" || !doc) {
-    if (doc?.status === "running" && doc.step === task.step + 1) await deps.enqueueRecovery({ ...task, step: doc.step }, 0);
-    return;
-  }
   const questions = new Set(doc.questions);
   let progress: RecoveryProgress = pick(doc);
   let stop: RecoveryStop | null = null;
   let lastStartMs = doc.lastStartMs;
   const startedMs = Date.now();
-  for (let n = 0; n < RECOVERY.batch && progress.cursor < progress.total && !stop && stepHasTime(startedMs, Date.now(), deps.config.deliveryTimeoutMs); n++) {
-    await sleep(waitBeforeNext(lastStartMs, Date.now()));
-    lastStartMs = Date.now();
-    const eventId = doc.items[progress.cursor] as string;
-    ({ progress, stop } = afterItem(progress, await resendOne(ids, eventId, questions.has(eventId), deps)));
+  try {
+    for (let n = 0; n < RECOVERY.batch && progress.cursor < progress.total && !stop && stepHasTime(startedMs, Date.now(), deps.config.deliveryTimeoutMs); n++) {
+      await sleep(waitBeforeNext(lastStartMs, Date.now()));
+      lastStartMs = Date.now();
+      const eventId = doc.items[progress.cursor] as string;
+      ({ progress, stop } = afterItem(progress, await resendOne(ids, eventId, questions.has(eventId), deps)));
+    }
+  } catch (err) {
+    await deps.recoveries.releaseStep(ids, task.step, lease, { ...progress, lastStartMs }, Date.now()).catch(() => undefined);
+    throw err;
   }
   const status = statusOf(progress, stop);
   const stoppedAt = stop ? (doc.items[progress.cursor] ?? null) : null;
   const saved = await deps.recoveries.saveStep(ids, task.step, lease, { ...progress, status, reason: stop, stoppedAt, lastStartMs }, deps.now().getTime());
-  if (!saved) return;
+  if (!saved) return enqueueIfPast(task, await deps.recoveries.load(ids), deps);
   deps.log.info("recovery.step", {
     ...ids,
     step: task.step,
@@ -161,6 +172,11 @@ export async function runRecoveryStep(task: RecoveryTask, deps: RecoverDeps): Pr
     ...(stop ? { reason: stop } : {}),
   });
   if (status === "running") await deps.enqueueRecovery({ ...task, step: task.step + 1 }, Math.ceil(waitBeforeNext(lastStartMs, Date.now()) / 1000));
+}
+
+/** A recovery found one step past this one and still running: its next step enqueued (again). */
+async function enqueueIfPast(task: RecoveryTask, doc: RecoveryDoc | null, deps: RecoverDeps): Promise<void> {
+  if (doc?.status === "running" && doc.step === task.step + 1) await deps.enqueueRecovery({ ...task, step: doc.step }, 0);
 }
 
 function pick(d: RecoveryDoc): RecoveryProgress {

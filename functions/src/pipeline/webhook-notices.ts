@@ -1,4 +1,5 @@
 import { isSlow } from "../domain/delivery-lanes";
+import { FAILING_STREAK } from "../domain/webhook-health";
 import { eventIdFor } from "../domain/ids";
 import { serializePayload, type EventPayload, type SiteRef } from "../domain/payload";
 import { disableNoticePayload, failingNoticePayload, type DisableNotice, type FailingNotice } from "../domain/webhook-notices";
@@ -32,7 +33,8 @@ async function announce(
   deps: EmitDeps,
 ): Promise<number> {
   const [all, settings] = await Promise.all([deps.store.events.fanOutTargets(siteId, type, deps.log), deps.store.sites.recentSiteSettings(siteId)]);
-  const targets = all.filter((t) => t.id !== about);
+  // Not to a webhook failing itself: a notice it fails too would take it to its switch-off sooner.
+  const targets = all.filter((t) => t.id !== about && t.snapshot.failCount < FAILING_STREAK);
   if (targets.length === 0) return 0;
   const id = eventIdFor(report.id, type);
   const event = {

@@ -34,7 +34,8 @@ export async function handleWebhookWrite(write: AgentWrite, deps: { db: Firestor
   // Halfway there: the site is told while the webhook still works, before it is switched off.
   const failing = failingNotice(webhookId, before, after);
   if (failing && deps.emit) {
-    const told = await announceFailing(siteId, failing, { id: write.eventId, at: write.occurredAt }, deps.emit);
+    // Its id follows from the streak, not the write: a streak crossing the mark again (trimmed, then grown) is told once.
+    const told = await announceFailing(siteId, failing, { id: `${webhookId}|${failing.streak}`, at: write.occurredAt }, deps.emit);
     deps.log.info("webhook.failing_announced", { siteId, webhookId, failCount: failing.failCount, webhooks: told });
   }
   if (!after) {

@@ -1,9 +1,13 @@
 import { onTaskDispatched, type Request } from "firebase-functions/v2/tasks";
 import { SIZING } from "../sizing";
-import { recoveryTaskSchema, runRecoveryStep } from "../pipeline/recover";
+import { recoveryTaskSchema, runRecoveryStep, StepTaken } from "../pipeline/recover";
 import { recoverDeps } from "../wiring";
 
-const MAX_ATTEMPTS = 5;
+/**
+ * A step that crashed outright (its instance lost) holds its lease for RECOVERY.leaseMs: the
+ * backoff (60, 120, 240, 300, 300 s) lets the third retry find it free.
+ */
+const MAX_ATTEMPTS = 6;
 
 /**
  * A recovery's steps (pipeline/recover.ts), one task each. A step that throws (Firestore or
@@ -13,7 +17,7 @@ const MAX_ATTEMPTS = 5;
  */
 export const recoverDeliveries = onTaskDispatched(
   {
-    retryConfig: { maxAttempts: MAX_ATTEMPTS, minBackoffSeconds: 10, maxBackoffSeconds: 300 },
+    retryConfig: { maxAttempts: MAX_ATTEMPTS, minBackoffSeconds: 60, maxBackoffSeconds: 300 },
     rateLimits: { maxConcurrentDispatches: 20 },
     timeoutSeconds: 300,
     ...SIZING.recovery,
@@ -28,10 +32,11 @@ export const recoverDeliveries = onTaskDispatched(
     try {
       await runRecoveryStep(task.data, deps);
     } catch (err) {
-      // Its last dispatch: the recovery is marked stopped rather than left running with no chain.
-      if ((req.retryCount ?? 0) < MAX_ATTEMPTS - 1) throw err;
+      // Its last dispatch: the recovery is marked stopped rather than left running with no chain
+      // (unless another dispatch of the step holds it: that one goes on).
+      if ((req.retryCount ?? 0) < MAX_ATTEMPTS - 1 || err instanceof StepTaken) throw err;
       deps.log.error("recovery.abandoned", { ...task.data, error: String((err as Error)?.message ?? err).slice(0, 200) });
-      await deps.recoveries.abandon(task.data, Date.now());
+      await deps.recoveries.abandon(task.data, task.data.step, Date.now());
     }
   },
 );

@@ -118,7 +118,9 @@ describe("cli", () => {
     const recovered = await cli(["deliveries", "recover", id as string, "--since", "10m"]);
     expect(recovered.code).toBe(0);
     expect(recovered.stderr).toMatch(/recovery rcv_\w+: 1 to re-send since/);
-    expect(recovered.stdout).toMatch(/^✔ rcv_\w+ done: 1 re-sent, 0 delivered meanwhile, 0 unavailable, 0 left\n$/);
+    expect(recovered.stdout).toMatch(
+      /^✔ rcv_\w+ done: 1 re-sent, 0 refused by the receiver, 0 delivered meanwhile, 0 offline already answered, 0 unavailable, 0 left\n$/,
+    );
     expect(
       receiver
         .at(path)

@@ -227,6 +227,10 @@ describe("the webhook console in a browser", () => {
       "five failures",
       async () => receiver.at(path).length === 5 && (await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("failCount") === 5,
     );
+    // The first failure of the streak, as the pipeline recorded it: where re-sending starts by default.
+    const firstFailure = Math.min(
+      ...((await store.db.doc(paths.webhook(siteId, webhookId)).get()).get("failStreak") as string[]).map((k) => Number(k.split(":")[0])),
+    );
     // Halfway to the switch-off, the site page says it is failing (a member sees it too).
     const member = await signIn(email(people.member));
     const failing = member.locator(`[data-failing-notice="${webhookId}"]`);
@@ -257,7 +261,6 @@ describe("the webhook console in a browser", () => {
     answer = 200;
     const dialog = page.getByRole("dialog", { name: "Re-send what Chat relay did not get" });
     const since = await dialog.getByLabel("Since").inputValue();
-    const firstFailure = receiver.at(path)[0]!.receivedAt;
     expect(new Date(since).getTime()).toBeLessThanOrEqual(firstFailure);
     expect(new Date(since).getTime()).toBeGreaterThan(firstFailure - 60_000);
     await dialog.getByRole("button", { name: "Re-send" }).click();

@@ -218,4 +218,46 @@ describe("recover since", () => {
     expect(done).toMatchObject({ status: "done", total: 4, answered: 1, rejected: 1, sent: 2 });
     expect(receiver.at(path).map((d) => d.payload?.id)).toEqual(["evt_refused", "evt_ok1", "evt_ok2"]);
   });
+
+  it("a step that fails part way lets go of its step: its next dispatch goes on from there, sending nothing twice", async () => {
+    const { site, id, path } = await siteWithFlakyHook();
+    const at = (s: number) => Timestamp.fromMillis(Date.now() - 600_000 + s * 1000);
+    for (const [n, eventId] of ["evt_r1", "evt_r2", "evt_r3"].entries()) {
+      await store.db
+        .doc(paths.event(site.siteId, eventId))
+        .set({ id: eventId, type: "process.crashed", body: JSON.stringify({ id: eventId, event: "process.crashed" }), occurredAt: at(n), missedBy: [id] });
+    }
+    // Firestore unavailable a moment: the second re-send's read throws.
+    let reads = 0;
+    const flaky = Object.assign(Object.create(Object.getPrototypeOf(store)) as Store, store, {
+      reads: Object.assign(Object.create(Object.getPrototypeOf(store.reads)) as Store["reads"], store.reads, {
+        loadDeliveryContext: (ids: Parameters<Store["reads"]["loadDeliveryContext"]>[0]) => {
+          if (++reads === 2) return Promise.reject(new Error("14 UNAVAILABLE: try again"));
+          return store.reads.loadDeliveryContext(ids);
+        },
+      }),
+    });
+    const steps: RecoveryTask[] = [];
+    const deps: RecoverDeps = {
+      store: flaky,
+      send: sendHttp,
+      resolve: systemResolver,
+      now: () => new Date(),
+      log: silentLog,
+      config: { ...TEST_CONFIG },
+      recoveries: new RecoveryStore(store.db),
+      enqueueRecovery: async (task) => {
+        steps.push(task);
+        return "enqueued";
+      },
+    };
+    const started = await startRecovery({ siteId: site.siteId, webhookId: id }, { sinceMs: Date.now() - 3_600_000, untilMs: Date.now() }, "test", deps);
+    const recoveryId = started.kind === "started" ? started.recovery.id : "";
+    await expect(runRecoveryStep(steps[0]!, deps)).rejects.toThrow(/UNAVAILABLE/);
+    expect(await deps.recoveries.load({ siteId: site.siteId, webhookId: id, recoveryId })).toMatchObject({ status: "running", step: 0, cursor: 1, sent: 1 });
+    // Cloud Tasks dispatches it again: not refused as held, and on from the second event.
+    await runRecoveryStep(steps[0]!, deps);
+    expect(await deps.recoveries.load({ siteId: site.siteId, webhookId: id, recoveryId })).toMatchObject({ status: "done", sent: 3 });
+    expect(receiver.at(path).map((d) => d.payload?.id)).toEqual(["evt_r1", "evt_r2", "evt_r3"]);
+  });
 });

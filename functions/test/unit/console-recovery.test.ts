@@ -9,6 +9,8 @@ describe("where a recovery starts by default", () => {
   it("at the first failure of the streak that switched the webhook off", () => {
     const first = NOW - 3 * 3_600_000;
     expect(defaultSinceMs([`${first}:dlv_a:1`, `${first + 60_000}:dlv_a:2`], NOW)).toBe(first);
+    // Keys land in the order they were recorded, not always of their times: the earliest counts.
+    expect(defaultSinceMs([`${first + 60_000}:dlv_b:1`, `${first}:dlv_a:1`, "garbage"], NOW)).toBe(first);
   });
 
   it("a day back without a streak, or with keys it cannot read; never before the history kept", () => {
@@ -53,7 +55,7 @@ describe("what the console says of a recovery", () => {
 
   it("why it stopped, and what to do", () => {
     expect(recoveryText({ ...base, status: "stopped", reason: "send_failed" })).toBe(
-      "Stopped after 1 of 4: the receiver failed again. Fix it, then re-send from the same time: what went out is not sent twice.",
+      "Stopped after 1 of 4: the receiver failed again. Fix it, then re-send from the same time: what was delivered is not sent again.",
     );
     expect(recoveryText({ ...base, status: "stopped", reason: "webhook_disabled" })).toBe("Stopped after 1 of 4: the webhook was switched off.");
   });

@@ -97,9 +97,9 @@ describe("a recovery's progress", () => {
     expect(statusOf({ ...p, cursor: 2 }, null)).toBe("running");
   });
 
-  it("a receiver's refusal of one event is a 4xx it would give again; a timeout, conflict, too early, too many or gone is not", () => {
-    for (const s of [400, 401, 403, 404, 413, 422]) expect(isRejection(s)).toBe(true);
-    for (const s of [null, 200, 408, 409, 410, 425, 429, 500, 503]) expect(isRejection(s)).toBe(false);
+  it("a receiver's refusal of one event is a 4xx about it; one refusing every request, asking again later, or gone is not", () => {
+    for (const s of [400, 405, 413, 415, 422]) expect(isRejection(s)).toBe(true);
+    for (const s of [null, 200, 401, 403, 404, 408, 409, 410, 425, 429, 500, 503]) expect(isRejection(s)).toBe(false);
   });
 
   it("a question (machine.offline) in the plan is checked against its answer; nothing else is", () => {

@@ -74,14 +74,16 @@ describe("the webhook.disabled payload and its renderings", () => {
 
 // webhook.failing: halfway to the switch-off, while the webhook still works (issue 24, item 5).
 describe("failingNotice", () => {
-  const at = (failCount: number, extra: Record<string, unknown> = {}) => ({ ...on, failCount, lastStatus: 503, ...extra });
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `${1_000 + i}:dlv_${i}:1`);
+  const at = (streak: number, extra: Record<string, unknown> = {}) => ({ ...on, failCount: streak, failStreak: keys(streak), lastStatus: 503, ...extra });
 
-  it("is the write that takes an enabled webhook's failures in a row to the streak, once per streak", () => {
+  it("is the write that takes an enabled webhook's streak to FAILING_STREAK, named by the streak's first failure", () => {
     expect(failingNotice("w1", at(FAILING_STREAK - 1), at(FAILING_STREAK))).toEqual({
       webhookId: "w1",
       webhookName: "Ops receiver",
       failCount: FAILING_STREAK,
       lastStatus: 503,
+      streak: "1000:dlv_0:1",
     });
     // Past it, the streak goes on without another notice; a success ends it and the next streak is told again.
     expect(failingNotice("w1", at(FAILING_STREAK), at(FAILING_STREAK + 1))).toBeNull();
@@ -92,16 +94,28 @@ describe("failingNotice", () => {
     );
   });
 
-  it("is nothing for a webhook off or paused, a create, a delete, or a count that is not a number", () => {
+  it("is nothing for another sender's count, the write taking it back out, or a host doc's adoption carrying its count over", () => {
+    // The host's sender, still running, counts one more on its own: the streak is unchanged.
+    expect(failingNotice("w1", at(4), { ...at(4), failCount: 5 })).toBeNull();
+    // The pipeline takes it back out, then counts its own fifth: that one is told.
+    expect(failingNotice("w1", { ...at(4), failCount: 5 }, at(4))).toBeNull();
+    expect(failingNotice("w1", at(4), at(5))).not.toBeNull();
+    // A public-API doc of the host, adopted with the 7 failures it counted.
+    const hostDoc = { name: "Ops receiver", url: "https://example.com/h", events: ["process.crashed"], active: true, failureCount: 7, secret: "s" };
+    expect(failingNotice("w1", hostDoc, { ...hostDoc, ...at(7), hostShape: "api" })).toBeNull();
+  });
+
+  it("is nothing for a webhook off or paused, a create, a delete, or a streak that is not a list", () => {
     expect(failingNotice("w1", at(4), at(5, { enabled: false, disabledReason: "manual" }))).toBeNull();
     expect(failingNotice("w1", at(4), at(5, { paused: true }))).toBeNull();
     expect(failingNotice("w1", null, at(5))).toBeNull();
     expect(failingNotice("w1", at(4), null)).toBeNull();
-    expect(failingNotice("w1", at(4), at(5, { failCount: "5" }))).toBeNull();
+    expect(failingNotice("w1", at(4), at(5, { failStreak: "5" }))).toBeNull();
   });
 
   it("is sent to the others without the webhook's URL, and renders for Slack, Discord and PagerDuty", () => {
     const notice = failingNotice("w1", at(4), at(5))!;
+    expect(notice.streak).toBe("1000:dlv_0:1");
     const payload = failingNoticePayload({ id: "evt_f", site: SITE, notice, at: new Date("2026-12-07T10:00:00Z") });
     expect(payload).toEqual({
       id: "evt_f",
@@ -115,8 +129,9 @@ describe("failingNotice", () => {
     const text = JSON.stringify('Webhook "Ops receiver" of Gallery failed 5 deliveries in a row (last: 503): it is switched off after 10').slice(1, -1);
     expect(JSON.stringify(slackMessage(payload))).toContain(text);
     expect(JSON.stringify(discordMessage(payload))).toContain(text);
-    expect(pagerDutyDedupKey(payload)).toBe("owlette/site-a/webhook/w1/failing");
-    expect(pagerDutyEvent(payload, "rk")).toMatchObject({ event_action: "trigger", dedup_key: "owlette/site-a/webhook/w1/failing" });
+    // One PagerDuty incident per streak: a later streak pages again.
+    expect(pagerDutyDedupKey(payload)).toBe("owlette/site-a/webhook/w1/failing/evt_f");
+    expect(pagerDutyEvent(payload, "rk")).toMatchObject({ event_action: "trigger", dedup_key: "owlette/site-a/webhook/w1/failing/evt_f" });
     expect(renderBody("owlette", JSON.stringify(payload), {})).toBe(JSON.stringify(payload));
   });
 });
