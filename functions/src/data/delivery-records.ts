@@ -73,7 +73,9 @@ export class DeliveryRecords {
         // A succeeded delivery stays succeeded; a failed manual retry keeps a pending one on its schedule.
         const { status, keepSchedule } = statusAfterAttempt(current?.status ?? null, input.delivery.status, { manual: attempt.manual === true, ok: input.ok });
         const write = { ...input.delivery, status };
-        tx.set(deliveryRef, deliveryWrite({ ...write, firstAttempt: !snap.exists }, input.now, { keepSchedule }), { merge: true });
+        // An attempt on a delivery skipped before (a retry, a recover) ends its skip: the reason goes with it.
+        const unskip = snap.get("skippedReason") !== undefined ? { skippedReason: FieldValue.delete() } : {};
+        tx.set(deliveryRef, { ...deliveryWrite({ ...write, firstAttempt: !snap.exists }, input.now, { keepSchedule }), ...unskip }, { merge: true });
         if (health) tx.update(this.db.doc(paths.webhook(input.siteId, input.webhookId)), healthFields(health, input.hostShape));
         return { status: write.status };
       });

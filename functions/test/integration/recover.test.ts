@@ -227,6 +227,17 @@ describe("recover since", () => {
         .doc(paths.event(site.siteId, eventId))
         .set({ id: eventId, type: "process.crashed", body: JSON.stringify({ id: eventId, event: "process.crashed" }), occurredAt: at(n), missedBy: [id] });
     }
+    // The second was also skipped while the webhook was off (a retry that came due): one event, one re-send.
+    const skipped = store.db.doc(paths.delivery(site.siteId, id, deliveryIdFor("evt_r2", id)));
+    await skipped.set({
+      eventId: "evt_r2",
+      eventType: "process.crashed",
+      status: "skipped",
+      skippedReason: "webhook_disabled",
+      attempts: [],
+      createdAt: at(1),
+      updatedAt: at(1),
+    });
     // Firestore unavailable a moment: the second re-send's read throws.
     let reads = 0;
     const flaky = Object.assign(Object.create(Object.getPrototypeOf(store)) as Store, store, {
@@ -259,5 +270,9 @@ describe("recover since", () => {
     await runRecoveryStep(steps[0]!, deps);
     expect(await deps.recoveries.load({ siteId: site.siteId, webhookId: id, recoveryId })).toMatchObject({ status: "done", sent: 3 });
     expect(receiver.at(path).map((d) => d.payload?.id)).toEqual(["evt_r1", "evt_r2", "evt_r3"]);
+    // Delivered now, it is no longer skipped, and says so.
+    const after = (await skipped.get()).data();
+    expect(after).toMatchObject({ status: "succeeded" });
+    expect(after?.skippedReason).toBeUndefined();
   });
 });
