@@ -16,19 +16,26 @@ export type ManualRetryResult =
 
 type DeliveryContext = Awaited<ReturnType<DeliverDeps["store"]["reads"]["loadDeliveryContext"]>>;
 
-/** Why this delivery is not sent now, or null when it is. */
-function refusal(ctx: DeliveryContext, opts: { missed: boolean; recovering: boolean }): ManualRetryResult | null {
-  if (!ctx.webhook) return { outcome: "not_found" };
+type Sendable = {
+  webhook: NonNullable<DeliveryContext["webhook"]>;
+  secret: NonNullable<DeliveryContext["secret"]>;
+  event: NonNullable<DeliveryContext["event"]>;
+};
+
+/** What this delivery is sent with now, or why it is not sent. */
+function readyToSend(ctx: DeliveryContext, opts: { missed: boolean; recovering: boolean }): { refused: ManualRetryResult } | Sendable {
+  const { webhook, secret, event } = ctx;
+  if (!webhook) return { refused: { outcome: "not_found" } };
   // A record there but unreadable: the retry action says not found; a recovery passes it over.
-  if (!ctx.delivery && !opts.missed) return opts.recovering ? { outcome: "unavailable", reason: "record_unreadable" } : { outcome: "not_found" };
-  if (ctx.delivery?.status === "succeeded") return { outcome: "already_succeeded" };
-  if (opts.recovering && ctx.delivery?.status === "pending") return { outcome: "on_schedule" };
+  if (!ctx.delivery && !opts.missed) return { refused: opts.recovering ? { outcome: "unavailable", reason: "record_unreadable" } : { outcome: "not_found" } };
+  if (ctx.delivery?.status === "succeeded") return { refused: { outcome: "already_succeeded" } };
+  if (opts.recovering && ctx.delivery?.status === "pending") return { refused: { outcome: "on_schedule" } };
   // Off as the fan-out reads it: the host's `paused` and `deletedAt` count as much as `enabled`.
-  if (!snapshotOf(ctx.webhook, 0).enabled) return { outcome: "webhook_disabled" };
-  if (!ctx.secret) return { outcome: "unavailable", reason: "secret_missing" };
-  if (!ctx.event) return { outcome: "unavailable", reason: "event_expired" };
-  if (missingRoutingKey(ctx.webhook, ctx.secret)) return { outcome: "unavailable", reason: "routing_key_missing" };
-  return null;
+  if (!snapshotOf(webhook, 0).enabled) return { refused: { outcome: "webhook_disabled" } };
+  if (!secret) return { refused: { outcome: "unavailable", reason: "secret_missing" } };
+  if (!event) return { refused: { outcome: "unavailable", reason: "event_expired" } };
+  if (missingRoutingKey(webhook, secret)) return { refused: { outcome: "unavailable", reason: "routing_key_missing" } };
+  return { webhook, secret, event };
 }
 
 /**
@@ -51,15 +58,15 @@ export async function retryNow(
   }
   const delivery = ctx.delivery;
   const missed = opts.recovering === true && !ctx.deliveryExists;
-  const refused = refusal(ctx, { missed, recovering: opts.recovering === true });
-  if (refused) return refused;
-  if (!ctx.webhook || !ctx.secret || !ctx.event) return { outcome: "not_found" };
+  const ready = readyToSend(ctx, { missed, recovering: opts.recovering === true });
+  if ("refused" in ready) return ready.refused;
+  const { webhook, secret, event } = ready;
 
   const attempt = Math.max(0, ...(delivery?.attempts ?? []).map((a) => a.attempt)) + 1;
   const sendAt = deps.now();
   const result = await sendToWebhook(
-    { webhook: ctx.webhook, secret: ctx.secret },
-    { body: ctx.event.body, eventId: ids.eventId, eventType: ctx.event.type, deliveryId: ids.deliveryId, attempt },
+    { webhook, secret },
+    { body: event.body, eventId: ids.eventId, eventType: event.type, deliveryId: ids.deliveryId, attempt },
     sendAt,
     deps,
   );
@@ -70,7 +77,7 @@ export async function retryNow(
   const gone = result.kind === "response" && result.status === 410;
   const key = failureKey(now.getTime(), ids.deliveryId, attempt, true);
   const health = healthWriteFor(
-    { enabled: ctx.webhook.enabled, failCount: ctx.webhook.failCount, lastStatus: ctx.webhook.lastStatus ?? null },
+    { enabled: webhook.enabled, failCount: webhook.failCount, lastStatus: webhook.lastStatus ?? null },
     { ok, gone, lastStatus: lastStatusOf(result) },
     key,
     now,
@@ -80,14 +87,14 @@ export async function retryNow(
     webhookId: ids.webhookId,
     ok,
     health,
-    hostShape: ctx.webhook.hostShape,
+    hostShape: webhook.hostShape,
     now,
     delivery: {
       id: ids.deliveryId,
       siteId: ids.siteId,
       webhookId: ids.webhookId,
       eventId: ids.eventId,
-      eventType: ctx.event.type,
+      eventType: event.type,
       status,
       firstAttempt: missed,
       nextAttempt: null,

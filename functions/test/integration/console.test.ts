@@ -57,6 +57,13 @@ afterAll(async () => {
   await receiver.stop();
 });
 
+/** A crash webhook an admin made through the callable, its receiver path answering `answer()`. */
+async function hookAnswering(siteId: string, admin: string, name: string, path: string, answer: () => number): Promise<{ webhookId: string; secret: string }> {
+  const created = await call("createWebhook", { siteId, name, url: receiver.url(path), events: ["process.crashed"] }, await idToken(admin));
+  receiver.register(path, created.body.result.secret, () => answer());
+  return { webhookId: created.body.result.webhook.id as string, secret: created.body.result.secret as string };
+}
+
 /** A site with an admin and a member who sign in with email and password (Auth emulator users), and a stranger. */
 async function siteWithPeople() {
   const siteId = uniqueId("site");
@@ -214,13 +221,7 @@ describe("the webhook console in a browser", () => {
     const { siteId, people, email } = await siteWithPeople();
     const path = `/console/${siteId}/relay`;
     let answer = 503;
-    const created = await call(
-      "createWebhook",
-      { siteId, name: "Chat relay", url: receiver.url(path), events: ["process.crashed"] },
-      await idToken(people.admin),
-    );
-    const webhookId = created.body.result.webhook.id as string;
-    receiver.register(path, created.body.result.secret, () => answer);
+    const { webhookId } = await hookAnswering(siteId, people.admin, "Chat relay", path, () => answer);
     // A crash fails five times (seconds apart here), then the webhook is off as its tenth failure leaves it.
     await crashProcess(store.db, { siteId, machineId: "m1", processId: "p1" }, { name: "TouchDesigner" });
     await waitFor(
@@ -290,13 +291,7 @@ describe("the webhook console in a browser", () => {
     const { siteId, people, email } = await siteWithPeople();
     const path = `/console/${siteId}`;
     let answer = 500;
-    const created = await call(
-      "createWebhook",
-      { siteId, name: "To delete", url: receiver.url(path), events: ["process.crashed"] },
-      await idToken(people.admin),
-    );
-    const webhookId = created.body.result.webhook.id as string;
-    receiver.register(path, created.body.result.secret, () => answer);
+    const { webhookId, secret } = await hookAnswering(siteId, people.admin, "To delete", path, () => answer);
     const page = await signIn(email(people.admin));
     await page.goto(`${origin()}/#/sites/${siteId}/webhooks/${webhookId}`);
     await page.getByRole("heading", { name: "To delete" }).waitFor();
@@ -332,7 +327,7 @@ describe("the webhook console in a browser", () => {
     const secretDialog = page.getByRole("dialog", { name: "Signing secret" });
     const rotated = await secretDialog.getByLabel("Secret").inputValue();
     expect(rotated).toMatch(/^whsec_/);
-    expect(rotated).not.toBe(created.body.result.secret);
+    expect(rotated).not.toBe(secret);
     await secretDialog.getByRole("button", { name: "Done" }).click();
     await page
       .getByRole("status")

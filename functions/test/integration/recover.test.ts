@@ -71,6 +71,33 @@ async function recovered(site: Site, webhookId: string, recoveryId: string) {
 
 const processOf = (d: { payload: { data?: Record<string, unknown> } | null }) => d.payload?.data?.processId;
 
+/** An event the webhook missed while off, `s` seconds into a window that began ten minutes ago. */
+function missedEvent(siteId: string, webhookId: string, eventId: string, type: string, s: number) {
+  const occurredAt = Timestamp.fromMillis(Date.now() - 600_000 + s * 1000);
+  return store.db
+    .doc(paths.event(siteId, eventId))
+    .set({ id: eventId, type, body: JSON.stringify({ id: eventId, event: type }), occurredAt, missedBy: [webhookId] });
+}
+
+/** A recovery run in this process against the suite, over `store`: the test dispatches its steps (`steps`) as Cloud Tasks would. */
+function inProcessRecovery(over: { store?: Store } = {}) {
+  const steps: RecoveryTask[] = [];
+  const deps: RecoverDeps = {
+    store: over.store ?? store,
+    send: sendHttp,
+    resolve: systemResolver,
+    now: () => new Date(),
+    log: silentLog,
+    config: { ...TEST_CONFIG },
+    recoveries: new RecoveryStore(store.db),
+    enqueueRecovery: async (task) => {
+      steps.push(task);
+      return "enqueued";
+    },
+  };
+  return { deps, steps };
+}
+
 describe("recover since", () => {
   it("re-sends what failed and what was missed while off, in order, once each, stopping at a failure until the receiver is fixed", async () => {
     const { site, id, path, state } = await siteWithFlakyHook();
@@ -174,11 +201,7 @@ describe("recover since", () => {
 
   it("a step dispatched twice at once sends each event once; an offline already answered is not re-sent; a refused event does not stop the rest", async () => {
     const { site, id, path } = await siteWithFlakyHook();
-    const at = (s: number) => Timestamp.fromMillis(Date.now() - 600_000 + s * 1000);
-    const seed = (eventId: string, type: string, s: number) =>
-      store.db
-        .doc(paths.event(site.siteId, eventId))
-        .set({ id: eventId, type, body: JSON.stringify({ id: eventId, event: type, data: { n: s } }), occurredAt: at(s), missedBy: [id] });
+    const seed = (eventId: string, type: string, s: number) => missedEvent(site.siteId, id, eventId, type, s);
     const question = uniqueId("evt_offline");
     await Promise.all([
       seed(question, "machine.offline", 1),
@@ -190,20 +213,7 @@ describe("recover since", () => {
     await store.db.doc(paths.delivery(site.siteId, id, deliveryIdFor(answerEventId(question), id))).set({ status: "succeeded", attempts: [] });
     receiver.respondWith(path, (d) => (d.payload?.id === "evt_refused" ? 422 : 200));
 
-    const steps: RecoveryTask[] = [];
-    const deps: RecoverDeps = {
-      store,
-      send: sendHttp,
-      resolve: systemResolver,
-      now: () => new Date(),
-      log: silentLog,
-      config: { ...TEST_CONFIG },
-      recoveries: new RecoveryStore(store.db),
-      enqueueRecovery: async (task) => {
-        steps.push(task);
-        return "enqueued";
-      },
-    };
+    const { deps, steps } = inProcessRecovery();
     const started = await startRecovery({ siteId: site.siteId, webhookId: id }, { sinceMs: Date.now() - 3_600_000, untilMs: Date.now() }, "test", deps);
     expect(started).toMatchObject({ kind: "started", recovery: { total: 4 } });
     // Cloud Tasks dispatches the first step again while it runs: that dispatch is refused (and tried again later).
@@ -222,11 +232,7 @@ describe("recover since", () => {
   it("a step that fails part way lets go of its step: its next dispatch goes on from there, sending nothing twice", async () => {
     const { site, id, path } = await siteWithFlakyHook();
     const at = (s: number) => Timestamp.fromMillis(Date.now() - 600_000 + s * 1000);
-    for (const [n, eventId] of ["evt_r1", "evt_r2", "evt_r3"].entries()) {
-      await store.db
-        .doc(paths.event(site.siteId, eventId))
-        .set({ id: eventId, type: "process.crashed", body: JSON.stringify({ id: eventId, event: "process.crashed" }), occurredAt: at(n), missedBy: [id] });
-    }
+    for (const [n, eventId] of ["evt_r1", "evt_r2", "evt_r3"].entries()) await missedEvent(site.siteId, id, eventId, "process.crashed", n);
     // The second was also skipped while the webhook was off (a retry that came due): one event, one re-send.
     const skipped = store.db.doc(paths.delivery(site.siteId, id, deliveryIdFor("evt_r2", id)));
     await skipped.set({
@@ -248,20 +254,7 @@ describe("recover since", () => {
         },
       }),
     });
-    const steps: RecoveryTask[] = [];
-    const deps: RecoverDeps = {
-      store: flaky,
-      send: sendHttp,
-      resolve: systemResolver,
-      now: () => new Date(),
-      log: silentLog,
-      config: { ...TEST_CONFIG },
-      recoveries: new RecoveryStore(store.db),
-      enqueueRecovery: async (task) => {
-        steps.push(task);
-        return "enqueued";
-      },
-    };
+    const { deps, steps } = inProcessRecovery({ store: flaky });
     const started = await startRecovery({ siteId: site.siteId, webhookId: id }, { sinceMs: Date.now() - 3_600_000, untilMs: Date.now() }, "test", deps);
     const recoveryId = started.kind === "started" ? started.recovery.id : "";
     await expect(runRecoveryStep(steps[0]!, deps)).rejects.toThrow(/UNAVAILABLE/);
