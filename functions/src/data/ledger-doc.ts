@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type DocumentData } from "firebase-admin/firestore";
-import { emptyLedger, type Ledger, type LedgerAnswer } from "../domain/emission-ledger";
+import { emptyLedger, type FlapMark, type Ledger, type LedgerAnswer } from "../domain/emission-ledger";
 
 /**
  * The ledger doc (`sites/{siteId}/emissionLimits/ledger`, domain/emission-ledger.ts).
@@ -11,6 +11,8 @@ import { emptyLedger, type Ledger, type LedgerAnswer } from "../domain/emission-
  *   by refusals without reading or conditioning anything (a refusal is certain: a limit full in
  *   its window stays full), removed by the event that says them.
  * - `overflow`: held back beyond the distinct subjects `held` keeps.
+ * - `flapping`: a map, per flapping subject's hashed key `{sinceMs, machine}`, written by an
+ *   episode's start and end (data/flap-store.ts) in a transaction; decisions only read it.
  */
 export function readLedger(data: DocumentData | undefined): Ledger | null {
   if (!data) return null;
@@ -24,7 +26,20 @@ export function readLedger(data: DocumentData | undefined): Ledger | null {
     }),
   );
   const window = typeof data.window === "number" ? data.window : -1;
-  return { ...emptyLedger(window), counts: window >= 0 ? counts : {}, pending, overflow: typeof data.overflow === "number" ? data.overflow : 0 };
+  const overflow = typeof data.overflow === "number" ? data.overflow : 0;
+  return { ...emptyLedger(window), counts: window >= 0 ? counts : {}, pending, overflow, flapping: readFlapping(data.flapping) };
+}
+
+/** `flapping`: a map, per subject's hashed key `{sinceMs, machine}` (domain/flapping.ts); anything else is left out. */
+function readFlapping(raw: unknown): Record<string, FlapMark> {
+  if (typeof raw !== "object" || raw === null) return {};
+  return Object.fromEntries(
+    Object.entries(raw as Record<string, unknown>).flatMap(([k, v]) => {
+      const sinceMs = (v as { sinceMs?: unknown } | null)?.sinceMs;
+      const machine = (v as { machine?: unknown } | null)?.machine;
+      return typeof sinceMs === "number" && typeof machine === "string" ? [[k, { sinceMs, machine }]] : [];
+    }),
+  );
 }
 
 /** The fields a decision that lets an event out writes: the new counts, and the held-back counts it said (or that expired) removed. */

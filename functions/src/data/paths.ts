@@ -26,9 +26,11 @@ export const paths = {
   recovery: (siteId: string, webhookId: string, recoveryId: string) => `sites/${siteId}/webhooks/${webhookId}/recoveries/${recoveryId}`,
   /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
   occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,
-  /** Server-only: emission limit windows and suppressed counts. */
+  occurrences: (siteId: string) => `sites/${siteId}/occurrences`,
   /** Server-only: the site's emission ledger, every limit's count and held-back count in one doc (domain/emission-ledger.ts). */
   emissionLedger: (siteId: string) => `sites/${siteId}/emissionLimits/ledger`,
+  /** Server-only: an episode of flapping of one machine or process (domain/flapping.ts). */
+  flap: (siteId: string, flapDocId: string) => `sites/${siteId}/flaps/${flapDocId}`,
   logs: (siteId: string) => `sites/${siteId}/logs`,
   /** Server-only: the management API's per-site rate-limit windows. */
   rateLimit: (siteId: string, docId: string) => `sites/${siteId}/rateLimits/${docId}`,

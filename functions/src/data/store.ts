@@ -2,6 +2,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { AttemptReads } from "./attempt-reads";
 import { DeliveryRecords } from "./delivery-records";
 import { EventStore } from "./event-store";
+import { FlapStore } from "./flap-store";
 import { SecretStore } from "./secret-store";
 import { SiteStore } from "./site-store";
 import { WebhookHealthStore } from "./webhook-health-store";
@@ -24,6 +25,8 @@ export class Store {
   readonly health: WebhookHealthStore;
   /** Signing secrets. */
   readonly secrets: SecretStore;
+  /** Episodes of flapping (domain/flapping.ts). */
+  readonly flaps: FlapStore;
 
   constructor(readonly db: Firestore) {
     this.sites = new SiteStore(db);
@@ -32,5 +35,6 @@ export class Store {
     this.deliveries = new DeliveryRecords(db);
     this.health = new WebhookHealthStore(db);
     this.secrets = new SecretStore(db);
+    this.flaps = new FlapStore(db);
   }
 }

@@ -84,6 +84,10 @@ const LOOKS: Record<EventType, Look> = {
   "machine.offline": { title: "Machine offline", emoji: "🟠", color: 0xe67e22, severity: "critical" },
   "machine.online": { title: "Machine back online", emoji: "🟢", color: 0x2ecc71, severity: "info" },
   connection_failure: { title: "Connection failure", emoji: "🟡", color: 0xf1c40f, severity: "warning" },
+  "machine.flapping": { title: "Machine flapping", emoji: "🔁", color: 0xe67e22, severity: "warning" },
+  "machine.stable": { title: "Machine stable again", emoji: "🟢", color: 0x2ecc71, severity: "info" },
+  "process.flapping": { title: "Process crashing in a loop", emoji: "🔁", color: 0xe74c3c, severity: "error" },
+  "process.stable": { title: "Process stable again", emoji: "🟢", color: 0x2ecc71, severity: "info" },
   "threshold.breached": { title: "Threshold breached", emoji: "🟠", color: 0xe67e22, severity: "warning" },
   "display.monitor_removed": { title: "Monitor removed", emoji: "🟠", color: 0xe67e22, severity: "warning" },
   "display.apply_failed": { title: "Display layout failed to apply", emoji: "🔴", color: 0xc0392b, severity: "error" },
@@ -138,6 +142,9 @@ function severityOf(p: EventPayload): Look["severity"] {
   return given === "critical" || given === "error" || given === "warning" || given === "info" ? given : LOOKS[p.event].severity;
 }
 
+/** How many events an episode of flapping held back, when it held any. */
+const heldBack = (d: Record<string, unknown>) => (typeof d.suppressed === "number" && d.suppressed > 0 ? ` (${d.suppressed} events held back)` : "");
+
 /** One line saying what happened, in plain text. */
 export function summary(p: EventPayload): string {
   const d = p.data;
@@ -159,6 +166,14 @@ export function summary(p: EventPayload): string {
       return `${where} is back online`;
     case "connection_failure":
       return `${where} lost its connection${text(d.errorCode) ? ` (${text(d.errorCode)})` : ""}`;
+    case "machine.flapping":
+      return `${where} went offline ${text(d.flaps) ?? "several"} times in ${text(d.windowMinutes) ?? "a few"} minutes: its outages are held back until it is stable`;
+    case "machine.stable":
+      return `${where} is stable again: online, no outage in ${text(d.stableAfterMinutes) ?? "a while"} minutes${heldBack(d)}`;
+    case "process.flapping":
+      return `${text(d.processName) ?? "A process"} on ${where} crashed ${text(d.flaps) ?? "several"} times in ${text(d.windowMinutes) ?? "a few"} minutes: its crashes are held back until it is stable`;
+    case "process.stable":
+      return `${text(d.processName) ?? "A process"} on ${where} is stable again: no crash in ${text(d.stableAfterMinutes) ?? "a while"} minutes${heldBack(d)}`;
     case "threshold.breached": {
       const alert = record(d.alert);
       const rule = text(alert.ruleName);
@@ -195,6 +210,8 @@ function facts(p: EventPayload): [string, string][] {
     ["Last heartbeat", text(d.lastHeartbeat)],
     ["Offline since", text(d.offlineSince)],
     ["Other machines offline, not paged", text(d.siteSuppressed)],
+    ["Flaps", text(d.flaps)],
+    ["Flapping since", text(d.flappingSince)],
     ["Webhook", text(d.webhookName) ?? text(d.webhookId)],
     ["Last status", text(d.lastStatus)],
   ];
@@ -279,6 +296,13 @@ export function pagerDutyDedupKey(p: EventPayload): string {
       return `${base}/process/${text(p.data.processId) ?? text(p.data.processName) ?? "-"}`;
     case "connection_failure":
       return `${base}/connection`;
+    case "machine.flapping":
+    case "machine.stable":
+      // One incident per episode's machine: the stable event resolves it.
+      return `${base}/flapping`;
+    case "process.flapping":
+    case "process.stable":
+      return `${base}/process/${text(p.data.processId) ?? text(p.data.processName) ?? "-"}/flapping`;
     case "threshold.breached": {
       // Repeated breaches of one rule on one machine: one incident.
       const alert = record(p.data.alert);
@@ -295,10 +319,13 @@ export function pagerDutyDedupKey(p: EventPayload): string {
   }
 }
 
-/** PagerDuty Events API v2: `trigger` with a payload, or `resolve` for a machine back online. */
+/** The events that end an incident: a machine back online, a machine or a process stable after flapping. */
+const RESOLVES: ReadonlySet<EventPayload["event"]> = new Set(["machine.online", "machine.stable", "process.stable"]);
+
+/** PagerDuty Events API v2: `trigger` with a payload, or `resolve` for a machine back online or stable again. */
 export function pagerDutyEvent(p: EventPayload, routingKey: string) {
   const dedup_key = cut(pagerDutyDedupKey(p), 255);
-  if (p.event === "machine.online") return { routing_key: routingKey, event_action: "resolve" as const, dedup_key };
+  if (RESOLVES.has(p.event)) return { routing_key: routingKey, event_action: "resolve" as const, dedup_key };
   return {
     routing_key: routingKey,
     event_action: "trigger" as const,

@@ -19,6 +19,16 @@ export interface Ledger {
   pending: Record<string, { n: number; atMs: number }>;
   /** Held-back events beyond MAX_PENDING_KEYS distinct subjects: counted, said in the log only. */
   overflow: number;
+  /**
+   * Subjects flapping now (domain/flapping.ts), per hashed subject key: when the episode began and
+   * its machine's hashed id. Their events are held back until the episode ends.
+   */
+  flapping: Record<string, FlapMark>;
+}
+
+export interface FlapMark {
+  sinceMs: number;
+  machine: string;
 }
 
 /** The most limit keys one window tracks; an event needing more is held back like one over its limit. */
@@ -29,10 +39,12 @@ export const MAX_PENDING_KEYS = 2_000;
 export const PENDING_KEPT_MS = 30 * 86_400_000;
 /** The pseudo-limit that refuses an event when the ledger is full. */
 export const LEDGER_FULL_KEY = "ledger-full";
+/** The pseudo-limit that refuses an event of a subject flapping now. */
+export const FLAPPING_KEY = "flapping";
 
 export const ledgerKey = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 20);
 
-export const emptyLedger = (window: number): Ledger => ({ window, counts: {}, pending: {}, overflow: 0 });
+export const emptyLedger = (window: number): Ledger => ({ window, counts: {}, pending: {}, overflow: 0, flapping: {} });
 
 export interface LedgerQuestion {
   /** The limits the event must pass, finest first (limitsFor). */
@@ -44,6 +56,8 @@ export interface LedgerQuestion {
   /** machine.offline: the site-wide key whose count its page reports (`siteSuppressed`). */
   siteKey: string | null;
   atMs: number;
+  /** An event that counts toward flapping (domain/flapping.ts): held back while its subject (`subjectKey`) flaps. */
+  flaps?: boolean;
 }
 
 export interface LedgerAnswer {
@@ -56,6 +70,8 @@ export interface LedgerAnswer {
   siteSuppressed: number;
   /** A refusal: the (hashed) key its held-back count went under, or null when it went to `overflow` or nowhere. */
   heldUnder: string | null;
+  /** Its subject's admissions in the window, this one's included (domain/flapping.ts reads it). */
+  subjectCount: number;
   next: Ledger;
 }
 
@@ -69,14 +85,27 @@ export interface LedgerAnswer {
 export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): LedgerAnswer {
   const base = rolled(stored, q.window, q.atMs);
   const counts = { ...base.counts };
-  let refused = firstRefusal(q.limits, (limit) => take(counts, limit));
+  const subjectLimit = q.limits.find((l) => l.scope === "subject");
+  const subjectCount = (of: Record<string, number>) => (subjectLimit ? (of[ledgerKey(subjectLimit.key)] ?? 0) : 0);
+  let refused: LimitSpec | null = null;
+  // A flapping subject's events wait for its episode's end, spending nothing.
+  if (q.flaps && q.subjectKey && base.flapping[ledgerKey(q.subjectKey)]) refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
+  refused ??= firstRefusal(q.limits, (limit) => take(counts, limit));
   if (!refused && Object.keys(counts).length > MAX_LEDGER_KEYS) refused = { scope: "site", key: LEDGER_FULL_KEY, limit: 0, windowMs: 0 };
   if (refused) {
     const counted = refused.key === SITE_OFFLINE_KEY;
     const under = counted ? SITE_OFFLINE_KEY : q.subjectKey;
     const next = holdBack(base, under, q.atMs);
     const heldUnder = under && next.overflow === base.overflow ? ledgerKey(under) : null;
-    return { decision: counted ? "counted" : "suppressed", refused, suppressedBefore: 0, siteSuppressed: 0, heldUnder, next };
+    return {
+      decision: counted ? "counted" : "suppressed",
+      refused,
+      suppressedBefore: 0,
+      siteSuppressed: 0,
+      heldUnder,
+      subjectCount: subjectCount(base.counts),
+      next,
+    };
   }
   const pending = { ...base.pending };
   const said = (key: string | null) => {
@@ -87,7 +116,15 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   };
   const suppressedBefore = said(q.subjectKey);
   const siteSuppressed = said(q.siteKey);
-  return { decision: "emitted", refused: null, suppressedBefore, siteSuppressed, heldUnder: null, next: { ...base, counts, pending } };
+  return {
+    decision: "emitted",
+    refused: null,
+    suppressedBefore,
+    siteSuppressed,
+    heldUnder: null,
+    subjectCount: subjectCount(counts),
+    next: { ...base, counts, pending },
+  };
 }
 
 /** Spends one admission of `limit` if it has one left. */
@@ -112,5 +149,5 @@ function rolled(stored: Ledger | null, window: number, atMs: number): Ledger {
   if (!stored) return emptyLedger(window);
   const pending = Object.fromEntries(Object.entries(stored.pending).filter(([, p]) => atMs - p.atMs < PENDING_KEPT_MS));
   if (stored.window >= window) return { ...stored, pending };
-  return { window, counts: {}, pending, overflow: stored.overflow };
+  return { window, counts: {}, pending, overflow: stored.overflow, flapping: stored.flapping };
 }

@@ -131,6 +131,10 @@ export function limitsFor(e: DetectedEvent, site: SiteLimits = {}): LimitSpec[] 
         { scope: "site", key: SITE_OFFLINE_KEY, limit: site.offlinePerHour ?? EMISSION_LIMITS.offlinePerSite, windowMs },
       ];
     case "machine.online":
+    case "machine.flapping":
+    case "machine.stable":
+    case "process.flapping":
+    case "process.stable":
     case "webhook.failing":
     case "webhook.disabled":
     case "webhook.test":

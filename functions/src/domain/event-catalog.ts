@@ -19,6 +19,27 @@ export const DISPLAY_EVENT_TYPES = [
 export type DisplayEventType = (typeof DISPLAY_EVENT_TYPES)[number];
 
 /**
+ * A machine going offline and back again and again, or a process crashing in a loop, told once
+ * (`*.flapping`, with the count) instead of event by event, and its end (`*.stable`): see
+ * domain/flapping.ts.
+ */
+export const FLAP_EVENT_TYPES = ["machine.flapping", "machine.stable", "process.flapping", "process.stable"] as const;
+
+/**
+ * Names that subscribe a webhook to a type besides its own: a flapping machine's or process's
+ * events stand for the outages or crashes they hold back, so a webhook that takes those takes
+ * them too (else it would hear nothing while the machine flaps). `process.restarted` is the
+ * host's name for `process.start_failed`.
+ */
+const CRASH_NAMES = ["process.crashed", "process.start_failed", "process.restarted"];
+export const IMPLIED_SUBSCRIPTIONS: Partial<Record<EventType, readonly string[]>> = {
+  "machine.flapping": ["machine.offline"],
+  "machine.stable": ["machine.offline"],
+  "process.flapping": CRASH_NAMES,
+  "process.stable": CRASH_NAMES,
+};
+
+/**
  * Every event type the pipeline can emit. `webhook.test` is sent on demand, never fanned out.
  * `threshold.breached` and the display events are the host's (its agents report them; the
  * pipeline detects the rest itself). `webhook.failing` and `webhook.disabled` are about the
@@ -31,6 +52,7 @@ export const EVENT_TYPES = [
   "machine.offline",
   "machine.online",
   "connection_failure",
+  ...FLAP_EVENT_TYPES,
   "threshold.breached",
   ...DISPLAY_EVENT_TYPES,
   "webhook.failing",

@@ -61,6 +61,12 @@ function owletteV1Data(p: EventPayload): Data {
       return { machine, ...some("offlineSince", fields.offlineSince) };
     case "webhook.test":
       return { message: fields.message };
+    case "machine.flapping":
+    case "machine.stable":
+    case "process.flapping":
+    case "process.stable":
+      // No host sender had it: the machine as the host names it, and the pipeline's fields.
+      return { machine, ...fields };
     case "webhook.failing":
     case "webhook.disabled":
       // No host sender had it: the pipeline's fields as they are.

@@ -1,7 +1,7 @@
 // The Owlette host's words for events, beside the pipeline's: which names its sender used,
 // which names its webhook docs subscribe with, and how the two map. Pure and import-free but
 // for the catalog, so the data layer, the formats and the console can all take it along.
-import { DISPLAY_EVENT_TYPES, type DisplayEventType, type EventType } from "./event-catalog";
+import { DISPLAY_EVENT_TYPES, IMPLIED_SUBSCRIPTIONS, type DisplayEventType, type EventType } from "./event-catalog";
 
 /** The display events the host's agents report; the catalog carries them under the same names. */
 export const HOST_DISPLAY_EVENTS: readonly DisplayEventType[] = DISPLAY_EVENT_TYPES;
@@ -47,18 +47,18 @@ export function hostEventName(type: EventType): string {
 }
 
 /**
- * The names a webhook doc's `events` may hold for it to get `type`: its own, and the host's name
- * for it where that differs (for a query such as `array-contains-any`; `subscribes` then says
+ * The names a webhook doc's `events` may hold for it to get `type`: its own, the host's name
+ * for it where that differs, and the names that imply it (IMPLIED_SUBSCRIPTIONS) (for a query such as `array-contains-any`; `subscribes` then says
  * whether the doc found really takes the event).
  */
 export function subscriptionNames(type: EventType): string[] {
   const alias = HOST_ALIASES[type];
-  return alias ? [type, alias.name] : [type];
+  return [type, ...(alias ? [alias.name] : []), ...(IMPLIED_SUBSCRIPTIONS[type] ?? [])];
 }
 
-/** Whether a webhook doc with these `events` and this `format` gets `type`. */
+/** Whether a webhook doc with these `events` and this `format` gets `type` (its own name, the host's, or one that implies it). */
 export function subscribes(events: readonly string[], type: EventType, format: string): boolean {
-  if (events.includes(type)) return true;
+  if (events.includes(type) || (IMPLIED_SUBSCRIPTIONS[type] ?? []).some((name) => events.includes(name))) return true;
   const alias = HOST_ALIASES[type];
   return alias !== undefined && events.includes(alias.name) && (!alias.dashboardOnly || format === DASHBOARD_FORMAT);
 }

@@ -15,6 +15,8 @@ import {
 import type { DecideMode, EmissionStore, StoredOccurrence } from "../data/emission-store";
 import type { StoredEvent } from "../data/event-doc";
 import { audienceOf, enqueueDeliveries, eventFor, type Audience, type EmitDeps } from "./emit-events";
+import { flapKindOf } from "../domain/flapping";
+import { watchFlapping } from "./flapping";
 
 export interface IngestDeps extends EmitDeps {
   emissions: EmissionStore;
@@ -149,6 +151,7 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       subjectKey: suppressionKey(event),
       siteKey: event.type === "machine.offline" ? SITE_OFFLINE_KEY : null,
       atMs: deps.now().getTime(),
+      flaps: flapKindOf(event.type) !== null,
     },
     async (answer) => {
       // Read once, even if the transaction runs again.
@@ -179,6 +182,8 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       limit: decided.answer.refused.key,
     });
   }
+  // Decided here: whether its subject is flapping now (a look only when it had others lately).
+  if (decided.answer && !decided.stored) await watchFlapping(report.siteId, event, decided.answer, deps);
   if (!decided.event) return outcome(event, state.eventId, result, decided.decision);
   // Found stored (its own earlier commit, or another decider's): enqueued again without the webhooks' reads.
   const targets = decided.stored || !audience ? null : (await audience).targets;

@@ -1,5 +1,6 @@
 import type { PresenceMode } from "../domain/presence-mode";
 import type { Log } from "../log";
+import { settleFlaps, type FlapsResult } from "./flapping";
 import { answerReturns, type ReturnsDeps, type ReturnsResult } from "./sweep-returns";
 import { runSweep, SweepError, type SweepResult } from "./sweep-pass";
 
@@ -15,7 +16,10 @@ export interface PresencePassDeps extends ReturnsDeps {
  * failing site's pass found in the other sites included; the sweep's error is thrown after, and
  * a failure of the returns is logged beside it rather than hiding it.
  */
-export async function presencePass(deps: PresencePassDeps, now: Date): Promise<{ sweep: SweepResult | null; returns: ReturnsResult | null }> {
+export async function presencePass(
+  deps: PresencePassDeps,
+  now: Date,
+): Promise<{ sweep: SweepResult | null; returns: ReturnsResult | null; flaps: FlapsResult | null }> {
   const sweepMode = deps.presenceMode === "sweep";
   const swept = await runSweep(deps.presence, { now, staleAfterMs: deps.staleAfterMs, log: deps.log, ...(sweepMode ? { watch: deps.watch } : {}) }).then(
     (result) => ({ result, error: null as unknown }),
@@ -32,6 +36,11 @@ export async function presencePass(deps: PresencePassDeps, now: Date): Promise<{
       deps.log.warn("sweep.returns_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
     }
   }
+  // Episodes of flapping whose check is due (pipeline/flapping.ts): each on its own, never in the sweep's way.
+  const flaps = await settleFlaps(deps, now).catch((err: unknown) => {
+    deps.log.warn("flapping.settle_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
+    return null;
+  });
   if (swept.error) throw swept.error;
-  return { sweep: swept.result, returns };
+  return { sweep: swept.result, returns, flaps };
 }

@@ -105,6 +105,27 @@ describe("PagerDuty Events API v2 format", () => {
   it("resolves a machine's offline incident when it comes back", () => {
     expect(pagerDutyEvent(online, "key12345")).toEqual({ routing_key: "key12345", event_action: "resolve", dedup_key: pagerDutyDedupKey(offline) });
   });
+  it("opens one incident per flapping machine or process, which its stable event resolves, apart from its outages' and crashes'", () => {
+    const flap = (type: "machine.flapping" | "machine.stable" | "process.flapping" | "process.stable", fields: Record<string, unknown>, id: string) =>
+      event({ type, machineId: "KIOSK-02", machineName: "Lobby Kiosk", fields }, id);
+    const machineFlapping = flap("machine.flapping", { flaps: 3, windowMinutes: 30 }, "evt_f1");
+    const machineStable = flap("machine.stable", { suppressed: 7, stableAfterMinutes: 20 }, "evt_f2");
+    expect(pagerDutyEvent(machineFlapping, "key12345")).toMatchObject({ event_action: "trigger", payload: { severity: "warning" } });
+    expect(slackMessage(machineFlapping).text).toContain("Lobby Kiosk (NYC Office) went offline 3 times in 30 minutes");
+    expect(pagerDutyEvent(machineStable, "key12345")).toEqual({
+      routing_key: "key12345",
+      event_action: "resolve",
+      dedup_key: pagerDutyDedupKey(machineFlapping),
+    });
+    expect(slackMessage(machineStable).text).toContain("no outage in 20 minutes (7 events held back)");
+    expect(pagerDutyDedupKey(machineFlapping)).not.toBe(pagerDutyDedupKey(offline));
+    const processFlapping = flap("process.flapping", { processName: "TouchDesigner", processId: "p1", flaps: 5, windowMinutes: 15 }, "evt_f3");
+    const processStable = flap("process.stable", { processName: "TouchDesigner", processId: "p1" }, "evt_f4");
+    expect(pagerDutyDedupKey(processStable)).toBe(pagerDutyDedupKey(processFlapping));
+    expect(pagerDutyEvent(processStable, "key12345")).toMatchObject({ event_action: "resolve" });
+    expect(pagerDutyDedupKey({ ...processFlapping, data: { ...processFlapping.data, processId: "p2" } })).not.toBe(pagerDutyDedupKey(processFlapping));
+    expect(discordMessage(processFlapping).content).toContain("TouchDesigner on Lobby Kiosk (NYC Office) crashed 5 times in 15 minutes");
+  });
   it("groups repeated crashes of one process into one incident, and pages per process", () => {
     const again = { ...crash, id: "evt_9" };
     expect(pagerDutyDedupKey(again)).toBe(pagerDutyDedupKey(crash));

@@ -144,12 +144,21 @@ describe("the ledger doc", () => {
     const fields = admissionFields(null, s.ledger);
     expect(readLedger({ ...fields, held: {} })).toEqual(s.ledger);
     expect(readLedger(undefined)).toBeNull();
-    expect(readLedger({ held: { a: { n: 1, atMs: 5 } } })).toEqual({ window: -1, counts: {}, pending: { a: { n: 1, atMs: 5 } }, overflow: 0 });
-    expect(readLedger({ window: 3, counts: "{not json", held: { a: { n: "1" }, b: { n: 2, atMs: 5 } }, overflow: "7" })).toEqual({
+    expect(readLedger({ held: { a: { n: 1, atMs: 5 } } })).toEqual({ window: -1, counts: {}, pending: { a: { n: 1, atMs: 5 } }, overflow: 0, flapping: {} });
+    expect(
+      readLedger({
+        window: 3,
+        counts: "{not json",
+        held: { a: { n: "1" }, b: { n: 2, atMs: 5 } },
+        overflow: "7",
+        flapping: { f: { sinceMs: 9, machine: "m" }, g: { sinceMs: "9" }, h: null },
+      }),
+    ).toEqual({
       window: 3,
       counts: {},
       pending: { b: { n: 2, atMs: 5 } },
       overflow: 0,
+      flapping: { f: { sinceMs: 9, machine: "m" } },
     });
   });
 

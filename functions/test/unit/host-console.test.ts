@@ -11,6 +11,11 @@ describe("the new-webhook form's event ticks", () => {
       "machine.offline",
       "machine.online",
       "connection_failure",
+      // A flapping machine's or process's events stand for those they hold back: ticked with them.
+      "machine.flapping",
+      "machine.stable",
+      "process.flapping",
+      "process.stable",
       // Failing, then switched off by its failures, a webhook is told to the others: the site learns at once.
       "webhook.failing",
       "webhook.disabled",

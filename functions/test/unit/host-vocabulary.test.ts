@@ -1,4 +1,4 @@
-import { DISPLAY_EVENT_TYPES, EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES, type EventType } from "../../src/domain/event-catalog";
+import { DISPLAY_EVENT_TYPES, EVENT_TYPES, FLAP_EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES, type EventType } from "../../src/domain/event-catalog";
 import { HOST_DISPLAY_EVENTS, HOST_SENDER_EVENTS, hostEventName, subscribes, subscriptionNames } from "../../src/domain/host-vocabulary";
 
 // The host's names for events beside the pipeline's: which it sent, and which webhook docs may hold.
@@ -55,7 +55,16 @@ describe("subscriptionNames", () => {
     expect(subscriptionNames("connection_failure")).toEqual(["connection_failure", "machine.offline"]);
   });
 
-  it.each(EVENT_TYPES.filter((t) => t !== "process.start_failed" && t !== "connection_failure"))("is the type alone for %s", (type) => {
+  it("adds the names that imply a flapping machine's or process's events", () => {
+    expect(subscriptionNames("machine.flapping")).toEqual(["machine.flapping", "machine.offline"]);
+    expect(subscriptionNames("machine.stable")).toEqual(["machine.stable", "machine.offline"]);
+    const crashes = ["process.crashed", "process.start_failed", "process.restarted"];
+    expect(subscriptionNames("process.flapping")).toEqual(["process.flapping", ...crashes]);
+    expect(subscriptionNames("process.stable")).toEqual(["process.stable", ...crashes]);
+  });
+
+  const withOthers = ["process.start_failed", "connection_failure", ...FLAP_EVENT_TYPES];
+  it.each(EVENT_TYPES.filter((t) => !withOthers.includes(t)))("is the type alone for %s", (type) => {
     expect(subscriptionNames(type)).toEqual([type]);
   });
 });
@@ -82,6 +91,17 @@ describe("subscribes(events, type, format)", () => {
     }
     // machine.offline itself, in every format.
     for (const format of formats) expect(subscribes(["machine.offline"], "machine.offline", format)).toBe(true);
+  });
+
+  it.each(formats)("takes a flapping machine's events with machine.offline, a flapping process's with either crash type (%s)", (format) => {
+    for (const type of ["machine.flapping", "machine.stable"] as const) {
+      expect(subscribes(["machine.offline"], type, format)).toBe(true);
+      expect(subscribes(["machine.online", "connection_failure"], type, format)).toBe(false);
+    }
+    for (const type of ["process.flapping", "process.stable"] as const) {
+      for (const name of ["process.crashed", "process.start_failed", "process.restarted"]) expect(subscribes([name], type, format)).toBe(true);
+      expect(subscribes(["machine.offline"], type, format)).toBe(false);
+    }
   });
 
   it("takes nothing that is not listed", () => {

@@ -1,0 +1,158 @@
+import { processEvent } from "../../src/domain/detect-process-events";
+import type { DetectedEvent } from "../../src/domain/detected-event";
+import { decideInLedger, FLAPPING_KEY, ledgerKey, type Ledger } from "../../src/domain/emission-ledger";
+import { HOUR_MS, limitsFor, SITE_OFFLINE_KEY, suppressionKey, windowOf } from "../../src/domain/emission-policy";
+import {
+  FLAPPING,
+  flapDocId,
+  flapKindOf,
+  flappingEventId,
+  isFlapping,
+  stabilityStep,
+  stableEventId,
+  worthCounting,
+  type DecisionTrace,
+} from "../../src/domain/flapping";
+import { EVENT_TYPES } from "../../src/domain/event-catalog";
+import { offlineEvent } from "../../src/domain/presence";
+
+// Flapping: past a threshold, a machine's outages or a process's crashes are held back, told
+// once, and the end of it told once.
+
+const T0 = Date.parse("2026-03-22T10:05:00Z");
+const MIN = 60_000;
+const crash = (name: string): DetectedEvent => processEvent({ type: "process.crashed", machineId: "m1", processName: name });
+const offline = (atMs: number): DetectedEvent => offlineEvent({ staleSince: { toMillis: () => atMs }, lastHeartbeat: null, name: null } as never, "m1");
+
+function decide(ledger: Ledger | null, e: DetectedEvent, atMs = T0) {
+  return decideInLedger(ledger, {
+    limits: limitsFor(e),
+    window: windowOf(atMs, HOUR_MS),
+    subjectKey: suppressionKey(e),
+    siteKey: e.type === "machine.offline" ? SITE_OFFLINE_KEY : null,
+    atMs,
+    flaps: flapKindOf(e.type) !== null,
+  });
+}
+
+const trace = (t: Partial<DecisionTrace>): DecisionTrace => ({ heldForFlapping: false, refusedBySubject: false, subjectCount: 1, suppressedBefore: 0, ...t });
+
+describe("flapping: which events count, and when a look is worth it", () => {
+  it("counts a machine's outages and a process's crashes and failed starts, nothing else", () => {
+    expect(EVENT_TYPES.filter((t) => flapKindOf(t) !== null)).toEqual(["process.crashed", "process.start_failed", "machine.offline"]);
+    expect(flapKindOf("machine.offline")).toBe("machine");
+    expect(flapKindOf("process.start_failed")).toBe("process");
+  });
+
+  it("looks only at a subject that had others within the hour, and never at one flapping already", () => {
+    expect(worthCounting(trace({}))).toBe(false);
+    expect(worthCounting(trace({ subjectCount: 2 }))).toBe(true);
+    expect(worthCounting(trace({ refusedBySubject: true, subjectCount: 3 }))).toBe(true);
+    // The hour turned after refusals: the first of the new hour says them, and is looked at.
+    expect(worthCounting(trace({ suppressedBefore: 2 }))).toBe(true);
+    expect(worthCounting(trace({ heldForFlapping: true, refusedBySubject: true, subjectCount: 9 }))).toBe(false);
+  });
+
+  it("a machine flaps at its 3rd outage within 30 minutes, a process at its 5th crash within 15", () => {
+    expect([2, 3].map((n) => isFlapping("machine", n))).toEqual([false, true]);
+    expect([4, 5].map((n) => isFlapping("process", n))).toEqual([false, true]);
+    expect(FLAPPING.machine.windowMs).toBe(30 * MIN);
+    expect(FLAPPING.process.windowMs).toBe(15 * MIN);
+  });
+
+  it("the look is made at the threshold however the hour falls: an outage limit of 1 an hour refuses every later one, a crash limit of 3 counts the rest", () => {
+    // A machine's 2nd outage of the hour is refused by its limit: that refusal is looked at.
+    let ledger: Ledger | null = null;
+    const first = decide(ledger, offline(T0));
+    ledger = first.next;
+    expect(worthCounting(traceOf(first))).toBe(false);
+    const second = decide(ledger, offline(T0 + MIN), T0 + MIN);
+    expect(second.decision).toBe("suppressed");
+    expect(worthCounting(traceOf(second))).toBe(true);
+    // A process's 2nd and 3rd crashes of the hour go out and are looked at, as are the refused ones.
+    ledger = null;
+    const looks = Array.from({ length: 5 }, () => {
+      const a = decide(ledger, crash("TD"));
+      ledger = a.next;
+      return [a.decision, worthCounting(traceOf(a))];
+    });
+    expect(looks).toEqual([
+      ["emitted", false],
+      ["emitted", true],
+      ["emitted", true],
+      ["suppressed", true],
+      ["suppressed", true],
+    ]);
+  });
+});
+
+function traceOf(a: ReturnType<typeof decide>): DecisionTrace {
+  return {
+    heldForFlapping: a.refused?.key === FLAPPING_KEY,
+    refusedBySubject: a.refused?.scope === "subject",
+    subjectCount: a.subjectCount,
+    suppressedBefore: a.suppressedBefore,
+  };
+}
+
+describe("the ledger holds a flapping subject's events back", () => {
+  const flappingOn = (e: DetectedEvent): Ledger => ({
+    window: windowOf(T0, HOUR_MS),
+    counts: {},
+    pending: {},
+    overflow: 0,
+    flapping: { [ledgerKey(suppressionKey(e)!)]: { sinceMs: T0, machine: ledgerKey("m1") } },
+  });
+
+  it("refuses its events, spending nothing and counting each under its subject, to be said by the stable event", () => {
+    const ledger = flappingOn(crash("TD"));
+    const a = decide(ledger, crash("TD"));
+    expect(a).toMatchObject({ decision: "suppressed", refused: { key: FLAPPING_KEY }, heldUnder: ledgerKey(suppressionKey(crash("TD"))!) });
+    expect(a.next.counts).toEqual({});
+    expect(a.next.pending[ledgerKey(suppressionKey(crash("TD"))!)]?.n).toBe(1);
+    expect(worthCounting(traceOf(a))).toBe(false);
+  });
+
+  it("leaves the machine's other subjects, and events that do not count toward flapping, alone", () => {
+    const ledger = flappingOn(crash("TD"));
+    expect(decide(ledger, crash("Resolume")).decision).toBe("emitted");
+    const online = decideInLedger(ledger, { limits: [], window: windowOf(T0, HOUR_MS), subjectKey: suppressionKey(crash("TD")), siteKey: null, atMs: T0 });
+    expect(online.decision).toBe("emitted");
+  });
+
+  it("keeps the flags when the hour turns", () => {
+    const ledger = flappingOn(offline(T0));
+    const later = decide(ledger, offline(T0 + 2 * HOUR_MS), T0 + 2 * HOUR_MS);
+    expect(later.decision).toBe("suppressed");
+    expect(later.next.flapping).toEqual(ledger.flapping);
+  });
+});
+
+describe("the end of an episode", () => {
+  const now = T0 + HOUR_MS;
+
+  it("waits while the machine is down, noting when it was seen down", () => {
+    expect(stabilityStep({ nowMs: now, recent: 0, down: true })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs, downSeenAtMs: now });
+  });
+
+  it("waits while outages or crashes keep coming", () => {
+    expect(stabilityStep({ nowMs: now, recent: 1 })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs });
+  });
+
+  it("ends 20 minutes after the machine was last seen down, or at once when it never was and all is quiet", () => {
+    const seen = now - 5 * MIN;
+    expect(stabilityStep({ nowMs: now, recent: 0, lastDownSeenMs: seen })).toEqual({ kind: "wait", checkAtMs: seen + FLAPPING.stableAfterMs });
+    expect(stabilityStep({ nowMs: now, recent: 0, lastDownSeenMs: now - FLAPPING.stableAfterMs })).toEqual({ kind: "stable" });
+    expect(stabilityStep({ nowMs: now, recent: 0 })).toEqual({ kind: "stable" });
+  });
+
+  it("names each episode and its two events apart, the same on every try", () => {
+    const doc = flapDocId("process", "m1", "TD");
+    expect(doc).toBe(flapDocId("process", "m1", "TD"));
+    expect(new Set([doc, flapDocId("machine", "m1", "TD"), flapDocId("process", "m2", "TD"), flapDocId("process", "m1", "TE")]).size).toBe(4);
+    const id = flappingEventId(doc, T0);
+    expect(id).toMatch(/^evt_[0-9a-f]{32}$/);
+    expect(flappingEventId(doc, T0 + 1)).not.toBe(id);
+    expect(stableEventId(id)).not.toBe(id);
+  });
+});
