@@ -28,7 +28,7 @@ export const GUARDS: Guard[] = [
     what: "webhook signing secrets (server-only)",
     consequence: "a client could read a webhook's signing secret and forge deliveries its receiver accepts, or replace it",
   },
-  ...["events/E", "occurrences/O", "emissionLimits/L", "rateLimits/R", "laneShares/slow"].map((sub): Guard => ({
+  ...["events/E", "occurrences/O", "emissionLimits/L", "flaps/F", "rateLimits/R", "laneShares/slow"].map((sub): Guard => ({
     id: `server-only-${sub.split("/")[0]}`,
     path: `sites/S/${sub}`,
     methods: ANY,

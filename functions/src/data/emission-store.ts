@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Precondition } from "firebase-admin/firestore";
 import { alertsResent, joinOccurrence, occurrenceKeptMs, type Channel, type Decision, type Join, type OccurrenceState } from "../domain/emission-policy";
 import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domain/emission-ledger";
+import { EARLIER_KEPT } from "../domain/flapping";
 import type { DetectedEvent } from "../domain/detected-event";
 import type { EventType } from "../domain/event-catalog";
 import { eventDocData, type StoredEvent } from "./event-doc";
@@ -134,14 +135,17 @@ export class EmissionStore {
   /** A new occurrence of content claimed before (long ago, or by the same channel): the claim is replaced, in a transaction. */
   private async reclaim(ref: DocumentReference, event: DetectedEvent, report: ReportInput): Promise<{ join: Join; state: StoredOccurrence }> {
     return this.db.runTransaction(async (tx) => {
-      const state = readOccurrence(await tx.get(ref));
+      const snap = await tx.get(ref);
+      const state = readOccurrence(snap);
       const join = joinOccurrence(state, { channel: report.channel, reportId: report.reportId, atMs: report.at.getTime() }, alertsResent(event.type));
       if (join !== "new" && state) {
         if (join === "pair" && pairRecorded(report)) tx.update(ref, pairFields(report));
         return { join, state: { ...state, version: null } };
       }
       const fresh = this.claimDoc(event, report);
-      tx.set(ref, fresh.doc);
+      // The occurrence it replaces still counts toward flapping (a crash loop repeating one message).
+      const earlier = state ? [state.firstAtMs, ...numbers(snap.get("earlier"))].slice(0, EARLIER_KEPT) : [];
+      tx.set(ref, earlier.length > 0 ? { ...fresh.doc, earlier } : fresh.doc);
       // Its version is unknown here: its decision reads the claim first.
       return { join: "new" as const, state: { ...fresh.state, claimedAtMs: Date.now(), version: null } };
     });
@@ -166,6 +170,8 @@ export class EmissionStore {
       type: event.type,
       machineId: event.machineId,
       subject: event.subject,
+      // An outage's re-marks (a held page marked again) share its last heartbeat: one outage to the flapping count.
+      ...(event.type === "machine.offline" ? { outage: typeof event.fields.lastHeartbeat === "string" ? event.fields.lastHeartbeat : event.content } : {}),
       expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
     };
     return { state, doc };
@@ -319,6 +325,8 @@ export class EmissionStore {
 
 /** An alert's channel need not be remembered (another identical alert is a resend either way); a log doc's must, so that an identical one later is a new crash. */
 const pairRecorded = (report: ReportInput) => report.channel !== "alert";
+
+const numbers = (raw: unknown): number[] => (Array.isArray(raw) ? raw.filter((n): n is number => typeof n === "number") : []);
 
 const pairFields = (report: ReportInput) => ({
   [`channels.${report.channel}`]: true,

@@ -1,8 +1,9 @@
-import { AggregateField, FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentReference, type Firestore, type Query, type QuerySnapshot } from "firebase-admin/firestore";
 import { z } from "zod";
 import { ledgerKey } from "../domain/emission-ledger";
-import { FLAPPING, type FlapKind } from "../domain/flapping";
+import { FLAPPING, flapsSince, type FlapKind } from "../domain/flapping";
 import { timestampSchema } from "../domain/agent-docs";
+import { FAILED_PRECONDITION, grpcCode, NOT_FOUND } from "./delivery-writes";
 import { readLedger } from "./ledger-doc";
 import { parseOrNull } from "./parse";
 import { paths } from "./paths";
@@ -28,8 +29,8 @@ export const flapDocSchema = z.object({
   eventId: z.string(),
   announced: z.boolean(),
   checkAt: timestampSchema,
-  /** A machine's: the last check that found it down. */
-  lastDownSeenAt: timestampSchema.nullish(),
+  /** The last look that found it down or not quiet. */
+  lastUnquietAt: timestampSchema.nullish(),
   /** Set when the episode has ended in the ledger: its stable event is what is left to send. */
   closing: z.object({ suppressed: z.number().int().nonnegative() }).nullish(),
 });
@@ -52,19 +53,32 @@ export interface NewEpisode {
 /** Kept this long after its last check: longer than any gap between checks (the TTL is a backstop). */
 const KEPT_MS = 30 * 86_400_000;
 
+/** Claims read for a count: enough to pass the highest threshold, or to say a subject is not quiet. */
+const COUNT_READ = 50;
+
+/** An episode as loaded, and its doc's version then (writes of a look are conditioned on it). */
+export interface LoadedEpisode {
+  doc: FlapDoc;
+  version: Timestamp;
+}
+
 export class FlapStore {
   constructor(private readonly db: Firestore) {}
 
-  /** Outages or crashes of one subject of one machine since `sinceMs` (its occurrence docs: one aggregation read per 1,000). */
-  async countSince(siteId: string, machineId: string, subject: string, sinceMs: number): Promise<number> {
-    const snap = await this.db
+  /** The claims of one subject of one machine since `sinceMs` (up to COUNT_READ docs, a read each). */
+  private claimsSince(siteId: string, machineId: string, subject: string, sinceMs: number): Query {
+    return this.db
       .collection(paths.occurrences(siteId))
       .where("machineId", "==", machineId)
       .where("subject", "==", subject)
       .where("firstAt", ">=", Timestamp.fromMillis(sinceMs))
-      .aggregate({ n: AggregateField.count() })
-      .get();
-    return snap.data().n;
+      .select("firstAt", "earlier", "outage")
+      .limit(COUNT_READ);
+  }
+
+  /** Outages or crashes of one subject of one machine since `sinceMs` (domain/flapping.ts flapsSince). */
+  async countSince(siteId: string, machineId: string, subject: string, sinceMs: number): Promise<number> {
+    return countOf(await this.claimsSince(siteId, machineId, subject, sinceMs).get(), sinceMs);
   }
 
   /**
@@ -77,7 +91,7 @@ export class FlapStore {
     return this.db.runTransaction(async (tx) => {
       const [flap, ledger] = await tx.getAll(ref, ledgerRef);
       if (flap?.exists) return "open";
-      const open = Object.values(readLedger(ledger?.data())?.flapping ?? {});
+      const open = Object.values(readLedger(ledger?.data())?.flapping ?? {}).filter((m) => ep.nowMs - m.sinceMs < FLAPPING.maxEpisodeMs);
       const machine = ledgerKey(ep.machineId);
       if (open.length >= FLAPPING.perSite || open.filter((m) => m.machine === machine).length >= FLAPPING.perMachine) return "capped";
       tx.create(ref, {
@@ -100,42 +114,55 @@ export class FlapStore {
     });
   }
 
-  /** Episodes whose check is due, across sites. */
+  /** Episodes whose look is due, across sites. */
   async due(now: Date, limit: number): Promise<DocumentReference[]> {
     const snap = await this.db.collectionGroup("flaps").where("checkAt", "<=", Timestamp.fromDate(now)).limit(limit).select().get();
     return snap.docs.map((d) => d.ref);
   }
 
-  async load(ref: DocumentReference): Promise<FlapDoc | null> {
-    return parseOrNull(flapDocSchema, (await ref.get()).data());
+  /** Null: gone; `unreadable`: a doc that does not parse (nothing to act on). */
+  async load(ref: DocumentReference): Promise<LoadedEpisode | "unreadable" | null> {
+    const snap = await ref.get();
+    if (!snap.exists) return null;
+    const doc = parseOrNull(flapDocSchema, snap.data());
+    return doc && snap.updateTime ? { doc, version: snap.updateTime } : "unreadable";
   }
 
-  /** Its flapping event sent: looked at again when it may be stable. */
-  async announced(ref: DocumentReference, nowMs: number): Promise<void> {
-    await ref.update({ announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.stableAfterMs) });
+  /** The machine doc's `rebootPending` (the agent gave up relaunching a process). */
+  async rebootPending(siteId: string, machineId: string): Promise<unknown> {
+    return (await this.db.doc(paths.machine(siteId, machineId)).get()).get("rebootPending");
   }
 
-  /** Not stable yet: looked at again at `checkAtMs`. */
-  async reschedule(ref: DocumentReference, checkAtMs: number, downSeenAtMs?: number): Promise<void> {
-    await ref.update({
+  /** Its flapping event sent: looked at again when it may be stable. False: the doc changed since it was loaded (another look). */
+  async announced(ref: DocumentReference, version: Timestamp | null, nowMs: number): Promise<boolean> {
+    const fields = { announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.stableAfterMs) };
+    return ifUnchanged(version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
+  }
+
+  /** Not stable yet: looked at again at `checkAtMs`. False: the doc changed since it was loaded. */
+  async reschedule(ref: DocumentReference, version: Timestamp | null, checkAtMs: number, unquietAtMs?: number): Promise<boolean> {
+    const fields = {
       checkAt: Timestamp.fromMillis(checkAtMs),
       expireAt: Timestamp.fromMillis(checkAtMs + KEPT_MS),
-      ...(downSeenAtMs !== undefined ? { lastDownSeenAt: Timestamp.fromMillis(downSeenAtMs) } : {}),
-    });
+      ...(unquietAtMs !== undefined ? { lastUnquietAt: Timestamp.fromMillis(unquietAtMs) } : {}),
+    };
+    return ifUnchanged(version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
   }
 
   /**
-   * Ends the episode in the ledger: its subject's flag goes, and so does the count of its events
+   * Ends the episode in the ledger, unless an outage or crash came since `quietSinceMs` (counted
+   * again inside the transaction): its subject's flag goes, and so does the count of its events
    * held back meanwhile, which its stable event says (kept on the doc as `closing` until that is
-   * sent). Null: the doc is gone or another episode's.
+   * sent). Null: the doc is gone, another episode's, or its subject is not quiet after all.
    */
-  async close(siteId: string, ref: DocumentReference, eventId: string): Promise<{ suppressed: number } | null> {
+  async close(siteId: string, ref: DocumentReference, eventId: string, quietSinceMs: number): Promise<{ suppressed: number } | null> {
     const ledgerRef = this.db.doc(paths.emissionLedger(siteId));
     return this.db.runTransaction(async (tx) => {
       const [flapSnap, ledgerSnap] = await tx.getAll(ref, ledgerRef);
       const flap = parseOrNull(flapDocSchema, flapSnap?.data());
       if (!flap || flap.eventId !== eventId) return null;
       if (flap.closing) return flap.closing;
+      if (countOf(await tx.get(this.claimsSince(siteId, flap.machineId, flap.subject, quietSinceMs)), quietSinceMs) > 0) return null;
       const k = ledgerKey(flap.subjectKey);
       const suppressed = readLedger(ledgerSnap?.data())?.pending[k]?.n ?? 0;
       tx.set(ledgerRef, { flapping: { [k]: FieldValue.delete() }, held: { [k]: FieldValue.delete() } }, { merge: true });
@@ -144,8 +171,41 @@ export class FlapStore {
     });
   }
 
-  /** The episode's doc removed once its stable event is out (no other episode of its subject starts while it is there). */
-  async remove(ref: DocumentReference): Promise<void> {
+  /** The episode's doc removed once its stable event is out: only its own closing doc (a new episode of the subject may have replaced it). */
+  async remove(ref: DocumentReference, eventId: string): Promise<void> {
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("eventId") === eventId && snap.get("closing")) tx.delete(ref);
+    });
+  }
+
+  /** A doc that does not parse: removed (its flag, if any, stops holding after FLAPPING.maxEpisodeMs). */
+  async drop(ref: DocumentReference): Promise<void> {
     await ref.delete();
+  }
+}
+
+function countOf(snap: QuerySnapshot, sinceMs: number): number {
+  const claims = snap.docs.map((d) => {
+    const firstAt = d.get("firstAt") as unknown;
+    const earlier = d.get("earlier") as unknown;
+    const outage = d.get("outage") as unknown;
+    return {
+      firstAtMs: firstAt instanceof Timestamp ? firstAt.toMillis() : 0,
+      earlierMs: Array.isArray(earlier) ? earlier.filter((n): n is number => typeof n === "number") : [],
+      outage: typeof outage === "string" ? outage : null,
+    };
+  });
+  return flapsSince(claims, sinceMs);
+}
+
+/** A write conditioned on the doc as loaded: false when it changed meanwhile. */
+async function ifUnchanged(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (grpcCode(err) === FAILED_PRECONDITION || grpcCode(err) === NOT_FOUND) return false;
+    throw err;
   }
 }

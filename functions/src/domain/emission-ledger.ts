@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { firstRefusal, SITE_OFFLINE_KEY, type Decision, type LimitSpec } from "./emission-policy";
+import { FLAPPING } from "./flapping";
 
 /**
  * A site's emission ledger: every limit's count in the current one-hour window and every count
@@ -89,7 +90,7 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   const subjectCount = (of: Record<string, number>) => (subjectLimit ? (of[ledgerKey(subjectLimit.key)] ?? 0) : 0);
   let refused: LimitSpec | null = null;
   // A flapping subject's events wait for its episode's end, spending nothing.
-  if (q.flaps && q.subjectKey && base.flapping[ledgerKey(q.subjectKey)]) refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
+  if (q.flaps && q.subjectKey && isHeld(base.flapping[ledgerKey(q.subjectKey)], q.atMs)) refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
   refused ??= firstRefusal(q.limits, (limit) => take(counts, limit));
   if (!refused && Object.keys(counts).length > MAX_LEDGER_KEYS) refused = { scope: "site", key: LEDGER_FULL_KEY, limit: 0, windowMs: 0 };
   if (refused) {
@@ -126,6 +127,9 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
     next: { ...base, counts, pending },
   };
 }
+
+/** A flag holds its subject's events back for at most FLAPPING.maxEpisodeMs (a backstop for a flag whose episode is lost). */
+const isHeld = (mark: FlapMark | undefined, atMs: number) => mark !== undefined && atMs - mark.sinceMs < FLAPPING.maxEpisodeMs;
 
 /** Spends one admission of `limit` if it has one left. */
 function take(counts: Record<string, number>, limit: LimitSpec): boolean {

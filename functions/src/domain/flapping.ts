@@ -18,8 +18,14 @@ export const FLAPPING = {
   machine: { flaps: 3, windowMs: 30 * MINUTE_MS },
   /** A process is flapping at its 5th crash or failed start within 15 minutes. */
   process: { flaps: 5, windowMs: 15 * MINUTE_MS },
-  /** An episode ends after this long without a new outage or crash (and, for a machine, up all along). */
-  stableAfterMs: 20 * MINUTE_MS,
+  /**
+   * An episode ends after this long without a new outage or crash (and, for a machine, up all
+   * along): as long as the longest window, so that an episode just ended has none left to count
+   * and the next one needs a whole new run of flaps.
+   */
+  stableAfterMs: 30 * MINUTE_MS,
+  /** An episode whose subject's flag is older than this no longer holds its events back (a backstop: its doc lost, its flag left). */
+  maxEpisodeMs: 7 * 24 * 60 * MINUTE_MS,
   /** How often an episode whose machine is down, or that is not quiet yet, is looked at again. */
   recheckMs: 5 * MINUTE_MS,
   /** An episode whose flapping event is not confirmed sent this long after it began is sent again (its sender died). */
@@ -66,8 +72,8 @@ export function stableEventId(flappingId: string): string {
 export interface DecisionTrace {
   /** Refused because its subject is flapping already: nothing more to look at. */
   heldForFlapping: boolean;
-  /** Refused by the subject's own hourly limit. */
-  refusedBySubject: boolean;
+  /** Refused by a limit (its subject's, its machine's or its site's). */
+  refused: boolean;
   /** The subject's admissions in the current hour, this one included. */
   subjectCount: number;
   /** Held back of the subject before this one, said by it. */
@@ -82,7 +88,36 @@ export interface DecisionTrace {
  */
 export function worthCounting(trace: DecisionTrace): boolean {
   if (trace.heldForFlapping) return false;
-  return trace.refusedBySubject || trace.subjectCount >= 2 || trace.suppressedBefore > 0;
+  return trace.refused || trace.subjectCount >= 2 || trace.suppressedBefore > 0;
+}
+
+/** An occurrence's claim as the count reads it (data/flap-store.ts). */
+export interface CountedClaim {
+  firstAtMs: number;
+  /** Earlier occurrences of the same content its claim replaced (a crash loop repeating one message). */
+  earlierMs: readonly number[];
+  /** A machine's outage: its last heartbeat before the silence. A held page's re-mark is the same outage. */
+  outage: string | null;
+}
+
+/** Kept per claim: enough to reach the highest threshold. */
+export const EARLIER_KEPT = 5;
+
+/**
+ * How many outages or crashes the claims found say happened since `sinceMs`: each claim's own and
+ * the earlier ones it replaced, and a machine's outage once however often it was re-marked.
+ */
+export function flapsSince(claims: readonly CountedClaim[], sinceMs: number): number {
+  const outages = new Set<string>();
+  let n = 0;
+  for (const claim of claims) {
+    if (claim.outage !== null) {
+      if (claim.firstAtMs >= sinceMs) outages.add(claim.outage);
+      continue;
+    }
+    n += [claim.firstAtMs, ...claim.earlierMs].filter((t) => t >= sinceMs).length;
+  }
+  return n + outages.size;
 }
 
 /** Whether this many occurrences in the kind's window make it flapping. */
@@ -91,24 +126,30 @@ export function isFlapping(kind: FlapKind, occurrencesInWindow: number): boolean
 }
 
 export type StabilityStep =
-  /** Quiet long enough (a machine up all along): the episode ends. */
+  /** Quiet long enough: the episode ends. */
   | { kind: "stable" }
-  /** Not yet: look again then; `downSeenAtMs` is set when the machine was found down now. */
-  | { kind: "wait"; checkAtMs: number; downSeenAtMs?: number };
+  /** Not yet: look again then. `unquietAtMs`: this look found it down or not quiet. */
+  | { kind: "wait"; checkAtMs: number; unquietAtMs?: number };
 
 /**
  * Whether an episode is over. `recent`: outages or crashes of its subject in the last
- * `stableAfterMs`; `down`: a machine marked offline now; `lastDownSeenMs`: the last time a check
- * found it down. A machine is stable once it has been seen up, with no new outage, for
- * `stableAfterMs` after it was last seen down; a machine that stays down stays in its episode
- * (its flapping event is the page that is open).
+ * `stableAfterMs`; `down`: the machine marked offline now, or the process given up by its agent;
+ * `lastUnquietMs`: the last look that found it down or not quiet. It is stable once every look
+ * for `stableAfterMs` has found it up and quiet (a machine's return is not an occurrence: this is
+ * how its time is known, within a look's interval). One that stays down stays in its episode:
+ * its flapping event is the page that is open.
  */
-export function stabilityStep(input: { nowMs: number; recent: number; down?: boolean; lastDownSeenMs?: number | null }): StabilityStep {
+export function stabilityStep(input: { nowMs: number; recent: number; down?: boolean; lastUnquietMs?: number | null }): StabilityStep {
   const { nowMs } = input;
-  const recheck = nowMs + FLAPPING.recheckMs;
-  if (input.down) return { kind: "wait", checkAtMs: recheck, downSeenAtMs: nowMs };
-  if (input.recent > 0) return { kind: "wait", checkAtMs: recheck };
-  const upSince = input.lastDownSeenMs ?? null;
-  if (upSince !== null && nowMs - upSince < FLAPPING.stableAfterMs) return { kind: "wait", checkAtMs: upSince + FLAPPING.stableAfterMs };
+  if (input.down || input.recent > 0) return { kind: "wait", checkAtMs: nowMs + FLAPPING.recheckMs, unquietAtMs: nowMs };
+  const quietSince = input.lastUnquietMs ?? null;
+  if (quietSince !== null && nowMs - quietSince < FLAPPING.stableAfterMs) return { kind: "wait", checkAtMs: quietSince + FLAPPING.stableAfterMs };
   return { kind: "stable" };
+}
+
+/** The agent's word that it gave up relaunching a process (the machine doc's `rebootPending`, written when its relaunch limit is reached). */
+export function processGivenUp(rebootPending: unknown, processName: string | null | undefined): boolean {
+  if (typeof rebootPending !== "object" || rebootPending === null || !processName) return false;
+  const pending = rebootPending as { active?: unknown; processName?: unknown };
+  return pending.active === true && pending.processName === processName;
 }

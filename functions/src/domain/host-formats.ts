@@ -63,10 +63,14 @@ function owletteV1Data(p: EventPayload): Data {
       return { message: fields.message };
     case "machine.flapping":
     case "machine.stable":
-    case "process.flapping":
     case "process.stable":
-      // No host sender had it: the machine as the host names it, and the pipeline's fields.
+      // Sent under machine.offline / machine.online (host-vocabulary.ts): the machine as the host names it, then the pipeline's fields.
       return { machine, ...fields };
+    case "process.flapping": {
+      // Sent under process.crashed: the host's process shape, its error saying the loop.
+      const what = `Crashed ${typeof fields.flaps === "number" ? fields.flaps : "several"} times in ${typeof fields.windowMinutes === "number" ? fields.windowMinutes : "a few"} minutes; further crashes are held back until it is stable`;
+      return { machine, process: { name: fields.processName, error: what }, ...fields };
+    }
     case "webhook.failing":
     case "webhook.disabled":
       // No host sender had it: the pipeline's fields as they are.

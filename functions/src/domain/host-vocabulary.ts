@@ -36,6 +36,11 @@ const DASHBOARD_FORMAT = "owlette_v1";
 const HOST_ALIASES: Partial<Record<EventType, { name: string; dashboardOnly: boolean }>> = {
   "process.start_failed": { name: "process.restarted", dashboardOnly: false },
   connection_failure: { name: "machine.offline", dashboardOnly: true },
+  // A flapping machine or process under the names the host's receivers know: they get the
+  // outage or the crash loop, and the machine's return, as events they already handle.
+  "machine.flapping": { name: "machine.offline", dashboardOnly: true },
+  "machine.stable": { name: "machine.online", dashboardOnly: true },
+  "process.flapping": { name: "process.crashed", dashboardOnly: true },
 };
 
 /**
@@ -53,7 +58,7 @@ export function hostEventName(type: EventType): string {
  */
 export function subscriptionNames(type: EventType): string[] {
   const alias = HOST_ALIASES[type];
-  return [type, ...(alias ? [alias.name] : []), ...(IMPLIED_SUBSCRIPTIONS[type] ?? [])];
+  return [...new Set([type, ...(alias ? [alias.name] : []), ...(IMPLIED_SUBSCRIPTIONS[type] ?? [])])];
 }
 
 /** Whether a webhook doc with these `events` and this `format` gets `type` (its own name, the host's, or one that implies it). */

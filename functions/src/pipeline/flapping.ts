@@ -9,6 +9,7 @@ import {
   flappingEventId,
   flappingType,
   isFlapping,
+  processGivenUp,
   stabilityStep,
   stableEventId,
   stableType,
@@ -37,10 +38,9 @@ export async function watchFlapping(siteId: string, event: DetectedEvent, answer
   const kind = flapKindOf(event.type);
   const subjectKey = suppressionKey(event);
   if (!kind || !subjectKey) return;
-  const refusedBy = answer.refused;
   const trace = {
-    heldForFlapping: refusedBy?.key === FLAPPING_KEY,
-    refusedBySubject: refusedBy?.scope === "subject",
+    heldForFlapping: answer.refused?.key === FLAPPING_KEY,
+    refused: answer.refused !== null,
     subjectCount: answer.subjectCount,
     suppressedBefore: answer.suppressedBefore,
   };
@@ -72,7 +72,8 @@ export async function watchFlapping(siteId: string, event: DetectedEvent, answer
     }
     deps.log.info("flapping.started", { siteId, machineId: event.machineId, kind, flaps, eventId });
     await announceFlapping(siteId, episode, deps);
-    await deps.store.flaps.announced(deps.store.db.doc(paths.flap(siteId, docId)), nowMs);
+    // Just created, and looked at by the sweep only a minute from now: no condition needed.
+    await deps.store.flaps.announced(deps.store.db.doc(paths.flap(siteId, docId)), null, nowMs);
   } catch (err) {
     deps.log.warn("flapping.check_failed", { siteId, machineId: event.machineId, kind, error: errorText(err) });
   }
@@ -156,7 +157,9 @@ const PAGE = 100;
  * its stable event goes out, then its doc goes; any other is looked at again later. Each episode
  * on its own: one that fails is logged, and the next pass tries again.
  */
-export async function settleFlaps(deps: FlapDeps & { presence: PresenceStore }, now: Date): Promise<FlapsResult> {
+type SettleDeps = FlapDeps & { presence: PresenceStore };
+
+export async function settleFlaps(deps: SettleDeps, now: Date): Promise<FlapsResult> {
   const due = await deps.store.flaps.due(now, PAGE);
   const results = await Promise.allSettled(due.map((ref) => settleOne(ref, deps, now)));
   const failed = results.filter((r) => r.status === "rejected");
@@ -167,33 +170,50 @@ export async function settleFlaps(deps: FlapDeps & { presence: PresenceStore }, 
 }
 
 /** One due episode; true when it ended. */
-async function settleOne(ref: DocumentReference, deps: FlapDeps & { presence: PresenceStore }, now: Date): Promise<boolean> {
+async function settleOne(ref: DocumentReference, deps: SettleDeps, now: Date): Promise<boolean> {
   const siteId = ref.parent.parent!.id;
-  const doc = await deps.store.flaps.load(ref);
-  if (!doc) return false;
-  const ep = factsOf(doc);
-  const nowMs = now.getTime();
-  if (!doc.announced) {
-    await announceFlapping(siteId, ep, deps);
-    await deps.store.flaps.announced(ref, nowMs);
+  const loaded = await deps.store.flaps.load(ref);
+  if (loaded === null) return false;
+  if (loaded === "unreadable") {
+    deps.log.warn("flapping.unreadable", { doc: ref.path });
+    await deps.store.flaps.drop(ref);
     return false;
   }
-  let closing = doc.closing ?? null;
-  if (!closing) {
-    const [recent, mark] = await Promise.all([
-      deps.store.flaps.countSince(siteId, ep.machineId, ep.subject, nowMs - FLAPPING.stableAfterMs),
-      ep.kind === "machine" ? deps.presence.loadMark(siteId, ep.machineId) : Promise.resolve(null),
-    ]);
-    const step = stabilityStep({ nowMs, recent, down: mark !== null, lastDownSeenMs: doc.lastDownSeenAt?.toMillis() ?? null });
-    if (step.kind === "wait") {
-      await deps.store.flaps.reschedule(ref, step.checkAtMs, step.downSeenAtMs);
+  const { doc, version } = loaded;
+  const ep = factsOf(doc);
+  const nowMs = now.getTime();
+  try {
+    if (!doc.announced) {
+      await announceFlapping(siteId, ep, deps);
+      await deps.store.flaps.announced(ref, version, nowMs);
       return false;
     }
-    closing = await deps.store.flaps.close(siteId, ref, ep.eventId);
-    if (!closing) return false;
+    let closing = doc.closing ?? null;
+    if (!closing) {
+      const quietSinceMs = nowMs - FLAPPING.stableAfterMs;
+      const [recent, down] = await Promise.all([deps.store.flaps.countSince(siteId, ep.machineId, ep.subject, quietSinceMs), isDown(siteId, ep, deps)]);
+      const step = stabilityStep({ nowMs, recent, down, lastUnquietMs: doc.lastUnquietAt?.toMillis() ?? null });
+      if (step.kind === "wait") {
+        await deps.store.flaps.reschedule(ref, version, step.checkAtMs, step.unquietAtMs);
+        return false;
+      }
+      // Counted again inside the transaction that ends it: an outage or crash that came meanwhile keeps it open.
+      closing = await deps.store.flaps.close(siteId, ref, ep.eventId, quietSinceMs);
+      if (!closing) return false;
+    }
+    await announceStable(siteId, ep, closing.suppressed, now, deps);
+    await deps.store.flaps.remove(ref, ep.eventId);
+    deps.log.info("flapping.stable", { siteId, machineId: ep.machineId, kind: ep.kind, suppressed: closing.suppressed });
+    return true;
+  } catch (err) {
+    // Looked at again in a while rather than at the head of every pass.
+    await deps.store.flaps.reschedule(ref, null, nowMs + FLAPPING.recheckMs).catch(() => false);
+    throw err;
   }
-  await announceStable(siteId, ep, closing.suppressed, now, deps);
-  await deps.store.flaps.remove(ref);
-  deps.log.info("flapping.stable", { siteId, machineId: ep.machineId, kind: ep.kind, suppressed: closing.suppressed });
-  return true;
+}
+
+/** A machine marked offline now; a process its agent gave up relaunching (it stays down: no crash says so). */
+async function isDown(siteId: string, ep: EpisodeFacts, deps: SettleDeps): Promise<boolean> {
+  if (ep.kind === "machine") return (await deps.presence.loadMark(siteId, ep.machineId)) !== null;
+  return processGivenUp(await deps.store.flaps.rebootPending(siteId, ep.machineId), ep.processName);
 }

@@ -182,12 +182,16 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       limit: decided.answer.refused.key,
     });
   }
-  // Decided here: whether its subject is flapping now (a look only when it had others lately).
-  if (decided.answer && !decided.stored) await watchFlapping(report.siteId, event, decided.answer, deps);
-  if (!decided.event) return outcome(event, state.eventId, result, decided.decision);
+  // Decided here: whether its subject is flapping now (a look only when it had others lately), after its own deliveries.
+  const watch = () => (decided.answer && !decided.stored ? watchFlapping(report.siteId, event, decided.answer, deps) : Promise.resolve());
+  if (!decided.event) {
+    await watch();
+    return outcome(event, state.eventId, result, decided.decision);
+  }
   // Found stored (its own earlier commit, or another decider's): enqueued again without the webhooks' reads.
   const targets = decided.stored || !audience ? null : (await audience).targets;
   await enqueueDeliveries(report.siteId, decided.event, targets, deps);
+  await watch();
   return outcome(event, state.eventId, result, "emitted", decided.event.webhookIds?.length ?? 0);
 }
 

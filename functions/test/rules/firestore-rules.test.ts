@@ -78,6 +78,8 @@ beforeEach(async () => {
       put(`${webhookPath()}/deliveries/d1`, { status: "succeeded", attempts: [] }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed", body: "{}" }),
       put(`${webhookPath()}/recoveries/r1`, { status: "running", items: ["e1"], cursor: 0, step: 0 }),
+      put(`sites/${SITE}/flaps/f1`, { kind: "machine", machineId: MACHINE, subject: "presence", announced: true, checkAt: Timestamp.now() }),
+      put(`sites/${SITE}/emissionLimits/ledger`, { window: 1, counts: "{}", flapping: { k: { sinceMs: 1, machine: "m" } } }),
       put("apiKeys/k1", { siteId: SITE, uid: "admin", hash: "abc", access: "write" }),
       put(`sites/${SITE}/presence/${MACHINE}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now(), name: null }),
       put("pipelineState/sweep", { floor: Timestamp.now() }),
@@ -155,6 +157,16 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
   // A recover's plan and progress: the management API shows it; no client reads or writes it.
   ["read a recovery", [], (d) => getDoc(doc(d, `${webhookPath()}/recoveries/r1`))],
   ["start a recovery by writing one", [], (d) => setDoc(doc(d, `${webhookPath()}/recoveries/r2`), { status: "running", items: ["e1"], step: 0 })],
+  // An episode of flapping and the ledger's flag that holds its events back: only the pipeline's.
+  ["read an episode of flapping", [], (d) => getDoc(doc(d, `sites/${SITE}/flaps/f1`))],
+  ["end an episode of flapping early", [], (d) => deleteDoc(doc(d, `sites/${SITE}/flaps/f1`))],
+  [
+    "start an episode of flapping",
+    [],
+    (d) => setDoc(doc(d, `sites/${SITE}/flaps/f2`), { kind: "process", machineId: MACHINE, subject: "TD", checkAt: serverTimestamp() }),
+  ],
+  ["read the emission ledger", [], (d) => getDoc(doc(d, `sites/${SITE}/emissionLimits/ledger`))],
+  ["lift the ledger's hold on a flapping subject", [], (d) => updateDoc(doc(d, `sites/${SITE}/emissionLimits/ledger`), { flapping: {} })],
   // The sweep's record of a silent machine and its floor: only the pipeline reads or writes them.
   ["read the sweep's stale mark", [], (d) => getDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],
   ["clear the sweep's stale mark", [], (d) => deleteDoc(doc(d, `sites/${SITE}/presence/${MACHINE}`))],

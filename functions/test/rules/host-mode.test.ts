@@ -59,6 +59,8 @@ async function seed(env: RulesTestEnvironment) {
       put(`sites/${SITE}/webhooks/w1/deliveries/d1`, { status: "succeeded" }),
       put(`sites/${SITE}/events/e1`, { type: "process.crashed" }),
       put(`sites/${SITE}/webhooks/w1/recoveries/r1`, { status: "running", items: ["e1"], step: 0 }),
+      put(`sites/${SITE}/flaps/f1`, { kind: "machine", machineId: M, subject: "presence", checkAt: Timestamp.now() }),
+      put(`sites/${SITE}/emissionLimits/ledger`, { window: 1, flapping: { k: { sinceMs: 1, machine: "m" } } }),
       put("apiKeys/k1", { siteId: SITE, hash: "h" }),
       put(`sites/${SITE}/presence/${M}`, { lastHeartbeat: Timestamp.now(), staleSince: Timestamp.now() }),
       put(`sites/${SITE}/hostReports/r1`, { event: "process.crashed", siteName: "A", data: { machine: { id: M } } }),
@@ -151,6 +153,10 @@ describe("pipeline paths in host mode", () => {
     await assertFails(getDoc(doc(d, `sites/${SITE}/events/e1`)));
     await assertFails(getDoc(doc(d, `sites/${SITE}/webhooks/w1/recoveries/r1`)));
     await assertFails(setDoc(doc(d, `sites/${SITE}/webhooks/w1/recoveries/r2`), { status: "running", items: [], step: 0 }));
+    await assertFails(getDoc(doc(d, `sites/${SITE}/flaps/f1`)));
+    await assertFails(deleteDoc(doc(d, `sites/${SITE}/flaps/f1`)));
+    await assertFails(getDoc(doc(d, `sites/${SITE}/emissionLimits/ledger`)));
+    await assertFails(updateDoc(doc(d, `sites/${SITE}/emissionLimits/ledger`), { flapping: {} }));
     await assertFails(getDoc(doc(d, "apiKeys/k1")));
     await assertFails(deleteDoc(doc(d, `sites/${SITE}/webhooks/w1`)));
     await assertFails(getDoc(doc(d, `sites/${SITE}/presence/${M}`)));

@@ -7,7 +7,9 @@ import {
   flapDocId,
   flapKindOf,
   flappingEventId,
+  flapsSince,
   isFlapping,
+  processGivenUp,
   stabilityStep,
   stableEventId,
   worthCounting,
@@ -35,7 +37,7 @@ function decide(ledger: Ledger | null, e: DetectedEvent, atMs = T0) {
   });
 }
 
-const trace = (t: Partial<DecisionTrace>): DecisionTrace => ({ heldForFlapping: false, refusedBySubject: false, subjectCount: 1, suppressedBefore: 0, ...t });
+const trace = (t: Partial<DecisionTrace>): DecisionTrace => ({ heldForFlapping: false, refused: false, subjectCount: 1, suppressedBefore: 0, ...t });
 
 describe("flapping: which events count, and when a look is worth it", () => {
   it("counts a machine's outages and a process's crashes and failed starts, nothing else", () => {
@@ -47,10 +49,12 @@ describe("flapping: which events count, and when a look is worth it", () => {
   it("looks only at a subject that had others within the hour, and never at one flapping already", () => {
     expect(worthCounting(trace({}))).toBe(false);
     expect(worthCounting(trace({ subjectCount: 2 }))).toBe(true);
-    expect(worthCounting(trace({ refusedBySubject: true, subjectCount: 3 }))).toBe(true);
+    expect(worthCounting(trace({ refused: true, subjectCount: 3 }))).toBe(true);
+    // Refused by the machine's or the site's budget, its own count unspent: looked at too.
+    expect(worthCounting(trace({ refused: true, subjectCount: 0 }))).toBe(true);
     // The hour turned after refusals: the first of the new hour says them, and is looked at.
     expect(worthCounting(trace({ suppressedBefore: 2 }))).toBe(true);
-    expect(worthCounting(trace({ heldForFlapping: true, refusedBySubject: true, subjectCount: 9 }))).toBe(false);
+    expect(worthCounting(trace({ heldForFlapping: true, refused: true, subjectCount: 9 }))).toBe(false);
   });
 
   it("a machine flaps at its 3rd outage within 30 minutes, a process at its 5th crash within 15", () => {
@@ -60,7 +64,7 @@ describe("flapping: which events count, and when a look is worth it", () => {
     expect(FLAPPING.process.windowMs).toBe(15 * MIN);
   });
 
-  it("the look is made at the threshold however the hour falls: an outage limit of 1 an hour refuses every later one, a crash limit of 3 counts the rest", () => {
+  it("an outage limit of 1 an hour refuses every later one, a crash limit of 3 counts the rest: every occurrence after the first is looked at", () => {
     // A machine's 2nd outage of the hour is refused by its limit: that refusal is looked at.
     let ledger: Ledger | null = null;
     const first = decide(ledger, offline(T0));
@@ -84,12 +88,31 @@ describe("flapping: which events count, and when a look is worth it", () => {
       ["suppressed", true],
     ]);
   });
+
+  it("across an hour's turn: the first of the new hour says the ones held back, and is looked at", () => {
+    let ledger: Ledger | null = null;
+    for (let i = 0; i < 4; i++) ledger = decide(ledger, crash("TD")).next;
+    const nextHour = decide(ledger, crash("TD"), T0 + HOUR_MS);
+    expect(nextHour).toMatchObject({ decision: "emitted", suppressedBefore: 1, subjectCount: 1 });
+    expect(worthCounting(traceOf(nextHour))).toBe(true);
+  });
+
+  it("counts each claim's crash and the earlier ones it replaced, and a machine's outage once however often it was re-marked", () => {
+    const since = T0 - 15 * MIN;
+    const claim = (firstAtMs: number, earlierMs: number[] = [], outage: string | null = null) => ({ firstAtMs, earlierMs, outage });
+    // One message repeated: one claim doc, replaced each time, carrying the times it replaced.
+    expect(flapsSince([claim(T0, [T0 - MIN, T0 - 2 * MIN, T0 - 20 * MIN])], since)).toBe(3);
+    expect(flapsSince([claim(T0), claim(T0 - MIN)], since)).toBe(2);
+    // A held page marked again is the same outage (its last heartbeat); another outage is another.
+    expect(flapsSince([claim(T0, [], "hb1"), claim(T0 - MIN, [], "hb1"), claim(T0 - 2 * MIN, [], "hb2")], since)).toBe(2);
+    expect(flapsSince([claim(since - 1, [], "hb3")], since)).toBe(0);
+  });
 });
 
 function traceOf(a: ReturnType<typeof decide>): DecisionTrace {
   return {
     heldForFlapping: a.refused?.key === FLAPPING_KEY,
-    refusedBySubject: a.refused?.scope === "subject",
+    refused: a.refused !== null,
     subjectCount: a.subjectCount,
     suppressedBefore: a.suppressedBefore,
   };
@@ -120,6 +143,12 @@ describe("the ledger holds a flapping subject's events back", () => {
     expect(online.decision).toBe("emitted");
   });
 
+  it("lets a flag hold no longer than an episode can last (a backstop for a lost episode)", () => {
+    const ledger = flappingOn(crash("TD"));
+    expect(decide(ledger, crash("TD"), T0 + FLAPPING.maxEpisodeMs - 1).refused?.key).toBe(FLAPPING_KEY);
+    expect(decide(ledger, crash("TD"), T0 + FLAPPING.maxEpisodeMs).decision).toBe("emitted");
+  });
+
   it("keeps the flags when the hour turns", () => {
     const ledger = flappingOn(offline(T0));
     const later = decide(ledger, offline(T0 + 2 * HOUR_MS), T0 + 2 * HOUR_MS);
@@ -130,20 +159,34 @@ describe("the ledger holds a flapping subject's events back", () => {
 
 describe("the end of an episode", () => {
   const now = T0 + HOUR_MS;
+  const quiet = FLAPPING.stableAfterMs;
 
-  it("waits while the machine is down, noting when it was seen down", () => {
-    expect(stabilityStep({ nowMs: now, recent: 0, down: true })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs, downSeenAtMs: now });
+  it("waits while the machine is down (or its process given up), noting the look", () => {
+    expect(stabilityStep({ nowMs: now, recent: 0, down: true })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs, unquietAtMs: now });
   });
 
-  it("waits while outages or crashes keep coming", () => {
-    expect(stabilityStep({ nowMs: now, recent: 1 })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs });
+  it("waits while outages or crashes keep coming, noting the look (a machine's return time is known by its looks)", () => {
+    expect(stabilityStep({ nowMs: now, recent: 1 })).toEqual({ kind: "wait", checkAtMs: now + FLAPPING.recheckMs, unquietAtMs: now });
   });
 
-  it("ends 20 minutes after the machine was last seen down, or at once when it never was and all is quiet", () => {
+  it("ends when every look for 30 minutes found it up and quiet", () => {
+    expect(quiet).toBe(30 * MIN);
     const seen = now - 5 * MIN;
-    expect(stabilityStep({ nowMs: now, recent: 0, lastDownSeenMs: seen })).toEqual({ kind: "wait", checkAtMs: seen + FLAPPING.stableAfterMs });
-    expect(stabilityStep({ nowMs: now, recent: 0, lastDownSeenMs: now - FLAPPING.stableAfterMs })).toEqual({ kind: "stable" });
+    expect(stabilityStep({ nowMs: now, recent: 0, lastUnquietMs: seen })).toEqual({ kind: "wait", checkAtMs: seen + quiet });
+    expect(stabilityStep({ nowMs: now, recent: 0, lastUnquietMs: now - quiet })).toEqual({ kind: "stable" });
     expect(stabilityStep({ nowMs: now, recent: 0 })).toEqual({ kind: "stable" });
+  });
+
+  it("is at least as long as the longest window: an episode just ended leaves no flap to count toward the next", () => {
+    expect(quiet).toBeGreaterThanOrEqual(Math.max(FLAPPING.machine.windowMs, FLAPPING.process.windowMs));
+  });
+
+  it("reads the agent giving up on a process from the machine doc's rebootPending naming it", () => {
+    expect(processGivenUp({ active: true, processName: "TD", reason: "relaunch limit" }, "TD")).toBe(true);
+    expect(processGivenUp({ active: false, processName: "TD" }, "TD")).toBe(false);
+    expect(processGivenUp({ active: true, processName: "Other" }, "TD")).toBe(false);
+    expect(processGivenUp(undefined, "TD")).toBe(false);
+    expect(processGivenUp({ active: true, processName: "TD" }, null)).toBe(false);
   });
 
   it("names each episode and its two events apart, the same on every try", () => {

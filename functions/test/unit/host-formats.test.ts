@@ -94,6 +94,23 @@ describe("owlette_v1: the host dashboard's sender body", () => {
     const noSince = stored({ type: "machine.online", ...machine, fields: {} });
     expect(v1(noSince)).toBe(v1Envelope("machine.online", { machine: v1Machine }));
   });
+  it("a flapping machine: machine.offline, then machine.online when stable, the pipeline's fields beside the machine", () => {
+    const flapping = stored({ type: "machine.flapping", ...machine, fields: { flaps: 3, windowMinutes: 30 } });
+    expect(v1(flapping)).toBe(v1Envelope("machine.offline", { machine: v1Machine, flaps: 3, windowMinutes: 30 }));
+    const stable = stored({ type: "machine.stable", ...machine, fields: { stableAfterMinutes: 30 } });
+    expect(v1(stable)).toBe(v1Envelope("machine.online", { machine: v1Machine, stableAfterMinutes: 30 }));
+  });
+  it("a process crashing in a loop: a process.crashed whose error says the loop", () => {
+    const flapping = stored({ type: "process.flapping", ...machine, fields: { processName: "TouchDesigner", flaps: 5, windowMinutes: 15 } });
+    expect(JSON.parse(v1(flapping))).toMatchObject({
+      event: "process.crashed",
+      data: {
+        machine: v1Machine,
+        process: { name: "TouchDesigner", error: "Crashed 5 times in 15 minutes; further crashes are held back until it is stable" },
+        flaps: 5,
+      },
+    });
+  });
   it("connection_failure: as the host sent it, a machine.offline with the machine alone", () => {
     expect(v1(connection)).toBe(v1Envelope("machine.offline", { machine: v1Machine }));
   });

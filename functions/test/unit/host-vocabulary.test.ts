@@ -44,7 +44,15 @@ describe("hostEventName", () => {
     expect(hostEventName("connection_failure")).toBe("machine.offline");
   });
 
-  it.each(EVENT_TYPES.filter((t) => t !== "process.start_failed" && t !== "connection_failure"))("leaves %s as it is", (type) => {
+  it("names a flapping machine's events as the outage and the return the host's receivers know, a process's loop as a crash", () => {
+    expect(hostEventName("machine.flapping")).toBe("machine.offline");
+    expect(hostEventName("machine.stable")).toBe("machine.online");
+    expect(hostEventName("process.flapping")).toBe("process.crashed");
+    expect(hostEventName("process.stable")).toBe("process.stable");
+  });
+
+  const renamed = ["process.start_failed", "connection_failure", "machine.flapping", "machine.stable", "process.flapping"];
+  it.each(EVENT_TYPES.filter((t) => !renamed.includes(t)))("leaves %s as it is", (type) => {
     expect(hostEventName(type)).toBe(type);
   });
 });
@@ -57,7 +65,8 @@ describe("subscriptionNames", () => {
 
   it("adds the names that imply a flapping machine's or process's events", () => {
     expect(subscriptionNames("machine.flapping")).toEqual(["machine.flapping", "machine.offline"]);
-    expect(subscriptionNames("machine.stable")).toEqual(["machine.stable", "machine.offline"]);
+    // A dashboard-v1 doc knows it as machine.online: that name subscribes it there.
+    expect(subscriptionNames("machine.stable")).toEqual(["machine.stable", "machine.online", "machine.offline"]);
     const crashes = ["process.crashed", "process.start_failed", "process.restarted"];
     expect(subscriptionNames("process.flapping")).toEqual(["process.flapping", ...crashes]);
     expect(subscriptionNames("process.stable")).toEqual(["process.stable", ...crashes]);
@@ -96,8 +105,11 @@ describe("subscribes(events, type, format)", () => {
   it.each(formats)("takes a flapping machine's events with machine.offline, a flapping process's with either crash type (%s)", (format) => {
     for (const type of ["machine.flapping", "machine.stable"] as const) {
       expect(subscribes(["machine.offline"], type, format)).toBe(true);
-      expect(subscribes(["machine.online", "connection_failure"], type, format)).toBe(false);
+      expect(subscribes(["connection_failure"], type, format)).toBe(false);
     }
+    // machine.online is machine.stable's name in the dashboard-v1 format alone.
+    expect(subscribes(["machine.online"], "machine.stable", format)).toBe(format === "owlette_v1");
+    expect(subscribes(["machine.online"], "machine.flapping", format)).toBe(false);
     for (const type of ["process.flapping", "process.stable"] as const) {
       for (const name of ["process.crashed", "process.start_failed", "process.restarted"]) expect(subscribes([name], type, format)).toBe(true);
       expect(subscribes(["machine.offline"], type, format)).toBe(false);
