@@ -90,7 +90,8 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   const subjectCount = (of: Record<string, number>) => (subjectLimit ? (of[ledgerKey(subjectLimit.key)] ?? 0) : 0);
   let refused: LimitSpec | null = null;
   // A flapping subject's events wait for its episode's end, spending nothing.
-  if (q.flaps && q.subjectKey && isHeld(base.flapping[ledgerKey(q.subjectKey)], q.atMs)) refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
+  if (q.flaps && q.subjectKey && isHeld(base.flapping[ledgerKey(q.subjectKey)], q.atMs))
+    refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
   refused ??= firstRefusal(q.limits, (limit) => take(counts, limit));
   if (!refused && Object.keys(counts).length > MAX_LEDGER_KEYS) refused = { scope: "site", key: LEDGER_FULL_KEY, limit: 0, windowMs: 0 };
   if (refused) {
