@@ -1,7 +1,7 @@
 import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Precondition } from "firebase-admin/firestore";
 import { alertsResent, joinOccurrence, occurrenceKeptMs, type Channel, type Decision, type Join, type OccurrenceState } from "../domain/emission-policy";
 import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domain/emission-ledger";
-import { EARLIER_KEPT } from "../domain/flapping";
+import { FLAP_COUNT_KEPT_MS, flapKindOf } from "../domain/flapping";
 import type { DetectedEvent } from "../domain/detected-event";
 import type { EventType } from "../domain/event-catalog";
 import { eventDocData, type StoredEvent } from "./event-doc";
@@ -143,9 +143,11 @@ export class EmissionStore {
         return { join, state: { ...state, version: null } };
       }
       const fresh = this.claimDoc(event, report);
-      // The occurrence it replaces still counts toward flapping (a crash loop repeating one message).
-      const earlier = state ? [state.firstAtMs, ...numbers(snap.get("earlier"))].slice(0, EARLIER_KEPT) : [];
-      tx.set(ref, earlier.length > 0 ? { ...fresh.doc, earlier } : fresh.doc);
+      tx.set(ref, fresh.doc);
+      // The occurrence it replaces still counts toward flapping (a crash loop repeating one message): kept as a doc of its own.
+      const flapAt = snap.get("flapAt") as unknown;
+      if (state && flapAt instanceof Timestamp && report.at.getTime() - flapAt.toMillis() < FLAP_COUNT_KEPT_MS)
+        tx.set(this.db.doc(`${ref.path}~${flapAt.toMillis()}`), { machineId: event.machineId, subject: event.subject, flapAt, expireAt: Timestamp.fromMillis(flapAt.toMillis() + FLAP_COUNT_KEPT_MS) });
       // Its version is unknown here: its decision reads the claim first.
       return { join: "new" as const, state: { ...fresh.state, claimedAtMs: Date.now(), version: null } };
     });
@@ -170,8 +172,8 @@ export class EmissionStore {
       type: event.type,
       machineId: event.machineId,
       subject: event.subject,
-      // An outage's re-marks (a held page marked again) share its last heartbeat: one outage to the flapping count.
-      ...(event.type === "machine.offline" ? { outage: typeof event.fields.lastHeartbeat === "string" ? event.fields.lastHeartbeat : event.content } : {}),
+      // What the flapping count counts (domain/flapping.ts): an outage or a crash, not a held page marked again.
+      ...(flapKindOf(event.type) && !event.repeat ? { flapAt: Timestamp.fromDate(report.at) } : {}),
       expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
     };
     return { state, doc };
@@ -325,8 +327,6 @@ export class EmissionStore {
 
 /** An alert's channel need not be remembered (another identical alert is a resend either way); a log doc's must, so that an identical one later is a new crash. */
 const pairRecorded = (report: ReportInput) => report.channel !== "alert";
-
-const numbers = (raw: unknown): number[] => (Array.isArray(raw) ? raw.filter((n): n is number => typeof n === "number") : []);
 
 const pairFields = (report: ReportInput) => ({
   [`channels.${report.channel}`]: true,

@@ -1,7 +1,7 @@
-import { FieldValue, Timestamp, type DocumentReference, type Firestore, type Query, type QuerySnapshot } from "firebase-admin/firestore";
+import { AggregateField, FieldValue, Timestamp, type AggregateQuery, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
 import { ledgerKey } from "../domain/emission-ledger";
-import { FLAPPING, flapsSince, type FlapKind } from "../domain/flapping";
+import { FLAPPING, type FlapKind } from "../domain/flapping";
 import { timestampSchema } from "../domain/agent-docs";
 import { FAILED_PRECONDITION, grpcCode, NOT_FOUND } from "./delivery-writes";
 import { readLedger } from "./ledger-doc";
@@ -53,9 +53,6 @@ export interface NewEpisode {
 /** Kept this long after its last check: longer than any gap between checks (the TTL is a backstop). */
 const KEPT_MS = 30 * 86_400_000;
 
-/** Claims read for a count: enough to pass the highest threshold, or to say a subject is not quiet. */
-const COUNT_READ = 50;
-
 /** An episode as loaded, and its doc's version then (writes of a look are conditioned on it). */
 export interface LoadedEpisode {
   doc: FlapDoc;
@@ -65,20 +62,18 @@ export interface LoadedEpisode {
 export class FlapStore {
   constructor(private readonly db: Firestore) {}
 
-  /** The claims of one subject of one machine since `sinceMs` (up to COUNT_READ docs, a read each). */
-  private claimsSince(siteId: string, machineId: string, subject: string, sinceMs: number): Query {
+  /** Outages or crashes of one subject of one machine since `sinceMs`: claims with `flapAt` (one aggregation read). */
+  private flapsSince(siteId: string, machineId: string, subject: string, sinceMs: number): AggregateQuery<{ n: AggregateField<number> }> {
     return this.db
       .collection(paths.occurrences(siteId))
       .where("machineId", "==", machineId)
       .where("subject", "==", subject)
-      .where("firstAt", ">=", Timestamp.fromMillis(sinceMs))
-      .select("firstAt", "earlier", "outage")
-      .limit(COUNT_READ);
+      .where("flapAt", ">=", Timestamp.fromMillis(sinceMs))
+      .aggregate({ n: AggregateField.count() });
   }
 
-  /** Outages or crashes of one subject of one machine since `sinceMs` (domain/flapping.ts flapsSince). */
   async countSince(siteId: string, machineId: string, subject: string, sinceMs: number): Promise<number> {
-    return countOf(await this.claimsSince(siteId, machineId, subject, sinceMs).get(), sinceMs);
+    return (await this.flapsSince(siteId, machineId, subject, sinceMs).get()).data().n;
   }
 
   /**
@@ -162,7 +157,7 @@ export class FlapStore {
       const flap = parseOrNull(flapDocSchema, flapSnap?.data());
       if (!flap || flap.eventId !== eventId) return null;
       if (flap.closing) return flap.closing;
-      if (countOf(await tx.get(this.claimsSince(siteId, flap.machineId, flap.subject, quietSinceMs)), quietSinceMs) > 0) return null;
+      if ((await tx.get(this.flapsSince(siteId, flap.machineId, flap.subject, quietSinceMs))).data().n > 0) return null;
       const k = ledgerKey(flap.subjectKey);
       const suppressed = readLedger(ledgerSnap?.data())?.pending[k]?.n ?? 0;
       tx.set(ledgerRef, { flapping: { [k]: FieldValue.delete() }, held: { [k]: FieldValue.delete() } }, { merge: true });
@@ -183,20 +178,6 @@ export class FlapStore {
   async drop(ref: DocumentReference): Promise<void> {
     await ref.delete();
   }
-}
-
-function countOf(snap: QuerySnapshot, sinceMs: number): number {
-  const claims = snap.docs.map((d) => {
-    const firstAt = d.get("firstAt") as unknown;
-    const earlier = d.get("earlier") as unknown;
-    const outage = d.get("outage") as unknown;
-    return {
-      firstAtMs: firstAt instanceof Timestamp ? firstAt.toMillis() : 0,
-      earlierMs: Array.isArray(earlier) ? earlier.filter((n): n is number => typeof n === "number") : [],
-      outage: typeof outage === "string" ? outage : null,
-    };
-  });
-  return flapsSince(claims, sinceMs);
 }
 
 /** A write conditioned on the doc as loaded: false when it changed meanwhile. */

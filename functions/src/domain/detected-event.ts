@@ -27,6 +27,8 @@ export interface DetectedEvent {
   occurredAt?: Date | undefined;
   /** machine.online: the machine.offline it answers. It goes out only if that one did, and after it. */
   answers?: DetectedEvent | undefined;
+  /** A report of an outage counted already (a held page's machine marked again): not another flap (domain/flapping.ts). */
+  repeat?: boolean | undefined;
 }
 
 /** Error strings from agents can be long stack traces; receivers get the start of them. */

@@ -71,8 +71,6 @@ export interface LedgerAnswer {
   siteSuppressed: number;
   /** A refusal: the (hashed) key its held-back count went under, or null when it went to `overflow` or nowhere. */
   heldUnder: string | null;
-  /** Its subject's admissions in the window, this one's included (domain/flapping.ts reads it). */
-  subjectCount: number;
   next: Ledger;
 }
 
@@ -86,8 +84,6 @@ export interface LedgerAnswer {
 export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): LedgerAnswer {
   const base = rolled(stored, q.window, q.atMs);
   const counts = { ...base.counts };
-  const subjectLimit = q.limits.find((l) => l.scope === "subject");
-  const subjectCount = (of: Record<string, number>) => (subjectLimit ? (of[ledgerKey(subjectLimit.key)] ?? 0) : 0);
   let refused: LimitSpec | null = null;
   // A flapping subject's events wait for its episode's end, spending nothing.
   if (q.flaps && q.subjectKey && isHeld(base.flapping[ledgerKey(q.subjectKey)], q.atMs))
@@ -105,7 +101,6 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
       suppressedBefore: 0,
       siteSuppressed: 0,
       heldUnder,
-      subjectCount: subjectCount(base.counts),
       next,
     };
   }
@@ -124,7 +119,6 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
     suppressedBefore,
     siteSuppressed,
     heldUnder: null,
-    subjectCount: subjectCount(counts),
     next: { ...base, counts, pending },
   };
 }

@@ -68,57 +68,26 @@ export function stableEventId(flappingId: string): string {
   return `evt_${hash(`${flappingId}|stable`)}`;
 }
 
-/** What a decision on an occurrence says about its subject's recent history. */
+/** What a decision on an occurrence says for the flapping count. */
 export interface DecisionTrace {
-  /** Refused because its subject is flapping already: nothing more to look at. */
+  /** Refused because its subject is flapping already: nothing more to count. */
   heldForFlapping: boolean;
   /** Refused by a limit (its subject's, its machine's or its site's). */
   refused: boolean;
-  /** The subject's admissions in the current hour, this one included. */
-  subjectCount: number;
-  /** Held back of the subject before this one, said by it. */
-  suppressedBefore: number;
 }
 
 /**
- * Whether an occurrence is worth counting its subject's recent ones (one query): only when the
- * subject has had others lately. The first outage or crash of a subject in an hour, with none
- * held back before it, costs nothing more. A threshold is crossed by such an occurrence only
- * when the hour turned in between; the next one crosses it then.
+ * Whether an occurrence is worth counting its subject's recent ones (one aggregation read): only
+ * when a limit refused it. Flapping matters when events are held back; an outage or a crash that
+ * goes out is its own news, and costs nothing more. A run of flaps that goes out whole (across
+ * an hour's turn, within the limits) is not told as flapping; the next refused one is counted.
  */
 export function worthCounting(trace: DecisionTrace): boolean {
-  if (trace.heldForFlapping) return false;
-  return trace.refused || trace.subjectCount >= 2 || trace.suppressedBefore > 0;
+  return trace.refused && !trace.heldForFlapping;
 }
 
-/** An occurrence's claim as the count reads it (data/flap-store.ts). */
-export interface CountedClaim {
-  firstAtMs: number;
-  /** Earlier occurrences of the same content its claim replaced (a crash loop repeating one message). */
-  earlierMs: readonly number[];
-  /** A machine's outage: its last heartbeat before the silence. A held page's re-mark is the same outage. */
-  outage: string | null;
-}
-
-/** Kept per claim: enough to reach the highest threshold. */
-export const EARLIER_KEPT = 5;
-
-/**
- * How many outages or crashes the claims found say happened since `sinceMs`: each claim's own and
- * the earlier ones it replaced, and a machine's outage once however often it was re-marked.
- */
-export function flapsSince(claims: readonly CountedClaim[], sinceMs: number): number {
-  const outages = new Set<string>();
-  let n = 0;
-  for (const claim of claims) {
-    if (claim.outage !== null) {
-      if (claim.firstAtMs >= sinceMs) outages.add(claim.outage);
-      continue;
-    }
-    n += [claim.firstAtMs, ...claim.earlierMs].filter((t) => t >= sinceMs).length;
-  }
-  return n + outages.size;
-}
+/** How long a replaced claim's flap is kept for the count: the longest window. */
+export const FLAP_COUNT_KEPT_MS = Math.max(FLAPPING.machine.windowMs, FLAPPING.process.windowMs);
 
 /** Whether this many occurrences in the kind's window make it flapping. */
 export function isFlapping(kind: FlapKind, occurrencesInWindow: number): boolean {

@@ -39,10 +39,14 @@ function iso(ts: TimestampLike | null | undefined): string | null {
   return ts ? new Date(ts.toMillis()).toISOString() : null;
 }
 
-/** The machine.offline a mark stands for. One mark, one occurrence: its instant identifies it. */
-export function offlineEvent(mark: Mark, machineId: string): DetectedEvent {
+/**
+ * The machine.offline a mark stands for. One mark, one occurrence: its instant identifies it.
+ * `repeat`: a held page's mark renewed (the same silence, the same last heartbeat).
+ */
+export function offlineEvent(mark: Mark, machineId: string, repeat = false): DetectedEvent {
   const since = mark.staleSince.toMillis();
   return {
+    ...(repeat ? { repeat } : {}),
     type: "machine.offline",
     machineId,
     machineName: mark.name ?? undefined,
@@ -64,6 +68,11 @@ export function onlineEvent(mark: Mark, machineId: string, machineName: string |
     content: `online:${mark.staleSince.toMillis()}`,
     answers: offlineEvent(mark, machineId),
   };
+}
+
+/** A new mark that renews the one before for the same silence (a held page marked again at the hour's turn). */
+export function isRenewedMark(before: PresenceDoc | null, mark: Mark): boolean {
+  return !!before?.staleSince && before.lastHeartbeat.toMillis() === mark.lastHeartbeat.toMillis();
 }
 
 /** A mark is new (a first one, or one renewed for a held page) when its instant differs from the one before. */

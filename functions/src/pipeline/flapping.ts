@@ -41,8 +41,6 @@ export async function watchFlapping(siteId: string, event: DetectedEvent, answer
   const trace = {
     heldForFlapping: answer.refused?.key === FLAPPING_KEY,
     refused: answer.refused !== null,
-    subjectCount: answer.subjectCount,
-    suppressedBefore: answer.suppressedBefore,
   };
   if (!worthCounting(trace)) return;
   try {

@@ -1,7 +1,7 @@
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { SIZING } from "../sizing";
 import { heldPageDue } from "../domain/emission-policy";
-import { isNewMark, offlineEvent, presenceDocSchema } from "../domain/presence";
+import { isNewMark, isRenewedMark, offlineEvent, presenceDocSchema } from "../domain/presence";
 import { ingest, type IngestDeps } from "../pipeline/ingest";
 import { ingestDeps, presenceDeps, type PresenceDeps } from "../wiring";
 import { parseWrite, toAgentWrite, type AgentWrite } from "./agent-write";
@@ -16,7 +16,8 @@ export async function handlePresenceWrite(write: AgentWrite, deps: IngestDeps & 
   const { siteId, machineId } = write.params;
   const mark = docs && isNewMark(docs.before, docs.after);
   if (!mark || !siteId || !machineId) return [];
-  const outcomes = await ingest({ siteId, channel: "sweep", reportId: write.eventId, at: write.occurredAt }, [offlineEvent(mark, machineId)], deps);
+  const event = offlineEvent(mark, machineId, isRenewedMark(docs.before, mark));
+  const outcomes = await ingest({ siteId, channel: "sweep", reportId: write.eventId, at: write.occurredAt }, [event], deps);
   // On the decision, not this report's outcome: a redelivery (the hold's write failed the first
   // time) sees `duplicate`, and must still hold the page, or the outage would never be paged.
   if (outcomes.some((o) => o.decision === "suppressed")) await deps.presence.holdPage(siteId, machineId, mark.staleSince, heldPageDue(write.occurredAt));

@@ -74,24 +74,26 @@ describe("a crash on the deployed agents' path (log doc + alert), first attempts
     expect(h.received().every((d) => d.verified)).toBe(true);
   });
 
-  it("a crash over its limit costs no more than one that goes out: at most 4 reads and 4 writes, in either order", async () => {
+  it("a crash over its limit costs one read more than one that goes out (its flapping count): at most 5 reads and 4 writes, in either order", async () => {
     const h = await setup(1);
-    for (let pid = 200; pid < 200 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log("Looping", pid);
+    // One process per order, each at its limit, so that neither refused crash is the one that makes it flapping.
+    for (const name of ["Looping0", "Looping1"]) for (let pid = 200; pid < 200 + EMISSION_LIMITS.perProcess; pid++) await h.agent.log(name, pid);
     await h.deliverAll();
     h.counting.take();
     for (const [i, order] of (["log first", "alert first"] as const).entries()) {
       const pid = 300 + i;
-      const sends = [() => h.agent.log("Looping", pid), () => h.agent.alert("Looping", pid)];
+      const sends = [() => h.agent.log(`Looping${i}`, pid), () => h.agent.alert(`Looping${i}`, pid)];
       for (const send of order === "log first" ? sends : sends.reverse()) await send();
       const cost = h.counting.take();
       // The claim (a create), the ledger read and its held-back count with the decision on the
-      // claim (one commit: two writes); the other report's read of the claim (and a log doc's pairing mark).
-      expect(cost.reads).toBeLessThanOrEqual(4);
+      // claim (one commit: two writes); the other report's read of the claim (and a log doc's
+      // pairing mark); the flapping count of the refused crash (one aggregation read).
+      expect(cost.reads).toBeLessThanOrEqual(5);
       expect(cost.writes).toBeLessThanOrEqual(4);
     }
     expect(h.tasks).toHaveLength(0);
     const ledger = readLedger((await base.db.doc(paths.emissionLedger(h.siteId)).get()).data());
-    expect(ledger?.pending[ledgerKey("process|GALLERY-PC1|Looping")]?.n).toBe(2);
+    for (const name of ["Looping0", "Looping1"]) expect(ledger?.pending[ledgerKey(`process|GALLERY-PC1|${name}`)]?.n).toBe(1);
   });
 
   it("the two reports racing: one event, one delivery, no transaction run twice", async () => {
@@ -111,7 +113,10 @@ describe("a crash on the deployed agents' path (log doc + alert), first attempts
     }
     await h.deliverAll();
     const flood = h.received().filter((d) => d.payload?.data?.processName === "Flood");
-    expect(flood).toHaveLength(EMISSION_LIMITS.perProcess);
+    // The limit's crashes, then the loop told once (process.flapping); the rest held back.
+    expect(flood.filter((d) => d.payload?.event === "process.crashed")).toHaveLength(EMISSION_LIMITS.perProcess);
+    expect(flood.filter((d) => d.payload?.event === "process.flapping")).toHaveLength(1);
+    expect(flood).toHaveLength(EMISSION_LIMITS.perProcess + 1);
     const ledger = readLedger((await base.db.doc(paths.emissionLedger(h.siteId)).get()).data());
     expect(ledger?.pending[ledgerKey("process|GALLERY-PC1|Flood")]?.n).toBe(100 - EMISSION_LIMITS.perProcess);
   }, 120_000);

@@ -1,13 +1,13 @@
 import { processEvent } from "../../src/domain/detect-process-events";
 import type { DetectedEvent } from "../../src/domain/detected-event";
 import { decideInLedger, FLAPPING_KEY, ledgerKey, type Ledger } from "../../src/domain/emission-ledger";
-import { HOUR_MS, limitsFor, SITE_OFFLINE_KEY, suppressionKey, windowOf } from "../../src/domain/emission-policy";
+import { Timestamp } from "firebase-admin/firestore";
+import { EMISSION_LIMITS, HOUR_MS, limitsFor, SITE_OFFLINE_KEY, suppressionKey, windowOf } from "../../src/domain/emission-policy";
 import {
   FLAPPING,
   flapDocId,
   flapKindOf,
   flappingEventId,
-  flapsSince,
   isFlapping,
   processGivenUp,
   stabilityStep,
@@ -16,7 +16,7 @@ import {
   type DecisionTrace,
 } from "../../src/domain/flapping";
 import { EVENT_TYPES } from "../../src/domain/event-catalog";
-import { offlineEvent } from "../../src/domain/presence";
+import { isRenewedMark, markOf, offlineEvent } from "../../src/domain/presence";
 
 // Flapping: past a threshold, a machine's outages or a process's crashes are held back, told
 // once, and the end of it told once.
@@ -37,7 +37,7 @@ function decide(ledger: Ledger | null, e: DetectedEvent, atMs = T0) {
   });
 }
 
-const trace = (t: Partial<DecisionTrace>): DecisionTrace => ({ heldForFlapping: false, refused: false, subjectCount: 1, suppressedBefore: 0, ...t });
+const trace = (t: Partial<DecisionTrace>): DecisionTrace => ({ heldForFlapping: false, refused: false, ...t });
 
 describe("flapping: which events count, and when a look is worth it", () => {
   it("counts a machine's outages and a process's crashes and failed starts, nothing else", () => {
@@ -46,15 +46,10 @@ describe("flapping: which events count, and when a look is worth it", () => {
     expect(flapKindOf("process.start_failed")).toBe("process");
   });
 
-  it("looks only at a subject that had others within the hour, and never at one flapping already", () => {
+  it("counts only when a limit refused the occurrence, and never for a subject flapping already", () => {
     expect(worthCounting(trace({}))).toBe(false);
-    expect(worthCounting(trace({ subjectCount: 2 }))).toBe(true);
-    expect(worthCounting(trace({ refused: true, subjectCount: 3 }))).toBe(true);
-    // Refused by the machine's or the site's budget, its own count unspent: looked at too.
-    expect(worthCounting(trace({ refused: true, subjectCount: 0 }))).toBe(true);
-    // The hour turned after refusals: the first of the new hour says them, and is looked at.
-    expect(worthCounting(trace({ suppressedBefore: 2 }))).toBe(true);
-    expect(worthCounting(trace({ heldForFlapping: true, refused: true, subjectCount: 9 }))).toBe(false);
+    expect(worthCounting(trace({ refused: true }))).toBe(true);
+    expect(worthCounting(trace({ heldForFlapping: true, refused: true }))).toBe(false);
   });
 
   it("a machine flaps at its 3rd outage within 30 minutes, a process at its 5th crash within 15", () => {
@@ -64,8 +59,7 @@ describe("flapping: which events count, and when a look is worth it", () => {
     expect(FLAPPING.process.windowMs).toBe(15 * MIN);
   });
 
-  it("an outage limit of 1 an hour refuses every later one, a crash limit of 3 counts the rest: every occurrence after the first is looked at", () => {
-    // A machine's 2nd outage of the hour is refused by its limit: that refusal is looked at.
+  it("an outage limit of 1 an hour refuses every later one, a crash limit of 3 the 4th: those are counted, and the threshold falls on one", () => {
     let ledger: Ledger | null = null;
     const first = decide(ledger, offline(T0));
     ledger = first.next;
@@ -73,7 +67,8 @@ describe("flapping: which events count, and when a look is worth it", () => {
     const second = decide(ledger, offline(T0 + MIN), T0 + MIN);
     expect(second.decision).toBe("suppressed");
     expect(worthCounting(traceOf(second))).toBe(true);
-    // A process's 2nd and 3rd crashes of the hour go out and are looked at, as are the refused ones.
+    // Within the 30-minute window, an hour's 1 page leaves every later outage refused: the 3rd is counted.
+    expect(FLAPPING.machine.flaps).toBeGreaterThan(EMISSION_LIMITS.perMachinePresence);
     ledger = null;
     const looks = Array.from({ length: 5 }, () => {
       const a = decide(ledger, crash("TD"));
@@ -82,40 +77,33 @@ describe("flapping: which events count, and when a look is worth it", () => {
     });
     expect(looks).toEqual([
       ["emitted", false],
-      ["emitted", true],
-      ["emitted", true],
+      ["emitted", false],
+      ["emitted", false],
       ["suppressed", true],
       ["suppressed", true],
     ]);
+    expect(FLAPPING.process.flaps).toBeGreaterThan(EMISSION_LIMITS.perProcess);
   });
+});
 
-  it("across an hour's turn: the first of the new hour says the ones held back, and is looked at", () => {
-    let ledger: Ledger | null = null;
-    for (let i = 0; i < 4; i++) ledger = decide(ledger, crash("TD")).next;
-    const nextHour = decide(ledger, crash("TD"), T0 + HOUR_MS);
-    expect(nextHour).toMatchObject({ decision: "emitted", suppressedBefore: 1, subjectCount: 1 });
-    expect(worthCounting(traceOf(nextHour))).toBe(true);
+describe("a held page marked again is the same outage", () => {
+  const doc = (staleSinceMs: number | null, lastHeartbeatMs: number) => ({
+    lastHeartbeat: Timestamp.fromMillis(lastHeartbeatMs),
+    ...(staleSinceMs === null ? {} : { staleSince: Timestamp.fromMillis(staleSinceMs) }),
   });
-
-  it("counts each claim's crash and the earlier ones it replaced, and a machine's outage once however often it was re-marked", () => {
-    const since = T0 - 15 * MIN;
-    const claim = (firstAtMs: number, earlierMs: number[] = [], outage: string | null = null) => ({ firstAtMs, earlierMs, outage });
-    // One message repeated: one claim doc, replaced each time, carrying the times it replaced.
-    expect(flapsSince([claim(T0, [T0 - MIN, T0 - 2 * MIN, T0 - 20 * MIN])], since)).toBe(3);
-    expect(flapsSince([claim(T0), claim(T0 - MIN)], since)).toBe(2);
-    // A held page marked again is the same outage (its last heartbeat); another outage is another.
-    expect(flapsSince([claim(T0, [], "hb1"), claim(T0 - MIN, [], "hb1"), claim(T0 - 2 * MIN, [], "hb2")], since)).toBe(2);
-    expect(flapsSince([claim(since - 1, [], "hb3")], since)).toBe(0);
+  it("tells a renewed mark (same last heartbeat) from a new silence, and says so on its event", () => {
+    const renewed = markOf(doc(T0 + HOUR_MS, T0 - 5 * MIN))!;
+    expect(isRenewedMark(doc(T0, T0 - 5 * MIN), renewed)).toBe(true);
+    expect(isRenewedMark(doc(T0, T0 - 9 * MIN), renewed)).toBe(false);
+    expect(isRenewedMark(doc(null, T0 - 5 * MIN), renewed)).toBe(false);
+    expect(isRenewedMark(null, renewed)).toBe(false);
+    expect(offlineEvent(renewed, "m1", true).repeat).toBe(true);
+    expect(offlineEvent(renewed, "m1").repeat).toBeUndefined();
   });
 });
 
 function traceOf(a: ReturnType<typeof decide>): DecisionTrace {
-  return {
-    heldForFlapping: a.refused?.key === FLAPPING_KEY,
-    refused: a.refused !== null,
-    subjectCount: a.subjectCount,
-    suppressedBefore: a.suppressedBefore,
-  };
+  return { heldForFlapping: a.refused?.key === FLAPPING_KEY, refused: a.refused !== null };
 }
 
 describe("the ledger holds a flapping subject's events back", () => {
