@@ -147,7 +147,12 @@ export class EmissionStore {
       // The occurrence it replaces still counts toward flapping (a crash loop repeating one message): kept as a doc of its own.
       const flapAt = snap.get("flapAt") as unknown;
       if (state && flapAt instanceof Timestamp && report.at.getTime() - flapAt.toMillis() < FLAP_COUNT_KEPT_MS)
-        tx.set(this.db.doc(`${ref.path}~${flapAt.toMillis()}`), { machineId: event.machineId, subject: event.subject, flapAt, expireAt: Timestamp.fromMillis(flapAt.toMillis() + FLAP_COUNT_KEPT_MS) });
+        tx.set(this.db.doc(`${ref.path}~${flapAt.toMillis()}`), {
+          machineId: event.machineId,
+          subject: event.subject,
+          flapAt,
+          expireAt: Timestamp.fromMillis(flapAt.toMillis() + FLAP_COUNT_KEPT_MS),
+        });
       // Its version is unknown here: its decision reads the claim first.
       return { join: "new" as const, state: { ...fresh.state, claimedAtMs: Date.now(), version: null } };
     });
