@@ -53,7 +53,17 @@ beforeAll(async () => {
 
 afterAll(() => env.cleanup());
 
+/**
+ * Every test starts from the same data, seeded again unless the test before it left it as seeded:
+ * a request of the matrix below that was denied changes nothing (and most of the matrix is
+ * denials); any other test may have written.
+ */
+let untouched = false;
+
 beforeEach(async () => {
+  const seeded = untouched;
+  untouched = false;
+  if (seeded) return;
   await env.clearFirestore();
   await env.withSecurityRulesDisabled(async (ctx) => {
     const admin = ctx.firestore();
@@ -193,7 +203,11 @@ const RULES: [string, Actor[], (d: Firestore) => Promise<unknown>][] = [
 describe.each(RULES)("%s", (_rule, allowed, op) => {
   it.each(ALL)("%s", async (actor) => {
     if (allowed.includes(actor)) await assertSucceeds(op(db(actor)));
-    else await assertFails(op(db(actor)));
+    else {
+      await assertFails(op(db(actor)));
+      // Denied: nothing written (had it not been denied, the test failed above and the next one seeds again).
+      untouched = true;
+    }
   });
 });
 
