@@ -1,7 +1,7 @@
 import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Precondition } from "firebase-admin/firestore";
 import { alertsResent, joinOccurrence, occurrenceKeptMs, type Channel, type Decision, type Join, type OccurrenceState } from "../domain/emission-policy";
 import { decideInLedger, type LedgerAnswer, type LedgerQuestion } from "../domain/emission-ledger";
-import { FLAP_COUNT_KEPT_MS, flapKindOf } from "../domain/flapping";
+import { FLAP_COUNT_KEPT_MS, flapKeyOf, flapKindOf } from "../domain/flapping";
 import type { DetectedEvent } from "../domain/detected-event";
 import type { EventType } from "../domain/event-catalog";
 import { eventDocData, type StoredEvent } from "./event-doc";
@@ -146,10 +146,11 @@ export class EmissionStore {
       tx.set(ref, fresh.doc);
       // The occurrence it replaces still counts toward flapping (a crash loop repeating one message): kept as a doc of its own.
       const flapAt = snap.get("flapAt") as unknown;
-      if (state && flapAt instanceof Timestamp && report.at.getTime() - flapAt.toMillis() < FLAP_COUNT_KEPT_MS)
+      const flapKey = snap.get("flapKey") as unknown;
+      if (state && flapAt instanceof Timestamp && typeof flapKey === "string" && report.at.getTime() - flapAt.toMillis() < FLAP_COUNT_KEPT_MS)
         tx.set(this.db.doc(`${ref.path}~${flapAt.toMillis()}`), {
           machineId: event.machineId,
-          subject: event.subject,
+          flapKey,
           flapAt,
           expireAt: Timestamp.fromMillis(flapAt.toMillis() + FLAP_COUNT_KEPT_MS),
         });
@@ -177,8 +178,7 @@ export class EmissionStore {
       type: event.type,
       machineId: event.machineId,
       subject: event.subject,
-      // What the flapping count counts (domain/flapping.ts): an outage or a crash, not a held page marked again.
-      ...(flapKindOf(event.type) && !event.repeat ? { flapAt: Timestamp.fromDate(report.at) } : {}),
+      ...flapFields(event, report.at),
       expireAt: Timestamp.fromMillis(report.at.getTime() + occurrenceKeptMs(event)),
     };
     return { state, doc };
@@ -328,6 +328,12 @@ export class EmissionStore {
     };
     return { result: { decision: "emitted", answer, event, stored: false }, write };
   }
+}
+
+/** What the flapping count counts (domain/flapping.ts): an outage or a crash, not a held page marked again. */
+function flapFields(event: DetectedEvent, at: Date): Record<string, unknown> {
+  const kind = flapKindOf(event.type);
+  return kind && !event.repeat ? { flapKey: flapKeyOf(kind, event.subject), flapAt: Timestamp.fromDate(at) } : {};
 }
 
 /** An alert's channel need not be remembered (another identical alert is a resend either way); a log doc's must, so that an identical one later is a new crash. */

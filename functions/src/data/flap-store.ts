@@ -1,10 +1,11 @@
 import { AggregateField, FieldValue, Timestamp, type AggregateQuery, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
-import { ledgerKey } from "../domain/emission-ledger";
-import { FLAPPING, type FlapKind } from "../domain/flapping";
+import { decideInLedger, ledgerKey } from "../domain/emission-ledger";
+import { HOUR_MS, SITE_OFFLINE_KEY, windowOf } from "../domain/emission-policy";
+import { FLAPPING, flapKeyOf, type FlapKind } from "../domain/flapping";
 import { timestampSchema } from "../domain/agent-docs";
 import { FAILED_PRECONDITION, grpcCode, NOT_FOUND } from "./delivery-writes";
-import { readLedger } from "./ledger-doc";
+import { admissionFields, readLedger, refusalFields, refusalUpdate } from "./ledger-doc";
 import { parseOrNull } from "./parse";
 import { paths } from "./paths";
 
@@ -28,6 +29,8 @@ export const flapDocSchema = z.object({
   flaps: z.number().int().nonnegative(),
   eventId: z.string(),
   announced: z.boolean(),
+  /** A machine's episode over its site's bound of outage pages: held like the others, told by neither event (counted as the site's, `siteSuppressed`). */
+  silent: z.boolean().nullish(),
   checkAt: timestampSchema,
   /** The last look that found it down or not quiet. */
   lastUnquietAt: timestampSchema.nullish(),
@@ -48,6 +51,8 @@ export interface NewEpisode {
   flaps: number;
   eventId: string;
   nowMs: number;
+  /** A machine's episode: its site's bound of outage pages an hour (its flapping event is one of them). */
+  siteOfflineLimit?: number;
 }
 
 /** Kept this long after its last check: longer than any gap between checks (the TTL is a backstop). */
@@ -63,32 +68,46 @@ export class FlapStore {
   constructor(private readonly db: Firestore) {}
 
   /** Outages or crashes of one subject of one machine since `sinceMs`: claims with `flapAt` (one aggregation read). */
-  private flapsSince(siteId: string, machineId: string, subject: string, sinceMs: number): AggregateQuery<{ n: AggregateField<number> }> {
+  private flapsSince(siteId: string, machineId: string, flapKey: string, sinceMs: number): AggregateQuery<{ n: AggregateField<number> }> {
     return this.db
       .collection(paths.occurrences(siteId))
       .where("machineId", "==", machineId)
-      .where("subject", "==", subject)
+      .where("flapKey", "==", flapKey)
       .where("flapAt", ">=", Timestamp.fromMillis(sinceMs))
       .aggregate({ n: AggregateField.count() });
   }
 
-  async countSince(siteId: string, machineId: string, subject: string, sinceMs: number): Promise<number> {
-    return (await this.flapsSince(siteId, machineId, subject, sinceMs).get()).data().n;
+  /** `flapKey`: domain/flapping.ts flapKeyOf. */
+  async countSince(siteId: string, machineId: string, flapKey: string, sinceMs: number): Promise<number> {
+    return (await this.flapsSince(siteId, machineId, flapKey, sinceMs).get()).data().n;
   }
 
   /**
    * Starts an episode unless one is open for the subject: its doc created and its flag set in
    * the ledger, in one transaction. `capped`: the machine or the site has as many open as allowed.
    */
-  async start(siteId: string, ep: NewEpisode): Promise<"started" | "open" | "capped"> {
+  async start(siteId: string, ep: NewEpisode): Promise<"started" | "silent" | "open" | "capped"> {
     const ref = this.db.doc(paths.flap(siteId, ep.docId));
     const ledgerRef = this.db.doc(paths.emissionLedger(siteId));
     return this.db.runTransaction(async (tx) => {
-      const [flap, ledger] = await tx.getAll(ref, ledgerRef);
+      const [flap, ledgerSnap] = await tx.getAll(ref, ledgerRef);
       if (flap?.exists) return "open";
-      const open = Object.values(readLedger(ledger?.data())?.flapping ?? {}).filter((m) => ep.nowMs - m.sinceMs < FLAPPING.maxEpisodeMs);
+      const ledger = readLedger(ledgerSnap?.data());
+      const open = Object.values(ledger?.flapping ?? {}).filter((m) => ep.nowMs - m.sinceMs < FLAPPING.maxEpisodeMs);
       const machine = ledgerKey(ep.machineId);
       if (open.length >= FLAPPING.perSite || open.filter((m) => m.machine === machine).length >= FLAPPING.perMachine) return "capped";
+      // A machine's flapping event is one of its site's outage pages: over the bound, the episode is silent and counted.
+      const page =
+        ep.kind === "machine" && ep.siteOfflineLimit !== undefined
+          ? decideInLedger(ledger, {
+              limits: [{ scope: "site", key: SITE_OFFLINE_KEY, limit: ep.siteOfflineLimit, windowMs: HOUR_MS }],
+              window: windowOf(ep.nowMs, HOUR_MS),
+              subjectKey: null,
+              siteKey: null,
+              atMs: ep.nowMs,
+            })
+          : null;
+      const silent = page !== null && page.refused !== null;
       tx.create(ref, {
         kind: ep.kind,
         machineId: ep.machineId,
@@ -99,13 +118,24 @@ export class FlapStore {
         since: Timestamp.fromMillis(ep.sinceMs),
         flaps: ep.flaps,
         eventId: ep.eventId,
-        announced: false,
-        // Looked at soon if its flapping event is not confirmed sent by then.
-        checkAt: Timestamp.fromMillis(ep.nowMs + FLAPPING.announceGraceMs),
+        announced: silent,
+        silent,
+        // It began on an outage or a crash: quiet is counted from here.
+        lastUnquietAt: Timestamp.fromMillis(ep.sinceMs),
+        // Looked at soon: an announcement not confirmed by then is made again, and a machine's return is seen.
+        checkAt: Timestamp.fromMillis(ep.nowMs + (silent ? FLAPPING.recheckMs : FLAPPING.announceGraceMs)),
         expireAt: Timestamp.fromMillis(ep.nowMs + KEPT_MS),
       });
-      tx.set(ledgerRef, { flapping: { [ledgerKey(ep.subjectKey)]: { sinceMs: ep.sinceMs, machine } } }, { merge: true });
-      return "started";
+      const mark = { sinceMs: ep.sinceMs, machine };
+      const k = ledgerKey(ep.subjectKey);
+      if (ledgerSnap?.exists) {
+        const spent = page ? (page.refused ? refusalUpdate(ledger, page) : admissionFields(ledger, page.next)) : {};
+        tx.update(ledgerRef, { ...spent, [`flapping.${k}`]: mark });
+      } else {
+        const spent = page ? (page.refused ? refusalFields(null, page) : admissionFields(null, page.next)) : {};
+        tx.set(ledgerRef, { ...spent, flapping: { [k]: mark } }, { merge: true });
+      }
+      return silent ? "silent" : "started";
     });
   }
 
@@ -128,9 +158,9 @@ export class FlapStore {
     return (await this.db.doc(paths.machine(siteId, machineId)).get()).get("rebootPending");
   }
 
-  /** Its flapping event sent: looked at again when it may be stable. False: the doc changed since it was loaded (another look). */
+  /** Its flapping event sent: looked at again in a few minutes. False: the doc changed since it was loaded (another look). */
   async announced(ref: DocumentReference, version: Timestamp | null, nowMs: number): Promise<boolean> {
-    const fields = { announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.stableAfterMs) };
+    const fields = { announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.recheckMs) };
     return ifUnchanged(version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
   }
 
@@ -157,10 +187,11 @@ export class FlapStore {
       const flap = parseOrNull(flapDocSchema, flapSnap?.data());
       if (!flap || flap.eventId !== eventId) return null;
       if (flap.closing) return flap.closing;
-      if ((await tx.get(this.flapsSince(siteId, flap.machineId, flap.subject, quietSinceMs))).data().n > 0) return null;
+      if ((await tx.get(this.flapsSince(siteId, flap.machineId, flapKeyOf(flap.kind, flap.subject), quietSinceMs))).data().n > 0) return null;
       const k = ledgerKey(flap.subjectKey);
-      const suppressed = readLedger(ledgerSnap?.data())?.pending[k]?.n ?? 0;
-      tx.set(ledgerRef, { flapping: { [k]: FieldValue.delete() }, held: { [k]: FieldValue.delete() } }, { merge: true });
+      // A silent episode's held-back events are said by the subject's next event, as any others.
+      const suppressed = flap.silent ? 0 : (readLedger(ledgerSnap?.data())?.pending[k]?.n ?? 0);
+      tx.set(ledgerRef, { flapping: { [k]: FieldValue.delete() }, ...(flap.silent ? {} : { held: { [k]: FieldValue.delete() } }) }, { merge: true });
       tx.update(ref, { closing: { suppressed } });
       return { suppressed };
     });
@@ -174,9 +205,23 @@ export class FlapStore {
     });
   }
 
-  /** A doc that does not parse: removed (its flag, if any, stops holding after FLAPPING.maxEpisodeMs). */
-  async drop(ref: DocumentReference): Promise<void> {
-    await ref.delete();
+  /** A doc that does not parse: removed, with its subject's flag when its `subjectKey` can be read (else the flag stops holding after FLAPPING.maxEpisodeMs). */
+  async drop(siteId: string, ref: DocumentReference): Promise<void> {
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const subjectKey = snap.get("subjectKey") as unknown;
+      if (typeof subjectKey === "string")
+        tx.set(this.db.doc(paths.emissionLedger(siteId)), { flapping: { [ledgerKey(subjectKey)]: FieldValue.delete() } }, { merge: true });
+      tx.delete(ref);
+    });
+  }
+
+  /** A look that failed: looked at again in a while (unless the episode is another one by now). */
+  async backOff(ref: DocumentReference, eventId: string, checkAtMs: number): Promise<void> {
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get("eventId") === eventId) tx.update(ref, { checkAt: Timestamp.fromMillis(checkAtMs) });
+    });
   }
 }
 

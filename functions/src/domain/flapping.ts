@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { answerEventId } from "./emission-policy";
 import type { EventType } from "./event-catalog";
 
 /**
@@ -63,9 +64,18 @@ export function flappingEventId(docId: string, sinceMs: number): string {
   return `evt_${hash(`${docId}|${sinceMs}|flapping`)}`;
 }
 
-/** Its stable event, which follows it (its deliveries wait for the flapping event's). */
+/**
+ * Its stable event, which follows it (its deliveries wait for the flapping event's): the flapping
+ * event's answer, as machine.online is machine.offline's, so that recover (domain/recovery.ts)
+ * re-sends no flapping event whose stable event already reached the webhook.
+ */
 export function stableEventId(flappingId: string): string {
-  return `evt_${hash(`${flappingId}|stable`)}`;
+  return answerEventId(flappingId);
+}
+
+/** What a claim counts toward in the flapping count: its kind and subject (a process may be named `presence`). */
+export function flapKeyOf(kind: FlapKind, subject: string): string {
+  return `${kind}|${subject}`;
 }
 
 /** What a decision on an occurrence says for the flapping count. */

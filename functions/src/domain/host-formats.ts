@@ -64,7 +64,8 @@ function owletteV1Data(p: EventPayload): Data {
     case "machine.flapping":
     case "machine.stable":
     case "process.stable":
-      // Sent under machine.offline / machine.online (host-vocabulary.ts): the machine as the host names it, then the pipeline's fields.
+      // The machine as the host names it, then the pipeline's fields (machine.flapping goes as machine.offline,
+      // machine.stable as machine.online, process.stable under its own name: host-vocabulary.ts).
       return { machine, ...fields };
     case "process.flapping": {
       // Sent under process.crashed: the host's process shape, its error saying the loop.

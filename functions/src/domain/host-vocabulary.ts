@@ -61,9 +61,19 @@ export function subscriptionNames(type: EventType): string[] {
   return [...new Set([type, ...(alias ? [alias.name] : []), ...(IMPLIED_SUBSCRIPTIONS[type] ?? [])])];
 }
 
+/**
+ * The names that imply `type` in a doc of this format: in the dashboard-v1 format, a stable event
+ * goes only where its own name, or the host's (`machine.online`), is listed: a host receiver gets
+ * no event under a name it did not subscribe to (the flapping events go under the names that imply them).
+ */
+function impliedIn(type: EventType, format: string): readonly string[] {
+  if (format === DASHBOARD_FORMAT && (type === "machine.stable" || type === "process.stable")) return [];
+  return IMPLIED_SUBSCRIPTIONS[type] ?? [];
+}
+
 /** Whether a webhook doc with these `events` and this `format` gets `type` (its own name, the host's, or one that implies it). */
 export function subscribes(events: readonly string[], type: EventType, format: string): boolean {
-  if (events.includes(type) || (IMPLIED_SUBSCRIPTIONS[type] ?? []).some((name) => events.includes(name))) return true;
+  if (events.includes(type) || impliedIn(type, format).some((name) => events.includes(name))) return true;
   const alias = HOST_ALIASES[type];
   return alias !== undefined && events.includes(alias.name) && (!alias.dashboardOnly || format === DASHBOARD_FORMAT);
 }

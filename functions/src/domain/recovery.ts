@@ -79,10 +79,10 @@ export function recoveryPlan(candidates: readonly RecoveryCandidate[]): string[]
 
 /**
  * A question whose answer can reach a webhook on its own (machine.offline, answered by
- * machine.online): re-sent only while its answer has not reached the webhook, as a late question
+ * machine.online; a flapping event, answered by its stable event): re-sent only while its answer has not reached the webhook, as a late question
  * after its answer would open a page that nothing closes.
  */
-export const QUESTION_TYPES: ReadonlySet<string> = new Set(["machine.offline"]);
+export const QUESTION_TYPES: ReadonlySet<string> = new Set(["machine.offline", "machine.flapping", "process.flapping"]);
 
 /** The planned events that are questions (checked against their answer before each re-send). */
 export function questionsOf(candidates: readonly RecoveryCandidate[], plan: readonly string[]): string[] {

@@ -1,10 +1,11 @@
 import type { DocumentReference } from "firebase-admin/firestore";
 import type { DetectedEvent } from "../domain/detected-event";
 import { FLAPPING_KEY, type LedgerAnswer } from "../domain/emission-ledger";
-import { suppressionKey } from "../domain/emission-policy";
+import { EMISSION_LIMITS, suppressionKey } from "../domain/emission-policy";
 import {
   FLAPPING,
   flapDocId,
+  flapKeyOf,
   flapKindOf,
   flappingEventId,
   flappingType,
@@ -45,7 +46,7 @@ export async function watchFlapping(siteId: string, event: DetectedEvent, answer
   if (!worthCounting(trace)) return;
   try {
     const nowMs = deps.now().getTime();
-    const flaps = await deps.store.flaps.countSince(siteId, event.machineId, event.subject, nowMs - FLAPPING[kind].windowMs);
+    const flaps = await deps.store.flaps.countSince(siteId, event.machineId, flapKeyOf(kind, event.subject), nowMs - FLAPPING[kind].windowMs);
     if (!isFlapping(kind, flaps)) return;
     const docId = flapDocId(kind, event.machineId, event.subject);
     const eventId = flappingEventId(docId, nowMs);
@@ -63,9 +64,12 @@ export async function watchFlapping(siteId: string, event: DetectedEvent, answer
       eventId,
       nowMs,
     };
-    const started = await deps.store.flaps.start(siteId, episode);
+    const settings = kind === "machine" ? await deps.store.sites.recentSiteSettings(siteId) : null;
+    const siteOfflineLimit = settings ? (settings.offlinePerHour ?? EMISSION_LIMITS.offlinePerSite) : undefined;
+    const started = await deps.store.flaps.start(siteId, { ...episode, ...(siteOfflineLimit !== undefined ? { siteOfflineLimit } : {}) });
     if (started !== "started") {
       if (started === "capped") deps.log.warn("flapping.capped", { siteId, machineId: event.machineId, kind });
+      if (started === "silent") deps.log.info("flapping.counted", { siteId, machineId: event.machineId, kind, flaps });
       return;
     }
     deps.log.info("flapping.started", { siteId, machineId: event.machineId, kind, flaps, eventId });
@@ -159,7 +163,7 @@ type SettleDeps = FlapDeps & { presence: PresenceStore };
 
 export async function settleFlaps(deps: SettleDeps, now: Date): Promise<FlapsResult> {
   const due = await deps.store.flaps.due(now, PAGE);
-  const results = await Promise.allSettled(due.map((ref) => settleOne(ref, deps, now)));
+  const results = await Promise.allSettled(due.map((ref) => settleEpisode(ref, deps, now)));
   const failed = results.filter((r) => r.status === "rejected");
   failed.forEach((r) => deps.log.warn("flapping.settle_failed", { error: errorText((r as PromiseRejectedResult).reason) }));
   const result = { checked: due.length, stable: results.filter((r) => r.status === "fulfilled" && r.value).length, failed: failed.length };
@@ -167,14 +171,14 @@ export async function settleFlaps(deps: SettleDeps, now: Date): Promise<FlapsRes
   return result;
 }
 
-/** One due episode; true when it ended. */
-async function settleOne(ref: DocumentReference, deps: SettleDeps, now: Date): Promise<boolean> {
+/** One due episode, as a pass looks at it; true when it ended. */
+export async function settleEpisode(ref: DocumentReference, deps: SettleDeps, now: Date): Promise<boolean> {
   const siteId = ref.parent.parent!.id;
   const loaded = await deps.store.flaps.load(ref);
   if (loaded === null) return false;
   if (loaded === "unreadable") {
     deps.log.warn("flapping.unreadable", { doc: ref.path });
-    await deps.store.flaps.drop(ref);
+    await deps.store.flaps.drop(siteId, ref);
     return false;
   }
   const { doc, version } = loaded;
@@ -189,7 +193,10 @@ async function settleOne(ref: DocumentReference, deps: SettleDeps, now: Date): P
     let closing = doc.closing ?? null;
     if (!closing) {
       const quietSinceMs = nowMs - FLAPPING.stableAfterMs;
-      const [recent, down] = await Promise.all([deps.store.flaps.countSince(siteId, ep.machineId, ep.subject, quietSinceMs), isDown(siteId, ep, deps)]);
+      const [recent, down] = await Promise.all([
+        deps.store.flaps.countSince(siteId, ep.machineId, flapKeyOf(ep.kind, ep.subject), quietSinceMs),
+        isDown(siteId, ep, deps),
+      ]);
       const step = stabilityStep({ nowMs, recent, down, lastUnquietMs: doc.lastUnquietAt?.toMillis() ?? null });
       if (step.kind === "wait") {
         await deps.store.flaps.reschedule(ref, version, step.checkAtMs, step.unquietAtMs);
@@ -199,13 +206,14 @@ async function settleOne(ref: DocumentReference, deps: SettleDeps, now: Date): P
       closing = await deps.store.flaps.close(siteId, ref, ep.eventId, quietSinceMs);
       if (!closing) return false;
     }
-    await announceStable(siteId, ep, closing.suppressed, now, deps);
+    // A silent episode (over its site's bound of outage pages) ends as it began: untold.
+    if (!doc.silent) await announceStable(siteId, ep, closing.suppressed, now, deps);
     await deps.store.flaps.remove(ref, ep.eventId);
     deps.log.info("flapping.stable", { siteId, machineId: ep.machineId, kind: ep.kind, suppressed: closing.suppressed });
     return true;
   } catch (err) {
     // Looked at again in a while rather than at the head of every pass.
-    await deps.store.flaps.reschedule(ref, null, nowMs + FLAPPING.recheckMs).catch(() => false);
+    await deps.store.flaps.backOff(ref, ep.eventId, nowMs + FLAPPING.recheckMs).catch(() => undefined);
     throw err;
   }
 }

@@ -27,20 +27,22 @@ export async function presencePass(
   );
   const cutoff = new Date(now.getTime() - deps.staleAfterMs);
   let returns: ReturnsResult | null = null;
+  let returnsError: unknown = null;
   if (sweepMode) {
     try {
       returns = await answerReturns(deps, cutoff, swept.result?.beaten ?? [], deps.log);
       if (returns.read > 0 || returns.failed > 0) deps.log.info("sweep.returns", { ...returns });
     } catch (err) {
-      if (!swept.error) throw err;
-      deps.log.warn("sweep.returns_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
+      if (swept.error) deps.log.warn("sweep.returns_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
+      else returnsError = err;
     }
   }
-  // Episodes of flapping whose check is due (pipeline/flapping.ts): each on its own, never in the sweep's way.
+  // Episodes of flapping whose look is due (pipeline/flapping.ts): looked at whatever failed above, and never failing the pass.
   const flaps = await settleFlaps(deps, now).catch((err: unknown) => {
     deps.log.warn("flapping.settle_failed", { error: String((err as Error)?.message ?? err).slice(0, 200) });
     return null;
   });
   if (swept.error) throw swept.error;
+  if (returnsError) throw returnsError;
   return { sweep: swept.result, returns, flaps };
 }
