@@ -29,9 +29,9 @@ const minutes = (ms: number) => Math.round(ms / 60_000);
 const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice(0, 200);
 
 /**
- * After an outage or a crash is decided: when its subject has had others lately, its recent
- * occurrences are counted, and at the threshold an episode of flapping starts (its events held
- * back from now on) and is told once. Never fails its report: a count or a start that fails is
+ * After an outage or a crash is decided: when a limit refused it, its subject's recent outages
+ * or crashes are counted (one aggregation read), and at the threshold an episode of flapping
+ * starts (its events held back from now on) and is told once. Never fails its report: a count or a start that fails is
  * logged, and the subject's next occurrence looks again; an episode started whose event did not
  * go out is sent by the sweep (settleFlaps).
  */
