@@ -9,7 +9,7 @@ import { countingFirestore } from "../support/counting-firestore";
 import { deployedAgent } from "../support/deployed-crash";
 import { inProcessQueue } from "../support/in-process-queue";
 import { Receiver } from "../../../scripts/lib/receiver";
-import { silentLog, startSuite, uniqueId } from "../support/emulator";
+import { clearOfHourTurn, silentLog, startSuite, uniqueId } from "../support/emulator";
 
 // What a crash costs on the path deployed agents use (a log doc and an alert with the same
 // message), counted read by read at the data-access layer over the emulator's Firestore, with
@@ -19,6 +19,8 @@ let base: Store;
 let receiver: Receiver;
 
 beforeAll(async () => ({ store: base, receiver } = await startSuite()));
+// Exact per-hour counts: none of these tests spans an hour's turn.
+beforeEach(() => clearOfHourTurn(), 60_000);
 afterAll(() => receiver.stop());
 
 async function setup(webhooks: number) {

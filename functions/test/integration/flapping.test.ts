@@ -7,13 +7,13 @@ import { PresenceStore } from "../../src/data/presence-store";
 import type { Store } from "../../src/data/store";
 import { taskQueueEnqueue } from "../../src/delivery/task-queue";
 import type { EventType } from "../../src/domain/event-catalog";
-import { HOUR_MS, SITE_OFFLINE_KEY } from "../../src/domain/emission-policy";
+import { SITE_OFFLINE_KEY } from "../../src/domain/emission-policy";
 import { FLAPPING, flapDocId, flappingEventId } from "../../src/domain/flapping";
 import { ledgerKey } from "../../src/domain/emission-ledger";
 import { readLedger } from "../../src/data/ledger-doc";
 import { settleEpisode } from "../../src/pipeline/flapping";
 import type { Receiver } from "../../../scripts/lib/receiver";
-import { silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { clearOfHourTurn, silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { presenceOf, sweepFromScratch } from "../support/sweep";
 
 // Flapping, through the deployed triggers: a machine that goes offline and comes back again and
@@ -44,12 +44,6 @@ async function settleLater(siteId: string, minutes: number) {
   const deps = { store, enqueue: taskQueueEnqueue(REGION), log: silentLog, now: () => later, presence: new PresenceStore(store.db) };
   const due = await store.db.collection(`sites/${siteId}/flaps`).where("checkAt", "<=", Timestamp.fromDate(later)).get();
   return Promise.all(due.docs.map((d) => settleEpisode(d.ref, deps, later)));
-}
-
-/** The emission limits count per clock hour: a test's exact counts assume its flaps fall in one, so it waits out an hour's last seconds. */
-async function clearOfHourTurn(marginMs: number) {
-  const toTurn = HOUR_MS - (Date.now() % HOUR_MS);
-  if (toTurn < marginMs) await sleep(toTurn + 1000);
 }
 
 it("a machine going offline and back 10 times gets one machine.flapping, its other outages held back, then one machine.stable once it is up and quiet", async () => {

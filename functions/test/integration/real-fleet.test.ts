@@ -12,7 +12,7 @@ import { ingest } from "../../src/pipeline/ingest";
 import type { Receiver } from "../../../scripts/lib/receiver";
 import { suiteAgent } from "../../../scripts/lib/agent-auth";
 import type { AgentProcess, OwletteAgent } from "../../../scripts/lib/owlette-agent";
-import { silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { clearOfHourTurn, silentLog, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { presenceOf, sweepFromScratch } from "../support/sweep";
 
 // Deployed Owlette agents, unchanged: every write goes through the Firestore REST API with an
@@ -29,6 +29,8 @@ let manage: ManagementStore;
 let receiver: Receiver;
 
 beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
+// Exact per-hour counts: none of these tests spans an hour's turn.
+beforeEach(() => clearOfHourTurn(), 60_000);
 afterAll(() => receiver.stop());
 
 const ALL: EventType[] = ["process.crashed", "process.start_failed", "machine.offline", "machine.online", "connection_failure"];

@@ -4,7 +4,7 @@ import type { ManagementStore } from "../../src/data/management-store";
 import { RECENT_READ_MAX_AGE_MS } from "../../src/data/site-store";
 import type { Store } from "../../src/data/store";
 import type { Receiver } from "../../../scripts/lib/receiver";
-import { sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
+import { clearOfHourTurn, sleep, startSuite, uniqueId, waitFor } from "../support/emulator";
 import { sweepFromScratch } from "../support/sweep";
 
 // A site whose network drops: its machine.offline pages are bounded per hour (`offlinePerHour`),
@@ -16,6 +16,8 @@ let store: Store;
 let manage: ManagementStore;
 let receiver: Receiver;
 beforeAll(async () => ({ store, manage, receiver } = await startSuite()));
+// Exact per-hour counts: none of these tests spans an hour's turn.
+beforeEach(() => clearOfHourTurn(), 60_000);
 afterAll(() => receiver.stop());
 
 it("a site gone dark pages up to its bound, counts the rest, and says how many on its next page", async () => {

@@ -32,6 +32,16 @@ export function uniqueId(prefix: string): string {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The emission limits count per clock hour (1 outage page of a machine, 3 crashes of a process,
+ * a site's bound): a test whose exact counts assume its reports fall in one hour waits out the
+ * hour's last `marginMs` first (at most once an hour of testing, since it then starts a fresh one).
+ */
+export async function clearOfHourTurn(marginMs = 45_000): Promise<void> {
+  const toTurn = 3_600_000 - (Date.now() % 3_600_000);
+  if (toTurn < marginMs) await sleep(toTurn + 1000);
+}
+
 /** Polls until `check` returns a value other than undefined/false, or fails with `what`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
