@@ -53,8 +53,8 @@ export function hostEventName(type: EventType): string {
 
 /**
  * The names a webhook doc's `events` may hold for it to get `type`: its own, the host's name
- * for it where that differs, and the names that imply it (IMPLIED_SUBSCRIPTIONS) (for a query such as `array-contains-any`; `subscribes` then says
- * whether the doc found really takes the event).
+ * for it where that differs, and the names that imply it (IMPLIED_SUBSCRIPTIONS). For a query
+ * such as `array-contains-any`; `subscribes` then says whether the doc found really takes it.
  */
 export function subscriptionNames(type: EventType): string[] {
   const alias = HOST_ALIASES[type];

@@ -182,7 +182,7 @@ async function decideAndEmit(d: Deciding, deps: IngestDeps): Promise<IngestOutco
       limit: decided.answer.refused.key,
     });
   }
-  // Decided here: whether its subject is flapping now (a look only when it had others lately), after its own deliveries.
+  // Decided here: whether its subject is flapping now (counted only when a limit refused it), after its own deliveries.
   const watch = () => (decided.answer && !decided.stored ? watchFlapping(report.siteId, event, decided.answer, deps) : Promise.resolve());
   if (!decided.event) {
     await watch();
