@@ -148,7 +148,7 @@ export class EmissionStore {
       const flapAt = snap.get("flapAt") as unknown;
       const flapKey = snap.get("flapKey") as unknown;
       if (state && flapAt instanceof Timestamp && typeof flapKey === "string" && report.at.getTime() - flapAt.toMillis() < FLAP_COUNT_KEPT_MS)
-        tx.set(this.db.doc(`${ref.path}~${flapAt.toMillis()}`), {
+        tx.set(this.db.doc(paths.replacedFlap(ref.parent.parent!.id, ref.id, flapAt.toMillis())), {
           machineId: event.machineId,
           flapKey,
           flapAt,

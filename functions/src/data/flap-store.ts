@@ -1,6 +1,6 @@
 import { AggregateField, FieldValue, Timestamp, type AggregateQuery, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
-import { decideInLedger, ledgerKey } from "../domain/emission-ledger";
+import { decideInLedger, flagHolds, ledgerKey } from "../domain/emission-ledger";
 import { HOUR_MS, SITE_OFFLINE_KEY, windowOf } from "../domain/emission-policy";
 import { FLAPPING, flapKeyOf, type FlapKind } from "../domain/flapping";
 import { timestampSchema } from "../domain/agent-docs";
@@ -93,7 +93,7 @@ export class FlapStore {
       const [flap, ledgerSnap] = await tx.getAll(ref, ledgerRef);
       if (flap?.exists) return "open";
       const ledger = readLedger(ledgerSnap?.data());
-      const open = Object.values(ledger?.flapping ?? {}).filter((m) => ep.nowMs - m.sinceMs < FLAPPING.maxEpisodeMs);
+      const open = Object.values(ledger?.flapping ?? {}).filter((m) => flagHolds(m, ep.nowMs));
       const machine = ledgerKey(ep.machineId);
       if (open.length >= FLAPPING.perSite || open.filter((m) => m.machine === machine).length >= FLAPPING.perMachine) return "capped";
       // A machine's flapping event is one of its site's outage pages: over the bound, the episode is silent and counted.
@@ -160,18 +160,17 @@ export class FlapStore {
 
   /** Its flapping event sent: looked at again in a few minutes. False: the doc changed since it was loaded (another look). */
   async announced(ref: DocumentReference, version: Timestamp | null, nowMs: number): Promise<boolean> {
-    const fields = { announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.recheckMs) };
-    return ifUnchanged(version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
+    return updateIfUnchanged(ref, { announced: true, checkAt: Timestamp.fromMillis(nowMs + FLAPPING.recheckMs) }, version);
   }
 
   /** Not stable yet: looked at again at `checkAtMs`. False: the doc changed since it was loaded. */
-  async reschedule(ref: DocumentReference, version: Timestamp | null, checkAtMs: number, unquietAtMs?: number): Promise<boolean> {
+  async reschedule(ref: DocumentReference, version: Timestamp, checkAtMs: number, unquietAtMs?: number): Promise<boolean> {
     const fields = {
       checkAt: Timestamp.fromMillis(checkAtMs),
       expireAt: Timestamp.fromMillis(checkAtMs + KEPT_MS),
       ...(unquietAtMs !== undefined ? { lastUnquietAt: Timestamp.fromMillis(unquietAtMs) } : {}),
     };
-    return ifUnchanged(version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
+    return updateIfUnchanged(ref, fields, version);
   }
 
   /**
@@ -225,10 +224,10 @@ export class FlapStore {
   }
 }
 
-/** A write conditioned on the doc as loaded: false when it changed meanwhile. */
-async function ifUnchanged(write: Promise<unknown>): Promise<boolean> {
+/** An update conditioned on the doc as loaded (`version`; null: only that it exists): false when it changed or went meanwhile. */
+async function updateIfUnchanged(ref: DocumentReference, fields: Record<string, unknown>, version: Timestamp | null): Promise<boolean> {
   try {
-    await write;
+    await (version ? ref.update(fields, { lastUpdateTime: version }) : ref.update(fields));
     return true;
   } catch (err) {
     if (grpcCode(err) === FAILED_PRECONDITION || grpcCode(err) === NOT_FOUND) return false;

@@ -27,6 +27,8 @@ export const paths = {
   /** Server-only: what agents reported, one doc per occurrence (see domain/emission-policy.ts). */
   occurrence: (siteId: string, occurrenceId: string) => `sites/${siteId}/occurrences/${occurrenceId}`,
   occurrences: (siteId: string) => `sites/${siteId}/occurrences`,
+  /** Server-only: the flap a replaced claim leaves behind for the flapping count (domain/flapping.ts). */
+  replacedFlap: (siteId: string, occurrenceId: string, flapAtMs: number) => `sites/${siteId}/occurrences/${occurrenceId}~${flapAtMs}`,
   /** Server-only: the site's emission ledger, every limit's count and held-back count in one doc (domain/emission-ledger.ts). */
   emissionLedger: (siteId: string) => `sites/${siteId}/emissionLimits/ledger`,
   /** Server-only: an episode of flapping of one machine or process (domain/flapping.ts). */

@@ -86,7 +86,7 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
   const counts = { ...base.counts };
   let refused: LimitSpec | null = null;
   // A flapping subject's events wait for its episode's end, spending nothing.
-  if (q.flaps && q.subjectKey && isHeld(base.flapping[ledgerKey(q.subjectKey)], q.atMs))
+  if (q.flaps && q.subjectKey && flagHolds(base.flapping[ledgerKey(q.subjectKey)], q.atMs))
     refused = { scope: "subject", key: FLAPPING_KEY, limit: 0, windowMs: 0 };
   refused ??= firstRefusal(q.limits, (limit) => take(counts, limit));
   if (!refused && Object.keys(counts).length > MAX_LEDGER_KEYS) refused = { scope: "site", key: LEDGER_FULL_KEY, limit: 0, windowMs: 0 };
@@ -124,7 +124,7 @@ export function decideInLedger(stored: Ledger | null, q: LedgerQuestion): Ledger
 }
 
 /** A flag holds its subject's events back for at most FLAPPING.maxEpisodeMs (a backstop for a flag whose episode is lost). */
-const isHeld = (mark: FlapMark | undefined, atMs: number) => mark !== undefined && atMs - mark.sinceMs < FLAPPING.maxEpisodeMs;
+export const flagHolds = (mark: FlapMark | undefined, atMs: number): mark is FlapMark => mark !== undefined && atMs - mark.sinceMs < FLAPPING.maxEpisodeMs;
 
 /** Spends one admission of `limit` if it has one left. */
 function take(counts: Record<string, number>, limit: LimitSpec): boolean {

@@ -104,3 +104,17 @@ export async function enqueueDeliveries(
   );
   deps.log.info("event.emitted", { eventId: event.id, type: event.type, siteId, webhooks: list.length });
 }
+
+/**
+ * An event stored once under its id and its deliveries enqueued: stored already (a retried
+ * report, a sweep's look again), the webhooks it was stored with are enqueued again without a
+ * read of them, and the queue refuses by name the tasks that went out.
+ */
+export async function emitOnce(siteId: string, event: StoredEvent, targets: FanOutTarget[], deps: EmitDeps): Promise<void> {
+  if (await deps.store.events.createEvent(siteId, event)) {
+    await enqueueDeliveries(siteId, event, targets, deps);
+    return;
+  }
+  const stored = await deps.store.events.loadEvent({ siteId, eventId: event.id });
+  await enqueueDeliveries(siteId, { ...event, webhookIds: stored?.webhookIds ?? [], slowTo: stored?.slowTo ?? [] }, null, deps);
+}

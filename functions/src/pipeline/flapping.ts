@@ -19,7 +19,7 @@ import {
 import type { FlapDoc } from "../data/flap-store";
 import { paths } from "../data/paths";
 import type { PresenceStore } from "../data/presence-store";
-import { audienceOf, enqueueDeliveries, eventFor, type EmitDeps, type Emission } from "./emit-events";
+import { audienceOf, emitOnce, eventFor, type EmitDeps, type Emission } from "./emit-events";
 
 export interface FlapDeps extends EmitDeps {
   now: () => Date;
@@ -128,21 +128,11 @@ async function announceStable(siteId: string, ep: EpisodeFacts, suppressed: numb
   await announceOnce(siteId, emission, deps);
 }
 
-/**
- * An event stored once under its id and enqueued to its subscribers; sent again (the sweep
- * retrying a step), its stored webhooks are enqueued again, which the queue refuses by name where
- * they went out. Nobody subscribed: nothing is stored.
- */
+/** An event of an episode to its subscribers, once (emitOnce). Nobody subscribed: nothing is stored. */
 async function announceOnce(siteId: string, emission: Emission, deps: FlapDeps): Promise<void> {
   const audience = await audienceOf(siteId, emission.detected, deps);
   if (audience.targets.length === 0 && audience.missed.length === 0) return;
-  const event = eventFor(emission, audience, deps.now().getTime());
-  if (await deps.store.events.createEvent(siteId, event)) {
-    await enqueueDeliveries(siteId, event, audience.targets, deps);
-    return;
-  }
-  const stored = await deps.store.events.loadEvent({ siteId, eventId: event.id });
-  await enqueueDeliveries(siteId, { ...event, webhookIds: stored?.webhookIds ?? [], slowTo: stored?.slowTo ?? [] }, null, deps);
+  await emitOnce(siteId, eventFor(emission, audience, deps.now().getTime()), audience.targets, deps);
 }
 
 export interface FlapsResult {
@@ -153,14 +143,14 @@ export interface FlapsResult {
 
 const PAGE = 100;
 
+type SettleDeps = FlapDeps & { presence: PresenceStore };
+
 /**
  * The sweep's look at episodes whose check is due: a flapping event not confirmed sent is sent;
  * an episode quiet long enough (domain/flapping.ts stabilityStep) ends, in the ledger first, then
  * its stable event goes out, then its doc goes; any other is looked at again later. Each episode
  * on its own: one that fails is logged, and the next pass tries again.
  */
-type SettleDeps = FlapDeps & { presence: PresenceStore };
-
 export async function settleFlaps(deps: SettleDeps, now: Date): Promise<FlapsResult> {
   const due = await deps.store.flaps.due(now, PAGE);
   const results = await Promise.allSettled(due.map((ref) => settleEpisode(ref, deps, now)));

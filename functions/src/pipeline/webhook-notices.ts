@@ -3,7 +3,7 @@ import { FAILING_STREAK } from "../domain/webhook-health";
 import { eventIdFor } from "../domain/ids";
 import { serializePayload, type EventPayload, type SiteRef } from "../domain/payload";
 import { disableNoticePayload, failingNoticePayload, type DisableNotice, type FailingNotice } from "../domain/webhook-notices";
-import { enqueueDeliveries, type EmitDeps } from "./emit-events";
+import { emitOnce, type EmitDeps } from "./emit-events";
 
 /**
  * `webhook.disabled` to the site's other webhooks subscribed to it, once per switch-off: its
@@ -47,13 +47,6 @@ async function announce(
   };
   // Created once: a trigger redelivered later (its enqueue failed) enqueues the stored event's
   // webhooks again without a read of them, so each attempt looks for its record before sending.
-  const created = await deps.store.events.createEvent(siteId, event);
-  if (created) await enqueueDeliveries(siteId, event, targets, deps);
-  else await enqueueDeliveries(siteId, { ...event, ...(await storedTargets(siteId, id, deps)) }, null, deps);
+  await emitOnce(siteId, event, targets, deps);
   return targets.length;
-}
-
-async function storedTargets(siteId: string, eventId: string, deps: EmitDeps) {
-  const stored = await deps.store.events.loadEvent({ siteId, eventId });
-  return { webhookIds: stored?.webhookIds ?? [], slowTo: stored?.slowTo ?? [] };
 }
